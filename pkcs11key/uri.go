@@ -1,0 +1,130 @@
+// Package pkcs11key signs with private keys that live in a PKCS#11 token
+// (an HSM, a USB key, SoftHSM), named by an RFC 7512 "pkcs11:" URI:
+//
+//	pkcs11:token=release;object=signing?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/pin
+//
+// The URI's path picks the token (token, serial, manufacturer, model or
+// slot-id) and the key (object, id); its query may name the module
+// (module-path) and the PIN (pin-source, a file; pin-value is accepted but
+// puts the PIN on command lines). Config supplies what the URI leaves out.
+//
+// A Key is a crypto.Signer:
+//
+//   - ECDSA P-256 keys sign with CKM_ECDSA over a SHA-256 digest.
+//   - Ed25519 keys sign with CKM_EDDSA: pure Ed25519 over a message
+//     (certificates), or Ed25519ph (CK_EDDSA_PARAMS with phFlag set, PKCS#11
+//     3.0) over a SHA-512 digest (files). Tokens that ignore the parameter
+//     produce a signature that does not verify, which package sign detects.
+//   - SM2 keys (CKK_EC on the curve 1.2.156.10197.1.301) have no standard
+//     mechanism. Vendors define one; Config.SM2Mechanism names it. hegui
+//     passes it e = SM3(Z || M), the 32-byte value GB/T 32918.2 signs, and
+//     accepts r || s (64 bytes) or a DER signature back.
+//
+// Talking to a token needs cgo (the module is a C shared library). A hegui
+// built with CGO_ENABLED=0 parses URIs but Open returns ErrNoCgo.
+package pkcs11key
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/stefanberger/go-pkcs11uri"
+)
+
+// Config supplies what a URI may leave out.
+type Config struct {
+	// ModulePath is the PKCS#11 module used when the URI has no module-path.
+	ModulePath string
+	// PIN is the user PIN used when the URI has neither pin-source nor pin-value.
+	PIN string
+	// SM2Mechanism is the vendor mechanism that signs an SM2 digest. Zero
+	// means SM2 keys on tokens are not configured.
+	SM2Mechanism uint
+}
+
+// ErrNoCgo is returned by Open in a hegui built without cgo.
+var ErrNoCgo = errors.New("PKCS#11 keys need a hegui built with cgo (the hegui-pkcs11 binary, `make build-pkcs11`); this binary was built with CGO_ENABLED=0")
+
+// URI is a parsed pkcs11: URI that names one private key.
+type URI struct {
+	Token        string // CKA token label
+	Serial       string
+	Manufacturer string
+	Model        string
+	SlotID       *uint
+	Object       string // CKA_LABEL of the key
+	ID           []byte // CKA_ID of the key
+	ModulePath   string
+	raw          *pkcs11uri.Pkcs11URI
+}
+
+// IsURI reports whether s looks like a pkcs11: URI.
+func IsURI(s string) bool { return strings.HasPrefix(s, "pkcs11:") }
+
+// ParseURI parses and checks a pkcs11: URI: it must name a key by object or
+// id, and may not carry unknown path attributes.
+func ParseURI(s string) (*URI, error) {
+	if !IsURI(s) {
+		return nil, errors.New("not a PKCS#11 URI: it must start with pkcs11:")
+	}
+	raw := pkcs11uri.New()
+	if err := raw.Parse(s); err != nil {
+		return nil, fmt.Errorf("invalid PKCS#11 URI: %w", err)
+	}
+	u := &URI{raw: raw}
+	attr := func(name string) string { v, _ := raw.GetPathAttribute(name, false); return v }
+	u.Token, u.Serial, u.Manufacturer, u.Model, u.Object = attr("token"), attr("serial"), attr("manufacturer"), attr("model"), attr("object")
+	if id := attr("id"); id != "" {
+		u.ID = []byte(id)
+	}
+	if v := attr("slot-id"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 0)
+		if err != nil {
+			return nil, fmt.Errorf("invalid PKCS#11 URI: slot-id %q is not a number", v)
+		}
+		slot := uint(n)
+		u.SlotID = &slot
+	}
+	if t := attr("type"); t != "" && t != "private" {
+		return nil, fmt.Errorf("invalid PKCS#11 URI: type=%s, but a signing key has type=private", t)
+	}
+	if u.Object == "" && len(u.ID) == 0 {
+		return nil, errors.New("invalid PKCS#11 URI: name the key with object=LABEL or id=%XX")
+	}
+	u.ModulePath, _ = raw.GetQueryAttribute("module-path", false)
+	return u, nil
+}
+
+// pin returns the PIN from the URI's pin-source or pin-value, else from cfg.
+// A PIN file's trailing newline is not part of the PIN.
+func (u *URI) pin(cfg Config) (string, error) {
+	if u.raw.HasPIN() {
+		pin, err := u.raw.GetPIN()
+		if err != nil {
+			return "", fmt.Errorf("read PIN: %w", err)
+		}
+		return strings.TrimRight(pin, "\r\n"), nil
+	}
+	if cfg.PIN != "" {
+		return cfg.PIN, nil
+	}
+	return "", errors.New("no PIN: add pin-source=file:/path to the URI or set HEGUI_PKCS11_PIN")
+}
+
+// module returns the module path from the URI, else from cfg.
+func (u *URI) module(cfg Config) (string, error) {
+	path := u.ModulePath
+	if path == "" {
+		path = cfg.ModulePath
+	}
+	if path == "" {
+		return "", errors.New("no PKCS#11 module: add module-path=/path/to/module.so to the URI or set HEGUI_PKCS11_MODULE")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("PKCS#11 module: %w", err)
+	}
+	return path, nil
+}
