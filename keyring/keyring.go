@@ -78,10 +78,11 @@ type Keyring struct {
 	now func() time.Time
 }
 
-// Open opens the keyring in dir, creating the directory (mode 0700) if needed.
+// Open opens the keyring in dir. The directory is created (mode 0700) when
+// the first key is added; until then the keyring is empty.
 func Open(dir string) (*Keyring, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("open keyring: %w", err)
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("keyring %s is not a directory", dir)
 	}
 	return &Keyring{dir: dir, now: time.Now}, nil
 }
@@ -101,6 +102,13 @@ func ValidateName(name string) error {
 }
 
 func (r *Keyring) path(id, ext string) string { return filepath.Join(r.dir, id+ext) }
+
+// PrivateKeyPath is the file holding an entry's private key (absent once
+// the key is DESTROYED).
+func (r *Keyring) PrivateKeyPath(e *Entry) string { return r.path(e.ID, ".key") }
+
+// PublicKeyPath is the file holding an entry's public key.
+func (r *Keyring) PublicKeyPath(e *Entry) string { return r.path(e.ID, ".pub") }
 
 // Add stores priv under name as a new ACTIVE key. With a non-empty password
 // the private key is encrypted as prot says; with none it is stored

@@ -336,3 +336,22 @@ func TestIDIsStable(t *testing.T) {
 		t.Errorf("ID %s, openssl sha256 of SPKI %s", id, out)
 	}
 }
+
+// BenchmarkUnlock measures decrypting a key with the default protection:
+// the cost every signing command pays once.
+func BenchmarkUnlock(b *testing.B) {
+	for _, alg := range []Algorithm{SM2, ECDSAP256} {
+		priv, _ := Generate(alg, nil)
+		enc, err := EncryptPrivateKeyPEM(priv, []byte("pw"), DefaultProtection(alg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(string(alg), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ParsePrivateKey(enc, password("pw")); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -24,6 +24,9 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
+// Available reports whether this build can open PKCS#11 modules.
+const Available = true
+
 // PKCS#11 3.0 identifiers that miekg/pkcs11 (built on the 2.40 headers)
 // does not define.
 const (
@@ -71,7 +74,10 @@ func Open(uri string, cfg Config) (key *Key, err error) {
 		ctx.Destroy()
 		return nil, fmt.Errorf("initialise PKCS#11 module %s: %w", module, err)
 	}
-	k := &Key{ctx: ctx, sm2Mech: cfg.SM2Mechanism}
+	k := &Key{ctx: ctx, sm2Mech: u.SM2Mechanism}
+	if k.sm2Mech == 0 {
+		k.sm2Mech = cfg.SM2Mechanism
+	}
 	defer func() {
 		if err != nil {
 			k.Close()
@@ -101,7 +107,7 @@ func Open(uri string, cfg Config) (key *Key, err error) {
 		return nil, err
 	}
 	if pub, ok := k.pub.(*ecdsa.PublicKey); ok && pub.Curve == sm2.P256() && k.sm2Mech == 0 {
-		return nil, errors.New("the token key is SM2, and PKCS#11 has no standard SM2 mechanism: set the vendor's mechanism (--pkcs11-sm2-mechanism or HEGUI_PKCS11_SM2_MECHANISM)")
+		return nil, errors.New("the token key is SM2, and PKCS#11 has no standard SM2 mechanism: name the vendor's mechanism with x-sm2-mechanism=0x... in the URI or $HEGUI_PKCS11_SM2_MECHANISM")
 	}
 	return k, nil
 }

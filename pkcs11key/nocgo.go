@@ -4,6 +4,9 @@ package pkcs11key
 
 import "crypto"
 
+// Available reports whether this build can open PKCS#11 modules.
+const Available = false
+
 // Key is a private key on a PKCS#11 token. Without cgo no key can be opened.
 type Key struct{ crypto.Signer }
 

@@ -5,8 +5,9 @@
 //
 // The URI's path picks the token (token, serial, manufacturer, model or
 // slot-id) and the key (object, id); its query may name the module
-// (module-path) and the PIN (pin-source, a file; pin-value is accepted but
-// puts the PIN on command lines). Config supplies what the URI leaves out.
+// (module-path), the PIN (pin-source, a file; pin-value is accepted but puts
+// the PIN on command lines) and, as a vendor extension, the SM2 mechanism
+// (x-sm2-mechanism=0x80000101). Config supplies what the URI leaves out.
 //
 // A Key is a crypto.Signer:
 //
@@ -16,7 +17,8 @@
 //     3.0) over a SHA-512 digest (files). Tokens that ignore the parameter
 //     produce a signature that does not verify, which package sign detects.
 //   - SM2 keys (CKK_EC on the curve 1.2.156.10197.1.301) have no standard
-//     mechanism. Vendors define one; Config.SM2Mechanism names it. hegui
+//     mechanism. Vendors define one; x-sm2-mechanism or Config.SM2Mechanism
+//     names it. hegui
 //     passes it e = SM3(Z || M), the 32-byte value GB/T 32918.2 signs, and
 //     accepts r || s (64 bytes) or a DER signature back.
 //
@@ -58,6 +60,7 @@ type URI struct {
 	Object       string // CKA_LABEL of the key
 	ID           []byte // CKA_ID of the key
 	ModulePath   string
+	SM2Mechanism uint // from x-sm2-mechanism; zero when absent
 	raw          *pkcs11uri.Pkcs11URI
 }
 
@@ -95,6 +98,13 @@ func ParseURI(s string) (*URI, error) {
 		return nil, errors.New("invalid PKCS#11 URI: name the key with object=LABEL or id=%XX")
 	}
 	u.ModulePath, _ = raw.GetQueryAttribute("module-path", false)
+	if v, ok := raw.GetQueryAttribute("x-sm2-mechanism", false); ok {
+		n, err := strconv.ParseUint(v, 0, 32)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("invalid PKCS#11 URI: x-sm2-mechanism %q is not a mechanism number (like 0x80000101)", v)
+		}
+		u.SM2Mechanism = uint(n)
+	}
 	return u, nil
 }
 

@@ -6,11 +6,11 @@ import (
 )
 
 func TestParseURI(t *testing.T) {
-	u, err := ParseURI("pkcs11:token=My%20Token;object=release;id=%01%02;slot-id=3?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234")
+	u, err := ParseURI("pkcs11:token=My%20Token;object=release;id=%01%02;slot-id=3?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234&x-sm2-mechanism=0x80000101")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Token != "My Token" || u.Object != "release" || string(u.ID) != "\x01\x02" || u.SlotID == nil || *u.SlotID != 3 || u.ModulePath != "/usr/lib/softhsm/libsofthsm2.so" {
+	if u.Token != "My Token" || u.Object != "release" || string(u.ID) != "\x01\x02" || u.SlotID == nil || *u.SlotID != 3 || u.ModulePath != "/usr/lib/softhsm/libsofthsm2.so" || u.SM2Mechanism != 0x80000101 {
 		t.Errorf("parsed %+v", u)
 	}
 	if pin, err := u.pin(Config{PIN: "other"}); err != nil || pin != "1234" {
@@ -24,6 +24,7 @@ func TestParseURI(t *testing.T) {
 		{"pkcs11:object=y;slot-id=x", "slot-id"},
 		{"pkcs11:object=y?module-path=relative.so", "absolute"},
 		{"pkcs11:object=y?pin-value=1&pin-source=file:/p", "pin-source and pin-value"},
+		{"pkcs11:object=y?x-sm2-mechanism=banana", "x-sm2-mechanism"},
 	} {
 		_, err := ParseURI(bad.uri)
 		if err == nil || !strings.Contains(err.Error(), bad.want) {

@@ -19,8 +19,8 @@ import (
 // Description is a certificate or request in readable form, with every
 // algorithm OID named. It is what `hegui cert inspect` prints.
 type Description struct {
-	Kind               string        `json:"kind"` // "certificate" or "certificate request"
-	Version            int           `json:"version"`
+	Kind               string        `json:"kind"`    // "certificate" or "certificate request"
+	Version            int           `json:"version"` // 1-based, as printed by OpenSSL
 	Serial             string        `json:"serial,omitempty"`
 	Subject            string        `json:"subject"`
 	Issuer             string        `json:"issuer,omitempty"`
@@ -110,7 +110,7 @@ func DescribeCertificate(c *smx509.Certificate) Description {
 func DescribeCSR(r *smx509.CertificateRequest) Description {
 	d := Description{
 		Kind:               "certificate request",
-		Version:            r.Version,
+		Version:            r.Version + 1, // PKCS#10 encodes version 1 as 0
 		Subject:            FormatName(r.RawSubject),
 		PublicKey:          describeKey(r.RawSubjectPublicKeyInfo, r.PublicKey),
 		SignatureAlgorithm: outerSignatureAlgorithm(r.Raw),

@@ -62,3 +62,17 @@ func mustName(f *testing.F, s string) pkix.Name {
 	}
 	return name
 }
+
+// FuzzParseSubject: subjects come from command lines and configuration.
+func FuzzParseSubject(f *testing.F) {
+	f.Add(`/C=CN/ST=Beijing/O=Example\/Lab/CN=Root`)
+	f.Fuzz(func(t *testing.T, s string) {
+		name, err := ParseSubject(s)
+		if err != nil {
+			return
+		}
+		if len(name.ToRDNSequence()) == 0 {
+			t.Fatalf("accepted an empty subject %q", s)
+		}
+	})
+}

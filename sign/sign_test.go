@@ -6,8 +6,10 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -208,6 +210,25 @@ func TestOpenSSLInterop(t *testing.T) {
 				t.Errorf("openssl: %s", out)
 			}
 
+			if c.alg == keys.SM2 {
+				id := c.id
+				if id == "" {
+					id = DefaultSM2ID
+				}
+				out := peertest.OpenSSL(t, dir, "pkeyutl", "-verify", "-pubin", "-inkey", pubFile, "-rawin", "-digest", "sm3",
+					"-pkeyopt", "distid:"+id, "-in", msgFile, "-sigfile", sigFile)
+				if !strings.Contains(out, "Signature Verified Successfully") {
+					t.Errorf("openssl pkeyutl: %s", out)
+				}
+				pkeySig := filepath.Join(dir, "pkeyutl.sig")
+				peertest.OpenSSL(t, dir, "pkeyutl", "-sign", "-inkey", privFile, "-rawin", "-digest", "sm3",
+					"-pkeyopt", "distid:"+id, "-in", msgFile, "-out", pkeySig)
+				sig, _ := os.ReadFile(pkeySig)
+				if err := Verify(ctx, priv.Public(), bytes.NewReader(msg), sig, opts); err != nil {
+					t.Errorf("openssl pkeyutl signature: %v", err)
+				}
+			}
+
 			osslSig := filepath.Join(dir, "openssl.sig")
 			args = append([]string{"dgst", c.digest, "-sign", privFile}, idOpt...)
 			peertest.OpenSSL(t, dir, append(args, "-out", osslSig, msgFile)...)
@@ -267,4 +288,54 @@ func TestMalformedSignatures(t *testing.T) {
 			}
 		}
 	}
+}
+
+// faultySigner wraps a key and corrupts its signatures, as a broken token might.
+type faultySigner struct{ crypto.Signer }
+
+func (f faultySigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	sig, err := f.Signer.Sign(r, digest, opts)
+	if err == nil {
+		sig[len(sig)-1] ^= 1
+	}
+	return sig, err
+}
+
+func TestFaultySignerIsCaught(t *testing.T) {
+	for _, alg := range keys.Algorithms {
+		priv, _ := keys.Generate(alg, nil)
+		if _, err := Sign(ctx, faultySigner{priv}, strings.NewReader("m"), Options{}); err == nil || !strings.Contains(err.Error(), "does not verify") {
+			t.Errorf("%s: err = %v", alg, err)
+		}
+	}
+}
+
+// BenchmarkSM2 compares signing and verifying a 20-byte message (what
+// `openssl speed sm2` measures) through this package with the gmsm calls
+// it wraps.
+func BenchmarkSM2(b *testing.B) {
+	priv, _ := keys.Generate(keys.SM2, nil)
+	sk := priv.(*sm2.PrivateKey)
+	msg := []byte("01234567890123456789")
+	sig, _ := Sign(ctx, priv, bytes.NewReader(msg), Options{})
+	b.Run("sign/hegui", func(b *testing.B) {
+		for b.Loop() {
+			Sign(ctx, priv, bytes.NewReader(msg), Options{})
+		}
+	})
+	b.Run("sign/gmsm", func(b *testing.B) {
+		for b.Loop() {
+			sk.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
+		}
+	})
+	b.Run("verify/hegui", func(b *testing.B) {
+		for b.Loop() {
+			Verify(ctx, priv.Public(), bytes.NewReader(msg), sig, Options{})
+		}
+	})
+	b.Run("verify/gmsm", func(b *testing.B) {
+		for b.Loop() {
+			sm2.VerifyASN1WithSM2(&sk.PublicKey, nil, msg, sig)
+		}
+	})
 }

@@ -53,3 +53,24 @@ func TestWriteFileMissingDir(t *testing.T) {
 		t.Error("wrote into a missing directory")
 	}
 }
+
+func TestAbortLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out")
+	os.WriteFile(path, []byte("old"), 0o644)
+	f, err := Create(path, 0o644, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("half"))
+	f.Abort()
+	f.Abort()
+	data, _ := os.ReadFile(path)
+	entries, _ := os.ReadDir(dir)
+	if string(data) != "old" || len(entries) != 1 {
+		t.Errorf("after abort: %q, %d entries", data, len(entries))
+	}
+	if err := f.Commit(); err == nil {
+		t.Error("commit after abort succeeded")
+	}
+}

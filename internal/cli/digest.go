@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/ctxio"
+)
+
+func newDigestCmd(env *Env) *cobra.Command {
+	var algName string
+	cmd := &cobra.Command{
+		Use:   "digest [FILE...]",
+		Short: "Print SM3 (or SHA-256, SHA-512) digests of files",
+		Long: `Digest prints one line per file in the format of sha256sum: the hex digest,
+two spaces and the file name. With no FILE, or "-", it reads standard input.`,
+		Example: `  hegui digest app.bin
+  hegui digest --alg sha256 dist/* > SHA256SUMS`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			alg, err := digest.ParseAlgorithm(algName)
+			if err != nil {
+				return usageError{err}
+			}
+			if len(args) == 0 {
+				args = []string{"-"}
+			}
+			for _, file := range args {
+				in, done, err := env.openInput(file, "hashing "+file)
+				if err != nil {
+					return err
+				}
+				sums, _, err := digest.Sum(cmd.Context(), in, alg)
+				done()
+				if err != nil {
+					return fmt.Errorf("%s: %w", file, err)
+				}
+				fmt.Fprintf(env.Stdout, "%s  %s\n", hex.EncodeToString(sums[0]), file)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&algName, "alg", "sm3", "sm3, sha256 or sha512")
+	return cmd
+}
+
+func newMACCmd(env *Env) *cobra.Command {
+	var algName, keyFile string
+	var hexKey bool
+	cmd := &cobra.Command{
+		Use:   "mac --key-file FILE [FILE]",
+		Short: "Print the HMAC-SM3 (or HMAC-SHA256) of a file",
+		Long: `Mac prints the HMAC of FILE (standard input when absent or "-") in hex, as
+"openssl mac -digest SM3 -macopt hexkey:... HMAC" does. The key is the content
+of --key-file, or its hex decoding with --hex-key.`,
+		Example: `  hegui mac --key-file mac.key report.json
+  hegui mac --alg sha256 --hex-key --key-file mac.hex < data.bin`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			alg, err := digest.ParseAlgorithm(algName)
+			if err != nil {
+				return usageError{err}
+			}
+			if keyFile == "" {
+				return usagef("--key-file is required")
+			}
+			key, err := os.ReadFile(keyFile)
+			if err != nil {
+				return fmt.Errorf("read MAC key: %w", err)
+			}
+			if hexKey {
+				if key, err = hex.DecodeString(string(bytes.TrimSpace(key))); err != nil {
+					return fmt.Errorf("MAC key %q is not hex: %w", keyFile, err)
+				}
+			}
+			if len(key) == 0 {
+				return fmt.Errorf("MAC key %q is empty", keyFile)
+			}
+			file := "-"
+			if len(args) == 1 {
+				file = args[0]
+			}
+			in, done, err := env.openInput(file, "hashing "+file)
+			if err != nil {
+				return err
+			}
+			defer done()
+			h := alg.NewHMAC(key)
+			if _, err := ctxio.Copy(cmd.Context(), h, in); err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			fmt.Fprintln(env.Stdout, hex.EncodeToString(h.Sum(nil)))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&algName, "alg", "sm3", "hash of the HMAC: sm3, sha256 or sha512")
+	cmd.Flags().StringVar(&keyFile, "key-file", "", "read the key from `FILE`")
+	cmd.Flags().BoolVar(&hexKey, "hex-key", false, "the key file holds hex")
+	return cmd
+}

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"hegui.dev/hegui/keyring"
+	"hegui.dev/hegui/keys"
+	"hegui.dev/hegui/pkcs11key"
+)
+
+// Environment variables for PKCS#11 keys, used when the URI does not say.
+const (
+	envPKCS11Module = "HEGUI_PKCS11_MODULE"
+	envPKCS11PIN    = "HEGUI_PKCS11_PIN"
+	envPKCS11SM2    = "HEGUI_PKCS11_SM2_MECHANISM"
+)
+
+const keyringScheme = "keyring:"
+
+// keyRef is a --key flag: a key file, keyring:NAME|ID or pkcs11:URI.
+type keyRef struct {
+	env      *Env
+	ref      string
+	password *passwordSource
+}
+
+func addKeyFlag(cmd *cobra.Command, env *Env, name, usage string) *keyRef {
+	k := &keyRef{env: env}
+	cmd.Flags().StringVar(&k.ref, name, "", usage+": `FILE`, keyring:NAME|ID or pkcs11:URI")
+	k.password = addPasswordFlag(cmd, env, "the key")
+	return k
+}
+
+// signingKey is an opened private key and what to call it in messages.
+type signingKey struct {
+	crypto.Signer
+	ID      string
+	Alg     keys.Algorithm
+	Label   string
+	OnToken bool // a PKCS#11 key: it cannot be exported
+	close   func()
+}
+
+// Close releases a token session; for other keys it does nothing.
+func (s *signingKey) Close() {
+	if s.close != nil {
+		s.close()
+	}
+}
+
+func (k *keyRef) required(flag string) error {
+	if k.ref == "" {
+		return usagef("--%s is required", flag)
+	}
+	return nil
+}
+
+// openSigner opens the referenced private key for signing.
+func (k *keyRef) openSigner() (*signingKey, error) {
+	var signer crypto.Signer
+	label := k.ref
+	closeFn := func() {}
+	switch {
+	case pkcs11key.IsURI(k.ref):
+		cfg, err := k.env.pkcs11Config()
+		if err != nil {
+			return nil, err
+		}
+		tok, err := pkcs11key.Open(k.ref, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("PKCS#11 key: %w", err)
+		}
+		signer, closeFn = tok, func() { tok.Close() }
+		label = "PKCS#11 key"
+	case strings.HasPrefix(k.ref, keyringScheme):
+		ring, entry, err := k.env.findInKeyring(strings.TrimPrefix(k.ref, keyringScheme))
+		if err != nil {
+			return nil, err
+		}
+		if signer, err = ring.Signer(entry, k.password.keysFunc()); err != nil {
+			return nil, fmt.Errorf("keyring key %s: %w", entry.Name, err)
+		}
+		label = fmt.Sprintf("keyring key %s", entry.Name)
+	default:
+		data, err := os.ReadFile(k.ref)
+		if err != nil {
+			return nil, fmt.Errorf("read key: %w", err)
+		}
+		if signer, err = keys.ParsePrivateKey(data, k.password.keysFunc()); err != nil {
+			return nil, fmt.Errorf("key %q: %w", k.ref, err)
+		}
+	}
+	alg, err := keys.AlgorithmOf(signer.Public())
+	if err != nil {
+		closeFn()
+		return nil, err
+	}
+	id, _ := keys.ID(signer.Public())
+	return &signingKey{Signer: signer, ID: id, Alg: alg, Label: label, OnToken: pkcs11key.IsURI(k.ref), close: closeFn}, nil
+}
+
+// openPublic returns the public key of the reference. For keyring keys any
+// state will do: DEACTIVATED and DESTROYED keys still verify.
+func (k *keyRef) openPublic() (crypto.PublicKey, error) {
+	switch {
+	case pkcs11key.IsURI(k.ref):
+		s, err := k.openSigner()
+		if err != nil {
+			return nil, err
+		}
+		defer s.Close()
+		return s.Public(), nil
+	case strings.HasPrefix(k.ref, keyringScheme):
+		ring, entry, err := k.env.findInKeyring(strings.TrimPrefix(k.ref, keyringScheme))
+		if err != nil {
+			return nil, err
+		}
+		return ring.PublicKey(entry)
+	}
+	return readPublicKeyFile(k.ref)
+}
+
+func readPublicKeyFile(path string) (crypto.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read public key: %w", err)
+	}
+	pub, err := keys.ParsePublicKey(data)
+	if errors.Is(err, keys.ErrIsCertificate) {
+		return nil, fmt.Errorf("public key %q: %w; give it with --cert", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("public key %q: %w", path, err)
+	}
+	return pub, nil
+}
+
+func (e *Env) openKeyring() (*keyring.Keyring, error) {
+	return keyring.Open(e.KeyringDir)
+}
+
+func (e *Env) findInKeyring(ref string) (*keyring.Keyring, *keyring.Entry, error) {
+	ring, err := e.openKeyring()
+	if err != nil {
+		return nil, nil, err
+	}
+	entry, err := ring.Find(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ring, entry, nil
+}
+
+func (e *Env) pkcs11Config() (pkcs11key.Config, error) {
+	cfg := pkcs11key.Config{ModulePath: e.Getenv(envPKCS11Module), PIN: e.Getenv(envPKCS11PIN)}
+	if v := e.Getenv(envPKCS11SM2); v != "" {
+		n, err := strconv.ParseUint(v, 0, 32)
+		if err != nil || n == 0 {
+			return cfg, fmt.Errorf("$%s=%q is not a mechanism number (like 0x80000101)", envPKCS11SM2, v)
+		}
+		cfg.SM2Mechanism = uint(n)
+	}
+	return cfg, nil
+}
