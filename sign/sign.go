@@ -20,6 +20,7 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -197,4 +198,46 @@ func Verify(ctx context.Context, pub crypto.PublicKey, r io.Reader, sig []byte, 
 		return err
 	}
 	return d.Verify(sig)
+}
+
+// SignMessage signs a message held in memory, such as a DSSE pre-auth
+// encoding. SM2 and ECDSA sign exactly as Sign does; Ed25519 uses pure
+// Ed25519 (RFC 8032 §5.1.6), which is what DSSE and in-toto verifiers expect.
+func SignMessage(signer crypto.Signer, msg []byte, opts Options) ([]byte, error) {
+	alg, err := keys.AlgorithmOf(signer.Public())
+	if err != nil {
+		return nil, err
+	}
+	if alg != keys.Ed25519 {
+		return Sign(context.Background(), signer, bytes.NewReader(msg), opts)
+	}
+	if opts.SM2ID != "" {
+		return nil, fmt.Errorf("an SM2 ID was given, but the key is %s", alg)
+	}
+	sig, err := signer.Sign(rand.Reader, msg, crypto.Hash(0))
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	if !isSoftwareKey(signer) && !ed25519.Verify(signer.Public().(ed25519.PublicKey), msg, sig) {
+		return nil, errors.New("the signer returned a signature that does not verify")
+	}
+	return sig, nil
+}
+
+// VerifyMessage checks a signature made by SignMessage.
+func VerifyMessage(pub crypto.PublicKey, msg, sig []byte, opts Options) error {
+	alg, err := keys.AlgorithmOf(pub)
+	if err != nil {
+		return err
+	}
+	if alg != keys.Ed25519 {
+		return Verify(context.Background(), pub, bytes.NewReader(msg), sig, opts)
+	}
+	if opts.SM2ID != "" {
+		return fmt.Errorf("an SM2 ID was given, but the key is %s", alg)
+	}
+	if !ed25519.Verify(pub.(ed25519.PublicKey), msg, sig) {
+		return ErrMismatch
+	}
+	return nil
 }

@@ -339,3 +339,23 @@ func BenchmarkSM2(b *testing.B) {
 		}
 	})
 }
+
+func TestSignMessage(t *testing.T) {
+	msg := []byte("DSSEv1 28 application/vnd.in-toto+json 2 {}")
+	for _, alg := range keys.Algorithms {
+		priv, _ := keys.Generate(alg, nil)
+		sig, err := SignMessage(priv, msg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyMessage(priv.Public(), msg, sig, Options{}); err != nil {
+			t.Errorf("%s: %v", alg, err)
+		}
+		if err := VerifyMessage(priv.Public(), append(msg, '!'), sig, Options{}); err == nil {
+			t.Errorf("%s: verified another message", alg)
+		}
+		if alg == keys.Ed25519 && !ed25519.Verify(priv.Public().(ed25519.PublicKey), msg, sig) {
+			t.Error("Ed25519 message signature is not pure Ed25519")
+		}
+	}
+}

@@ -146,6 +146,9 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 
 	for _, add := range []func(*Env) *cobra.Command{
 		newVersionCmd,
+		newDeliverCmd,
+		newVerifyCmd,
+		newInitCmd,
 		newKeyCmd,
 		newSignCmd,
 		newVerifyBlobCmd,

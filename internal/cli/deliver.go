@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver"
+	"hegui.dev/hegui/internal/deliver/build"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/gotool"
+)
+
+func newDeliverCmd(env *Env) *cobra.Command {
+	var configPath, output string
+	var opts delivery.Options
+	var asJSON bool
+	var password *passwordSource
+	cmd := &cobra.Command{
+		Use:   "deliver [DIR]",
+		Short: "Build, check, sign and document a Go module as a verifiable delivery",
+		Long: `Deliver turns the Go module in DIR (default: the current directory) into a
+delivery directory that customers and auditors can verify offline with
+"hegui verify". The stages run in this order:
+
+  ` + deliver.StageNames() + `
+
+It builds every main package for every target (default linux/amd64,
+linux/arm64 and linux/loong64) reproducibly, builds each a second time to
+prove it, checks hardening, writes SPDX and CycloneDX SBOMs, finds licences
+and applies the licence policy, records signed in-toto/SLSA provenance, signs
+a manifest of every file (SM2 by default) and writes report.html and
+report.json.
+
+Configuration comes from hegui.yaml in the module root (see "hegui init");
+without one, defaults apply and, if no key is configured, the delivery is
+signed with a development key from the keyring, with a loud warning.
+
+The version is the git tag at HEAD (a module in a subdirectory uses
+"subdir/vX.Y.Z" tags). Untagged or uncommitted work needs --snapshot and gets
+a Go pseudo-version.`,
+		Example: `  hegui deliver --snapshot                    # work in progress, development key
+  hegui deliver                               # a tagged release, keys from hegui.yaml
+  hegui deliver ./service --output /srv/deliveries --password-file release.pass
+  hegui deliver --snapshot --json | jq -r .report`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if opts.Parallel < 0 {
+				return usagef("--parallel must be positive")
+			}
+			d, err := deliver.Prepare(cmd.Context(), dir, configPath)
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				if d.OutputDir, err = filepath.Abs(output); err != nil {
+					return err
+				}
+			}
+			d.Options = opts
+			d.Log = &deliverLog{env: env}
+			d.KeyringDir = env.KeyringDir
+			d.HeguiVersion = readVersion().Version
+			d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {
+				return env.openDeliveryKey(req, password)
+			}
+			if err := deliver.Run(cmd.Context(), d); err != nil {
+				return err
+			}
+			res := deliverResult{
+				Directory: d.FinalDir, Version: d.Version.Version, Report: filepath.Join(d.FinalDir, report.HTMLFile),
+				Archive: d.Archive, Binaries: len(d.Binaries), Warnings: d.Warnings,
+				DevelopmentKey: d.Primary() != nil && d.Primary().Development,
+			}
+			if asJSON {
+				return env.printJSON(res)
+			}
+			fmt.Fprintf(env.Stdout, "Delivered %s %s to %s\n", d.Name, d.Version.Version, relPath(d.FinalDir))
+			fmt.Fprintf(env.Stdout, "  report:  %s\n", relPath(res.Report))
+			if d.Archive != "" {
+				fmt.Fprintf(env.Stdout, "  archive: %s\n", relPath(d.Archive))
+			}
+			fmt.Fprintf(env.Stdout, "  verify:  hegui verify %s %s\n", relPath(d.FinalDir), verifyHint(d))
+			if res.DevelopmentKey {
+				fmt.Fprintf(env.Stderr, "WARNING: signed with a DEVELOPMENT key; configure signing.key in hegui.yaml for releases\n")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "configuration `FILE` (default: hegui.yaml in the module root, else built-in defaults)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write deliveries under `DIR` (default: output in hegui.yaml, else dist)")
+	cmd.Flags().BoolVar(&opts.Snapshot, "snapshot", false, "deliver untagged or uncommitted work under a pseudo-version")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing delivery of the same version")
+	cmd.Flags().BoolVar(&opts.KeepFailed, "keep-failed", false, "keep the staging directory of a failed delivery for inspection")
+	cmd.Flags().BoolVar(&opts.SkipReproduce, "skip-reproduce", false, "do not build twice to check reproducibility (reported as skipped)")
+	cmd.Flags().IntVar(&opts.Parallel, "parallel", runtime.NumCPU(), "builds to run at once")
+	password = addPasswordFlag(cmd, env, "the signing key")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+type deliverResult struct {
+	Directory      string   `json:"directory"`
+	Version        string   `json:"version"`
+	Report         string   `json:"report"`
+	Archive        string   `json:"archive,omitempty"`
+	Binaries       int      `json:"binaries"`
+	DevelopmentKey bool     `json:"developmentKey"`
+	Warnings       []string `json:"warnings"`
+}
+
+func verifyHint(d *delivery.Delivery) string {
+	if p := d.Primary(); p != nil && len(p.Chain) > 0 {
+		return "--trust-root ROOT.pem"
+	}
+	return "--pub " + filepath.Join(relPath(d.FinalDir), "signers", d.Primary().KeyID[:16]+".pub") + "   (better: a copy of the key you trust)"
+}
+
+// relPath shortens a path relative to the working directory when it is below it.
+func relPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}
+
+// openDeliveryKey opens a signing key for deliver. A configured password
+// file or variable for the key wins over --password-file.
+func (e *Env) openDeliveryKey(req delivery.KeyRequest, fallback *passwordSource) (*delivery.OpenedKey, error) {
+	pw := fallback
+	if req.PasswordFile != "" || req.PasswordEnv != "" {
+		pw = &passwordSource{env: e, file: req.PasswordFile, envName: envKeyPassword, prompt: "Password for " + req.Ref + ": "}
+		if req.PasswordEnv != "" {
+			pw.envName = req.PasswordEnv
+		}
+	}
+	ref := &keyRef{env: e, ref: req.Ref, password: pw}
+	k, err := ref.openSigner()
+	if err != nil {
+		return nil, err
+	}
+	return &delivery.OpenedKey{Signer: k.Signer, Label: k.Label, Close: k.Close}, nil
+}
+
+// deliverLog prints pipeline progress on stderr: a line per stage, steps
+// indented, warnings marked. Builds run in parallel, so lines are locked.
+type deliverLog struct {
+	env *Env
+	mu  sync.Mutex
+}
+
+func (l *deliverLog) Begin(stage string, index, total int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.env.Quiet {
+		fmt.Fprintf(l.env.Stderr, "[%d/%d] %s\n", index, total, stage)
+	}
+}
+
+func (l *deliverLog) Stepf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.env.Quiet {
+		fmt.Fprintf(l.env.Stderr, "      %s\n", fmt.Sprintf(format, args...))
+	}
+}
+
+func (l *deliverLog) Warnf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.env.Stderr, "  ! %s\n", fmt.Sprintf(format, args...))
+}
+
+func newInitCmd(env *Env) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "init [DIR]",
+		Short: "Write a commented hegui.yaml for the module in DIR",
+		Long: `Init writes hegui.yaml into the module root with every setting and its
+default, and one build per main package found (the module root if it is a
+main package, else the packages under cmd/, else all). Edit it, then run
+"hegui deliver". The schema is described in docs/config.md.`,
+		Example: "  hegui init\n  hegui init ./service && $EDITOR service/hegui.yaml",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return err
+			}
+			g := gotool.Go{Dir: abs}
+			mod, err := g.MainModule(cmd.Context())
+			if err != nil {
+				return err
+			}
+			pkgs, err := g.MainPackages(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var mains []string
+			for _, p := range pkgs {
+				rel, _ := filepath.Rel(mod.Dir, p.Dir)
+				mains = append(mains, "./"+filepath.ToSlash(rel))
+			}
+			mains = build.DefaultMains(mains)
+			for i, m := range mains {
+				mains[i] = strings.TrimSuffix(m, "/.")
+			}
+			if len(mains) == 0 {
+				mains = []string{"./cmd/CHANGE-ME"}
+				env.infof("no main package found; edit builds in hegui.yaml")
+			}
+			path := filepath.Join(mod.Dir, config.FileName)
+			if err := writeOutput(path, config.Template(deliver.DefaultName(mod.Path), mains), 0o644, force); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Wrote %s (%d build(s): %s)\n", relPath(path), len(mains), strings.Join(mains, ", "))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing hegui.yaml")
+	return cmd
+}

@@ -1,0 +1,305 @@
+// Package config reads hegui.yaml, the file that tells `hegui deliver` what to
+// build, how to sign it and which policy to apply. The schema is versioned
+// ("version: 1", documented in docs/config.md); unknown keys and wrong types
+// are errors that name the line. Every field has a default, so a module with
+// no hegui.yaml at all can be delivered.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// FileName is the configuration file `hegui deliver` looks for in the module root.
+const FileName = "hegui.yaml"
+
+// SchemaVersion is the configuration schema this hegui reads.
+const SchemaVersion = 1
+
+// DefaultTargets are the 信创 platforms: x86-64 (Hygon, Zhaoxin), ARM64
+// (Kunpeng, Phytium) and LoongArch (Loongson).
+var DefaultTargets = []string{"linux/amd64", "linux/arm64", "linux/loong64"}
+
+// DefaultLdflags strip the symbol table and DWARF (smaller binaries, and the
+// "stripped" hardening check) and set the conventional version variables of
+// package main; -X of a variable that does not exist is ignored by the linker.
+var DefaultLdflags = []string{"-s", "-w", "-X main.version={{.Version}}", "-X main.commit={{.Commit}}", "-X main.date={{.Date}}"}
+
+// DefaultGlibcBaseline is the glibc of Kylin V10, UOS 20 and openEuler 20.03.
+const DefaultGlibcBaseline = "2.28"
+
+// Config is hegui.yaml.
+type Config struct {
+	Version         int             `yaml:"version"`
+	Project         Project         `yaml:"project"`
+	Builds          []Build         `yaml:"builds"`
+	Targets         []string        `yaml:"targets"`
+	Reproducibility Reproducibility `yaml:"reproducibility"`
+	Hardening       Hardening       `yaml:"hardening"`
+	Signing         Signing         `yaml:"signing"`
+	Policy          Policy          `yaml:"policy"`
+	Archive         Archive         `yaml:"archive"`
+	Output          string          `yaml:"output"`
+}
+
+// Project names the delivery.
+type Project struct {
+	// Name is used in file names and documents; default: the last element
+	// of the module path.
+	Name string `yaml:"name"`
+}
+
+// Build is one main package to build for every target.
+type Build struct {
+	// ID names the build in reports; default: the binary name.
+	ID string `yaml:"id"`
+	// Main is the main package, relative to the module root ("./cmd/app").
+	Main string `yaml:"main"`
+	// Binary is the output file name; default: the last element of Main.
+	Binary string `yaml:"binary"`
+	// Ldflags are passed to the linker after template expansion
+	// ({{.Version}}, {{.Commit}}, {{.ShortCommit}}, {{.Date}}, {{.Os}},
+	// {{.Arch}}); default DefaultLdflags. hegui always adds -buildid=.
+	Ldflags []string `yaml:"ldflags"`
+	// Tags are build tags.
+	Tags []string `yaml:"tags"`
+	// Env holds extra environment, e.g. CGO_ENABLED=1; cgo is off by default.
+	Env []string `yaml:"env"`
+	// Targets overrides the top-level targets for this build.
+	Targets []string `yaml:"targets"`
+}
+
+// Reproducibility configures the double-build check.
+type Reproducibility struct {
+	// Check builds every target a second time in another directory and
+	// module cache and compares the digests; default true.
+	Check *bool `yaml:"check"`
+}
+
+// Enabled reports whether the check runs.
+func (r Reproducibility) Enabled() bool { return r.Check == nil || *r.Check }
+
+// Hardening configures the binary hardening checks.
+type Hardening struct {
+	// GlibcBaseline is the oldest glibc the cgo binaries must run on.
+	GlibcBaseline string `yaml:"glibc-baseline"`
+}
+
+// Signing names the keys that sign the delivery.
+type Signing struct {
+	// Key signs the manifest and the provenance (a key reference: FILE,
+	// keyring:NAME|ID or pkcs11:URI). Empty: a development key, loudly.
+	Key string `yaml:"key"`
+	// Certificate is the signer's certificate chain (PEM, leaf first).
+	Certificate string `yaml:"certificate"`
+	// PasswordFile holds the key's password (else $HEGUI_KEY_PASSWORD).
+	PasswordFile string `yaml:"password-file"`
+	// CoSigners add signatures with further keys (ECDSA, Ed25519, tokens).
+	CoSigners []Signer `yaml:"co-signers"`
+}
+
+// Signer is a co-signing key.
+type Signer struct {
+	Key          string `yaml:"key"`
+	Certificate  string `yaml:"certificate"`
+	PasswordFile string `yaml:"password-file"`
+	// PasswordEnv names the environment variable holding the password.
+	PasswordEnv string `yaml:"password-env"`
+}
+
+// Policy is what a delivery must satisfy. Violations fail it.
+type Policy struct {
+	Licenses LicensePolicy `yaml:"licenses"`
+}
+
+// LicensePolicy lists SPDX license identifiers. A module under a denied
+// license fails the delivery; with an allow list, so does one whose license
+// is not on it (or is unknown).
+type LicensePolicy struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+}
+
+// Archive configures the optional single-file copy of the delivery.
+type Archive struct {
+	// Format is "tar.gz" or "none" (default).
+	Format string `yaml:"format"`
+}
+
+// Default is the configuration used when there is no hegui.yaml.
+func Default() *Config {
+	c := &Config{Version: SchemaVersion}
+	c.applyDefaults()
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	if len(c.Targets) == 0 {
+		c.Targets = slices.Clone(DefaultTargets)
+	}
+	if c.Hardening.GlibcBaseline == "" {
+		c.Hardening.GlibcBaseline = DefaultGlibcBaseline
+	}
+	if c.Archive.Format == "" {
+		c.Archive.Format = "none"
+	}
+	if c.Output == "" {
+		c.Output = "dist"
+	}
+	for i := range c.Builds {
+		b := &c.Builds[i]
+		if b.Ldflags == nil {
+			b.Ldflags = slices.Clone(DefaultLdflags)
+		}
+		if len(b.Targets) == 0 {
+			b.Targets = c.Targets
+		}
+	}
+}
+
+// Load reads and checks a configuration file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and checks a configuration. Errors carry "line N".
+func Parse(data []byte) (*Config, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("empty configuration: write at least \"version: 1\" (hegui init writes a commented one)")
+	}
+	var c Config
+	if err := decode(data, &c); err != nil {
+		return nil, err
+	}
+	if err := c.validate(data); err != nil {
+		return nil, err
+	}
+	c.applyDefaults()
+	return &c, nil
+}
+
+// decode runs the YAML decoder. goccy/go-yaml v1.19.2 panics on some
+// malformed input (a tag on an empty sequence value, "allow: !00", found by
+// FuzzParse); a configuration file is untrusted input, so such a panic is
+// turned into an error here.
+func decode(data []byte, c *Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed YAML: the parser failed (%v)", r)
+		}
+	}()
+	if err := yaml.UnmarshalWithOptions(data, c, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
+		return errors.New(yamlErrorLine(err))
+	}
+	return nil
+}
+
+// yamlErrorLine turns "[3:1] unknown field "x"" into "line 3: unknown field "x"".
+func yamlErrorLine(err error) string {
+	msg := yaml.FormatError(err, false, false)
+	if m := posPrefix.FindStringSubmatch(msg); m != nil {
+		return "line " + m[1] + ": " + strings.TrimSpace(msg[len(m[0]):])
+	}
+	return msg
+}
+
+var posPrefix = regexp.MustCompile(`^\[(\d+):\d+\]`)
+
+var (
+	targetPattern = regexp.MustCompile(`^([a-z0-9]+)/([a-z0-9]+)(/(v[1-4]|v8\.[0-9]|v9\.[0-5]))?$`)
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	glibcPattern  = regexp.MustCompile(`^2\.\d+$`)
+)
+
+// validate checks what the YAML decoder cannot: values, not just types.
+func (c *Config) validate(data []byte) error {
+	at := func(path string) string { return lineOf(data, path) }
+	if c.Version != SchemaVersion {
+		return fmt.Errorf("%sversion must be %d (this hegui reads configuration schema %d)", at("$.version"), SchemaVersion, SchemaVersion)
+	}
+	if c.Project.Name != "" && !namePattern.MatchString(c.Project.Name) {
+		return fmt.Errorf("%sproject.name %q: use letters, digits, '.', '_' and '-'", at("$.project.name"), c.Project.Name)
+	}
+	if err := checkTargets(c.Targets, "$.targets", data); err != nil {
+		return err
+	}
+	ids := map[string]bool{}
+	for i, b := range c.Builds {
+		path := fmt.Sprintf("$.builds[%d]", i)
+		if b.Main == "" {
+			return fmt.Errorf("%sbuilds[%d]: main is required (the main package, e.g. ./cmd/app)", at(path), i)
+		}
+		if b.Binary != "" && !namePattern.MatchString(b.Binary) {
+			return fmt.Errorf("%sbuilds[%d].binary %q is not a plain file name", at(path+".binary"), i, b.Binary)
+		}
+		for j, e := range b.Env {
+			if !strings.Contains(e, "=") {
+				return fmt.Errorf("%sbuilds[%d].env[%d] %q is not NAME=VALUE", at(fmt.Sprintf("%s.env[%d]", path, j)), i, j, e)
+			}
+		}
+		if err := checkTargets(b.Targets, path+".targets", data); err != nil {
+			return err
+		}
+		if id := b.ID; id != "" {
+			if ids[id] {
+				return fmt.Errorf("%sbuilds[%d].id %q is used twice", at(path+".id"), i, id)
+			}
+			ids[id] = true
+		}
+	}
+	if c.Archive.Format != "" && c.Archive.Format != "none" && c.Archive.Format != "tar.gz" {
+		return fmt.Errorf("%sarchive.format %q: want tar.gz or none", at("$.archive.format"), c.Archive.Format)
+	}
+	if g := c.Hardening.GlibcBaseline; g != "" && !glibcPattern.MatchString(g) {
+		return fmt.Errorf("%shardening.glibc-baseline %q: want a glibc version like 2.28", at("$.hardening.glibc-baseline"), g)
+	}
+	for i, s := range c.Signing.CoSigners {
+		if s.Key == "" {
+			return fmt.Errorf("%ssigning.co-signers[%d]: key is required", at(fmt.Sprintf("$.signing.co-signers[%d]", i)), i)
+		}
+	}
+	return nil
+}
+
+func checkTargets(targets []string, path string, data []byte) error {
+	for i, t := range targets {
+		if !targetPattern.MatchString(t) {
+			return fmt.Errorf("%s%s[%d] %q: want GOOS/GOARCH, optionally with a level (linux/amd64/v3, linux/arm64/v8.2)",
+				lineOf(data, fmt.Sprintf("%s[%d]", path, i)), strings.TrimPrefix(path, "$."), i, t)
+		}
+	}
+	return nil
+}
+
+// lineOf returns "line N: " for a YAML path, or "" when it cannot be found.
+func lineOf(data []byte, path string) string {
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return ""
+	}
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return ""
+	}
+	node, err := p.FilterFile(file)
+	if err != nil || node == nil || node.GetToken() == nil {
+		return ""
+	}
+	return fmt.Sprintf("line %d: ", node.GetToken().Position.Line)
+}

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if len(c.Targets) != 3 || c.Targets[2] != "linux/loong64" || !c.Reproducibility.Enabled() || c.Hardening.GlibcBaseline != "2.28" || c.Output != "dist" {
+		t.Errorf("defaults %+v", c)
+	}
+}
+
+func TestTemplateParses(t *testing.T) {
+	c, err := Parse(Template("hello", []string{".", "./cmd/tool"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Project.Name != "hello" || len(c.Builds) != 2 || c.Builds[1].Main != "./cmd/tool" {
+		t.Errorf("parsed %+v", c)
+	}
+	if got := c.Builds[0].Ldflags; len(got) != len(DefaultLdflags) {
+		t.Errorf("default ldflags not applied: %v", got)
+	}
+	if len(c.Policy.Licenses.Deny) == 0 {
+		t.Error("template deny list lost")
+	}
+}
+
+func TestErrorsNameTheLine(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"version: 1\ntargets: [linux/amd64]\nbogus: 3\n", `line 3: unknown field "bogus"`},
+		{"version: one\n", "line 1: "},
+		{"version: 1\nbuilds:\n  - main: .\n    ldflag: [x]\n", `line 4: unknown field "ldflag"`},
+		{"version: 1\ntargets: linux\n", "line 2: "},
+		{"version: 2\n", "line 1: version must be 1"},
+		{"version: 1\ntargets:\n  - linux/amd64\n  - linux\n", `line 4: targets[1] "linux"`},
+		{"version: 1\nbuilds:\n  - binary: x\n", "line 3: builds[0]: main is required"},
+		{"version: 1\nbuilds:\n  - main: .\n    env: [CGO_ENABLED]\n", "line 4: builds[0].env[0]"},
+		{"version: 1\narchive:\n  format: zip\n", `line 3: archive.format "zip"`},
+		{"version: 1\nhardening:\n  glibc-baseline: latest\n", "line 3: hardening.glibc-baseline"},
+		{"version: 1\nsigning:\n  co-signers:\n    - certificate: x.pem\n", "line 4: signing.co-signers[0]: key is required"},
+		{"", "empty configuration"},
+		{"version: 1\n\tbad", "line "},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.yaml))
+		if err == nil {
+			t.Errorf("%q parsed", c.yaml)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %q, want %q", c.yaml, err, c.want)
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: error spans lines: %q", c.yaml, err)
+		}
+	}
+}
+
+// FuzzParse: configuration files may be written by anyone.
+func FuzzParse(f *testing.F) {
+	f.Add(Template("x", []string{"."}))
+	f.Add([]byte("version: 1\nbuilds: [{main: .}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err == nil && (c.Version != SchemaVersion || len(c.Targets) == 0) {
+			t.Fatalf("accepted %q as %+v", data, c)
+		}
+	})
+}

@@ -1,0 +1,241 @@
+// Package manifest is the last writing stage: it lists every file of the
+// delivery with its size, SHA-256 and SM3 in manifest.json, writes
+// SHA256SUMS and SM3SUMS (the first checkable with `sha256sum -c`), and
+// signs manifest.json with every
+// signer in a DSSE envelope, manifest.dsse.json. Since the manifest covers
+// every other file, its signatures cover the whole delivery.
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/envelope"
+)
+
+// Files of the delivery this stage writes.
+const (
+	File         = "manifest.json"
+	EnvelopeFile = "manifest.dsse.json"
+	SHA256Sums   = "SHA256SUMS"
+	SM3Sums      = "SM3SUMS"
+)
+
+// Schema identifies the manifest format.
+const Schema = "hegui.dev/manifest/v1"
+
+// Manifest is manifest.json.
+type Manifest struct {
+	Schema  string `json:"schema"`
+	Project string `json:"project"`
+	Module  string `json:"module"`
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+	// Signed is when the manifest was signed: certificates are checked for
+	// validity at this time.
+	Signed  time.Time     `json:"signed"`
+	Signers []SignerEntry `json:"signers"`
+	Files   []FileEntry   `json:"files"`
+}
+
+// SignerEntry names a key that signed the manifest.
+type SignerEntry struct {
+	KeyID       string `json:"keyId"`
+	Algorithm   string `json:"algorithm"`
+	Role        string `json:"role"`
+	PublicKey   string `json:"publicKey"`             // path in the delivery
+	Chain       string `json:"certificateChain,omitempty"` // path in the delivery
+	Development bool   `json:"development,omitempty"`
+}
+
+// FileEntry is one file of the delivery.
+type FileEntry struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	SM3    string `json:"sm3"`
+}
+
+// Excluded reports whether a delivery path is outside the manifest: the
+// manifest and its signatures.
+func Excluded(path string) bool { return path == File || path == EnvelopeFile }
+
+// Stage writes the checksum files, the manifest and its signatures.
+type Stage struct{}
+
+// Name implements delivery.Stage.
+func (Stage) Name() string { return "manifest" }
+
+// Run implements delivery.Stage.
+func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
+	files, err := Hash(ctx, d.Dir, func(p string) bool { return Excluded(p) || p == SHA256Sums || p == SM3Sums })
+	if err != nil {
+		return err
+	}
+	var sha, sm strings.Builder
+	for _, f := range files {
+		fmt.Fprintf(&sha, "%s  %s\n", f.SHA256, f.Path)
+		fmt.Fprintf(&sm, "%s  %s\n", f.SM3, f.Path)
+	}
+	for name, content := range map[string]string{SHA256Sums: sha.String(), SM3Sums: sm.String()} {
+		if err := os.WriteFile(d.Path(name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	sums, err := Hash(ctx, d.Dir, func(p string) bool { return p != SHA256Sums && p != SM3Sums })
+	if err != nil {
+		return err
+	}
+	files = append(files, sums...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+
+	m := Manifest{
+		Schema: Schema, Project: d.Name, Module: d.Module.Path, Version: d.Version.Version, Commit: d.Version.Commit,
+		Signed: time.Now().UTC().Truncate(time.Second), Files: files,
+	}
+	for _, s := range d.Signers {
+		m.Signers = append(m.Signers, SignerEntry{
+			KeyID: s.KeyID, Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development,
+			PublicKey: SignerPublicKeyPath(s.KeyID), Chain: chainPath(s),
+		})
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if err := os.WriteFile(d.Path(File), data, 0o644); err != nil {
+		return err
+	}
+	var keys []crypto.Signer
+	for _, s := range d.Signers {
+		keys = append(keys, s.Key)
+	}
+	env, err := envelope.Sign(ctx, envelope.ManifestPayloadType, data, keys...)
+	if err != nil {
+		return fmt.Errorf("sign the manifest: %w", err)
+	}
+	envData, err := envelope.Marshal(env)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(d.Path(EnvelopeFile), envData, 0o644); err != nil {
+		return err
+	}
+	d.Log.Stepf("%d files; signed by %d key(s)", len(files), len(env.Signatures))
+	return nil
+}
+
+// SignerPublicKeyPath is where a signer's public key is kept in the delivery.
+func SignerPublicKeyPath(keyID string) string { return "signers/" + keyID[:16] + ".pub" }
+
+// SignerChainPath is where a signer's certificate chain is kept.
+func SignerChainPath(keyID string) string { return "signers/" + keyID[:16] + ".chain.pem" }
+
+func chainPath(s *delivery.Signer) string {
+	if len(s.Chain) == 0 {
+		return ""
+	}
+	return SignerChainPath(s.KeyID)
+}
+
+// Hash lists the regular files under dir (paths relative, with slashes),
+// skipping those skip selects, with their sizes and digests, sorted.
+func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry, error) {
+	var files []FileEntry
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if skip(rel) {
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", rel)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		sums, n, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		files = append(files, FileEntry{Path: rel, Size: n, SHA256: hex.EncodeToString(sums[0]), SM3: hex.EncodeToString(sums[1])})
+		return nil
+	})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, err
+}
+
+// Parse decodes and checks a manifest. A manifest is untrusted input until
+// its signature is verified, so every path must stay inside the delivery.
+func Parse(data []byte) (*Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("malformed manifest: %w", err)
+	}
+	if m.Schema != Schema {
+		return nil, fmt.Errorf("manifest schema %q, want %q", m.Schema, Schema)
+	}
+	if len(m.Signers) == 0 {
+		return nil, errors.New("the manifest names no signer")
+	}
+	seen := map[string]bool{}
+	for _, f := range m.Files {
+		if err := CheckPath(f.Path); err != nil {
+			return nil, err
+		}
+		if seen[f.Path] {
+			return nil, fmt.Errorf("the manifest lists %s twice", f.Path)
+		}
+		seen[f.Path] = true
+	}
+	for _, s := range m.Signers {
+		if len(s.KeyID) != 64 {
+			return nil, fmt.Errorf("signer key ID %q is not a hegui key ID", s.KeyID)
+		}
+		for _, p := range []string{s.PublicKey, s.Chain} {
+			if p != "" {
+				if err := CheckPath(p); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return &m, nil
+}
+
+// CheckPath accepts a relative, clean, slash-separated path that stays
+// inside the delivery.
+func CheckPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return fmt.Errorf("the manifest names the file %q, which is not a path inside the delivery", p)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+// Package deliver runs `hegui deliver`: a list of small stages, each in its
+// own package, run in order on one delivery.Delivery. Adding a stage means
+// writing a package with a Stage type and adding it to Stages.
+//
+// Everything is written to a staging directory outside the module (so the
+// work tree stays clean while the go command stamps VCS information), and
+// moved to OUTPUT/NAME_VERSION only when every stage has passed; a failed
+// delivery leaves nothing behind unless --keep-failed asks for it.
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/mod/module"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver/archive"
+	"hegui.dev/hegui/internal/deliver/build"
+	"hegui.dev/hegui/internal/deliver/bundle"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/harden"
+	"hegui.dev/hegui/internal/deliver/license"
+	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/deliver/provenance"
+	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/deliver/reproduce"
+	"hegui.dev/hegui/internal/deliver/sbom"
+	"hegui.dev/hegui/internal/deliver/signers"
+	"hegui.dev/hegui/internal/deliver/verdict"
+	"hegui.dev/hegui/internal/deliver/version"
+	"hegui.dev/hegui/internal/gotool"
+)
+
+// Stages is the pipeline, in the order it runs.
+var Stages = []delivery.Stage{
+	version.Stage{},    // name the delivery: tag or pseudo-version, commit time
+	signers.Stage{},    // open the signing keys before anything slow
+	build.Stage{},      // build every main package for every target
+	reproduce.Stage{},  // build again elsewhere and compare digests
+	harden.Stage{},     // ELF hardening and build-information checks
+	license.Stage{},    // licences of the linked modules; licence policy
+	sbom.Stage{},       // SPDX 2.3 and CycloneDX 1.6 per binary
+	provenance.Stage{}, // in-toto / SLSA v1 provenance, signed (DSSE)
+	bundle.Stage{},     // Sigstore bundles for ECDSA signers (cosign)
+	report.Stage{},     // report.json and report.html
+	verdict.Stage{},    // fail on policy violations
+	manifest.Stage{},   // SHA256SUMS, SM3SUMS, manifest.json, signed
+	archive.Stage{},    // optional single-file copy
+}
+
+// Prepare reads the module in dir and its configuration: configPath if
+// given, else hegui.yaml in the module root if present, else the built-in
+// defaults.
+func Prepare(ctx context.Context, dir, configPath string) (*delivery.Delivery, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	g := gotool.Go{Dir: abs}
+	mod, err := g.MainModule(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &delivery.Delivery{Module: mod, ModuleDir: mod.Dir, Go: gotool.Go{Dir: mod.Dir}}
+	if configPath == "" {
+		if p := filepath.Join(mod.Dir, config.FileName); fileExists(p) {
+			configPath = p
+		}
+	}
+	if configPath != "" {
+		if d.Config, err = config.Load(configPath); err != nil {
+			return nil, err
+		}
+		d.ConfigFile = configPath
+	} else {
+		d.Config = config.Default()
+	}
+	d.Name = d.Config.Project.Name
+	if d.Name == "" {
+		d.Name = DefaultName(mod.Path)
+	}
+	d.OutputDir = d.Config.Output
+	if !filepath.IsAbs(d.OutputDir) {
+		d.OutputDir = filepath.Join(mod.Dir, d.OutputDir)
+	}
+	return d, nil
+}
+
+// DefaultName is the last element of a module path, without a /vN suffix.
+func DefaultName(modulePath string) string {
+	if prefix, _, ok := module.SplitPathVersion(modulePath); ok {
+		modulePath = prefix
+	}
+	return filepath.Base(modulePath)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// Run runs every stage on d and publishes the result to d.FinalDir.
+func Run(ctx context.Context, d *delivery.Delivery) (err error) {
+	d.Started = time.Now()
+	if d.Dir, err = os.MkdirTemp("", "hegui-deliver-"); err != nil {
+		return err
+	}
+	defer func() {
+		for _, s := range d.Signers {
+			if s.Close != nil {
+				s.Close()
+			}
+		}
+		if err != nil {
+			cleanUp(d)
+		}
+	}()
+	for i, s := range Stages {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d.Log.Begin(s.Name(), i+1, len(Stages))
+		start := time.Now()
+		if err := s.Run(ctx, d); err != nil {
+			var pe *verdict.PolicyError
+			if errors.As(err, &pe) {
+				return err
+			}
+			return fmt.Errorf("%s: %w", s.Name(), err)
+		}
+		d.Stages = append(d.Stages, delivery.StageRecord{Name: s.Name(), Seconds: time.Since(start).Seconds()})
+	}
+	d.Finished = time.Now()
+	return publish(d)
+}
+
+// cleanUp removes the staging directory of a failed delivery, or keeps it
+// and says where.
+func cleanUp(d *delivery.Delivery) {
+	if d.Options.KeepFailed && d.Dir != "" {
+		d.Log.Warnf("the failed delivery is kept for inspection in %s", d.Dir)
+		return
+	}
+	os.RemoveAll(d.Dir)
+	if d.Dir != "" {
+		os.Remove(d.Dir + ".tar.gz")
+	}
+}
+
+// publish moves the staging directory (and archive) into place.
+func publish(d *delivery.Delivery) error {
+	if err := os.MkdirAll(d.OutputDir, 0o755); err != nil {
+		return err
+	}
+	if d.Options.Force {
+		os.RemoveAll(d.FinalDir)
+		os.Remove(d.FinalDir + ".tar.gz")
+	}
+	if err := move(d.Dir, d.FinalDir); err != nil {
+		return fmt.Errorf("publish the delivery: %w", err)
+	}
+	d.Dir = d.FinalDir
+	if d.Archive != "" {
+		if err := move(d.Archive, d.FinalDir+".tar.gz"); err != nil {
+			return fmt.Errorf("publish the archive: %w", err)
+		}
+		d.Archive = d.FinalDir + ".tar.gz"
+	}
+	return nil
+}
+
+// move renames, or copies and removes across file systems.
+func move(from, to string) error {
+	err := os.Rename(from, to)
+	if err == nil || !errors.Is(err, syscall.EXDEV) {
+		return err
+	}
+	tmp := to + ".partial"
+	os.RemoveAll(tmp)
+	if err := os.CopyFS(tmp, os.DirFS(from)); err != nil {
+		if fi, serr := os.Stat(from); serr == nil && !fi.IsDir() {
+			return copyFile(from, to)
+		}
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, to); err != nil {
+		return err
+	}
+	return os.RemoveAll(from)
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(to+".partial", data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(to+".partial", to); err != nil {
+		return err
+	}
+	return os.Remove(from)
+}
+
+// StageNames lists the stages for help texts.
+func StageNames() string {
+	var names []string
+	for _, s := range Stages {
+		names = append(names, s.Name())
+	}
+	return strings.Join(names, " → ")
+}

@@ -1,0 +1,212 @@
+// Package gotool runs the go command and reads what it reports: the module
+// being delivered, its main packages, the modules a target links, the module
+// graph, and the build information inside binaries. It is the only place
+// hegui execs the go command, so its environment rules live here.
+package gotool
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Go runs the go command in a directory with an environment.
+type Go struct {
+	// Dir is the working directory (the module root).
+	Dir string
+	// Env is added to the process environment, overriding it.
+	Env []string
+}
+
+// Run runs go with args and returns standard output. A failure carries the
+// command's standard error.
+func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = g.Dir
+	cmd.Env = mergeEnv(os.Environ(), g.Env)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, errors.New("the go command is not installed or not on PATH")
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("go %s: %s", strings.Join(args, " "), msg)
+	}
+	return stdout.Bytes(), nil
+}
+
+// mergeEnv returns base with the NAME=VALUE entries of extra replacing or
+// adding to it.
+func mergeEnv(base, extra []string) []string {
+	out := slices.Clone(base)
+	for _, kv := range extra {
+		name, _, _ := strings.Cut(kv, "=")
+		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, name+"=") })
+		out = append(out, kv)
+	}
+	return out
+}
+
+// With returns a copy of g with more environment.
+func (g Go) With(env ...string) Go {
+	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...)}
+}
+
+// EnvVars reads `go env` values.
+func (g Go) EnvVars(ctx context.Context, names ...string) (map[string]string, error) {
+	out, err := g.Run(ctx, append([]string{"env", "-json"}, names...)...)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]string{}
+	if err := json.Unmarshal(out, &vars); err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	return vars, nil
+}
+
+// Module is a module as `go list` describes it.
+type Module struct {
+	Path      string
+	Version   string
+	Replace   *Module
+	Main      bool
+	Dir       string
+	GoMod     string
+	GoVersion string
+	Sum       string
+}
+
+// MainModule describes the module in g.Dir.
+func (g Go) MainModule(ctx context.Context) (*Module, error) {
+	out, err := g.Run(ctx, "list", "-m", "-json")
+	if err != nil {
+		return nil, err
+	}
+	// In a workspace, `go list -m` lists every workspace module; pick the
+	// one whose directory holds g.Dir.
+	dec := json.NewDecoder(bytes.NewReader(out))
+	abs, _ := filepath.Abs(g.Dir)
+	var best *Module
+	for {
+		var m Module
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("go list -m: %w", err)
+		}
+		if m.Dir != "" && (abs == m.Dir || strings.HasPrefix(abs, m.Dir+string(filepath.Separator))) {
+			if best == nil || len(m.Dir) > len(best.Dir) {
+				mod := m
+				best = &mod
+			}
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("%s is not inside a Go module (no go.mod)", g.Dir)
+	}
+	return best, nil
+}
+
+// Package is a package as `go list` describes it.
+type Package struct {
+	ImportPath string
+	Name       string
+	Dir        string
+	Standard   bool
+	Module     *Module
+}
+
+// MainPackages lists the main packages of the module, as import paths.
+func (g Go) MainPackages(ctx context.Context) ([]Package, error) {
+	out, err := g.Run(ctx, "list", "-json=ImportPath,Name,Dir", "./...")
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := decodePackages(out)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(pkgs, func(p Package) bool { return p.Name != "main" }), nil
+}
+
+func decodePackages(out []byte) ([]Package, error) {
+	var pkgs []Package
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p Package
+		if err := dec.Decode(&p); err == io.EOF {
+			return pkgs, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("go list: %w", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+}
+
+// LinkedModules returns the modules that provide packages linked into pkg
+// when built with g's environment (GOOS, GOARCH, CGO_ENABLED and tags
+// decide which files, and so which imports, count). The main module comes
+// first, then the others sorted by path.
+func (g Go) LinkedModules(ctx context.Context, pkg string, tags []string) ([]Module, error) {
+	args := []string{"list", "-deps", "-json=ImportPath,Standard,Module"}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	out, err := g.Run(ctx, append(args, pkg)...)
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := decodePackages(out)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var mods []Module
+	for _, p := range pkgs {
+		if p.Standard || p.Module == nil || seen[p.Module.Path] {
+			continue
+		}
+		seen[p.Module.Path] = true
+		mods = append(mods, *p.Module)
+	}
+	sort.SliceStable(mods, func(i, j int) bool {
+		if mods[i].Main != mods[j].Main {
+			return mods[i].Main
+		}
+		return mods[i].Path < mods[j].Path
+	})
+	return mods, nil
+}
+
+// Edge is one requirement in the module graph: From requires To.
+type Edge struct{ From, To string } // "path@version", or "path" for the main module
+
+// ModGraph returns the requirement edges of the module graph (`go mod graph`).
+func (g Go) ModGraph(ctx context.Context) ([]Edge, error) {
+	out, err := g.Run(ctx, "mod", "graph")
+	if err != nil {
+		return nil, err
+	}
+	var edges []Edge
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		from, to, ok := strings.Cut(line, " ")
+		if ok {
+			edges = append(edges, Edge{from, to})
+		}
+	}
+	return edges, nil
+}

@@ -1,0 +1,293 @@
+package verify
+
+import (
+	"bufio"
+	"context"
+	"crypto"
+	"debug/buildinfo"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/deliver/provenance"
+	"hegui.dev/hegui/internal/deliver/sbom"
+	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/keys"
+	"hegui.dev/hegui/pki"
+)
+
+// verifyChain checks a signer's certificate chain against the roots, for
+// code signing, at the time the manifest says it was signed.
+func (s *state) verifyChain(sg manifest.SignerEntry, pub crypto.PublicKey) (string, error) {
+	data, err := os.ReadFile(s.path(sg.Chain))
+	if err != nil {
+		return "", fmt.Errorf("signer %s certificate chain: %w", keys.ShortID(sg.KeyID), err)
+	}
+	certs, err := pki.ParseCertificates(data)
+	if err != nil {
+		return "", fmt.Errorf("certificate chain %s: %w", sg.Chain, err)
+	}
+	leaf := certs[0]
+	if !keys.Equal(leaf.PublicKey, pub) {
+		return "", fmt.Errorf("certificate chain %s is for another key than signer %s: the certificate was swapped", sg.Chain, keys.ShortID(sg.KeyID))
+	}
+	if _, err := pki.Verify(leaf, pki.VerifyOptions{Roots: s.opts.Roots, Intermediates: certs[1:], Time: s.manifest.Signed, Purpose: pki.PurposeCodeSigning}); err != nil {
+		return "", fmt.Errorf("signer %s: %w", keys.ShortID(sg.KeyID), err)
+	}
+	return pki.FormatName(leaf.RawSubject), nil
+}
+
+// checkFiles compares every file with the manifest, and the directory with
+// the list: nothing missing, nothing added.
+func (s *state) checkFiles(ctx context.Context) (string, error) {
+	present := map[string]bool{}
+	err := filepath.WalkDir(s.opts.Dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(s.opts.Dir, p)
+		rel = filepath.ToSlash(rel)
+		if e.IsDir() || manifest.Excluded(rel) {
+			return nil
+		}
+		present[rel] = true
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	var problems []string
+	for _, f := range s.manifest.Files {
+		if !present[f.Path] {
+			problems = append(problems, f.Path+" is missing")
+			continue
+		}
+		delete(present, f.Path)
+		if problem, err := checkFile(ctx, s.path(f.Path), f); err != nil {
+			return "", err
+		} else if problem != "" {
+			problems = append(problems, f.Path+": "+problem)
+		}
+	}
+	for p := range present {
+		problems = append(problems, p+" is not in the manifest (added after signing)")
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return "", errors.New(strings.Join(problems, "; "))
+	}
+	return fmt.Sprintf("%d files: sizes, SHA-256 and SM3 match; none missing, none added", len(s.manifest.Files)), nil
+}
+
+func checkFile(ctx context.Context, path string, want manifest.FileEntry) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "not a regular file", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sums, n, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case n != want.Size:
+		return fmt.Sprintf("size %d, the manifest says %d (changed after signing)", n, want.Size), nil
+	case fmt.Sprintf("%x", sums[0]) != want.SHA256:
+		return "SHA-256 differs from the manifest (changed after signing)", nil
+	case fmt.Sprintf("%x", sums[1]) != want.SM3:
+		return "SM3 differs from the manifest (changed after signing)", nil
+	}
+	return "", nil
+}
+
+// binaries are the manifest entries under bin/.
+func (s *state) binaries() []manifest.FileEntry {
+	var bins []manifest.FileEntry
+	for _, f := range s.manifest.Files {
+		if strings.HasPrefix(f.Path, "bin/") {
+			bins = append(bins, f)
+		}
+	}
+	return bins
+}
+
+// checkProvenance verifies the provenance signature by a trusted key and
+// matches its subjects with the binaries.
+func (s *state) checkProvenance() (string, error) {
+	data, err := os.ReadFile(s.path(provenance.File))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", provenance.File, err)
+	}
+	env, payload, err := envelope.Parse(data, envelope.InTotoPayloadType)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", provenance.File, err)
+	}
+	signed := false
+	for _, pub := range s.trusted {
+		if envelope.VerifyKey(env, pub) == nil {
+			signed = true
+		}
+	}
+	if !signed {
+		return "", errors.New("the provenance is not signed by a trusted key (changed, or signed by another key)")
+	}
+	var stmt struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+		Subject       []struct {
+			Name   string            `json:"name"`
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+	}
+	if err := json.Unmarshal(payload, &stmt); err != nil {
+		return "", fmt.Errorf("provenance statement: %w", err)
+	}
+	if stmt.Type != "https://in-toto.io/Statement/v1" || stmt.PredicateType != provenance.PredicateType {
+		return "", fmt.Errorf("provenance is %s / %s, want an in-toto Statement v1 with SLSA Provenance v1", stmt.Type, stmt.PredicateType)
+	}
+	subjects := map[string]map[string]string{}
+	for _, sub := range stmt.Subject {
+		subjects[sub.Name] = sub.Digest
+	}
+	var problems []string
+	bins := s.binaries()
+	for _, b := range bins {
+		d, ok := subjects[b.Path]
+		switch {
+		case !ok:
+			problems = append(problems, b.Path+" is not a subject of the provenance")
+		case d["sha256"] != b.SHA256 || d["sm3"] != b.SM3:
+			problems = append(problems, b.Path+": the provenance records other digests")
+		}
+		delete(subjects, b.Path)
+	}
+	for name := range subjects {
+		problems = append(problems, "the provenance names "+name+", which the delivery does not hold")
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return "", errors.New(strings.Join(problems, "; "))
+	}
+	return fmt.Sprintf("in-toto Statement v1 / SLSA Provenance v1, signed by a trusted key; its %d subjects are the binaries", len(bins)), nil
+}
+
+// checkSBOMs compares every SBOM with the build information of the binary
+// it describes.
+func (s *state) checkSBOMs() (string, error) {
+	var docs []string
+	for _, f := range s.manifest.Files {
+		if strings.HasPrefix(f.Path, "sbom/") && (strings.HasSuffix(f.Path, ".spdx.json") || strings.HasSuffix(f.Path, ".cdx.json")) {
+			docs = append(docs, f.Path)
+		}
+	}
+	bins := s.binaries()
+	if len(docs) != 2*len(bins) {
+		return "", fmt.Errorf("%d SBOM documents for %d binaries, want an SPDX and a CycloneDX document each", len(docs), len(bins))
+	}
+	described := map[string]int{}
+	for _, doc := range docs {
+		data, err := os.ReadFile(s.path(doc))
+		if err != nil {
+			return "", err
+		}
+		var got SBOMContent
+		if strings.HasSuffix(doc, ".spdx.json") {
+			got, err = ReadSPDX(data)
+		} else {
+			got, err = ReadCycloneDX(data)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", doc, err)
+		}
+		entry, ok := s.entries[got.File]
+		if !ok || !strings.HasPrefix(got.File, "bin/") {
+			return "", fmt.Errorf("%s describes %q, which is not a binary of the delivery", doc, got.File)
+		}
+		if got.SHA256 != entry.SHA256 {
+			return "", fmt.Errorf("%s records another SHA-256 for %s", doc, got.File)
+		}
+		if got.SM3 != entry.SM3 {
+			return "", fmt.Errorf("%s records another SM3 for %s", doc, got.File)
+		}
+		info, err := buildinfo.ReadFile(s.path(got.File))
+		if err != nil {
+			return "", fmt.Errorf("%s: read build information: %w", got.File, err)
+		}
+		if diff := diffModules(sbom.ModuleVersions(info), got.Modules); diff != "" {
+			return "", fmt.Errorf("%s does not match the build information of %s: %s", doc, got.File, diff)
+		}
+		described[got.File]++
+	}
+	for _, b := range bins {
+		if described[b.Path] != 2 {
+			return "", fmt.Errorf("%s is described by %d SBOM documents, want 2", b.Path, described[b.Path])
+		}
+	}
+	return fmt.Sprintf("%d documents agree with the build information of %d binaries", len(docs), len(bins)), nil
+}
+
+func diffModules(want, got map[string]string) string {
+	var diffs []string
+	for p, v := range want {
+		g, ok := got[p]
+		switch {
+		case !ok:
+			diffs = append(diffs, p+" missing")
+		case g != v:
+			diffs = append(diffs, fmt.Sprintf("%s is %s, the binary has %s", p, g, v))
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			diffs = append(diffs, p+" is not in the binary")
+		}
+	}
+	sort.Strings(diffs)
+	return strings.Join(diffs, ", ")
+}
+
+// checkSums compares SHA256SUMS and SM3SUMS with the manifest.
+func (s *state) checkSums() (string, error) {
+	for _, sf := range []struct {
+		file string
+		pick func(manifest.FileEntry) string
+	}{
+		{manifest.SHA256Sums, func(f manifest.FileEntry) string { return f.SHA256 }},
+		{manifest.SM3Sums, func(f manifest.FileEntry) string { return f.SM3 }},
+	} {
+		fh, err := os.Open(s.path(sf.file))
+		if err != nil {
+			return "", err
+		}
+		listed := 0
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			sum, name, ok := strings.Cut(sc.Text(), "  ")
+			entry, known := s.entries[name]
+			if !ok || !known || sf.pick(entry) != sum {
+				fh.Close()
+				return "", fmt.Errorf("%s disagrees with the manifest at %q", sf.file, name)
+			}
+			listed++
+		}
+		fh.Close()
+		if want := len(s.manifest.Files) - 2; listed != want {
+			return "", fmt.Errorf("%s lists %d files, the manifest %d", sf.file, listed, want)
+		}
+	}
+	return "SHA256SUMS and SM3SUMS agree with the manifest", nil
+}

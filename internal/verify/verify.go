@@ -1,0 +1,237 @@
+// Package verify checks a delivery offline, as `hegui verify` does: the
+// signatures on the manifest (against trusted roots or public keys), every
+// file against the manifest, nothing missing and nothing extra, the signed
+// provenance against the binaries, the SBOMs against each binary's build
+// information, the checksum files, and optionally a rebuild from source.
+//
+// Every check yields an Item; the delivery verifies when all of them pass.
+// An error from Run means the checks could not run at all.
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/keys"
+)
+
+// Options say what to verify against.
+type Options struct {
+	// Dir is the delivery directory.
+	Dir string
+	// Roots are trusted CA certificates; a signer's certificate chain must
+	// lead to one of them.
+	Roots []*smx509.Certificate
+	// Keys are trusted public keys.
+	Keys []crypto.PublicKey
+	// Source and Rebuild ask to rebuild the binaries from the source
+	// directory and compare digests.
+	Source  string
+	Rebuild bool
+	// Progress receives a line before long steps (the rebuild).
+	Progress func(string)
+}
+
+// Item is one check.
+type Item struct {
+	Name   string `json:"name"`
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail"`
+}
+
+// Result is the outcome of verifying a delivery.
+type Result struct {
+	Delivery    string `json:"delivery"`
+	Project     string `json:"project,omitempty"`
+	Version     string `json:"version,omitempty"`
+	Passed      bool   `json:"passed"`
+	Development bool   `json:"developmentKey"`
+	Items       []Item `json:"checks"`
+}
+
+func (r *Result) add(name string, err error, detail string) {
+	it := Item{Name: name, Passed: err == nil, Detail: detail}
+	if err != nil {
+		it.Detail = oneLine(err.Error())
+	}
+	r.Items = append(r.Items, it)
+}
+
+// Failed lists the names of the checks that failed.
+func (r *Result) Failed() []string {
+	var names []string
+	for _, it := range r.Items {
+		if !it.Passed {
+			names = append(names, it.Name)
+		}
+	}
+	return names
+}
+
+// delivery is what the checks share.
+type state struct {
+	opts     Options
+	manifest *manifest.Manifest
+	data     []byte // manifest.json
+	env      *envelope.Envelope
+	trusted  []crypto.PublicKey // keys whose signatures on the manifest verified and are trusted
+	entries  map[string]manifest.FileEntry
+}
+
+// Run verifies a delivery.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if len(opts.Roots) == 0 && len(opts.Keys) == 0 {
+		return nil, errors.New("nothing to verify against: give a trust root or a public key")
+	}
+	if fi, err := os.Stat(opts.Dir); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a delivery directory", opts.Dir)
+	}
+	r := &Result{Delivery: opts.Dir}
+	s := &state{opts: opts}
+
+	err := s.readManifest()
+	r.add("manifest", err, s.manifestDetail())
+	if err != nil {
+		r.Passed = false
+		return r, nil
+	}
+	r.Project, r.Version = s.manifest.Project, s.manifest.Version
+	for _, sg := range s.manifest.Signers {
+		r.Development = r.Development || sg.Development
+	}
+	detail, err := s.checkSignatures()
+	r.add("signature", err, detail)
+	detail, err = s.checkFiles(ctx)
+	r.add("files", err, detail)
+	detail, err = s.checkProvenance()
+	r.add("provenance", err, detail)
+	detail, err = s.checkSBOMs()
+	r.add("sbom", err, detail)
+	detail, err = s.checkSums()
+	r.add("checksums", err, detail)
+	if opts.Rebuild {
+		detail, err = s.rebuild(ctx)
+		r.add("rebuild", err, detail)
+	}
+	r.Passed = len(r.Failed()) == 0
+	return r, nil
+}
+
+func (s *state) path(rel string) string { return filepath.Join(s.opts.Dir, filepath.FromSlash(rel)) }
+
+func (s *state) readManifest() error {
+	data, err := os.ReadFile(s.path(manifest.File))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", manifest.File, err)
+	}
+	envData, err := os.ReadFile(s.path(manifest.EnvelopeFile))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", manifest.EnvelopeFile, err)
+	}
+	env, payload, err := envelope.Parse(envData, envelope.ManifestPayloadType)
+	if err != nil {
+		return fmt.Errorf("%s: %w", manifest.EnvelopeFile, err)
+	}
+	if !bytes.Equal(payload, data) {
+		return fmt.Errorf("%s differs from the document signed in %s: it was changed after signing", manifest.File, manifest.EnvelopeFile)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", manifest.File, err)
+	}
+	s.manifest, s.data, s.env = m, data, env
+	s.entries = map[string]manifest.FileEntry{}
+	for _, f := range m.Files {
+		s.entries[f.Path] = f
+	}
+	return nil
+}
+
+func (s *state) manifestDetail() string {
+	if s.manifest == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s is the signed document (%s %s, %d files)", manifest.File, s.manifest.Project, s.manifest.Version, len(s.manifest.Files))
+}
+
+// checkSignatures verifies the manifest signatures: at least one by a
+// trusted key or by a signer whose chain leads to a trusted root, and every
+// signature in the envelope valid for the key the manifest says made it.
+func (s *state) checkSignatures() (string, error) {
+	var notes []string
+	trustedBy := map[string]string{}
+	for _, pub := range s.opts.Keys {
+		id, err := keys.ID(pub)
+		if err != nil {
+			return "", err
+		}
+		if err := envelope.VerifyKey(s.env, pub); err != nil {
+			return "", fmt.Errorf("trusted key %s: %w", keys.ShortID(id), err)
+		}
+		alg, _ := keys.AlgorithmOf(pub)
+		trustedBy[id] = fmt.Sprintf("%s key %s (given with --pub)", alg, keys.ShortID(id))
+		s.trusted = append(s.trusted, pub)
+	}
+	for _, sg := range s.manifest.Signers {
+		pub, err := s.signerKey(sg)
+		if err != nil {
+			return "", err
+		}
+		if err := envelope.VerifyKey(s.env, pub); err != nil {
+			return "", fmt.Errorf("%s signature by %s: %w", sg.Role, keys.ShortID(sg.KeyID), err)
+		}
+		if len(s.opts.Roots) == 0 || sg.Chain == "" {
+			continue
+		}
+		subject, err := s.verifyChain(sg, pub)
+		if err != nil {
+			return "", err
+		}
+		if _, done := trustedBy[sg.KeyID]; !done {
+			s.trusted = append(s.trusted, pub)
+		}
+		trustedBy[sg.KeyID] = fmt.Sprintf("%s key %s, certificate %s, chains to a trust root and was valid when signed (%s)", sg.Algorithm, keys.ShortID(sg.KeyID), subject, s.manifest.Signed.Format("2006-01-02 15:04 UTC"))
+	}
+	if len(s.trusted) == 0 {
+		return "", errors.New("no signature by a trusted key: none of the signers has a certificate chain to the given roots")
+	}
+	for _, sg := range s.manifest.Signers {
+		if why, ok := trustedBy[sg.KeyID]; ok {
+			notes = append(notes, why)
+		} else {
+			notes = append(notes, fmt.Sprintf("%s key %s (%s) also signed; not anchored in the given trust", sg.Algorithm, keys.ShortID(sg.KeyID), sg.Role))
+		}
+	}
+	return strings.Join(notes, "; "), nil
+}
+
+// signerKey reads a signer's public key from the delivery and checks that
+// it is the key the manifest names.
+func (s *state) signerKey(sg manifest.SignerEntry) (crypto.PublicKey, error) {
+	data, err := os.ReadFile(s.path(sg.PublicKey))
+	if err != nil {
+		return nil, fmt.Errorf("signer %s: %w", keys.ShortID(sg.KeyID), err)
+	}
+	pub, err := keys.ParsePublicKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("signer public key %s: %w", sg.PublicKey, err)
+	}
+	if id, _ := keys.ID(pub); id != sg.KeyID {
+		return nil, fmt.Errorf("%s holds key %s, but the manifest names %s: the key file was swapped", sg.PublicKey, keys.ShortID(id), keys.ShortID(sg.KeyID))
+	}
+	return pub, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
