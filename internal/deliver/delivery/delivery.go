@@ -78,8 +78,8 @@ type Delivery struct {
 	Dir       string
 	FinalDir  string
 	OutputDir string
-	Started  time.Time
-	Finished time.Time
+	Started   time.Time
+	Finished  time.Time
 
 	Signers    []*Signer
 	Binaries   []*Binary

@@ -57,7 +57,7 @@ type SignerEntry struct {
 	KeyID       string `json:"keyId"`
 	Algorithm   string `json:"algorithm"`
 	Role        string `json:"role"`
-	PublicKey   string `json:"publicKey"`             // path in the delivery
+	PublicKey   string `json:"publicKey"`                  // path in the delivery
 	Chain       string `json:"certificateChain,omitempty"` // path in the delivery
 	Development bool   `json:"development,omitempty"`
 }
