@@ -1,18 +1,31 @@
-// Command hello is the example module hegui's demo builds, signs and
-// verifies. It prints a greeting and the build information hegui relies on.
+// Command hello is the example module hegui's demo delivers. It greets in
+// the user's language (Chinese or English, from $LANG) and prints the
+// version hegui stamped into it.
 package main
 
 import (
-	"fmt"
-	"runtime/debug"
+	"os"
+	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// Set at build time by hegui deliver: -X main.version=... -X main.commit=...
+var (
+	version = "dev"
+	commit  = "none"
+)
+
+func init() {
+	message.SetString(language.Chinese, "Hello from %s %s (commit %.12s)\n", "来自 %s %s 的问候（提交 %.12s）\n")
+	message.SetString(language.English, "Hello from %s %s (commit %.12s)\n", "Hello from %s %s (commit %.12s)\n")
+}
 
 func main() {
-	fmt.Printf("hello from example.com/hello %s\n", version)
-	if info, ok := debug.ReadBuildInfo(); ok {
-		fmt.Printf("built with %s\n", info.GoVersion)
+	tag := language.English
+	if lang := os.Getenv("LANG"); strings.HasPrefix(lang, "zh") {
+		tag = language.Chinese
 	}
+	message.NewPrinter(tag).Printf("Hello from %s %s (commit %.12s)\n", "example.com/hello", version, commit)
 }

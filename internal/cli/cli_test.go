@@ -53,8 +53,19 @@ func (r *runner) run(args ...string) result {
 	}
 	code := Run(context.Background(), env, args)
 	res := result{code, stdout.String(), stderr.String()}
-	if code != 0 && (strings.Count(res.stderr, "\n") != 1 || !strings.HasPrefix(res.stderr, "hegui: ")) {
-		r.t.Errorf("hegui %s: failure output is not one \"hegui: \" line: %q", strings.Join(args, " "), res.stderr)
+	// A failure ends with exactly one "hegui: " line: the error. Commands
+	// that show progress (deliver) print it before.
+	if code != 0 {
+		lines := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n")
+		errLines := 0
+		for _, l := range lines {
+			if strings.HasPrefix(l, "hegui: ") {
+				errLines++
+			}
+		}
+		if errLines != 1 || !strings.HasPrefix(lines[len(lines)-1], "hegui: ") {
+			r.t.Errorf("hegui %s: failure output does not end in one \"hegui: \" line: %q", strings.Join(args, " "), res.stderr)
+		}
 	}
 	if strings.Contains(res.stderr, "panic") || strings.Contains(res.stderr, "goroutine ") {
 		r.t.Errorf("hegui %s: stack trace on stderr: %s", strings.Join(args, " "), res.stderr)

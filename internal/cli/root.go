@@ -149,6 +149,8 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		newDeliverCmd,
 		newVerifyCmd,
 		newInitCmd,
+		newSBOMCmd,
+		newLicensesCmd,
 		newKeyCmd,
 		newSignCmd,
 		newVerifyBlobCmd,

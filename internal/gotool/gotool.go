@@ -159,8 +159,9 @@ func decodePackages(out []byte) ([]Package, error) {
 
 // LinkedModules returns the modules that provide packages linked into pkg
 // when built with g's environment (GOOS, GOARCH, CGO_ENABLED and tags
-// decide which files, and so which imports, count). The main module comes
-// first, then the others sorted by path.
+// decide which files, and so which imports, count). The module of pkg comes
+// first, then the others sorted by path. In a workspace, the other
+// workspace modules are main modules too (Main is true for them).
 func (g Go) LinkedModules(ctx context.Context, pkg string, tags []string) ([]Module, error) {
 	args := []string{"list", "-deps", "-json=ImportPath,Standard,Module"}
 	if len(tags) > 0 {
@@ -174,6 +175,12 @@ func (g Go) LinkedModules(ctx context.Context, pkg string, tags []string) ([]Mod
 	if err != nil {
 		return nil, err
 	}
+	// -deps lists dependencies before what imports them: the package
+	// asked for (or, for a pattern, the last match) comes last.
+	var first string
+	if n := len(pkgs); n > 0 && pkgs[n-1].Module != nil {
+		first = pkgs[n-1].Module.Path
+	}
 	seen := map[string]bool{}
 	var mods []Module
 	for _, p := range pkgs {
@@ -184,8 +191,8 @@ func (g Go) LinkedModules(ctx context.Context, pkg string, tags []string) ([]Mod
 		mods = append(mods, *p.Module)
 	}
 	sort.SliceStable(mods, func(i, j int) bool {
-		if mods[i].Main != mods[j].Main {
-			return mods[i].Main
+		if (mods[i].Path == first) != (mods[j].Path == first) {
+			return mods[i].Path == first
 		}
 		return mods[i].Path < mods[j].Path
 	})
@@ -209,4 +216,25 @@ func (g Go) ModGraph(ctx context.Context) ([]Edge, error) {
 		}
 	}
 	return edges, nil
+}
+
+// GoSum reads go.sum in dir: "path@version" to its h1: hash. go.mod-only
+// lines are left out. A missing go.sum yields an empty map.
+func GoSum(dir string) (map[string]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "go.sum"))
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sums := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || strings.HasSuffix(f[1], "/go.mod") {
+			continue
+		}
+		sums[f[0]+"@"+f[1]] = f[2]
+	}
+	return sums, nil
 }

@@ -254,6 +254,9 @@ type ModuleLicense struct {
 	Unknown []string `json:"unknown,omitempty"`
 	// Source says where the files were read: "module cache", "vendor", "module".
 	Source string `json:"source"`
+	// Main marks the project's own module(s), which the licence policy
+	// does not apply to.
+	Main bool `json:"main,omitempty"`
 }
 
 // LicenseMatch is one licence found in one file.

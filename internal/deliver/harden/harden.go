@@ -243,14 +243,17 @@ func checkBuildInfo(path string, b *delivery.Binary, commit string) delivery.Che
 // information records and the modules `go list -deps` linked for it.
 func CompareModules(info *buildinfo.BuildInfo, linked []gotool.Module) []string {
 	want := map[string]string{}
-	for _, m := range linked {
-		if m.Main {
+	for i, m := range linked {
+		switch {
+		case i == 0:
 			if m.Path != info.Main.Path {
 				return []string{fmt.Sprintf("main module is %s, not %s", info.Main.Path, m.Path)}
 			}
-			continue
+		case m.Main:
+			want[m.Path] = "(devel)" // another module of the workspace
+		default:
+			want[m.Path] = moduleVersion(m.Version, m.Replace)
 		}
-		want[m.Path] = moduleVersion(m.Version, m.Replace)
 	}
 	var problems []string
 	for _, dep := range info.Deps {
@@ -282,9 +285,10 @@ func moduleVersion(version string, replace *gotool.Module) string {
 }
 
 // replacedVersion names a replacement the same way on both sides: a local
-// directory by its path, a module by path@version.
+// directory by its path (the go command lists it without a version, build
+// information as "(devel)"), a module by path@version.
 func replacedVersion(path, version string) string {
-	if version == "" {
+	if version == "" || version == "(devel)" {
 		return "=> " + path
 	}
 	return "=> " + path + "@" + version

@@ -6,9 +6,10 @@
 // What it reports per module, kept apart as SPDX keeps them:
 //   - declared: each licence found, with the file and how much of the file's
 //     text it covers;
-//   - concluded: the SPDX expression hegui stands behind (the declared
-//     licences joined with AND), or NOASSERTION when a licence file is only
-//     partly recognised or none is found;
+//   - concluded: the SPDX expression hegui stands behind (the licences of
+//     the licence files, joined with AND), or NOASSERTION when a licence file
+//     is only partly recognised, holds several licences (a choice or a
+//     combination: hegui does not guess which), or none is found;
 //   - notices: NOTICE and PATENTS files, which carry attribution or patent
 //     grants that travel with the binary but are not licences;
 //   - unknown: licence files whose text matches no known licence.
@@ -16,6 +17,7 @@ package license
 
 import (
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/github/go-spdx/v2/spdxexp"
 	"github.com/google/licensecheck"
+	"golang.org/x/mod/module"
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
@@ -80,9 +83,12 @@ func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.M
 	var results []*delivery.ModuleLicense
 	for _, m := range mods {
 		dir, source := locate(m, moduleDir)
-		r := &delivery.ModuleLicense{Module: m.Path, Version: m.Version, Source: source}
+		r := &delivery.ModuleLicense{Module: m.Path, Version: m.Version, Source: source, Main: m.Main}
 		if m.Replace != nil && m.Replace.Version != "" {
 			r.Version = m.Replace.Version
+		}
+		if m.Replace != nil && m.Replace.Version == "" {
+			r.Version = "(devel)"
 		}
 		if dir == "" {
 			r.Concluded = "NOASSERTION"
@@ -156,7 +162,9 @@ func Scan(dir string, r *delivery.ModuleLicense) error {
 			r.Declared = append(r.Declared, delivery.LicenseMatch{ID: id, File: rel, Confidence: roundPercent(cov.Percent)})
 			ids[id] = true
 		}
-		if cov.Percent < MinConfidence {
+		// Several licences in one file may be a choice ("either A or B")
+		// or a combination; hegui does not guess which.
+		if cov.Percent < MinConfidence || len(cov.Match) > 1 {
 			conclusive = false
 		}
 	}
@@ -202,13 +210,14 @@ func licenseFiles(dir string) ([]string, error) {
 	for _, e := range entries {
 		name := e.Name()
 		switch {
-		case e.IsDir() && strings.EqualFold(name, "LICENSES"):
+		case e.IsDir() && name == "LICENSES":
+			// REUSE (reuse.software) keeps one LICENSES/<SPDX-ID>.txt per licence.
 			sub, err := os.ReadDir(filepath.Join(dir, name))
 			if err != nil {
 				return nil, err
 			}
 			for _, s := range sub {
-				if s.Type().IsRegular() {
+				if s.Type().IsRegular() && strings.HasSuffix(s.Name(), ".txt") {
 					files = append(files, filepath.Join(dir, name, s.Name()))
 				}
 			}
@@ -228,7 +237,18 @@ func stem(name string) string {
 	return upper
 }
 
+// sourceExtensions mark files that are code or data, never licence texts,
+// even when named like one (license.go, licenses.json).
+var sourceExtensions = map[string]bool{
+	".go": true, ".c": true, ".h": true, ".cc": true, ".cpp": true, ".s": true, ".py": true, ".js": true,
+	".ts": true, ".sh": true, ".json": true, ".yaml": true, ".yml": true, ".proto": true, ".rs": true,
+	".java": true, ".rb": true, ".lre": true, ".tmpl": true, ".xml": true, ".toml": true, ".mod": true, ".sum": true,
+}
+
 func isLicense(name string) bool {
+	if sourceExtensions[strings.ToLower(filepath.Ext(name))] {
+		return false
+	}
 	s := stem(name)
 	for _, p := range []string{"LICENSE", "LICENCE", "COPYING", "COPYRIGHT", "UNLICENSE", "MIT-LICENSE"} {
 		if s == p || strings.HasPrefix(s, p+"-") || strings.HasPrefix(s, p+".") || strings.HasPrefix(s, p+"_") {
@@ -243,12 +263,16 @@ func isNotice(name string) bool {
 	return s == "NOTICE" || strings.HasPrefix(s, "NOTICE-") || strings.HasPrefix(s, "NOTICE.") || s == "PATENTS"
 }
 
-// Evaluate applies a licence policy. A module breaks it when one of its
-// declared licences is denied, or when an allow list is set and its
-// concluded licence does not satisfy it (an unknown licence never does).
+// Evaluate applies a licence policy to the modules the project uses (not to
+// its own main modules). A module breaks it when one of its declared
+// licences is denied, or when an allow list is set and its concluded licence
+// does not satisfy it (an unknown licence never does).
 func Evaluate(p config.LicensePolicy, results []*delivery.ModuleLicense) []delivery.Violation {
 	var vs []delivery.Violation
 	for _, r := range results {
+		if r.Main {
+			continue // the project's own code: its licence is its owner's choice
+		}
 		subject := r.Module
 		if r.Version != "" {
 			subject += "@" + r.Version
@@ -294,7 +318,38 @@ func describeEvidence(r *delivery.ModuleLicense) string {
 	case len(r.Unknown) > 0:
 		return "unrecognised licence text in " + strings.Join(r.Unknown, ", ")
 	case len(r.Declared) > 0:
-		return fmt.Sprintf("licence text only partly recognised in %s", r.Declared[0].File)
+		return fmt.Sprintf("licence text in %s is only partly recognised or holds several licences", r.Declared[0].File)
 	}
 	return "no licence file"
+}
+
+// ModulesOf locates, in the module cache (or moduleDir's vendor directory),
+// the modules a binary's build information lists, for scanning their
+// licences. Modules not found there are returned without a directory.
+func ModulesOf(ctx context.Context, g gotool.Go, info *buildinfo.BuildInfo) ([]gotool.Module, error) {
+	vars, err := g.EnvVars(ctx, "GOMODCACHE")
+	if err != nil {
+		return nil, err
+	}
+	cacheDir := func(path, version string) string {
+		ep, err1 := module.EscapePath(path)
+		ev, err2 := module.EscapeVersion(version)
+		if err1 != nil || err2 != nil || version == "" {
+			return ""
+		}
+		dir := filepath.Join(vars["GOMODCACHE"], filepath.FromSlash(ep)+"@"+ev)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return ""
+		}
+		return dir
+	}
+	var mods []gotool.Module
+	for _, d := range info.Deps {
+		m := gotool.Module{Path: d.Path, Version: d.Version, Dir: cacheDir(d.Path, d.Version)}
+		if d.Replace != nil {
+			m.Replace = &gotool.Module{Path: d.Replace.Path, Version: d.Replace.Version, Dir: cacheDir(d.Replace.Path, d.Replace.Version)}
+		}
+		mods = append(mods, m)
+	}
+	return mods, nil
 }

@@ -232,7 +232,7 @@ func predicateDeps(d *delivery.Delivery) []*intoto.ResourceDescriptor {
 			if dep.Replace != nil {
 				m = dep.Replace
 			}
-			if m.Version == "" {
+			if m.Version == "" || m.Version == "(devel)" {
 				continue // a local directory: part of the source
 			}
 			sums["pkg:golang/"+m.Path+"@"+m.Version] = m.Sum

@@ -61,6 +61,7 @@ type component struct {
 	purl      string
 	sum       string // go.sum h1: hash
 	replace   string // "=> path@version" or "=> ./dir"
+	shipped   string // the module whose code ships, path@version, when replaced by a module
 	main      bool
 	stdlib    bool
 	license   *delivery.ModuleLicense
@@ -85,13 +86,14 @@ func components(in Input) []*component {
 	for _, dep := range info.Deps {
 		c := &component{path: dep.Path, version: dep.Version, sum: dep.Sum}
 		if r := dep.Replace; r != nil {
-			if r.Version == "" {
+			if r.Version == "" || r.Version == devel {
 				// A local directory has no version; "(devel)" is what the
 				// go command reports for such code.
 				c.replace = "=> " + r.Path
 				c.version = devel
 			} else {
 				c.replace = "=> " + r.Path + "@" + r.Version
+				c.shipped = r.Path + "@" + r.Version
 				if r.Path == dep.Path {
 					c.version = r.Version
 				}
@@ -114,13 +116,13 @@ func components(in Input) []*component {
 // purl is pkg:golang/<module>@<version>; a module replaced by another module
 // is named by its replacement, which is the code that ships.
 func purl(c *component) string {
-	name := c.path
-	if strings.HasPrefix(c.replace, "=> ") && strings.Contains(c.replace, "@") {
-		name = strings.TrimPrefix(c.replace[:strings.LastIndex(c.replace, "@")], "=> ")
+	name, version := c.path, c.version
+	if c.shipped != "" {
+		name, version, _ = strings.Cut(c.shipped, "@")
 	}
 	p := "pkg:golang/" + escapePath(name)
-	if c.version != "" && c.version != devel {
-		p += "@" + url.PathEscape(c.version)
+	if version != "" && version != devel {
+		p += "@" + url.PathEscape(version)
 	}
 	return p
 }

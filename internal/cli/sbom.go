@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"context"
+	"debug/buildinfo"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver/build"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/license"
+	"hegui.dev/hegui/internal/deliver/sbom"
+	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/vcs"
+)
+
+func newSBOMCmd(env *Env) *cobra.Command {
+	var format, output, target, mainPkg string
+	var tags []string
+	cmd := &cobra.Command{
+		Use:   "sbom BINARY|DIR",
+		Short: "Write an SPDX 2.3 or CycloneDX 1.6 SBOM for a Go binary or module",
+		Long: `Sbom describes what a Go binary links: the modules in its build information,
+with purls, go.sum hashes, replacements and licences (read from the module
+cache, offline), the standard library, and the binary's SHA-256 and SM3. It
+works on binaries built elsewhere.
+
+For a module directory it lists the modules the main package would link for
+--target (default: this machine's), from "go list -deps" and go.sum, with the
+module graph's dependency relationships.`,
+		Example: `  hegui sbom ./app > app.spdx.json
+  hegui sbom --format cyclonedx -o app.cdx.json /usr/local/bin/app
+  hegui sbom . --target linux/arm64 --main ./cmd/server`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			write := sbom.SPDX
+			switch strings.ToLower(format) {
+			case "spdx", "spdx-json":
+			case "cyclonedx", "cdx", "cyclonedx-json":
+				write = sbom.CycloneDX
+			default:
+				return usagef("--format %q: want spdx or cyclonedx", format)
+			}
+			fi, err := os.Stat(args[0])
+			if err != nil {
+				return err
+			}
+			var in sbom.Input
+			if fi.IsDir() {
+				in, err = sourceInput(cmd.Context(), args[0], target, mainPkg, tags)
+			} else {
+				if target != "" || mainPkg != "" || len(tags) > 0 {
+					return usagef("--target, --main and --tags apply to a module directory, not a binary")
+				}
+				in, err = binaryInput(cmd.Context(), args[0])
+			}
+			if err != nil {
+				return err
+			}
+			in.Tool = "hegui-" + readVersion().Version
+			data, err := write(in)
+			if err != nil {
+				return err
+			}
+			if output == "" || output == "-" {
+				_, err := env.Stdout.Write(data)
+				return err
+			}
+			return writeOutput(output, data, 0o644, true)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.6 JSON)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of standard output")
+	cmd.Flags().StringVar(&target, "target", "", "for a module: GOOS/GOARCH to resolve the build for (default: this machine)")
+	cmd.Flags().StringVar(&mainPkg, "main", "", "for a module: the main package (default: the one hegui deliver builds)")
+	cmd.Flags().StringSliceVar(&tags, "tags", nil, "for a module: build tags")
+	return cmd
+}
+
+// binaryInput describes a binary from its embedded build information.
+func binaryInput(ctx context.Context, path string) (sbom.Input, error) {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return sbom.Input{}, fmt.Errorf("%s: not a Go binary with build information: %w", path, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	sums, _, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
+	f.Close()
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	in := sbom.Input{File: filepath.Base(path), SHA256: hex.EncodeToString(sums[0]), SM3: hex.EncodeToString(sums[1]), Info: info, Version: info.Main.Version, Created: time.Now().UTC()}
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "GOOS":
+			in.Target = s.Value + in.Target
+		case "GOARCH":
+			in.Target += "/" + s.Value
+		case "vcs.time":
+			if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+				in.Created = t
+			}
+		}
+	}
+	wd, _ := os.Getwd()
+	g := gotool.Go{Dir: wd}
+	mods, err := license.ModulesOf(ctx, g, info)
+	if err != nil {
+		return in, err
+	}
+	in.Licenses, err = licenseMap(ctx, g, wd, mods)
+	return in, err
+}
+
+// sourceInput describes what a module's main package links for a target.
+func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string) (sbom.Input, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	g := gotool.Go{Dir: abs}
+	if target != "" {
+		t, err := delivery.ParseTarget(target)
+		if err != nil {
+			return sbom.Input{}, usageError{err}
+		}
+		g = g.With(t.Env()...)
+	}
+	mod, err := g.MainModule(ctx)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	g.Dir = mod.Dir
+	if mainPkg == "" {
+		d := &delivery.Delivery{Config: config.Default(), Go: g, Module: mod, ModuleDir: mod.Dir}
+		builds, err := build.Builds(ctx, d)
+		if err != nil {
+			return sbom.Input{}, err
+		}
+		if len(builds) > 1 {
+			var mains []string
+			for _, b := range builds {
+				mains = append(mains, b.Main)
+			}
+			return sbom.Input{}, usagef("the module has several main packages (%s); choose one with --main", strings.Join(mains, ", "))
+		}
+		mainPkg = builds[0].Main
+	}
+	version, created := "(devel)", time.Now().UTC()
+	if info, err := vcs.Read(ctx, mod.Dir); err == nil {
+		version, created = info.PseudoVersion(), info.CommitTime
+		if info.Tag != "" && !info.Dirty {
+			version = info.Tag
+		}
+	} else if !errors.Is(err, vcs.ErrNotRepository) {
+		return sbom.Input{}, err
+	}
+	info, err := sbom.FromSource(ctx, g, mainPkg, tags, version)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	graph, err := g.ModGraph(ctx)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	mods, err := g.LinkedModules(ctx, mainPkg, tags)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	lic, err := licenseMap(ctx, g, mod.Dir, mods)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	return sbom.Input{Version: version, Info: info, Graph: graph, Licenses: lic, Created: created, Target: target}, nil
+}
+
+func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module) (map[string]*delivery.ModuleLicense, error) {
+	results, err := license.Modules(ctx, g, moduleDir, mods)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]*delivery.ModuleLicense{}
+	for _, r := range results {
+		m[r.Module] = r
+	}
+	return m, nil
+}
+
+func newLicensesCmd(env *Env) *cobra.Command {
+	var target, configPath string
+	var tags []string
+	var asJSON, check bool
+	cmd := &cobra.Command{
+		Use:   "licenses [DIR]",
+		Short: "List the licences of the modules a Go module links",
+		Long: `Licenses finds the licence files of every module linked into any package of
+the module in DIR (for --target, default this machine), from the module cache
+or vendor directory, without network access, and classifies them with
+google/licensecheck. It reports the declared licences (per file, with how much
+of the text matched), the concluded licence, NOTICE files and unrecognised
+licence texts. --check applies the licence policy of hegui.yaml and exits 1
+on a violation.`,
+		Example: `  hegui licenses
+  hegui licenses ./service --json | jq '.[] | select(.concluded == "NOASSERTION")'
+  hegui licenses --check`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return err
+			}
+			g := gotool.Go{Dir: abs}
+			if target != "" {
+				t, err := delivery.ParseTarget(target)
+				if err != nil {
+					return usageError{err}
+				}
+				g = g.With(t.Env()...)
+			}
+			mod, err := g.MainModule(cmd.Context())
+			if err != nil {
+				return err
+			}
+			g.Dir = mod.Dir
+			mods, err := g.LinkedModules(cmd.Context(), "./...", tags)
+			if err != nil {
+				return err
+			}
+			results, err := license.Modules(cmd.Context(), g, mod.Dir, mods)
+			if err != nil {
+				return err
+			}
+			var violations []delivery.Violation
+			if check {
+				cfg := config.Default()
+				if configPath == "" {
+					if p := filepath.Join(mod.Dir, config.FileName); fileExists(p) {
+						configPath = p
+					}
+				}
+				if configPath != "" {
+					if cfg, err = config.Load(configPath); err != nil {
+						return err
+					}
+				}
+				violations = license.Evaluate(cfg.Policy.Licenses, results)
+			}
+			if asJSON {
+				if err := env.printJSON(results); err != nil {
+					return err
+				}
+			} else {
+				printLicenses(env, results, violations)
+			}
+			if len(violations) > 0 {
+				return fmt.Errorf("%d module(s) break the licence policy, starting with %s", len(violations), violations[0].Subject)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&target, "target", "", "GOOS/GOARCH whose files decide the imports (default: this machine)")
+	cmd.Flags().StringSliceVar(&tags, "tags", nil, "build tags")
+	cmd.Flags().BoolVar(&check, "check", false, "apply the licence policy of hegui.yaml; exit 1 on a violation")
+	cmd.Flags().StringVar(&configPath, "config", "", "configuration `FILE` for --check (default: hegui.yaml in the module root)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the findings as JSON")
+	return cmd
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func printLicenses(env *Env, results []*delivery.ModuleLicense, violations []delivery.Violation) {
+	w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "MODULE\tVERSION\tLICENCE\tEVIDENCE\tNOTICES")
+	for _, r := range results {
+		var evidence []string
+		for _, m := range r.Declared {
+			evidence = append(evidence, fmt.Sprintf("%s %s (%.0f%%)", m.File, m.ID, m.Confidence))
+		}
+		for _, u := range r.Unknown {
+			evidence = append(evidence, u+" unrecognised")
+		}
+		if len(evidence) == 0 {
+			evidence = []string{"no licence file (" + r.Source + ")"}
+		}
+		notices := strings.Join(r.Notices, ", ")
+		if notices == "" {
+			notices = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Module, r.Version, r.Concluded, strings.Join(evidence, "; "), notices)
+	}
+	w.Flush()
+	for _, v := range violations {
+		fmt.Fprintf(env.Stdout, "POLICY: %s; %s\n", v.Message, v.Remedy)
+	}
+}
