@@ -3,6 +3,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,4 +40,32 @@ func TestPKCS11Key(t *testing.T) {
 	r.env["HEGUI_PKCS11_PIN"] = "0000"
 	r.fails(1, []string{"wrong PIN"}, "sign", "--key", "pkcs11:token=release;object=signing", r.path("app"), "-o", r.path("x.sig"))
 	r.fails(2, []string{"cannot leave its token"}, "key", "export", uri, "--out", r.path("x.key"), "--no-password")
+}
+
+// TestDeliverWithTokenCoSigner co-signs a delivery with an ECDSA key in a
+// SoftHSM2 token: the manifest and provenance carry its signature and the
+// cosign bundles come from it.
+func TestDeliverWithTokenCoSigner(t *testing.T) {
+	r := newRunner(t)
+	hsm := peertest.NewSoftHSM(t)
+	hsm.InitToken("ci", "2468")
+	hsm.GenerateKeyPair("ci", "2468", "EC:prime256v1", "cosign", "0b")
+	r.write("pin", []byte("2468"))
+	uri := "pkcs11:token=ci;object=cosign?module-path=" + hsm.Module + "&pin-source=file:" + r.path("pin")
+	r.ok("key", "export", uri, "--public", "--out", r.path("token.pub"))
+
+	f := newFixture(t)
+	f.write("hegui.yaml", "version: 1\ntargets: [linux/amd64]\nsigning:\n  co-signers:\n    - key: \""+uri+"\"\n")
+	f.git("add", "hegui.yaml")
+	f.commit("token co-signer")
+	var res deliverResult
+	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--json").stdout), &res)
+	bundles, _ := filepath.Glob(filepath.Join(res.Directory, "cosign", "*.sigstore.json"))
+	if len(bundles) != 1 {
+		t.Errorf("bundles %v", bundles)
+	}
+	out := r.ok("verify", res.Directory, "--pub", r.path("token.pub"))
+	if !strings.Contains(out.stdout, "given with --pub") {
+		t.Errorf("verify:\n%s", out.stdout)
+	}
 }

@@ -32,7 +32,7 @@ type Go struct {
 func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = g.Dir
-	cmd.Env = mergeEnv(os.Environ(), g.Env)
+	cmd.Env = MergeEnv(os.Environ(), g.Env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -48,9 +48,9 @@ func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-// mergeEnv returns base with the NAME=VALUE entries of extra replacing or
-// adding to it.
-func mergeEnv(base, extra []string) []string {
+// MergeEnv returns base with the NAME=VALUE entries of extra replacing or
+// adding to it; later entries win.
+func MergeEnv(base, extra []string) []string {
 	out := slices.Clone(base)
 	for _, kv := range extra {
 		name, _, _ := strings.Cut(kv, "=")

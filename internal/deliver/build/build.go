@@ -24,6 +24,7 @@ import (
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/gotool"
 )
 
 // Stage builds d.Binaries.
@@ -214,8 +215,7 @@ func Command(d *delivery.Delivery, job Job) (Invocation, error) {
 	}
 	args = append(args, "-o", job.Out, job.Build.Main)
 	env := append(job.Target.Env(), "CGO_ENABLED=0", "GOFLAGS=", "SOURCE_DATE_EPOCH="+strconv.FormatInt(d.Version.CommitTime.Unix(), 10))
-	env = append(env, job.Build.Env...)
-	return Invocation{Args: args, Env: env}, nil
+	return Invocation{Args: args, Env: gotool.MergeEnv(env, job.Build.Env)}, nil
 }
 
 // WithOutput returns a copy of go build arguments writing to out instead.

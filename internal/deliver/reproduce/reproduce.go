@@ -148,7 +148,7 @@ func checkReplaces(moduleDir, root string) error {
 	if err != nil {
 		return err
 	}
-	f, err := modfile.ParseLax("go.mod", data, nil)
+	f, err := modfile.Parse("go.mod", data, nil)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,94 @@
+package build
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/gotool"
+)
+
+func TestDefaultMains(t *testing.T) {
+	cases := []struct{ in, want []string }{
+		{[]string{"./.", "./cmd/tool"}, []string{"."}},
+		{[]string{"./cmd/a", "./cmd/b", "./examples/demo"}, []string{"./cmd/a", "./cmd/b"}},
+		{[]string{"./tools/gen", "./examples/demo"}, []string{"./tools/gen", "./examples/demo"}},
+		{nil, nil},
+	}
+	for _, c := range cases {
+		if got := DefaultMains(c.in); strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("DefaultMains(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestBinaryName(t *testing.T) {
+	for _, c := range []struct{ main, binary, module, want string }{
+		{".", "", "example.com/app", "app"},
+		{".", "", "example.com/app/v2", "app"},
+		{"./cmd/server", "", "example.com/app", "server"},
+		{"./cmd/server", "srv", "example.com/app", "srv"},
+	} {
+		if got := BinaryName(config.Build{Main: c.main, Binary: c.binary}, c.module); got != c.want {
+			t.Errorf("BinaryName(%s, %s) = %s, want %s", c.main, c.module, got, c.want)
+		}
+	}
+}
+
+func TestPlan(t *testing.T) {
+	jobs, err := Plan([]config.Build{
+		{Main: "./cmd/a", Targets: []string{"linux/amd64/v3", "windows/amd64"}},
+		{Main: "./cmd/b", Targets: []string{"linux/loong64"}},
+	}, "example.com/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs []string
+	for _, j := range jobs {
+		outs = append(outs, j.Out)
+	}
+	if got := strings.Join(outs, " "); got != "bin/linux_amd64_v3/a bin/linux_loong64/b bin/windows_amd64/a.exe" {
+		t.Errorf("outputs: %s", got)
+	}
+	if _, err := Plan([]config.Build{{Main: "./cmd/a", Targets: []string{"linux/amd64"}}, {Main: "./tools/a", Targets: []string{"linux/amd64"}}}, "m"); err == nil || !strings.Contains(err.Error(), "both write bin/linux_amd64/a") {
+		t.Errorf("duplicate output: %v", err)
+	}
+	if _, err := Plan([]config.Build{{Main: ".", Targets: []string{"linux/amd64/v3/x"}}}, "m"); err == nil {
+		t.Error("bad target accepted")
+	}
+}
+
+func TestCommand(t *testing.T) {
+	d := &delivery.Delivery{
+		Module:  &gotool.Module{Path: "example.com/app"},
+		Version: delivery.Version{Version: "v1.2.3", Commit: "0123456789abcdef0123", ShortCommit: "0123456789ab", CommitTime: time.Unix(1700000000, 0), VCS: true},
+	}
+	job := Job{
+		Build:  config.Build{Main: "./cmd/app", Ldflags: []string{"-s", "-X main.version={{.Version}}", "-X main.os={{.Os}}/{{.Arch}}", "-X main.date={{.Date}}"}, Tags: []string{"netgo"}, Env: []string{"CGO_ENABLED=1"}},
+		Target: delivery.Target{OS: "linux", Arch: "arm64", Level: "v8.2"},
+		Out:    "bin/linux_arm64_v8.2/app",
+	}
+	inv, err := Command(d, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(inv.Args, " ")
+	for _, want := range []string{"build -trimpath -buildvcs=true", "-ldflags=-s -X main.version=v1.2.3 -X main.os=linux/arm64 -X main.date=2023-11-14T22:13:20Z -buildid=", "-tags=netgo", "-o bin/linux_arm64_v8.2/app ./cmd/app"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args %q lack %q", args, want)
+		}
+	}
+	env := strings.Join(inv.Env, " ")
+	if env != "GOOS=linux GOARCH=arm64 GOARM64=v8.2 GOFLAGS= SOURCE_DATE_EPOCH=1700000000 CGO_ENABLED=1" {
+		t.Errorf("env %q", env)
+	}
+	if out := WithOutput(inv.Args, "/tmp/x"); !strings.Contains(strings.Join(out, " "), "-o /tmp/x ./cmd/app") || inv.Args[len(inv.Args)-2] != job.Out {
+		t.Errorf("WithOutput %v (original %v)", out, inv.Args)
+	}
+	job.Build.Ldflags = []string{"-X main.v={{.Nope}}"}
+	if _, err := Command(d, job); err == nil {
+		t.Error("unknown template field accepted")
+	}
+}
