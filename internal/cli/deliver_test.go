@@ -310,7 +310,6 @@ func copyFrom(t *testing.T, from, to string) {
 	}
 }
 
-
 // verifyFails runs hegui verify on dir and expects it to fail, with the
 // checklist or the error naming every fragment.
 func (r *runner) verifyFails(dir string, want []string, args ...string) {

@@ -112,9 +112,9 @@ func (f *fixture) run(name string, args ...string) string {
 	return string(out)
 }
 
-func (f *fixture) git(args ...string) string  { f.t.Helper(); return f.run("git", args...) }
+func (f *fixture) git(args ...string) string   { f.t.Helper(); return f.run("git", args...) }
 func (f *fixture) goCmd(args ...string) string { f.t.Helper(); return f.run("go", args...) }
-func (f *fixture) commit(msg string)          { f.t.Helper(); f.git("commit", "-q", "-m", msg) }
+func (f *fixture) commit(msg string)           { f.t.Helper(); f.git("commit", "-q", "-m", msg) }
 
 // signing makes an SM2 root CA, an SM2 code-signing key and certificate,
 // and an ECDSA co-signing key, unencrypted, in dir; it returns the paths.

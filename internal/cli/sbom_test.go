@@ -58,4 +58,3 @@ func TestLicensesCommand(t *testing.T) {
 	r.ok("licenses", f.dir) // listing alone does not judge
 	r.fails(1, []string{"break the licence policy", "github.com/davecgh/go-spew"}, "licenses", f.dir, "--check")
 }
-

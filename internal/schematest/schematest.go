@@ -54,8 +54,8 @@ func load() {
 	}
 	dir := filepath.Join(string(bytes.TrimSpace(out)), "schema")
 	for url, file := range map[string]string{
-		"http://cyclonedx.org/schema/bom-1.6.schema.json": "bom-1.6.schema.json",
-		"http://cyclonedx.org/schema/spdx.schema.json":    "spdx.schema.json",
+		"http://cyclonedx.org/schema/bom-1.6.schema.json":  "bom-1.6.schema.json",
+		"http://cyclonedx.org/schema/spdx.schema.json":     "spdx.schema.json",
 		"http://cyclonedx.org/schema/jsf-0.82.schema.json": "jsf-0.82.schemax.json",
 	} {
 		if loadErr = add(url, filepath.Join(dir, file)); loadErr != nil {
@@ -83,10 +83,14 @@ func validate(schema func() *jsonschema.Schema, data []byte) error {
 }
 
 // ValidateSPDX checks data against the SPDX 2.3 JSON schema.
-func ValidateSPDX(data []byte) error { return validate(func() *jsonschema.Schema { return spdx }, data) }
+func ValidateSPDX(data []byte) error {
+	return validate(func() *jsonschema.Schema { return spdx }, data)
+}
 
 // ValidateCycloneDX checks data against the CycloneDX 1.6 JSON schema.
-func ValidateCycloneDX(data []byte) error { return validate(func() *jsonschema.Schema { return cdx }, data) }
+func ValidateCycloneDX(data []byte) error {
+	return validate(func() *jsonschema.Schema { return cdx }, data)
+}
 
 // SPDX fails the test unless data is a valid SPDX 2.3 JSON document.
 func SPDX(t testing.TB, name string, data []byte) {

@@ -38,12 +38,12 @@ func sample() *Report {
 	fail := []delivery.Check{{Name: "glibc", Status: "fail", Detail: "needs glibc 2.34, newer than the baseline 2.28: __libc_start_main@GLIBC_2.34"}}
 	return &Report{
 		Schema: Schema, Project: "app", Module: "example.com/app", Hegui: "v0.1.0",
-		Version:  delivery.Version{Version: "v1.2.3", Commit: strings.Repeat("c0", 20), CommitTime: t0.Add(-time.Hour), Tag: "v1.2.3", VCS: true, RemoteURL: "https://git.example.com/app.git"},
-		Started:  t0,
-		Finished: t0.Add(2 * time.Minute),
+		Version:     delivery.Version{Version: "v1.2.3", Commit: strings.Repeat("c0", 20), CommitTime: t0.Add(-time.Hour), Tag: "v1.2.3", VCS: true, RemoteURL: "https://git.example.com/app.git"},
+		Started:     t0,
+		Finished:    t0.Add(2 * time.Minute),
 		Development: true,
-		Verdict: Verdict{Violations: []delivery.Violation{{Rule: "policy.licenses.deny", Subject: "example.com/agpl@v1.0.0", Message: "example.com/agpl@v1.0.0 is licensed under AGPL-3.0, which the policy denies", Remedy: "remove or replace the module"}}},
-		Warnings: []string{"THIS DELIVERY IS SIGNED WITH A DEVELOPMENT KEY", "<script>alert(1)</script> is shown as text"},
+		Verdict:     Verdict{Violations: []delivery.Violation{{Rule: "policy.licenses.deny", Subject: "example.com/agpl@v1.0.0", Message: "example.com/agpl@v1.0.0 is licensed under AGPL-3.0, which the policy denies", Remedy: "remove or replace the module"}}},
+		Warnings:    []string{"THIS DELIVERY IS SIGNED WITH A DEVELOPMENT KEY", "<script>alert(1)</script> is shown as text"},
 		Binaries: []*delivery.Binary{
 			bin(delivery.Target{OS: "linux", Arch: "amd64"}, &delivery.Reproducibility{Status: "identical", SecondSHA256: strings.Repeat("5a", 32)}, pass),
 			bin(delivery.Target{OS: "linux", Arch: "loong64"}, &delivery.Reproducibility{Status: "different", Difference: "sizes 10 and 10 bytes; first difference at offset 0x4 in section .rodata"}, fail),

@@ -47,7 +47,7 @@ func input() Input {
 			{From: "example.com/app", To: "example.com/forked@v1.0.0"},
 			{From: "example.com/forked@v1.0.0", To: "golang.org/x/text@v0.30.0"},
 			{From: "example.com/forked@v0.9.0", To: "github.com/davecgh/go-spew@v1.1.0"}, // not the selected version: ignored
-			{From: "example.com/app", To: "go@1.26"},                                      // not a module: ignored
+			{From: "example.com/app", To: "go@1.26"},                                     // not a module: ignored
 		},
 		Licenses: map[string]*delivery.ModuleLicense{
 			"golang.org/x/text":          lic("golang.org/x/text", "BSD-3-Clause", "BSD-3-Clause"),
