@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -165,7 +166,9 @@ func (c *Config) applyDefaults() {
 	}
 }
 
-// Load reads and checks a configuration file.
+// Load reads and checks a configuration file. Relative file names in it
+// (keys, certificates, password files) are taken relative to the file's
+// directory.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -175,7 +178,30 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	c.resolvePaths(filepath.Dir(path))
 	return c, nil
+}
+
+// resolvePaths makes the file names of the signing section absolute.
+func (c *Config) resolvePaths(dir string) {
+	file := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	key := func(ref string) string {
+		if strings.HasPrefix(ref, "pkcs11:") || strings.HasPrefix(ref, "keyring:") {
+			return ref
+		}
+		return file(ref)
+	}
+	s := &c.Signing
+	s.Key, s.Certificate, s.PasswordFile = key(s.Key), file(s.Certificate), file(s.PasswordFile)
+	for i := range s.CoSigners {
+		cs := &s.CoSigners[i]
+		cs.Key, cs.Certificate, cs.PasswordFile = key(cs.Key), file(cs.Certificate), file(cs.PasswordFile)
+	}
 }
 
 // Parse decodes and checks a configuration. Errors carry "line N".

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -69,4 +71,19 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", data, c)
 		}
 	})
+}
+
+func TestLoadResolvesPaths(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hegui.yaml")
+	os.WriteFile(path, []byte("version: 1\nsigning:\n  key: keys/release.key\n  certificate: /etc/release.pem\n  co-signers:\n    - key: keyring:ci\n    - key: \"pkcs11:token=t;object=o\"\n      password-file: ci.pass\n"), 0o644)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Signing
+	if s.Key != filepath.Join(dir, "keys/release.key") || s.Certificate != "/etc/release.pem" ||
+		s.CoSigners[0].Key != "keyring:ci" || s.CoSigners[1].Key != "pkcs11:token=t;object=o" || s.CoSigners[1].PasswordFile != filepath.Join(dir, "ci.pass") {
+		t.Errorf("signing %+v", s)
+	}
 }

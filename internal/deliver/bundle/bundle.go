@@ -4,7 +4,9 @@
 // log entry. `cosign verify-blob --key KEY --bundle FILE` accepts such a
 // bundle offline (scripts/cosign-verify.sh shows the flags), so teams that
 // already use cosign can check a delivery without hegui. Sigstore has no
-// SM2, which is why only ECDSA signers get bundles.
+// SM2, which is why only ECDSA signers get bundles. The bundle of
+// bin/linux_amd64/app by key 0123456789abcdef is
+// cosign/bin/linux_amd64/app.0123456789abcdef.sigstore.json.
 package bundle
 
 import (
@@ -44,6 +46,11 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		if err := os.MkdirAll(d.Path(Dir), 0o755); err != nil {
 			return err
 		}
+		for _, b := range d.Binaries {
+			if err := os.MkdirAll(d.Path(path.Dir(BundlePath(b.Path, ""))), 0o755); err != nil {
+				return err
+			}
+		}
 		pub, err := keys.MarshalPublicKeyPEM(s.Key.Public())
 		if err != nil {
 			return err
@@ -66,7 +73,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 			if err != nil {
 				return err
 			}
-			name := path.Join(Dir, fmt.Sprintf("%s_%s.%s.sigstore.json", path.Base(b.Path), b.Target.Slug(), short))
+			name := BundlePath(b.Path, short)
 			if err := os.WriteFile(d.Path(name), data, 0o644); err != nil {
 				return err
 			}
@@ -78,6 +85,13 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		d.Log.Stepf("no ECDSA P-256 signer, so no cosign bundles (add one under signing.co-signers)")
 	}
 	return nil
+}
+
+// BundlePath is where the bundle of a binary by a key goes: the binary's
+// path under cosign/, with the short key ID and .sigstore.json appended, so
+// that scripts find the binary from the bundle's name.
+func BundlePath(binary, shortKeyID string) string {
+	return path.Join(Dir, binary) + "." + shortKeyID + ".sigstore.json"
 }
 
 // Marshal encodes a message-signature bundle for a SHA-256 digest (hex) and
