@@ -60,7 +60,7 @@ func TestDeliverWithTokenCoSigner(t *testing.T) {
 	f.commit("token co-signer")
 	var res deliverResult
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--json").stdout), &res)
-	bundles, _ := filepath.Glob(filepath.Join(res.Directory, "cosign", "*.sigstore.json"))
+	bundles, _ := filepath.Glob(filepath.Join(res.Directory, "cosign", "bin", "*", "*.sigstore.json"))
 	if len(bundles) != 1 {
 		t.Errorf("bundles %v", bundles)
 	}

@@ -43,6 +43,7 @@ module graph's dependency relationships.`,
   hegui sbom . --target linux/arm64 --main ./cmd/server`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			license.Prewarm()
 			write := sbom.SPDX
 			switch strings.ToLower(format) {
 			case "spdx", "spdx-json":
@@ -168,15 +169,11 @@ func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string
 	} else if !errors.Is(err, vcs.ErrNotRepository) {
 		return sbom.Input{}, err
 	}
-	info, err := sbom.FromSource(ctx, g, mainPkg, tags, version)
+	info, mods, err := sbom.FromSource(ctx, g, mainPkg, tags, version)
 	if err != nil {
 		return sbom.Input{}, err
 	}
 	graph, err := g.ModGraph(ctx)
-	if err != nil {
-		return sbom.Input{}, err
-	}
-	mods, err := g.LinkedModules(ctx, mainPkg, tags)
 	if err != nil {
 		return sbom.Input{}, err
 	}
@@ -218,6 +215,7 @@ on a violation.`,
   hegui licenses --check`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			license.Prewarm()
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]

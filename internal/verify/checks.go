@@ -8,13 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/deliver/manifest"
 	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/deliver/sbom"
@@ -47,36 +44,30 @@ func (s *state) verifyChain(sg manifest.SignerEntry, pub crypto.PublicKey) (stri
 // checkFiles compares every file with the manifest, and the directory with
 // the list: nothing missing, nothing added.
 func (s *state) checkFiles(ctx context.Context) (string, error) {
-	present := map[string]bool{}
-	err := filepath.WalkDir(s.opts.Dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(s.opts.Dir, p)
-		rel = filepath.ToSlash(rel)
-		if e.IsDir() || manifest.Excluded(rel) {
-			return nil
-		}
-		present[rel] = true
-		return nil
-	})
+	present, err := manifest.Hash(ctx, s.opts.Dir, manifest.Excluded)
 	if err != nil {
 		return "", err
 	}
+	found := map[string]manifest.FileEntry{}
+	for _, f := range present {
+		found[f.Path] = f
+	}
 	var problems []string
-	for _, f := range s.manifest.Files {
-		if !present[f.Path] {
-			problems = append(problems, f.Path+" is missing")
-			continue
-		}
-		delete(present, f.Path)
-		if problem, err := checkFile(ctx, s.path(f.Path), f); err != nil {
-			return "", err
-		} else if problem != "" {
-			problems = append(problems, f.Path+": "+problem)
+	for _, want := range s.manifest.Files {
+		got, ok := found[want.Path]
+		delete(found, want.Path)
+		switch {
+		case !ok:
+			problems = append(problems, want.Path+" is missing")
+		case got.Size != want.Size:
+			problems = append(problems, fmt.Sprintf("%s: size %d, the manifest says %d (changed after signing)", want.Path, got.Size, want.Size))
+		case got.SHA256 != want.SHA256:
+			problems = append(problems, want.Path+": SHA-256 differs from the manifest (changed after signing)")
+		case got.SM3 != want.SM3:
+			problems = append(problems, want.Path+": SM3 differs from the manifest (changed after signing)")
 		}
 	}
-	for p := range present {
+	for p := range found {
 		problems = append(problems, p+" is not in the manifest (added after signing)")
 	}
 	if len(problems) > 0 {
@@ -84,34 +75,6 @@ func (s *state) checkFiles(ctx context.Context) (string, error) {
 		return "", errors.New(strings.Join(problems, "; "))
 	}
 	return fmt.Sprintf("%d files: sizes, SHA-256 and SM3 match; none missing, none added", len(s.manifest.Files)), nil
-}
-
-func checkFile(ctx context.Context, path string, want manifest.FileEntry) (string, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return "", err
-	}
-	if !fi.Mode().IsRegular() {
-		return "not a regular file", nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sums, n, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case n != want.Size:
-		return fmt.Sprintf("size %d, the manifest says %d (changed after signing)", n, want.Size), nil
-	case fmt.Sprintf("%x", sums[0]) != want.SHA256:
-		return "SHA-256 differs from the manifest (changed after signing)", nil
-	case fmt.Sprintf("%x", sums[1]) != want.SM3:
-		return "SM3 differs from the manifest (changed after signing)", nil
-	}
-	return "", nil
 }
 
 // binaries are the manifest entries under bin/.

@@ -26,7 +26,6 @@ import (
 	"strings"
 
 	"github.com/github/go-spdx/v2/spdxexp"
-	"github.com/google/licensecheck"
 	"golang.org/x/mod/module"
 
 	"hegui.dev/hegui/internal/config"
@@ -151,7 +150,7 @@ func Scan(dir string, r *delivery.ModuleLicense) error {
 		if err != nil {
 			return err
 		}
-		cov := licensecheck.Scan(text)
+		cov := classify(text)
 		if len(cov.Match) == 0 {
 			r.Unknown = append(r.Unknown, rel)
 			conclusive = false

@@ -18,8 +18,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"hegui.dev/hegui/digest"
@@ -154,15 +156,14 @@ func chainPath(s *delivery.Signer) string {
 }
 
 // Hash lists the regular files under dir (paths relative, with slashes),
-// skipping those skip selects, with their sizes and digests, sorted.
+// skipping those skip selects, with their sizes and digests, sorted. Files
+// are hashed in parallel, one per CPU: SM3 runs at a fifth of SHA-256's
+// speed, so the digests, not the disk, are the cost.
 func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry, error) {
-	var files []FileEntry
+	var paths []string
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
+		if err != nil || e.IsDir() {
 			return err
-		}
-		if e.IsDir() {
-			return nil
 		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
@@ -175,20 +176,43 @@ func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry,
 		if !e.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file", rel)
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		sums, n, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		files = append(files, FileEntry{Path: rel, Size: n, SHA256: hex.EncodeToString(sums[0]), SM3: hex.EncodeToString(sums[1])})
+		paths = append(paths, rel)
 		return nil
 	})
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return files, err
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	files := make([]FileEntry, len(paths))
+	errs := make([]error, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			for i := range next {
+				files[i], errs[i] = hashFile(ctx, dir, paths[i])
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return files, errors.Join(errs...)
+}
+
+func hashFile(ctx context.Context, dir, rel string) (FileEntry, error) {
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return FileEntry{}, err
+	}
+	defer f.Close()
+	sums, n, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
+	if err != nil {
+		return FileEntry{}, fmt.Errorf("%s: %w", rel, err)
+	}
+	return FileEntry{Path: rel, Size: n, SHA256: hex.EncodeToString(sums[0]), SM3: hex.EncodeToString(sums[1])}, nil
 }
 
 // Parse decodes and checks a manifest. A manifest is untrusted input until

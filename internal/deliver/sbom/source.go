@@ -12,22 +12,22 @@ import (
 // FromSource builds the build information a binary of the main package pkg
 // would carry for the environment of g (GOOS, GOARCH, CGO_ENABLED), from
 // `go list -deps` and go.sum, so that source and binary SBOMs are made the
-// same way.
-func FromSource(ctx context.Context, g gotool.Go, pkg string, tags []string, version string) (*buildinfo.BuildInfo, error) {
+// same way. It also returns the linked modules as the go command lists them.
+func FromSource(ctx context.Context, g gotool.Go, pkg string, tags []string, version string) (*buildinfo.BuildInfo, []gotool.Module, error) {
 	mods, err := g.LinkedModules(ctx, pkg, tags)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(mods) == 0 || !mods[0].Main {
-		return nil, fmt.Errorf("%s is not a package of the main module", pkg)
+		return nil, nil, fmt.Errorf("%s is not a package of the main module", pkg)
 	}
 	sums, err := gotool.GoSum(mods[0].Dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	vars, err := g.EnvVars(ctx, "GOVERSION")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	info := &debug.BuildInfo{GoVersion: vars["GOVERSION"], Path: pkg, Main: debug.Module{Path: mods[0].Path, Version: version}}
 	for _, m := range mods[1:] {
@@ -40,5 +40,5 @@ func FromSource(ctx context.Context, g gotool.Go, pkg string, tags []string, ver
 		}
 		info.Deps = append(info.Deps, dep)
 	}
-	return info, nil
+	return info, mods, nil
 }
