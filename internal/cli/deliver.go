@@ -15,7 +15,6 @@ import (
 	"hegui.dev/hegui/internal/deliver/build"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/report"
-	"hegui.dev/hegui/internal/gotool"
 )
 
 func newDeliverCmd(env *Env) *cobra.Command {
@@ -52,14 +51,10 @@ a Go pseudo-version.`,
   hegui deliver --snapshot --json | jq -r .report`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
 			if opts.Parallel < 0 {
 				return usagef("--parallel must be positive")
 			}
-			d, err := deliver.Prepare(cmd.Context(), dir, configPath)
+			d, err := deliver.Prepare(cmd.Context(), dirArg(args), configPath)
 			if err != nil {
 				return err
 			}
@@ -198,16 +193,7 @@ main package, else the packages under cmd/, else all). Edit it, then run
 		Example: "  hegui init\n  hegui init ./service && $EDITOR service/hegui.yaml",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			abs, err := filepath.Abs(dir)
-			if err != nil {
-				return err
-			}
-			g := gotool.Go{Dir: abs}
-			mod, err := g.MainModule(cmd.Context())
+			g, mod, err := moduleIn(cmd.Context(), dirArg(args), "")
 			if err != nil {
 				return err
 			}

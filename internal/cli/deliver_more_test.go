@@ -227,3 +227,32 @@ func mustGlob(t *testing.T, pattern string) string {
 	}
 	return m[0]
 }
+
+// TestDeliverOutsideGit: a module outside any repository is delivered only
+// as a snapshot, dated by SOURCE_DATE_EPOCH, and says so.
+func TestDeliverOutsideGit(t *testing.T) {
+	r := newRunner(t)
+	f := newFixture(t)
+	plain := filepath.Join(t.TempDir(), "plain")
+	if err := os.CopyFS(plain, os.DirFS(f.dir)); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(plain, ".git"))
+	os.WriteFile(filepath.Join(plain, "hegui.yaml"), []byte(oneTarget), 0o644)
+	r.fails(1, []string{"not in a git repository", "--snapshot"}, "deliver", plain)
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	res := r.run("deliver", plain, "--snapshot", "--output", r.path("out"), "--json")
+	if res.code != 0 || !strings.Contains(res.stderr, "not in a git repository") {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	var dr deliverResult
+	json.Unmarshal([]byte(res.stdout), &dr)
+	var rep report.Report
+	json.Unmarshal([]byte(readFile(t, filepath.Join(dr.Directory, "report.json"))), &rep)
+	if rep.Version.Version != "v0.0.0-snapshot" || rep.Version.VCS || rep.Version.CommitTime.Unix() != 1700000000 {
+		t.Errorf("version %+v", rep.Version)
+	}
+	if b := rep.Binaries[0]; b.Reproducible.Status != "identical" {
+		t.Errorf("reproducibility %+v", b.Reproducible)
+	}
+}

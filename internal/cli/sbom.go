@@ -128,23 +128,10 @@ func binaryInput(ctx context.Context, path string) (sbom.Input, error) {
 
 // sourceInput describes what a module's main package links for a target.
 func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string) (sbom.Input, error) {
-	abs, err := filepath.Abs(dir)
+	g, mod, err := moduleIn(ctx, dir, target)
 	if err != nil {
 		return sbom.Input{}, err
 	}
-	g := gotool.Go{Dir: abs}
-	if target != "" {
-		t, err := delivery.ParseTarget(target)
-		if err != nil {
-			return sbom.Input{}, usageError{err}
-		}
-		g = g.With(t.Env()...)
-	}
-	mod, err := g.MainModule(ctx)
-	if err != nil {
-		return sbom.Input{}, err
-	}
-	g.Dir = mod.Dir
 	if mainPkg == "" {
 		d := &delivery.Delivery{Config: config.Default(), Go: g, Module: mod, ModuleDir: mod.Dir}
 		builds, err := build.Builds(ctx, d)
@@ -184,6 +171,37 @@ func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string
 	return sbom.Input{Version: version, Info: info, Graph: graph, Licenses: lic, Created: created, Target: target}, nil
 }
 
+// dirArg is the optional directory argument, "." when absent.
+func dirArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}
+
+// moduleIn finds the module containing dir and returns a go command set up
+// for it and, if target is set, for that GOOS/GOARCH.
+func moduleIn(ctx context.Context, dir, target string) (gotool.Go, *gotool.Module, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return gotool.Go{}, nil, err
+	}
+	g := gotool.Go{Dir: abs}
+	if target != "" {
+		t, err := delivery.ParseTarget(target)
+		if err != nil {
+			return g, nil, usageError{err}
+		}
+		g = g.With(t.Env()...)
+	}
+	mod, err := g.MainModule(ctx)
+	if err != nil {
+		return g, nil, err
+	}
+	g.Dir = mod.Dir
+	return g, mod, nil
+}
+
 func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module) (map[string]*delivery.ModuleLicense, error) {
 	results, err := license.Modules(ctx, g, moduleDir, mods)
 	if err != nil {
@@ -216,27 +234,10 @@ on a violation.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			license.Prewarm()
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			abs, err := filepath.Abs(dir)
+			g, mod, err := moduleIn(cmd.Context(), dirArg(args), target)
 			if err != nil {
 				return err
 			}
-			g := gotool.Go{Dir: abs}
-			if target != "" {
-				t, err := delivery.ParseTarget(target)
-				if err != nil {
-					return usageError{err}
-				}
-				g = g.With(t.Env()...)
-			}
-			mod, err := g.MainModule(cmd.Context())
-			if err != nil {
-				return err
-			}
-			g.Dir = mod.Dir
 			mods, err := g.LinkedModules(cmd.Context(), "./...", tags)
 			if err != nil {
 				return err
@@ -247,16 +248,9 @@ on a violation.`,
 			}
 			var violations []delivery.Violation
 			if check {
-				cfg := config.Default()
-				if configPath == "" {
-					if p := filepath.Join(mod.Dir, config.FileName); fileExists(p) {
-						configPath = p
-					}
-				}
-				if configPath != "" {
-					if cfg, err = config.Load(configPath); err != nil {
-						return err
-					}
+				cfg, _, err := config.Find(mod.Dir, configPath)
+				if err != nil {
+					return err
 				}
 				violations = license.Evaluate(cfg.Policy.Licenses, results)
 			}
@@ -279,11 +273,6 @@ on a violation.`,
 	cmd.Flags().StringVar(&configPath, "config", "", "configuration `FILE` for --check (default: hegui.yaml in the module root)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the findings as JSON")
 	return cmd
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 func printLicenses(env *Env, results []*delivery.ModuleLicense, violations []delivery.Violation) {

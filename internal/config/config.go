@@ -166,6 +166,28 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// Find returns the configuration for the module in moduleDir: the file
+// explicit if given, else hegui.yaml in moduleDir if there is one, else the
+// defaults. It also returns the path read, or "" for the defaults.
+func Find(moduleDir, explicit string) (*Config, string, error) {
+	path := explicit
+	if path == "" {
+		if p := filepath.Join(moduleDir, FileName); fileExists(p) {
+			path = p
+		}
+	}
+	if path == "" {
+		return Default(), "", nil
+	}
+	c, err := Load(path)
+	return c, path, err
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
 // Load reads and checks a configuration file. Relative file names in it
 // (keys, certificates, password files) are taken relative to the file's
 // directory.

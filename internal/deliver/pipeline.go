@@ -69,18 +69,8 @@ func Prepare(ctx context.Context, dir, configPath string) (*delivery.Delivery, e
 		return nil, err
 	}
 	d := &delivery.Delivery{Module: mod, ModuleDir: mod.Dir, Go: gotool.Go{Dir: mod.Dir}}
-	if configPath == "" {
-		if p := filepath.Join(mod.Dir, config.FileName); fileExists(p) {
-			configPath = p
-		}
-	}
-	if configPath != "" {
-		if d.Config, err = config.Load(configPath); err != nil {
-			return nil, err
-		}
-		d.ConfigFile = configPath
-	} else {
-		d.Config = config.Default()
+	if d.Config, d.ConfigFile, err = config.Find(mod.Dir, configPath); err != nil {
+		return nil, err
 	}
 	d.Name = d.Config.Project.Name
 	if d.Name == "" {
@@ -99,11 +89,6 @@ func DefaultName(modulePath string) string {
 		modulePath = prefix
 	}
 	return filepath.Base(modulePath)
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // Run runs every stage on d and publishes the result to d.FinalDir.
