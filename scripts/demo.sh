@@ -11,6 +11,11 @@ rm -rf out/demo
 mkdir -p out/demo
 # A keyring of its own, so the demo's development key stays out of yours.
 export HEGUI_KEYRING="$PWD/out/demo/keyring"
+# An offline vulnerability database built from the Go vulnerability
+# database snapshot kept in the repository (dated by that snapshot, so the
+# report shows its real age).
+export HEGUI_VULNDB="$PWD/out/demo/vulndb"
+"$hegui" vulndb import testdata/govulndb/osv.tar.gz --modified 2026-08-21 --quiet >/dev/null
 
 "$hegui" deliver examples/hello --snapshot --output out/demo --json >out/demo/result.json
 dir=$(sed -n 's/^  "directory": "\(.*\)",$/\1/p' out/demo/result.json)

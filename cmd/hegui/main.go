@@ -9,9 +9,11 @@ import (
 	"syscall"
 
 	"hegui.dev/hegui/internal/cli"
+	"hegui.dev/hegui/internal/vuln"
 )
 
 func main() {
+	vuln.RunChildIfRequested() // hegui's own vulnerability-engine processes
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, cli.ProcessEnv(), os.Args[1:])
 	stop()

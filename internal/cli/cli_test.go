@@ -23,7 +23,10 @@ type runner struct {
 func newRunner(t *testing.T) *runner {
 	t.Helper()
 	dir := t.TempDir()
-	return &runner{t: t, dir: dir, env: map[string]string{"HEGUI_KEYRING": filepath.Join(dir, "keyring")}}
+	return &runner{t: t, dir: dir, env: map[string]string{
+		"HEGUI_KEYRING": filepath.Join(dir, "keyring"),
+		"HEGUI_VULNDB":  filepath.Join(dir, "no-vulndb"), // tests that scan set their own
+	}}
 }
 
 type result struct {

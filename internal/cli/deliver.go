@@ -15,12 +15,14 @@ import (
 	"hegui.dev/hegui/internal/deliver/build"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/vulndb"
 )
 
 func newDeliverCmd(env *Env) *cobra.Command {
 	var configPath, output string
 	var opts delivery.Options
 	var asJSON bool
+	var policyMode string
 	var password *passwordSource
 	cmd := &cobra.Command{
 		Use:   "deliver [DIR]",
@@ -33,10 +35,15 @@ delivery directory that customers and auditors can verify offline with
 
 It builds every main package for every target (default linux/amd64,
 linux/arm64 and linux/loong64) reproducibly, builds each a second time to
-prove it, checks hardening, writes SPDX and CycloneDX SBOMs, finds licences
-and applies the licence policy, records signed in-toto/SLSA provenance, signs
-a manifest of every file (SM2 by default) and writes report.html and
-report.json.
+prove it, checks hardening, writes SPDX and CycloneDX SBOMs, finds licences,
+scans for known vulnerabilities against the offline database ("hegui
+vulndb") and runs go vet's and gosec's analyzers, records signed
+in-toto/SLSA provenance, applies the policy of hegui.yaml, signs a manifest
+of every file (SM2 by default) and writes report.html and report.json with a
+compliance matrix for 等保2.0, 密评, SSDF, SLSA, GDPR and PIPL.
+
+A policy violation fails the delivery (exit 1) and is listed with what to do
+about it; --policy-mode warn reports violations without failing.
 
 Configuration comes from hegui.yaml in the module root (see "hegui init");
 without one, defaults apply and, if no key is configured, the delivery is
@@ -48,6 +55,7 @@ a Go pseudo-version.`,
 		Example: `  hegui deliver --snapshot                    # work in progress, development key
   hegui deliver                               # a tagged release, keys from hegui.yaml
   hegui deliver ./service --output /srv/deliveries --password-file release.pass
+  hegui deliver --snapshot --policy-mode warn # see every violation without failing
   hegui deliver --snapshot --json | jq -r .report`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,9 +71,17 @@ a Go pseudo-version.`,
 					return err
 				}
 			}
+			switch policyMode {
+			case "":
+			case config.Enforce, config.WarnMode:
+				d.Config.Policy.Mode = policyMode
+			default:
+				return usagef("--policy-mode %q: want enforce or warn", policyMode)
+			}
 			d.Options = opts
 			d.Log = &deliverLog{env: env}
 			d.KeyringDir = env.KeyringDir
+			d.VulnDB = vulndb.DefaultPath(env.Getenv)
 			d.HeguiVersion = readVersion().Version
 			d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {
 				return env.openDeliveryKey(req, password)
@@ -100,6 +116,7 @@ a Go pseudo-version.`,
 	cmd.Flags().BoolVar(&opts.KeepFailed, "keep-failed", false, "keep the staging directory of a failed delivery for inspection")
 	cmd.Flags().BoolVar(&opts.SkipReproduce, "skip-reproduce", false, "do not build twice to check reproducibility (reported as skipped)")
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", runtime.NumCPU(), "builds to run at once")
+	cmd.Flags().StringVar(&policyMode, "policy-mode", "", "enforce: violations fail the delivery; warn: report them only (default: policy.mode in hegui.yaml, else enforce)")
 	password = addPasswordFlag(cmd, env, "the signing key")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd

@@ -46,7 +46,10 @@ type Config struct {
 	Reproducibility Reproducibility `yaml:"reproducibility"`
 	Hardening       Hardening       `yaml:"hardening"`
 	Signing         Signing         `yaml:"signing"`
+	Vulnerabilities Vulnerabilities `yaml:"vulnerabilities"`
+	StaticAnalysis  StaticAnalysis  `yaml:"static-analysis"`
 	Policy          Policy          `yaml:"policy"`
+	Compliance      Compliance      `yaml:"compliance"`
 	Archive         Archive         `yaml:"archive"`
 	Output          string          `yaml:"output"`
 }
@@ -56,6 +59,9 @@ type Project struct {
 	// Name is used in file names and documents; default: the last element
 	// of the module path.
 	Name string `yaml:"name"`
+	// Supplier is who makes the delivery's statements (the OpenVEX
+	// author); default: the signer certificate's subject.
+	Supplier string `yaml:"supplier"`
 }
 
 // Build is one main package to build for every target.
@@ -116,11 +122,6 @@ type Signer struct {
 	PasswordEnv string `yaml:"password-env"`
 }
 
-// Policy is what a delivery must satisfy. Violations fail it.
-type Policy struct {
-	Licenses LicensePolicy `yaml:"licenses"`
-}
-
 // LicensePolicy lists SPDX license identifiers. A module under a denied
 // license fails the delivery; with an allow list, so does one whose license
 // is not on it (or is unknown).
@@ -155,6 +156,7 @@ func (c *Config) applyDefaults() {
 	if c.Output == "" {
 		c.Output = "dist"
 	}
+	c.applyPolicyDefaults()
 	for i := range c.Builds {
 		b := &c.Builds[i]
 		if b.Ldflags == nil {
@@ -218,6 +220,7 @@ func (c *Config) resolvePaths(dir string) {
 		}
 		return file(ref)
 	}
+	c.Vulnerabilities.Database = file(c.Vulnerabilities.Database)
 	s := &c.Signing
 	s.Key, s.Certificate, s.PasswordFile = key(s.Key), file(s.Certificate), file(s.PasswordFile)
 	for i := range s.CoSigners {
@@ -322,7 +325,7 @@ func (c *Config) validate(data []byte) error {
 			return fmt.Errorf("%ssigning.co-signers[%d]: key is required", at(fmt.Sprintf("$.signing.co-signers[%d]", i)), i)
 		}
 	}
-	return nil
+	return c.validatePolicy(at)
 }
 
 func checkTargets(targets []string, path string, data []byte) error {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaults(t *testing.T) {
@@ -28,6 +29,9 @@ func TestTemplateParses(t *testing.T) {
 	if len(c.Policy.Licenses.Deny) == 0 {
 		t.Error("template deny list lost")
 	}
+	if c.Policy.Mode != Enforce || c.Policy.Vulnerabilities.FailOn != "high" || c.Vulnerabilities.MemoryBudget != "4GiB" || c.StaticAnalysis.Analyzers != "all" {
+		t.Errorf("template policy %+v, vulnerabilities %+v", c.Policy, c.Vulnerabilities)
+	}
 }
 
 func TestErrorsNameTheLine(t *testing.T) {
@@ -44,6 +48,16 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"version: 1\nhardening:\n  glibc-baseline: latest\n", "line 3: hardening.glibc-baseline"},
 		{"version: 1\nsigning:\n  co-signers:\n    - certificate: x.pem\n", "line 4: signing.co-signers[0]: key is required"},
 		{"", "empty configuration"},
+		{"version: 1\npolicy:\n  mode: strict\n", `line 3: policy.mode "strict"`},
+		{"version: 1\npolicy:\n  vulnerabilities:\n    fail-on: severe\n", "line 4: policy.vulnerabilities.fail-on"},
+		{"version: 1\npolicy:\n  vulnerabilities:\n    ignore:\n      - id: GO-2021-0113\n        expires: 2027-01-01\n", "line 5: policy.vulnerabilities.ignore[0]: a reason is required"},
+		{"version: 1\npolicy:\n  vulnerabilities:\n    ignore:\n      - id: GO-2021-0113\n        reason: ok\n", "an expiry date is required"},
+		{"version: 1\npolicy:\n  vulnerabilities:\n    ignore:\n      - id: GO-2021-0113\n        reason: ok\n        expires: soon\n", `line 7: policy.vulnerabilities.ignore[0]: expires "soon"`},
+		{"version: 1\npolicy:\n  vulnerabilities:\n    ignore:\n      - id: ../etc\n        reason: ok\n        expires: 2027-01-01\n", "is not an OSV"},
+		{"version: 1\npolicy:\n  vulnerabilities:\n    database-max-age: forever\n", "line 4: policy.vulnerabilities.database-max-age"},
+		{"version: 1\nvulnerabilities:\n  memory-budget: lots\n", "line 3: vulnerabilities.memory-budget"},
+		{"version: 1\nstatic-analysis:\n  analyzers: lint\n", `line 3: static-analysis.analyzers "lint"`},
+		{"version: 1\ncompliance:\n  frameworks: [iso27001]\n", `line 3: compliance.frameworks: unknown framework "iso27001"`},
 		{"version: 1\n\tbad", "line "},
 	}
 	for _, c := range cases {
@@ -85,5 +99,32 @@ func TestLoadResolvesPaths(t *testing.T) {
 	if s.Key != filepath.Join(dir, "keys/release.key") || s.Certificate != "/etc/release.pem" ||
 		s.CoSigners[0].Key != "keyring:ci" || s.CoSigners[1].Key != "pkcs11:token=t;object=o" || s.CoSigners[1].PasswordFile != filepath.Join(dir, "ci.pass") {
 		t.Errorf("signing %+v", s)
+	}
+}
+
+func TestParseAgeAndBytes(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "1.5d": 36 * time.Hour} {
+		if got, err := ParseAge(in); err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0d", "-1d", "d", "forever", "10"} {
+		if _, err := ParseAge(bad); err == nil {
+			t.Errorf("ParseAge(%q) accepted", bad)
+		}
+	}
+	for in, want := range map[string]int64{"4GiB": 4 << 30, "512MiB": 512 << 20, "1G": 1 << 30, "2.5GB": 2_500_000_000, "1000": 1000} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "lots", "-1GiB", "0", "GiB"} {
+		if _, err := ParseBytes(bad); err == nil {
+			t.Errorf("ParseBytes(%q) accepted", bad)
+		}
+	}
+	rule := VulnIgnore{Expires: "2027-01-31"}
+	if !rule.ExpiresAt().After(time.Date(2027, 1, 31, 23, 0, 0, 0, time.UTC)) || rule.ExpiresAt().After(time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("ExpiresAt = %v, want the end of 2027-01-31", rule.ExpiresAt())
 	}
 }

@@ -16,6 +16,7 @@ version: 1
 
 project:
   name: %s
+  # supplier: Example Co., Ltd. # who makes the delivery's VEX statements; default: the signer certificate's subject
 
 # One entry per main package. ldflags are templates: {{.Version}}, {{.Commit}},
 # {{.ShortCommit}}, {{.Date}} (commit time, RFC 3339), {{.Os}}, {{.Arch}}.
@@ -51,10 +52,39 @@ signing:
   #   - key: ecdsa.key         # an ECDSA P-256 co-signature also yields cosign-verifiable bundles
   #     password-env: HEGUI_COSIGN_PASSWORD
 
+vulnerabilities:
+  # database: /srv/hegui/vulndb # default $HEGUI_VULNDB, else ~/.cache/hegui/vulndb (hegui vulndb import/update)
+  scan: symbol                 # symbol: follow calls; package: imports only; off
+  memory-budget: 4GiB          # a bigger call-graph scan is split, or done on the binary, and says so
+
+static-analysis:
+  analyzers: all               # all (go vet + gosec), vet, security, off
+  tests: false                 # include _test.go files
+  exclude: []                  # rules not to run: G104, printf, ...
+
 policy:
+  mode: enforce                # enforce: violations fail the delivery; warn: report them only
   licenses:
     allow: []                  # SPDX IDs; when set, anything else (or unknown) fails the delivery
     deny: [AGPL-3.0, AGPL-3.0-only, AGPL-3.0-or-later, SSPL-1.0]
+  vulnerabilities:
+    fail-on: high              # reachable findings of this severity or more fail: critical, high, medium, low, any, none
+    unknown-severity: high     # how to rate findings the database gives no score (all of the Go database's)
+    database-max-age: 30d      # an older database is a warning, or a failure with database-too-old: fail
+    database-too-old: warn
+    no-scan: warn              # no database at all: warn or fail
+    ignore: []                 # accepted findings, each with a reason and an expiry date:
+    #  - id: GO-2022-1059      # OSV, CVE or GHSA id
+    #    reason: "Accept-Language only comes from our own gateway"
+    #    expires: 2027-06-30   # after this date the rule itself fails the delivery
+  static-analysis:
+    fail-on: high              # unsuppressed findings of this severity or more fail: high, medium, low, none
+    rules: []                  # rules that fail at any severity, e.g. [G101]
+  hardening: fail              # failed hardening checks: fail, warn, off
+  reproducibility: fail        # binaries whose second build differs: fail, warn, off
+
+compliance:
+  frameworks: []               # report's compliance matrix; empty: all (gbt22239-2019-l3, gbt39786-2021-l3, nist-ssdf-1.1, slsa-1.0-build, gdpr, pipl)
 
 archive:
   format: none                 # tar.gz: also write the delivery as one reproducible archive

@@ -24,10 +24,12 @@ import (
 	"hegui.dev/hegui/internal/deliver/archive"
 	"hegui.dev/hegui/internal/deliver/build"
 	"hegui.dev/hegui/internal/deliver/bundle"
+	"hegui.dev/hegui/internal/deliver/cbom"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/harden"
 	"hegui.dev/hegui/internal/deliver/license"
 	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/deliver/policy"
 	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/deliver/report"
 	"hegui.dev/hegui/internal/deliver/reproduce"
@@ -35,6 +37,8 @@ import (
 	"hegui.dev/hegui/internal/deliver/signers"
 	"hegui.dev/hegui/internal/deliver/verdict"
 	"hegui.dev/hegui/internal/deliver/version"
+	"hegui.dev/hegui/internal/deliver/vet"
+	"hegui.dev/hegui/internal/deliver/vulns"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -45,12 +49,16 @@ var Stages = []delivery.Stage{
 	build.Stage{},      // build every main package for every target
 	reproduce.Stage{},  // build again elsewhere and compare digests
 	harden.Stage{},     // ELF hardening and build-information checks
-	license.Stage{},    // licences of the linked modules; licence policy
+	license.Stage{},    // licences of the linked modules
 	sbom.Stage{},       // SPDX 2.3 and CycloneDX 1.6 per binary
+	vulns.Stage{},      // known vulnerabilities, reachability; SARIF, OpenVEX
+	vet.Stage{},        // go vet and gosec; SARIF
 	provenance.Stage{}, // in-toto / SLSA v1 provenance, signed (DSSE)
 	bundle.Stage{},     // Sigstore bundles for ECDSA signers (cosign)
-	report.Stage{},     // report.json and report.html
-	verdict.Stage{},    // fail on policy violations
+	cbom.Stage{},       // cryptographic inventory, CycloneDX CBOM
+	policy.Stage{},     // every gate of the policy: violations and remedies
+	report.Stage{},     // report.json and report.html, compliance matrix
+	verdict.Stage{},    // fail on policy violations (enforce mode)
 	manifest.Stage{},   // SHA256SUMS, SM3SUMS, manifest.json, signed
 	archive.Stage{},    // optional single-file copy
 }

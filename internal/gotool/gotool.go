@@ -163,17 +163,24 @@ func decodePackages(out []byte) ([]Package, error) {
 // first, then the others sorted by path. In a workspace, the other
 // workspace modules are main modules too (Main is true for them).
 func (g Go) LinkedModules(ctx context.Context, pkg string, tags []string) ([]Module, error) {
+	mods, _, err := g.Linked(ctx, pkg, tags)
+	return mods, err
+}
+
+// Linked is LinkedModules that also returns the import paths of every
+// package linked, standard library included, dependencies first.
+func (g Go) Linked(ctx context.Context, pkg string, tags []string) ([]Module, []string, error) {
 	args := []string{"list", "-deps", "-json=ImportPath,Standard,Module"}
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
 	out, err := g.Run(ctx, append(args, pkg)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pkgs, err := decodePackages(out)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// -deps lists dependencies before what imports them: the package
 	// asked for (or, for a pattern, the last match) comes last.
@@ -183,7 +190,9 @@ func (g Go) LinkedModules(ctx context.Context, pkg string, tags []string) ([]Mod
 	}
 	seen := map[string]bool{}
 	var mods []Module
+	paths := make([]string, 0, len(pkgs))
 	for _, p := range pkgs {
+		paths = append(paths, p.ImportPath)
 		if p.Standard || p.Module == nil || seen[p.Module.Path] {
 			continue
 		}
@@ -196,7 +205,7 @@ func (g Go) LinkedModules(ctx context.Context, pkg string, tags []string) ([]Mod
 		}
 		return mods[i].Path < mods[j].Path
 	})
-	return mods, nil
+	return mods, paths, nil
 }
 
 // Edge is one requirement in the module graph: From requires To.
@@ -237,4 +246,37 @@ func GoSum(dir string) (map[string]string, error) {
 		sums[f[0]+"@"+f[1]] = f[2]
 	}
 	return sums, nil
+}
+
+// SourceSize measures the Go source a build of patterns compiles: the
+// packages in their import graph (standard library included), their Go
+// and cgo files, and the files' total size in bytes.
+func (g Go) SourceSize(ctx context.Context, patterns, tags []string) (packages, files int, bytes int64, err error) {
+	args := []string{"list", "-deps", "-json=Dir,GoFiles,CgoFiles"}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	out, err := g.Run(ctx, append(args, patterns...)...)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p struct {
+			Dir               string
+			GoFiles, CgoFiles []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			return packages, files, bytes, nil
+		} else if err != nil {
+			return 0, 0, 0, fmt.Errorf("go list: %w", err)
+		}
+		packages++
+		for _, f := range append(p.GoFiles, p.CgoFiles...) {
+			if fi, err := os.Stat(filepath.Join(p.Dir, f)); err == nil {
+				files++
+				bytes += fi.Size()
+			}
+		}
+	}
 }

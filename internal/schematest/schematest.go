@@ -1,7 +1,9 @@
 // Package schematest validates the documents hegui writes against the
-// official JSON schemas: SPDX 2.3 (kept in internal/deliver/sbom/testdata)
-// and CycloneDX 1.6 (read from the cyclonedx-go module, which ships it).
-// It is for tests only.
+// official JSON schemas: SPDX 2.3 (kept in internal/deliver/sbom/testdata),
+// CycloneDX 1.6 (read from the cyclonedx-go module, which ships it) and
+// SARIF 2.1.0 (the OASIS schema, read from the gosec module, which ships
+// it as test data); and report.json against the schema hegui publishes in
+// schemas/. It is for tests only.
 package schematest
 
 import (
@@ -16,11 +18,15 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"hegui.dev/hegui/schemas"
 )
 
 var (
 	once      sync.Once
 	spdx, cdx *jsonschema.Schema
+	sarif     *jsonschema.Schema
+	report    *jsonschema.Schema
 	loadErr   error
 )
 
@@ -47,12 +53,7 @@ func load() {
 	if loadErr = add("https://hegui.dev/schema/spdx-2.3.json", spdxPath); loadErr != nil {
 		return
 	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/CycloneDX/cyclonedx-go").Output()
-	if err != nil {
-		loadErr = err
-		return
-	}
-	dir := filepath.Join(string(bytes.TrimSpace(out)), "schema")
+	dir := filepath.Join(moduleDir("github.com/CycloneDX/cyclonedx-go"), "schema")
 	for url, file := range map[string]string{
 		"http://cyclonedx.org/schema/bom-1.6.schema.json":  "bom-1.6.schema.json",
 		"http://cyclonedx.org/schema/spdx.schema.json":     "spdx.schema.json",
@@ -65,7 +66,30 @@ func load() {
 	if spdx, loadErr = c.Compile("https://hegui.dev/schema/spdx-2.3.json"); loadErr != nil {
 		return
 	}
-	cdx, loadErr = c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
+	if cdx, loadErr = c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json"); loadErr != nil {
+		return
+	}
+	const sarifURL = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+	sarifPath := filepath.Join(moduleDir("github.com/securego/gosec/v2"), "report", "sarif", "testdata", "sarif-schema-2.1.0.json")
+	if loadErr = add(sarifURL, sarifPath); loadErr != nil {
+		return
+	}
+	if sarif, loadErr = c.Compile(sarifURL); loadErr != nil {
+		return
+	}
+	if loadErr = add(schemas.ReportV1ID, filepath.Join(moduleRoot(), "schemas", "report-v1.schema.json")); loadErr != nil {
+		return
+	}
+	report, loadErr = c.Compile(schemas.ReportV1ID)
+}
+
+// moduleDir is the module cache directory of a module hegui requires.
+func moduleDir(path string) string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", path).Output()
+	if err != nil {
+		return filepath.Join("missing-module", path)
+	}
+	return string(bytes.TrimSpace(out))
 }
 
 func validate(schema func() *jsonschema.Schema, data []byte) error {
@@ -105,5 +129,26 @@ func CycloneDX(t testing.TB, name string, data []byte) {
 	t.Helper()
 	if err := ValidateCycloneDX(data); err != nil {
 		t.Errorf("%s does not validate against the CycloneDX 1.6 schema: %v", name, err)
+	}
+}
+
+// ValidateSARIF fails the test unless data is a valid SARIF 2.1.0 log.
+func ValidateSARIF(t testing.TB, data []byte) {
+	t.Helper()
+	if err := validate(func() *jsonschema.Schema { return sarif }, data); err != nil {
+		t.Errorf("the SARIF log does not validate against the SARIF 2.1.0 schema: %v", err)
+	}
+}
+
+// ValidateReport checks data against the report.json schema.
+func ValidateReport(data []byte) error {
+	return validate(func() *jsonschema.Schema { return report }, data)
+}
+
+// Report fails the test unless data is a valid report.json.
+func Report(t testing.TB, name string, data []byte) {
+	t.Helper()
+	if err := ValidateReport(data); err != nil {
+		t.Errorf("%s does not validate against schemas/report-v1.schema.json: %v", name, err)
 	}
 }

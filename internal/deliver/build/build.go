@@ -264,7 +264,7 @@ func buildOne(ctx context.Context, d *delivery.Delivery, job Job, goVersion stri
 	if err != nil {
 		return nil, err
 	}
-	mods, err := g.LinkedModules(ctx, job.Build.Main, job.Build.Tags)
+	mods, pkgs, err := g.Linked(ctx, job.Build.Main, job.Build.Tags)
 	if err != nil {
 		return nil, fmt.Errorf("list the modules linked into %s for %s: %w", job.Build.Main, job.Target, err)
 	}
@@ -272,7 +272,7 @@ func buildOne(ctx context.Context, d *delivery.Delivery, job Job, goVersion stri
 		Build: buildID(job.Build, d.Module.Path), Main: job.Build.Main, Target: job.Target, Path: job.Out,
 		Size: size, SHA256: fmt.Sprintf("%x", sums[0]), SM3: fmt.Sprintf("%x", sums[1]), Seconds: elapsed,
 		Args: inv.Args, Env: inv.Env, Tags: job.Build.Tags, GoVersion: goVersion,
-		Modules: mods, ModuleCount: len(mods),
+		Modules: mods, ModuleCount: len(mods), Packages: pkgs,
 	}, nil
 }
 

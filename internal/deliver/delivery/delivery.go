@@ -18,7 +18,10 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/keys"
 )
 
@@ -68,6 +71,9 @@ type Delivery struct {
 	HeguiVersion string
 	// KeyringDir holds the development key when no key is configured.
 	KeyringDir string
+	// VulnDB is the vulnerability database to use when hegui.yaml names
+	// none ($HEGUI_VULNDB or the user's cache).
+	VulnDB string
 	// OpenKey opens a key reference (FILE, keyring:NAME|ID, pkcs11:URI) for
 	// signing; the command line supplies it, with its password handling.
 	OpenKey func(k KeyRequest) (*OpenedKey, error)
@@ -81,9 +87,20 @@ type Delivery struct {
 	Started   time.Time
 	Finished  time.Time
 
-	Signers    []*Signer
-	Binaries   []*Binary
-	Licenses   []*ModuleLicense
+	Signers  []*Signer
+	Binaries []*Binary
+	Licenses []*ModuleLicense
+	// Vulns is the vulnerability scan's result (nil when there was none,
+	// and VulnScan says why); VulnIgnores reports on the policy's ignore rules.
+	Vulns       *vuln.Document
+	VulnScan    ScanStatus
+	VulnIgnores []IgnoreRule
+	// SAST is the static analysis's result (nil when it did not run, and
+	// SASTScan says why).
+	SAST     *sast.Document
+	SASTScan ScanStatus
+	// Crypto is the cryptographic inventory.
+	Crypto     *cryptoinv.Inventory
 	Provenance string // path of the signed provenance, relative to Dir
 	Bundles    []string
 	Archive    string // path of the archive, outside Dir, when one was written
@@ -191,7 +208,9 @@ type Binary struct {
 	GoVersion string `json:"goVersion"`
 	// Modules are the modules linked into it, from the source graph
 	// (go list -deps for the target), main module first.
-	Modules      []gotool.Module  `json:"-"`
+	Modules []gotool.Module `json:"-"`
+	// Packages are the import paths of the packages linked into it.
+	Packages     []string         `json:"-"`
 	Reproducible *Reproducibility `json:"reproducibility,omitempty"`
 	Hardening    *Hardening       `json:"hardening,omitempty"`
 	SBOMs        []string         `json:"sboms,omitempty"`
@@ -299,6 +318,27 @@ type OpenedKey struct {
 	Signer crypto.Signer
 	Label  string // how to name it in messages
 	Close  func()
+}
+
+// ScanStatus says whether a scan ran.
+type ScanStatus struct {
+	Status string `json:"status"` // Scanned or Skipped
+	Reason string `json:"reason,omitempty"`
+}
+
+// Scan statuses.
+const (
+	Scanned = "scanned"
+	Skipped = "skipped"
+)
+
+// IgnoreRule is a policy rule accepting a vulnerability, and what it did.
+type IgnoreRule struct {
+	ID      string   `json:"id"`
+	Reason  string   `json:"reason"`
+	Expires string   `json:"expires"`
+	Expired bool     `json:"expired"`
+	Matched []string `json:"matched"` // the findings it applies to
 }
 
 // StageRecord is how long a stage took.

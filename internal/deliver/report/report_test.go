@@ -3,7 +3,11 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +19,13 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"hegui.dev/hegui/internal/compliance"
+	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/schematest"
+	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/vulndb"
 	"hegui.dev/hegui/keys"
 )
 
@@ -30,13 +40,14 @@ func sample() *Report {
 		return &delivery.Binary{
 			Build: "app", Main: ".", Target: target, Path: "bin/" + target.Slug() + "/app", Size: 2 << 20,
 			SHA256: strings.Repeat("5a", 32), SM3: strings.Repeat("3c", 32), GoVersion: "go1.26.8", ModuleCount: 4,
+			Args: []string{"build", "-trimpath", "-o", "bin/" + target.Slug() + "/app", "."}, Env: append(target.Env(), "CGO_ENABLED=0"),
 			Reproducible: repro, Hardening: &delivery.Hardening{Format: "ELF", Checks: checks},
 			SBOMs: []string{"sbom/app_" + target.Slug() + ".spdx.json", "sbom/app_" + target.Slug() + ".cdx.json"},
 		}
 	}
 	pass := []delivery.Check{{Name: "static", Status: "pass", Detail: "statically linked"}, {Name: "pie", Status: "n/a", Detail: "internal linker"}}
 	fail := []delivery.Check{{Name: "glibc", Status: "fail", Detail: "needs glibc 2.34, newer than the baseline 2.28: __libc_start_main@GLIBC_2.34"}}
-	return &Report{
+	r := &Report{
 		Schema: Schema, Project: "app", Module: "example.com/app", Hegui: "v0.1.0",
 		Version:     delivery.Version{Version: "v1.2.3", Commit: strings.Repeat("c0", 20), CommitTime: t0.Add(-time.Hour), Tag: "v1.2.3", VCS: true, RemoteURL: "https://git.example.com/app.git"},
 		Started:     t0,
@@ -63,6 +74,97 @@ func sample() *Report {
 		Provenance: "provenance.intoto.jsonl",
 		Bundles:    []string{"cosign/app_linux_amd64.cdcdcdcdcdcdcdcd.sigstore.json"},
 		Stages:     []delivery.StageRecord{{Name: "build", Seconds: 12.5}, {Name: "sbom", Seconds: 0.4}},
+		Vulnerabilities: VulnSection{
+			Status: delivery.Scanned, Files: []string{"vulns.json", "vulns.sarif", "vex.openvex.json"},
+			Ignores: []delivery.IgnoreRule{{ID: "GO-2022-1059", Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31", Matched: []string{"GO-2022-1059 in golang.org/x/text"}}},
+			Scan:    sampleVulns(t0),
+		},
+		StaticAnalysis: SASTSection{Status: delivery.Scanned, Files: []string{"sast.json", "sast.sarif"}, Scan: &sast.Document{
+			Schema: sast.Schema, Packages: 3, Files: 7,
+			Tools:   []sast.Tool{{Name: "go vet", Module: "golang.org/x/tools", Version: "v0.51.0", Rules: 35}, {Name: "gosec", Module: "github.com/securego/gosec/v2", Version: "v2.27.1", Rules: 61}},
+			Summary: sast.Summary{Total: 2, Suppressed: 1, BySeverity: map[string]int{"medium": 1}, ByTool: map[string]int{"gosec": 2}},
+			Findings: []*sast.Finding{
+				{Tool: "gosec", Rule: "G401", CWE: 328, Severity: "medium", Confidence: "high", Message: "Use of weak cryptographic primitive", Package: "example.com/app", File: "main.go", Line: 11, Column: 9},
+				{Tool: "gosec", Rule: "G304", CWE: 22, Severity: "medium", Confidence: "high", Message: "Potential file inclusion via variable", Package: "example.com/app", File: "config.go", Line: 20, Column: 15,
+					Suppression: &sast.Suppression{Directive: "//nolint:gosec", Justification: "the path is the operator's own configuration"}},
+			},
+		}},
+		Cryptography: sampleInventory(),
+		Policy: PolicySettings{Mode: "enforce", LicenseAllow: []string{}, LicenseDeny: []string{"AGPL-3.0"}, VulnFailOn: "high", UnknownSeverity: "high",
+			DatabaseMaxAge: "30d", DatabaseMaxAgeDays: 30, StaticFailOn: "high", StaticRules: []string{}, Hardening: "fail", Reproducibility: "fail"},
+	}
+	r.Verdict.Mode = "enforce"
+	cats, err := compliance.Catalogs()
+	if err != nil {
+		panic(err)
+	}
+	r.Compliance = compliance.Evaluate(cats, r.Evidence(func(p string) string { return "sha256:" + strings.Repeat("e1", 32) }))
+	return r
+}
+
+func sampleVulns(t0 time.Time) *vuln.Document {
+	parse := &vuln.Finding{
+		ID: "GO-2021-0113", Aliases: []string{"CVE-2021-38561", "GHSA-ppp9-7jff-5vj2"}, Summary: "Out-of-bounds read in golang.org/x/text/language",
+		URL: "https://pkg.go.dev/vuln/GO-2021-0113", Module: "golang.org/x/text", Version: "v0.3.5", Fixed: "v0.3.7",
+		Status: vuln.Called, Reachable: true, Precision: vuln.CallGraph, Severity: "unknown", Subjects: []string{"source"},
+		Packages: []string{"golang.org/x/text/language"}, Symbols: []string{"golang.org/x/text/language.Parse"},
+		Paths: [][]vuln.PathStep{{
+			{Symbol: "example.com/app.main", Module: "example.com/app", File: "main.go", Line: 10, Column: 22},
+			{Symbol: "golang.org/x/text/language.Parse", Module: "golang.org/x/text", Version: "v0.3.5", File: "language/parse.go", Line: 228, Column: 6},
+		}},
+	}
+	accept := &vuln.Finding{
+		ID: "GO-2022-1059", Aliases: []string{"CVE-2022-32149"}, Summary: "Denial of service via crafted Accept-Language header",
+		URL: "https://pkg.go.dev/vuln/GO-2022-1059", Module: "golang.org/x/text", Version: "v0.3.5", Fixed: "v0.3.8",
+		Status: vuln.Called, Reachable: true, Precision: vuln.CallGraph, Severity: "high", CVSS: &vuln.CVSS{Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5},
+		Subjects: []string{"source"}, Symbols: []string{"golang.org/x/text/language.ParseAcceptLanguage"},
+		Ignored: &vuln.Ignored{Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31"},
+	}
+	http2 := &vuln.Finding{
+		ID: "GO-2024-2687", Aliases: []string{"CVE-2023-45288"}, Summary: "HTTP/2 CONTINUATION flood in net/http",
+		URL: "https://pkg.go.dev/vuln/GO-2024-2687", Module: "stdlib", Version: "v1.22.0", Fixed: "v1.22.2",
+		Status: vuln.Imported, Precision: vuln.CallGraph, Severity: "unknown", Subjects: []string{"source"}, Packages: []string{"net/http"},
+	}
+	res := &vuln.Result{Findings: []*vuln.Finding{parse, accept, http2}, GoVersion: "go1.22.0",
+		Scans: []*vuln.Record{{Subject: "source", Patterns: []string{"."}, Mode: "source", Precision: vuln.CallGraph, PeakRSS: 300 << 20, Seconds: 4.2}}}
+	db := &vulndb.Info{Digest: "sha256:" + strings.Repeat("d0", 32), Modified: t0.Add(-48 * time.Hour), Entries: 4291}
+	doc := vuln.NewDocument("example.com/app@v1.2.3", db, res, t0)
+	doc.Module = "example.com/app"
+	doc.Scanner.Version = "v1.8.0"
+	return doc
+}
+
+func sampleInventory() *cryptoinv.Inventory {
+	inv := &cryptoinv.Inventory{
+		Protection: []cryptoinv.Use{
+			{Algorithm: "SM2-with-SM3", Purpose: "signature of the manifest and the provenance", Covers: []string{"manifest.json", "provenance.intoto.jsonl"}, KeyID: strings.Repeat("ab", 32)},
+			{Algorithm: "SM3", Purpose: "digest of every file", Covers: []string{"manifest.json", "SM3SUMS"}},
+		},
+		Keys: []cryptoinv.Key{{ID: strings.Repeat("ab", 32), Algorithm: "sm2", Role: "primary", Store: "keyring", Development: true}},
+		Binaries: []cryptoinv.BinaryCrypto{{Path: "bin/linux_amd64/app", Algorithms: []string{"AES", "MD5", "SM4"},
+			Protocols: []string{"TLS"}, Packages: []string{"crypto/aes", "crypto/md5", "crypto/tls", "github.com/emmansun/gmsm/sm4"}}},
+		Libraries: []string{"github.com/emmansun/gmsm@v0.44.1"},
+	}
+	inv.Finish()
+	return inv
+}
+
+func TestJSONSchema(t *testing.T) {
+	r := sample()
+	r.normalize()
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Report(t, "the sample report.json", data)
+	// The schema is not a formality: a report without its compliance
+	// matrix, or with an unknown status, does not pass.
+	var doc map[string]any
+	json.Unmarshal(data, &doc)
+	delete(doc, "compliance")
+	broken, _ := json.Marshal(doc)
+	if err := schematest.ValidateReport(broken); err == nil {
+		t.Error("a report.json without its compliance matrix validates")
 	}
 }
 
@@ -144,6 +246,14 @@ func TestReportInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	chart, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("svg.chart")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#compliance tbody tr").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF())
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +261,8 @@ func TestReportInBrowser(t *testing.T) {
 	if !strings.Contains(title, "app v1.2.3") {
 		t.Errorf("title %q", title)
 	}
-	want := []string{"summary", "builds", "reproducibility", "hardening", "sbom", "licenses", "signatures", "policy", "warnings"}
+	want := []string{"summary", "builds", "reproducibility", "hardening", "sbom", "licenses", "vulnerabilities", "static-analysis",
+		"signatures", "cryptography", "policy", "compliance", "warnings"}
 	if len(sections) != len(want) {
 		t.Fatalf("sections %v", sections)
 	}
@@ -172,4 +283,55 @@ func TestReportInBrowser(t *testing.T) {
 		t.Errorf("screenshot %d bytes, PDF %q…", len(screenshot), pdf[:min(len(pdf), 8)])
 	}
 	os.WriteFile(filepath.Join(dir, "report.png"), screenshot, 0o644)
+
+	// The compliance chart is drawn: each status that has controls shows
+	// up in the screenshot in its colour.
+	r := sample()
+	controls, counts := 0, compliance.Counts{}
+	for _, f := range r.Compliance {
+		controls += len(f.Controls)
+		counts.Evidenced += f.Counts.Evidenced
+		counts.Partial += f.Counts.Partial
+		counts.NotEvidenced += f.Counts.NotEvidenced
+		counts.Manual += f.Counts.Manual
+	}
+	if rows != controls {
+		t.Errorf("the compliance tables show %d rows, want %d controls", rows, controls)
+	}
+	img, err := png.Decode(bytes.NewReader(chart))
+	if err != nil {
+		t.Fatalf("chart screenshot: %v", err)
+	}
+	for status, color := range statusColors {
+		want := countOf(counts, status) > 0
+		if got := hasColor(img, color); got != want {
+			t.Errorf("chart screenshot: colour of %s present = %v, want %v (%d controls)", status, got, want, countOf(counts, status))
+		}
+	}
+}
+
+// hasColor reports whether img has a bar segment of the colour hex
+// ("#rrggbb", within rounding): more pixels of it than the legend's 12×12
+// swatch; the thinnest segment of the sample is over 400 pixels.
+func hasColor(img image.Image, hex string) bool {
+	var r0, g0, b0 int
+	fmt.Sscanf(hex, "#%02x%02x%02x", &r0, &g0, &b0)
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bb, _ := img.At(x, y).RGBA()
+			if abs(int(r>>8)-r0) <= 3 && abs(int(g>>8)-g0) <= 3 && abs(int(bb>>8)-b0) <= 3 {
+				n++
+			}
+		}
+	}
+	return n >= 300
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

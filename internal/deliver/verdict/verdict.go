@@ -1,7 +1,8 @@
 // Package verdict is the stage that fails the delivery when it breaks its
-// policy, listing every violation with what to do about it. It runs after
-// the report, so the failed delivery's report (kept with --keep-failed)
-// shows the same list.
+// policy in enforce mode, listing every violation with what to do about
+// it. It runs after the report, so the failed delivery's report (kept with
+// --keep-failed) shows the same list. In warn mode the violations are in
+// the report and the delivery goes on.
 package verdict
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
 )
 
@@ -22,6 +24,10 @@ func (Stage) Name() string { return "verdict" }
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if len(d.Violations) == 0 {
 		d.Log.Stepf("policy passed")
+		return nil
+	}
+	if d.Config.Policy.Mode == config.WarnMode {
+		d.Log.Stepf("%d policy violation(s), not enforced (warn mode): see the report", len(d.Violations))
 		return nil
 	}
 	var b strings.Builder

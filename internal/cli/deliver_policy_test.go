@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/openvex/go-vex/pkg/vex"
+
+	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/schematest"
+	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/vulndb"
+)
+
+var (
+	vulnDBOnce sync.Once
+	vulnDBPath string
+	vulnDBErr  error
+)
+
+// testVulnDB imports the Go vulnerability database snapshot of
+// testdata/govulndb once per test run.
+func testVulnDB(t *testing.T) string {
+	t.Helper()
+	vulnDBOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hegui-cli-vulndb-")
+		if err != nil {
+			vulnDBErr = err
+			return
+		}
+		vulnDBPath = filepath.Join(dir, "db")
+		_, vulnDBErr = vulndb.Import(context.Background(), "../../testdata/govulndb/osv.tar.gz", vulnDBPath, vulndb.ImportOptions{})
+	})
+	if vulnDBErr != nil {
+		t.Fatal(vulnDBErr)
+	}
+	return vulnDBPath
+}
+
+// vulnerableFixture is the delivery fixture changed to use x/text v0.3.5
+// and call language.Parse, which has GO-2021-0113 (fixed in v0.3.7).
+func vulnerableFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	f.write("main.go", `package main
+
+import (
+	"fmt"
+	"os"
+
+	"fixture.example/lib"
+	"github.com/davecgh/go-spew/spew"
+	"golang.org/x/text/language"
+)
+
+var version = "dev"
+
+func main() {
+	tag, err := language.Parse(os.Getenv("LANG"))
+	fmt.Print(spew.Sdump(lib.Greeting(), tag, err, version))
+}
+`)
+	f.goCmd("get", "golang.org/x/text@v0.3.5")
+	f.goCmd("mod", "tidy")
+	f.git("add", ".")
+	f.commit("use x/text v0.3.5")
+	return f
+}
+
+// readReport reads report.json of a delivery and checks it against the
+// published schema.
+func readReport(t *testing.T, dir string) *report.Report {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Report(t, "report.json", data)
+	var r report.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+func TestDeliverVulnerabilityGate(t *testing.T) {
+	r := newRunner(t)
+	r.env["HEGUI_VULNDB"] = testVulnDB(t)
+	f := vulnerableFixture(t)
+	out := r.path("out")
+
+	// Enforced: the reachable finding fails the delivery, saying what to do.
+	res := r.run("deliver", f.dir, "--snapshot", "--output", out, "--skip-reproduce")
+	if res.code != ExitFailure || !strings.Contains(res.stderr, "GO-2021-0113") || !strings.Contains(res.stderr, "upgrade golang.org/x/text to v0.3.7") {
+		t.Fatalf("deliver of reachable GO-2021-0113: code %d\n%s", res.code, res.stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("a failed delivery left %d entries in the output directory", len(entries))
+	}
+
+	// Warn mode: delivered, with the violation in the report.
+	var dr deliverResult
+	res = r.ok("deliver", f.dir, "--snapshot", "--output", out, "--skip-reproduce", "--policy-mode", "warn", "--json")
+	json.Unmarshal([]byte(res.stdout), &dr)
+	rep := readReport(t, dr.Directory)
+	if rep.Verdict.Passed || rep.Verdict.Mode != "warn" || len(rep.Verdict.Violations) == 0 || rep.Verdict.Violations[0].Rule != "policy.vulnerabilities.fail-on" {
+		t.Errorf("warn-mode verdict %+v", rep.Verdict)
+	}
+	var parse *vuln.Finding
+	for _, f := range rep.Vulnerabilities.Scan.Findings {
+		if f.ID == "GO-2021-0113" {
+			parse = f
+		}
+	}
+	if parse == nil || parse.Status != vuln.Called || len(parse.Paths) == 0 || parse.Paths[0][0].File != "main.go" {
+		t.Errorf("GO-2021-0113 in the report: %+v", parse)
+	}
+	for _, name := range []string{"vulns.sarif", "sast.sarif"} {
+		data, err := os.ReadFile(filepath.Join(dr.Directory, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		schematest.ValidateSARIF(t, data)
+	}
+	cbom, _ := os.ReadFile(filepath.Join(dr.Directory, "cbom.cdx.json"))
+	schematest.CycloneDX(t, "cbom.cdx.json", cbom)
+	var doc vex.VEX
+	data, _ := os.ReadFile(filepath.Join(dr.Directory, "vex.openvex.json"))
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if st := doc.StatementFromID("GO-2021-0113"); st == nil || st.Status != vex.StatusAffected {
+		t.Errorf("VEX statement for GO-2021-0113: %+v", st)
+	}
+	// The delivery with its new files still verifies.
+	r.ok("verify", dr.Directory, "--pub", filepath.Join(dr.Directory, "signers", rep.Signers[0].KeyID[:16]+".pub"))
+
+	// An ignore rule with a reason and a future expiry accepts it.
+	ignore := func(expires string) {
+		f.write("hegui.yaml", `version: 1
+policy:
+  vulnerabilities:
+    ignore:
+      - id: CVE-2021-38561
+        reason: "the tag comes from our own configuration, never from users"
+        expires: `+expires+`
+`)
+	}
+	ignore("2099-12-31")
+	res = r.ok("deliver", f.dir, "--snapshot", "--output", out, "--skip-reproduce", "--force", "--json")
+	json.Unmarshal([]byte(res.stdout), &dr)
+	rep = readReport(t, dr.Directory)
+	if !rep.Verdict.Passed || rep.Vulnerabilities.Scan.Summary.Ignored == 0 {
+		t.Errorf("with an ignore rule: verdict %+v, summary %+v", rep.Verdict, rep.Vulnerabilities.Scan.Summary)
+	}
+	data, _ = os.ReadFile(filepath.Join(dr.Directory, "vex.openvex.json"))
+	if !strings.Contains(string(data), "accepts the risk until 2099-12-31") {
+		t.Error("the VEX statement does not record the accepted risk")
+	}
+
+	// Once expired, the rule itself fails the delivery.
+	ignore("2020-01-01")
+	res = r.run("deliver", f.dir, "--snapshot", "--output", out, "--skip-reproduce", "--force")
+	if res.code != ExitFailure || !strings.Contains(res.stderr, "expired on 2020-01-01") {
+		t.Errorf("expired ignore rule: code %d\n%s", res.code, res.stderr)
+	}
+}
+
+func TestReportCommand(t *testing.T) {
+	r := newRunner(t)
+	r.env["HEGUI_VULNDB"] = testVulnDB(t)
+	f := newFixture(t)
+	var dr deliverResult
+	res := r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--skip-reproduce", "--json")
+	json.Unmarshal([]byte(res.stdout), &dr)
+	dir := dr.Directory
+
+	res = r.ok("report", dir, "--format", "json", "--framework", "等保", "--framework", "ssdf")
+	schematest.Report(t, "hegui report --format json", []byte(res.stdout))
+	var rep report.Report
+	json.Unmarshal([]byte(res.stdout), &rep)
+	if len(rep.Compliance) != 2 || rep.Compliance[0].ID != "gbt22239-2019-l3" || rep.Compliance[1].ID != "nist-ssdf-1.1" {
+		t.Errorf("frameworks %v", rep.Compliance)
+	}
+	// Citations carry the manifest's digests.
+	cited := false
+	for _, o := range rep.Compliance[1].Controls {
+		for _, rr := range o.Rules {
+			for _, c := range rr.Evidence {
+				if c.File == "vulns.json" && strings.HasPrefix(c.Digest, "sha256:") {
+					cited = true
+				}
+			}
+		}
+	}
+	if !cited {
+		t.Error("no control cites vulns.json with its digest")
+	}
+	res = r.ok("report", dir, "--format", "md")
+	for _, want := range []string{"## 合规矩阵 Compliance matrix", "## 漏洞 Vulnerabilities", "GO-2026-5970"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("Markdown report lacks %q", want)
+		}
+	}
+	res = r.ok("report", dir, "--format", "sarif")
+	schematest.ValidateSARIF(t, []byte(res.stdout))
+	if n := strings.Count(res.stdout, `"tool": {`); n != 2 {
+		t.Errorf("merged SARIF has %d runs, want 2", n)
+	}
+	r.ok("report", dir, "-o", r.path("report.html"))
+	html, _ := os.ReadFile(r.path("report.html"))
+	for _, id := range []string{`id="vulnerabilities"`, `id="static-analysis"`, `id="cryptography"`, `id="compliance"`, `<svg class="chart"`} {
+		if !strings.Contains(string(html), id) {
+			t.Errorf("re-rendered report.html lacks %s", id)
+		}
+	}
+
+	if res := r.run("report", dir, "--framework", "iso27001"); res.code != ExitUsage {
+		t.Errorf("unknown framework: code %d", res.code)
+	}
+	if res := r.run("report", t.TempDir()); res.code != ExitFailure || !strings.Contains(res.stderr, "not a delivery") {
+		t.Errorf("not a delivery: %d %s", res.code, res.stderr)
+	}
+	// A report.json changed after signing is refused.
+	p := filepath.Join(dir, report.JSONFile)
+	data, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(data), `"passed": true`, `"passed": false`, 1)), 0o644)
+	if res := r.run("report", dir); res.code != ExitFailure || !strings.Contains(res.stderr, "does not match the delivery's manifest") {
+		t.Errorf("tampered report.json: %d %s", res.code, res.stderr)
+	}
+}
+
+func TestVulnVetAndVulnDBCommands(t *testing.T) {
+	r := newRunner(t)
+	db := r.path("db")
+	res := r.ok("vulndb", "import", "../../testdata/govulndb/osv.tar.gz", "--db", db, "--modified", "2026-08-21")
+	if !strings.Contains(res.stdout, "entries:   4291") || !strings.Contains(res.stdout, "modified:  2026-08-21") {
+		t.Errorf("vulndb import:\n%s", res.stdout)
+	}
+	r.env["HEGUI_VULNDB"] = db
+	res = r.ok("vulndb", "info", "--json")
+	var info struct{ Entries int }
+	if json.Unmarshal([]byte(res.stdout), &info); info.Entries != 4291 {
+		t.Errorf("vulndb info --json: %s", res.stdout)
+	}
+	if res := r.run("vulndb", "import", r.path("nothing")); res.code != ExitFailure {
+		t.Errorf("import of a missing directory: %d", res.code)
+	}
+
+	f := vulnerableFixture(t)
+	res = r.run("vuln", f.dir)
+	if res.code != ExitFailure || !strings.Contains(res.stdout, "GO-2021-0113") || !strings.Contains(res.stdout, "main (main.go:") {
+		t.Errorf("hegui vuln: code %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	res = r.ok("vuln", f.dir, "--format", "openvex", "--fail-on", "none")
+	var doc vex.VEX
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || len(doc.Statements) == 0 {
+		t.Errorf("hegui vuln --format openvex: %v\n%s", err, res.stdout)
+	}
+	bin := r.path("app")
+	f.goCmd("build", "-o", bin, ".")
+	res = r.run("vuln", bin, "--format", "json")
+	if res.code != ExitFailure || !strings.Contains(res.stdout, `"status": "linked"`) {
+		t.Errorf("hegui vuln BINARY: code %d\n%s", res.code, res.stdout)
+	}
+	if res := r.run("vuln", f.dir, "--format", "yaml"); res.code != ExitUsage {
+		t.Errorf("bad --format: code %d", res.code)
+	}
+
+	f.write("weak.go", "package main\n\nimport \"crypto/md5\"\n\nfunc weak(b []byte) [16]byte {\n\treturn md5.Sum(b) // #nosec G401 -- a cache key, not security\n}\n\nvar _ = weak\n")
+	res = r.ok("vet", f.dir, "--format", "sarif", "--fail-on", "high", "-o", r.path("sast.sarif"))
+	data, _ := os.ReadFile(r.path("sast.sarif"))
+	schematest.ValidateSARIF(t, data)
+	res = r.run("vet", f.dir)
+	if !strings.Contains(res.stdout, "suppressed by #nosec: a cache key, not security") {
+		t.Errorf("hegui vet does not show the suppression and its reason:\n%s", res.stdout)
+	}
+}

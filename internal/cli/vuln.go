@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/vulndb"
+)
+
+func newVulnCmd(env *Env) *cobra.Command {
+	var (
+		db, format, output, target, scanLevel, budget, failOn string
+		tags                                                  []string
+		tests                                                 bool
+	)
+	cmd := &cobra.Command{
+		Use:   "vuln [DIR [PACKAGES...]] | vuln BINARY...",
+		Short: "Find known vulnerabilities in a Go module or in binaries, offline",
+		Long: `Vuln runs the govulncheck engine (golang.org/x/vuln) inside hegui against the
+offline database of "hegui vulndb"; nothing reaches the network.
+
+For a module directory (default: the current one) it follows calls: a
+vulnerability is "called" only when a call path from your code reaches a
+vulnerable function, "imported" when a vulnerable package is imported but
+not reached, "required" when only the module is in the graph. PACKAGES
+default to ./... . A call-graph scan of a big program takes memory; with
+--memory-budget (default 4GiB) a scan that would need more is done one main
+package at a time, or on the compiled binary, and says so.
+
+For binaries built elsewhere it reads the build information and the linked
+symbols: a vulnerable function present in the binary is "linked".
+
+Output: a summary (default), or --format json (vulns.json), sarif (SARIF
+2.1.0) or openvex (OpenVEX 0.2). Exit status 1 when a finding that can run
+(called or linked) reaches --fail-on (default any).`,
+		Example: `  hegui vuln                                  # the module here, ./...
+  hegui vuln ./service ./cmd/server --target linux/arm64
+  hegui vuln --format sarif -o vulns.sarif
+  hegui vuln /usr/local/bin/app bin/tool      # binaries built elsewhere`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !oneOf(format, "text", "json", "sarif", "openvex") {
+				return usagef("--format %q: want text, json, sarif or openvex", format)
+			}
+			if !oneOf(scanLevel, "symbol", "package") {
+				return usagef("--scan %q: want symbol or package", scanLevel)
+			}
+			if !oneOf(failOn, "any", "low", "medium", "high", "critical", "none") {
+				return usagef("--fail-on %q: want any, low, medium, high, critical or none", failOn)
+			}
+			limit, err := config.ParseBytes(budget)
+			if err != nil {
+				return usagef("--memory-budget: %v", err)
+			}
+			info, err := vulndb.Open(db)
+			if err != nil {
+				return err
+			}
+			req := &vuln.Request{DB: info, MemoryBudget: limit, PackageLevel: scanLevel == "package", Tags: tags, Tests: tests}
+			if !env.Quiet {
+				req.Progress = func(f string, a ...any) { env.infof("  "+f, a...) }
+			}
+			subject, module, goMod, err := vulnTargets(cmd, req, args, target)
+			if err != nil {
+				return err
+			}
+			res, err := vuln.Scan(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			doc := vuln.NewDocument(subject, info, res, time.Now())
+			doc.Module = module
+			var data []byte
+			switch format {
+			case "json":
+				data, err = doc.JSON()
+			case "sarif":
+				data, err = doc.SARIF(readVersion().Version, goMod)
+			case "openvex":
+				product := "pkg:golang/" + strings.TrimPrefix(subject, "pkg:golang/")
+				data, err = doc.OpenVEX(vuln.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
+			default:
+				var b strings.Builder
+				writeVulnText(&b, doc)
+				data = []byte(b.String())
+			}
+			if err != nil {
+				return err
+			}
+			if output == "" || output == "-" {
+				if _, err := env.Stdout.Write(data); err != nil {
+					return err
+				}
+			} else if err := writeOutput(output, data, 0o644, true); err != nil {
+				return err
+			}
+			return vulnGate(doc, failOn)
+		},
+	}
+	dbFlag(cmd, env, &db)
+	cmd.Flags().StringVar(&format, "format", "text", "output: text, json, sarif or openvex")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write the output to `FILE` (default: standard output)")
+	cmd.Flags().StringVar(&target, "target", "", "scan the code built for `GOOS/GOARCH` (default: this machine's)")
+	cmd.Flags().StringVar(&scanLevel, "scan", "symbol", "symbol: follow calls; package: imports only (fast, less precise)")
+	cmd.Flags().StringVar(&budget, "memory-budget", config.DefaultMemoryBudget, "memory a call-graph scan may use before hegui scans less precisely")
+	cmd.Flags().StringVar(&failOn, "fail-on", "any", "exit 1 when a reachable finding has this severity or more: any, low, medium, high, critical, none")
+	cmd.Flags().StringSliceVar(&tags, "tags", nil, "build `TAGS`")
+	cmd.Flags().BoolVar(&tests, "test", false, "include test files")
+	return cmd
+}
+
+// vulnTargets fills the request from the arguments: a module directory
+// and packages, or binaries. It returns a name for what is scanned, the
+// module path and its go.mod (source scans).
+func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target string) (string, string, []byte, error) {
+	if len(args) > 0 {
+		if fi, err := os.Stat(args[0]); err == nil && !fi.IsDir() {
+			if target != "" || len(req.Tags) > 0 || req.Tests {
+				return "", "", nil, usagef("--target, --tags and --test apply to a module directory, not to binaries")
+			}
+			for _, a := range args {
+				fi, err := os.Stat(a)
+				if err != nil {
+					return "", "", nil, err
+				}
+				if fi.IsDir() {
+					return "", "", nil, usagef("%s is a directory: give either one module directory or binaries", a)
+				}
+			}
+			req.Binaries = args
+			return strings.Join(args, " "), "", nil, nil
+		}
+	}
+	g, mod, err := moduleIn(cmd.Context(), dirArg(args[:min(len(args), 1)]), target)
+	if err != nil {
+		return "", "", nil, err
+	}
+	req.Dir, req.Env = mod.Dir, g.Env
+	req.Patterns = []string{"./..."}
+	if len(args) > 1 {
+		req.Patterns = nil
+		for _, p := range args[1:] {
+			req.Patterns = append(req.Patterns, packagePattern(args[0], mod.Dir, p))
+		}
+	}
+	goMod, _ := os.ReadFile(filepath.Join(mod.Dir, "go.mod"))
+	return mod.Path, mod.Path, goMod, nil
+}
+
+// packagePattern makes a relative package directory given on the command
+// line (relative to the current directory) relative to the module root.
+func packagePattern(dirArg, moduleDir, p string) string {
+	if !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "../") && p != "." {
+		return p // an import path or pattern
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(moduleDir, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return p
+	}
+	return "./" + filepath.ToSlash(rel)
+}
+
+// vulnGate fails when a reachable finding reaches the severity.
+func vulnGate(doc *vuln.Document, failOn string) error {
+	if failOn == "none" {
+		return nil
+	}
+	n := 0
+	for _, f := range doc.Findings {
+		if f.Reachable && (failOn == "any" || vuln.SeverityRank(f.Severity) >= vuln.SeverityRank(failOn) || f.Severity == "unknown") {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("%d known vulnerabilities can run in the scanned code (--fail-on %s; unscored findings count)", n, failOn)
+	}
+	return nil
+}
+
+// writeVulnText writes the human summary of a scan.
+func writeVulnText(w io.Writer, doc *vuln.Document) {
+	fmt.Fprintf(w, "Scanned %s, Go %s, against the vulnerability database of %s (%d entries, %.0f days old).\n",
+		doc.Subject, orUnknown(doc.GoVersion), doc.Database.Modified.Format(time.DateOnly), doc.Database.Entries, doc.Database.AgeDays)
+	for _, s := range doc.Scans {
+		what := s.Subject
+		if len(s.Patterns) > 0 {
+			what = strings.Join(s.Patterns, " ")
+		}
+		fmt.Fprintf(w, "  %s scan of %s: %s, %.1f s, %s peak", s.Mode, what, s.Precision, s.Seconds, humanSize(s.PeakRSS))
+		if s.Note != "" {
+			fmt.Fprintf(w, " (%s)", s.Note)
+		}
+		fmt.Fprintln(w)
+	}
+	groups := []struct {
+		title string
+		match func(*vuln.Finding) bool
+	}{
+		{"Reachable: your code can run the vulnerable functions", func(f *vuln.Finding) bool { return f.Reachable }},
+		{"Imported, not called", func(f *vuln.Finding) bool { return f.Status == vuln.Imported }},
+		{"Required only: the vulnerable packages are not built in", func(f *vuln.Finding) bool { return f.Status == vuln.Required }},
+	}
+	for _, g := range groups {
+		var fs []*vuln.Finding
+		for _, f := range doc.Findings {
+			if g.match(f) {
+				fs = append(fs, f)
+			}
+		}
+		if len(fs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (%d):\n", g.title, len(fs))
+		for _, f := range fs {
+			fixed := "no fix"
+			if f.Fixed != "" {
+				fixed = "fixed in " + vuln.DisplayVersion(f.Module, f.Fixed)
+			}
+			fmt.Fprintf(w, "  %s  %s@%s, %s, severity %s", f.ID, f.Module, vuln.DisplayVersion(f.Module, f.Version), fixed, f.Severity)
+			if f.Ignored != nil {
+				fmt.Fprintf(w, " (accepted until %s: %s)", f.Ignored.Expires, f.Ignored.Reason)
+			}
+			fmt.Fprintln(w)
+			if f.Summary != "" && f.Reachable {
+				fmt.Fprintf(w, "      %s\n", f.Summary)
+			}
+			for _, p := range f.Paths {
+				var steps []string
+				for _, st := range p {
+					s := shortSymbol(st.Symbol)
+					if st.Where() != "" && st.Module != "stdlib" && st.Module == doc.Module {
+						s += " (" + st.Where() + ")"
+					}
+					steps = append(steps, s)
+				}
+				fmt.Fprintf(w, "      %s\n", strings.Join(steps, " → "))
+			}
+			if f.Reachable && len(f.Paths) == 0 && len(f.Symbols) > 0 {
+				fmt.Fprintf(w, "      linked: %s\n", strings.Join(f.Symbols, ", "))
+			}
+		}
+	}
+	if len(doc.Findings) == 0 {
+		fmt.Fprintln(w, "\nNo known vulnerabilities.")
+	}
+}
+
+// shortSymbol drops the package path before the last element:
+// golang.org/x/text/language.Parse → language.Parse.
+func shortSymbol(s string) string {
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func oneOf(s string, allowed ...string) bool {
+	for _, a := range allowed {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}

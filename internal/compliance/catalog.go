@@ -1,0 +1,158 @@
+// Package compliance maps a delivery's evidence to the controls of
+// compliance frameworks. The frameworks are catalogs of controls (package
+// catalogs, YAML data); each control names the evidence rules (rules.go)
+// that decide, from the delivery's artifacts, whether it is evidenced,
+// partly evidenced, not evidenced, or needs a manual statement, citing the
+// evidence files and their digests.
+package compliance
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"hegui.dev/hegui/catalogs"
+)
+
+// CatalogSchema is the catalog file format this hegui reads.
+const CatalogSchema = "hegui.dev/catalog/v1"
+
+// Text is a phrase in English and Chinese.
+type Text struct {
+	EN string `yaml:"en" json:"en"`
+	ZH string `yaml:"zh" json:"zh"`
+}
+
+// Catalog is one framework's controls.
+type Catalog struct {
+	Schema   string    `yaml:"schema" json:"-"`
+	ID       string    `yaml:"id" json:"id"`
+	Aliases  []string  `yaml:"aliases" json:"aliases,omitempty"`
+	Revision int       `yaml:"revision" json:"revision"`
+	Name     Text      `yaml:"name" json:"name"`
+	Scope    Text      `yaml:"scope" json:"scope"`
+	Sources  []string  `yaml:"sources" json:"-"`
+	Controls []Control `yaml:"controls" json:"-"`
+}
+
+// Control is one requirement and how to evidence it.
+type Control struct {
+	ID       string   `yaml:"id"`
+	Ref      string   `yaml:"ref"`
+	Group    Text     `yaml:"group"`
+	Modal    string   `yaml:"modal"`
+	Text     Text     `yaml:"text"`
+	Evidence []string `yaml:"evidence"`
+	Partial  bool     `yaml:"partial"`
+	Manual   *Text    `yaml:"manual"`
+	Runtime  string   `yaml:"runtime"`
+}
+
+// Runtime package names a control may point to.
+var runtimePackages = []string{"pii-masking", "sm4-body", "audit-log", "crypto-shredding"}
+
+// Catalogs reads and checks every catalog shipped with hegui, sorted by id.
+func Catalogs() ([]*Catalog, error) {
+	return load(catalogs.Files)
+}
+
+func load(fsys fs.FS) ([]*Catalog, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Catalog
+	seen := map[string]string{}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		c, err := ParseCatalog(data)
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", name, err)
+		}
+		for _, id := range append([]string{c.ID}, c.Aliases...) {
+			if other, dup := seen[strings.ToLower(id)]; dup && other != c.ID {
+				return nil, fmt.Errorf("catalog %s: id or alias %q is also %s's", name, id, other)
+			}
+			seen[strings.ToLower(id)] = c.ID
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// ParseCatalog decodes and checks one catalog.
+func ParseCatalog(data []byte) (*Catalog, error) {
+	var c Catalog
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("%s", strings.ReplaceAll(yaml.FormatError(err, false, false), "\n", " "))
+	}
+	if c.Schema != CatalogSchema {
+		return nil, fmt.Errorf("schema %q, want %q", c.Schema, CatalogSchema)
+	}
+	if c.ID == "" || c.Revision < 1 || c.Name.EN == "" || c.Name.ZH == "" || len(c.Controls) == 0 {
+		return nil, fmt.Errorf("id, revision, name (en and zh) and controls are required")
+	}
+	ids := map[string]bool{}
+	for i, ctl := range c.Controls {
+		where := fmt.Sprintf("control %d (%s)", i+1, ctl.ID)
+		switch {
+		case ctl.ID == "":
+			return nil, fmt.Errorf("control %d has no id", i+1)
+		case ids[ctl.ID]:
+			return nil, fmt.Errorf("%s: id used twice", where)
+		case ctl.Text.EN == "" || ctl.Text.ZH == "":
+			return nil, fmt.Errorf("%s: text needs en and zh", where)
+		case ctl.Group.EN == "" || ctl.Group.ZH == "":
+			return nil, fmt.Errorf("%s: group needs en and zh", where)
+		case ctl.Modal != "" && !slices.Contains([]string{"shall", "should", "may"}, ctl.Modal):
+			return nil, fmt.Errorf("%s: modal %q: want shall, should or may", where, ctl.Modal)
+		case ctl.Runtime != "" && !slices.Contains(runtimePackages, ctl.Runtime):
+			return nil, fmt.Errorf("%s: runtime %q: want one of %s", where, ctl.Runtime, strings.Join(runtimePackages, ", "))
+		case len(ctl.Evidence) == 0 && ctl.Manual == nil:
+			return nil, fmt.Errorf("%s: no evidence rules and no manual statement", where)
+		}
+		for _, r := range ctl.Evidence {
+			if _, ok := rules[r]; !ok {
+				return nil, fmt.Errorf("%s: unknown evidence rule %q", where, r)
+			}
+		}
+		ids[ctl.ID] = true
+	}
+	return &c, nil
+}
+
+// Select returns the catalogs named by ids or aliases (case-insensitive),
+// in the order given; no names selects all.
+func Select(all []*Catalog, names []string) ([]*Catalog, error) {
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []*Catalog
+	for _, n := range names {
+		var found *Catalog
+		for _, c := range all {
+			if strings.EqualFold(c.ID, n) || slices.ContainsFunc(c.Aliases, func(a string) bool { return strings.EqualFold(a, n) }) {
+				found = c
+			}
+		}
+		if found == nil {
+			var known []string
+			for _, c := range all {
+				known = append(known, c.ID)
+			}
+			return nil, fmt.Errorf("unknown framework %q (known: %s)", n, strings.Join(known, ", "))
+		}
+		if !slices.Contains(out, found) {
+			out = append(out, found)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,259 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"hegui.dev/hegui/internal/compliance"
+)
+
+// Vulnerabilities configures the vulnerability stage.
+type Vulnerabilities struct {
+	// Database is the offline vulnerability database (hegui vulndb);
+	// default $HEGUI_VULNDB, else ~/.cache/hegui/vulndb.
+	Database string `yaml:"database"`
+	// Scan is "symbol" (call graph, default), "package" (imports only)
+	// or "off".
+	Scan string `yaml:"scan"`
+	// MemoryBudget bounds a call-graph scan ("4GiB", "512MiB"); a scan
+	// that would need more is split, or done on the binary instead.
+	MemoryBudget string `yaml:"memory-budget"`
+}
+
+// StaticAnalysis configures the static-analysis stage.
+type StaticAnalysis struct {
+	// Analyzers is "all" (go vet's and the security analyzers, default),
+	// "vet", "security" or "off".
+	Analyzers string `yaml:"analyzers"`
+	// Tests includes test files.
+	Tests bool `yaml:"tests"`
+	// Exclude lists rules not to run (G104, printf, ...).
+	Exclude []string `yaml:"exclude"`
+}
+
+// Compliance selects the frameworks of the report's compliance matrix.
+type Compliance struct {
+	// Frameworks are catalog ids or aliases (gbt22239-2019-l3, 等保,
+	// nist-ssdf-1.1, ...); empty means all.
+	Frameworks []string `yaml:"frameworks"`
+}
+
+// Policy is what a delivery must satisfy. In enforce mode a violation fails
+// the delivery; in warn mode it is reported only.
+type Policy struct {
+	// Mode is "enforce" (default) or "warn"; --policy-mode overrides it.
+	Mode            string        `yaml:"mode"`
+	Licenses        LicensePolicy `yaml:"licenses"`
+	Vulnerabilities VulnPolicy    `yaml:"vulnerabilities"`
+	StaticAnalysis  StaticPolicy  `yaml:"static-analysis"`
+	Hardening       string        `yaml:"hardening"`       // fail (default), warn, off
+	Reproducibility string        `yaml:"reproducibility"` // fail (default), warn, off
+}
+
+// VulnPolicy is the vulnerability gate.
+type VulnPolicy struct {
+	// FailOn is the lowest severity of a reachable finding that fails:
+	// critical, high (default), medium, low, any or none.
+	FailOn string `yaml:"fail-on"`
+	// UnknownSeverity is the severity assumed for findings the database
+	// gives no score (every entry of the Go database); default high.
+	UnknownSeverity string `yaml:"unknown-severity"`
+	// Ignore accepts findings, each for a reason and until a date.
+	Ignore []VulnIgnore `yaml:"ignore"`
+	// DatabaseMaxAge is how old the database may be ("30d", default).
+	DatabaseMaxAge string `yaml:"database-max-age"`
+	// DatabaseTooOld is what an older database is: "warn" (default) or "fail".
+	DatabaseTooOld string `yaml:"database-too-old"`
+	// NoScan is what a delivery without a vulnerability scan (no
+	// database) is: "warn" (default) or "fail".
+	NoScan string `yaml:"no-scan"`
+}
+
+// VulnIgnore accepts one vulnerability (by OSV, CVE or GHSA id) until
+// Expires (YYYY-MM-DD); after that date the rule itself is a violation.
+type VulnIgnore struct {
+	ID      string `yaml:"id"`
+	Reason  string `yaml:"reason"`
+	Expires string `yaml:"expires"`
+}
+
+// ExpiresAt is the end of the expiry day, UTC.
+func (v VulnIgnore) ExpiresAt() time.Time {
+	t, _ := time.Parse(time.DateOnly, v.Expires)
+	return t.Add(24*time.Hour - time.Nanosecond)
+}
+
+// StaticPolicy is the static-analysis gate.
+type StaticPolicy struct {
+	// FailOn is the lowest severity of an unsuppressed finding that
+	// fails: high (default), medium, low or none.
+	FailOn string `yaml:"fail-on"`
+	// Rules fail at any severity (e.g. G101 hard-coded credentials).
+	Rules []string `yaml:"rules"`
+}
+
+// Gate actions.
+const (
+	Fail = "fail"
+	Warn = "warn"
+	Off  = "off"
+)
+
+// Policy modes.
+const (
+	Enforce  = "enforce"
+	WarnMode = "warn"
+)
+
+// DefaultMemoryBudget is the default bound on a call-graph scan.
+const DefaultMemoryBudget = "4GiB"
+
+// Default gate settings.
+const (
+	DefaultVulnFailOn     = "high"
+	DefaultUnknownSeverty = "high"
+	DefaultDBMaxAge       = "30d"
+	DefaultSASTFailOn     = "high"
+)
+
+func (c *Config) applyPolicyDefaults() {
+	p := &c.Policy
+	p.Mode = orDefault(p.Mode, Enforce)
+	p.Hardening = orDefault(p.Hardening, Fail)
+	p.Reproducibility = orDefault(p.Reproducibility, Fail)
+	v := &p.Vulnerabilities
+	v.FailOn = orDefault(v.FailOn, DefaultVulnFailOn)
+	v.UnknownSeverity = orDefault(v.UnknownSeverity, DefaultUnknownSeverty)
+	v.DatabaseMaxAge = orDefault(v.DatabaseMaxAge, DefaultDBMaxAge)
+	v.DatabaseTooOld = orDefault(v.DatabaseTooOld, Warn)
+	v.NoScan = orDefault(v.NoScan, Warn)
+	p.StaticAnalysis.FailOn = orDefault(p.StaticAnalysis.FailOn, DefaultSASTFailOn)
+	c.Vulnerabilities.Scan = orDefault(c.Vulnerabilities.Scan, "symbol")
+	c.Vulnerabilities.MemoryBudget = orDefault(c.Vulnerabilities.MemoryBudget, DefaultMemoryBudget)
+	c.StaticAnalysis.Analyzers = orDefault(c.StaticAnalysis.Analyzers, "all")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+var (
+	vulnIDPattern = regexp.MustCompile(`^(GO-\d{4}-\d{4,}|CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3})$`)
+	rulePattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+)
+
+// validatePolicy checks the policy and scanning sections.
+func (c *Config) validatePolicy(at func(string) string) error {
+	oneOf := func(path, value string, allowed ...string) error {
+		if value != "" && !slices.Contains(allowed, value) {
+			return fmt.Errorf("%s%s %q: want one of %s", at("$."+path), path, value, strings.Join(allowed, ", "))
+		}
+		return nil
+	}
+	p := c.Policy
+	v := p.Vulnerabilities
+	checks := []error{
+		oneOf("policy.mode", p.Mode, Enforce, WarnMode),
+		oneOf("policy.hardening", p.Hardening, Fail, Warn, Off),
+		oneOf("policy.reproducibility", p.Reproducibility, Fail, Warn, Off),
+		oneOf("policy.vulnerabilities.fail-on", v.FailOn, "critical", "high", "medium", "low", "any", "none"),
+		oneOf("policy.vulnerabilities.unknown-severity", v.UnknownSeverity, "critical", "high", "medium", "low"),
+		oneOf("policy.vulnerabilities.database-too-old", v.DatabaseTooOld, Fail, Warn),
+		oneOf("policy.vulnerabilities.no-scan", v.NoScan, Fail, Warn),
+		oneOf("policy.static-analysis.fail-on", p.StaticAnalysis.FailOn, "high", "medium", "low", "none"),
+		oneOf("vulnerabilities.scan", c.Vulnerabilities.Scan, "symbol", "package", Off),
+		oneOf("static-analysis.analyzers", c.StaticAnalysis.Analyzers, "all", "vet", "security", Off),
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	if a := v.DatabaseMaxAge; a != "" {
+		if _, err := ParseAge(a); err != nil {
+			return fmt.Errorf("%spolicy.vulnerabilities.database-max-age: %v", at("$.policy.vulnerabilities.database-max-age"), err)
+		}
+	}
+	if b := c.Vulnerabilities.MemoryBudget; b != "" {
+		if _, err := ParseBytes(b); err != nil {
+			return fmt.Errorf("%svulnerabilities.memory-budget: %v", at("$.vulnerabilities.memory-budget"), err)
+		}
+	}
+	for i, ig := range v.Ignore {
+		path := fmt.Sprintf("$.policy.vulnerabilities.ignore[%d]", i)
+		name := strings.TrimPrefix(path, "$.")
+		switch {
+		case !vulnIDPattern.MatchString(ig.ID):
+			return fmt.Errorf("%s%s: id %q is not an OSV (GO-2024-1234), CVE or GHSA id", at(path), name, ig.ID)
+		case strings.TrimSpace(ig.Reason) == "":
+			return fmt.Errorf("%s%s: a reason is required (why the finding is acceptable)", at(path), name)
+		case ig.Expires == "":
+			return fmt.Errorf("%s%s: an expiry date is required (expires: YYYY-MM-DD)", at(path), name)
+		}
+		if _, err := time.Parse(time.DateOnly, ig.Expires); err != nil {
+			return fmt.Errorf("%s%s: expires %q is not a date (YYYY-MM-DD)", at(path+".expires"), name, ig.Expires)
+		}
+	}
+	if len(c.Compliance.Frameworks) > 0 {
+		cats, err := compliance.Catalogs()
+		if err != nil {
+			return err
+		}
+		if _, err := compliance.Select(cats, c.Compliance.Frameworks); err != nil {
+			return fmt.Errorf("%scompliance.frameworks: %v", at("$.compliance.frameworks"), err)
+		}
+	}
+	for i, r := range append(slices.Clone(p.StaticAnalysis.Rules), c.StaticAnalysis.Exclude...) {
+		if !rulePattern.MatchString(r) {
+			return fmt.Errorf("rule %q (entry %d of policy.static-analysis.rules / static-analysis.exclude) is not a rule id such as G101 or printf", r, i)
+		}
+	}
+	return nil
+}
+
+// ParseAge reads a duration in days or weeks as well as Go's units:
+// "30d", "2w", "36h".
+func ParseAge(s string) (time.Duration, error) {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil || v <= 0 {
+				return 0, fmt.Errorf("%q: want a positive age such as 30d, 2w or 36h", s)
+			}
+			return time.Duration(v * float64(unit)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a positive age such as 30d, 2w or 36h", s)
+	}
+	return d, nil
+}
+
+// ParseBytes reads a size: "4GiB", "512MiB", "4G", "1000000".
+func ParseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		n      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+			if err != nil || v <= 0 {
+				break
+			}
+			return int64(v * float64(u.n)), nil
+		}
+	}
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil && v > 0 {
+		return v, nil
+	}
+	return 0, fmt.Errorf("%q: want a size such as 4GiB or 512MiB", s)
+}

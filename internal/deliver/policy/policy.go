@@ -1,0 +1,248 @@
+// Package policy is the stage that holds the delivery to the policy in
+// hegui.yaml: licences, vulnerabilities (severity of reachable findings,
+// ignore rules with expiry dates, the database's age), static analysis,
+// hardening and reproducibility. Each gate adds violations, each with what
+// to do about it; the verdict stage fails the delivery on them in enforce
+// mode and only reports them in warn mode.
+package policy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/license"
+	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/vuln"
+)
+
+// Stage records d.Violations.
+type Stage struct{}
+
+// Name implements delivery.Stage.
+func (Stage) Name() string { return "policy" }
+
+// Run implements delivery.Stage.
+func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
+	for _, v := range Evaluate(d, time.Now()) {
+		d.AddViolation(v)
+	}
+	mode := d.Config.Policy.Mode
+	switch n := len(d.Violations); {
+	case n == 0:
+		d.Log.Stepf("every gate passed (%s mode)", mode)
+	case mode == config.WarnMode:
+		d.Warn("%d policy violation(s), reported but not enforced (policy mode warn)", n)
+	default:
+		d.Log.Stepf("%d policy violation(s)", n)
+	}
+	return nil
+}
+
+// Evaluate applies every gate of d's policy. Gates set to "warn" add
+// warnings to d instead of violations.
+func Evaluate(d *delivery.Delivery, now time.Time) []delivery.Violation {
+	p := d.Config.Policy
+	vs := license.Evaluate(p.Licenses, d.Licenses)
+	vs = append(vs, Vulnerabilities(d, p.Vulnerabilities, now)...)
+	vs = append(vs, StaticAnalysis(p.StaticAnalysis, d.SAST)...)
+	vs = append(vs, Hardening(d, p.Hardening)...)
+	vs = append(vs, Reproducibility(d, p.Reproducibility)...)
+	return vs
+}
+
+// Vulnerabilities is the vulnerability gate: reachable findings at or
+// above the fail-on severity, expired ignore rules, the database's age,
+// and a missing scan.
+func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) []delivery.Violation {
+	var vs []delivery.Violation
+	if d.Vulns == nil {
+		if d.VulnScan.Status == delivery.Skipped && p.NoScan == config.Fail {
+			vs = append(vs, delivery.Violation{
+				Rule: "policy.vulnerabilities.no-scan", Subject: "vulnerability scan",
+				Message: "no vulnerability scan: " + d.VulnScan.Reason,
+				Remedy:  "import a vulnerability database (hegui vulndb import OSV_DIR, or hegui vulndb update) and deliver again",
+			})
+		}
+		return vs
+	}
+	doc := d.Vulns
+	maxAge, _ := config.ParseAge(p.DatabaseMaxAge)
+	if age := now.Sub(doc.Database.Modified); maxAge > 0 && age > maxAge {
+		msg := fmt.Sprintf("the vulnerability database is %.0f days old (modified %s); the policy allows %s",
+			age.Hours()/24, doc.Database.Modified.Format(time.DateOnly), p.DatabaseMaxAge)
+		if p.DatabaseTooOld == config.Fail {
+			vs = append(vs, delivery.Violation{
+				Rule: "policy.vulnerabilities.database-max-age", Subject: "vulnerability database",
+				Message: msg, Remedy: "update the database (hegui vulndb update, or import a newer OSV export) and deliver again",
+			})
+		} else {
+			d.Warn("%s", msg)
+		}
+	}
+	threshold := failThreshold(p.FailOn)
+	for _, f := range doc.Findings {
+		if !f.Reachable || f.Ignored != nil || threshold < 0 {
+			continue
+		}
+		sev := EffectiveSeverity(f, p.UnknownSeverity)
+		if vuln.SeverityRank(sev) < threshold {
+			continue
+		}
+		rated := sev
+		if f.Severity == "unknown" {
+			rated = sev + ", as the policy rates findings without a score"
+		}
+		vs = append(vs, delivery.Violation{
+			Rule: "policy.vulnerabilities.fail-on", Subject: f.ID + " in " + f.Module + "@" + vuln.DisplayVersion(f.Module, f.Version),
+			Message: fmt.Sprintf("%s (%s) is %s: %s (severity %s)", f.ID, firstAlias(f),
+				reachVerb(f), strings.Join(firstN(f.Symbols, 3), ", "), rated),
+			Remedy: f.Advice() + "; or, if it cannot be exploited here, add an ignore rule with a reason and an expiry date",
+		})
+	}
+	for _, r := range d.VulnIgnores {
+		if !r.Expired {
+			if len(r.Matched) == 0 {
+				d.Warn("policy.vulnerabilities.ignore: the rule for %s matches no finding; remove it", r.ID)
+			}
+			continue
+		}
+		what := "it matches no finding any more"
+		if len(r.Matched) > 0 {
+			what = "it covered " + strings.Join(r.Matched, ", ")
+		}
+		vs = append(vs, delivery.Violation{
+			Rule: "policy.vulnerabilities.ignore", Subject: r.ID,
+			Message: fmt.Sprintf("the ignore rule for %s expired on %s (%s)", r.ID, r.Expires, what),
+			Remedy:  "fix the vulnerability, or review the risk again and set a new expiry date; remove the rule if it is no longer needed",
+		})
+	}
+	return vs
+}
+
+// EffectiveSeverity is a finding's severity, or the policy's rating for
+// findings the database gives no score.
+func EffectiveSeverity(f *vuln.Finding, unknown string) string {
+	if f.Severity == "" || f.Severity == "unknown" {
+		return unknown
+	}
+	return f.Severity
+}
+
+// failThreshold is the rank at or above which findings fail; -1 for none.
+func failThreshold(failOn string) int {
+	switch failOn {
+	case "none":
+		return -1
+	case "any":
+		return 0
+	}
+	return vuln.SeverityRank(failOn)
+}
+
+func reachVerb(f *vuln.Finding) string {
+	if f.Status == vuln.Linked {
+		return "linked into the binary"
+	}
+	return "called"
+}
+
+// firstAlias is the finding's CVE id, else its first alias.
+func firstAlias(f *vuln.Finding) string {
+	for _, a := range f.Aliases {
+		if strings.HasPrefix(a, "CVE-") {
+			return a
+		}
+	}
+	if len(f.Aliases) > 0 {
+		return f.Aliases[0]
+	}
+	return "no CVE"
+}
+
+func firstN(xs []string, n int) []string {
+	if len(xs) > n {
+		return append(slices.Clone(xs[:n]), "…")
+	}
+	return xs
+}
+
+// StaticAnalysis is the static-analysis gate: unsuppressed findings at or
+// above the fail-on severity, and any finding of a listed rule.
+func StaticAnalysis(p config.StaticPolicy, doc *sast.Document) []delivery.Violation {
+	if doc == nil {
+		return nil
+	}
+	threshold := sast.SeverityRank(p.FailOn)
+	var vs []delivery.Violation
+	for _, f := range doc.Findings {
+		if f.Suppression != nil {
+			continue
+		}
+		listed := slices.Contains(p.Rules, f.Rule)
+		if !listed && (p.FailOn == "none" || sast.SeverityRank(f.Severity) < threshold) {
+			continue
+		}
+		why := "severity " + f.Severity
+		if listed {
+			why = "rule listed in policy.static-analysis.rules"
+		}
+		cwe := ""
+		if f.CWE != 0 {
+			cwe = fmt.Sprintf(", CWE-%d", f.CWE)
+		}
+		vs = append(vs, delivery.Violation{
+			Rule: "policy.static-analysis", Subject: f.Rule + " at " + f.Where(),
+			Message: fmt.Sprintf("%s %s at %s: %s (%s%s)", f.Tool, f.Rule, f.Where(), f.Message, why, cwe),
+			Remedy:  fmt.Sprintf("fix the code; if it is a false positive, mark the line with \"#nosec %s -- reason\"", f.Rule),
+		})
+	}
+	return vs
+}
+
+// Hardening is the hardening gate: binaries failing a check.
+func Hardening(d *delivery.Delivery, action string) []delivery.Violation {
+	if action != config.Fail {
+		return nil // the hardening stage has already warned
+	}
+	var vs []delivery.Violation
+	for _, b := range d.Binaries {
+		if b.Hardening == nil {
+			continue
+		}
+		for _, c := range b.Hardening.Checks {
+			if c.Status != delivery.Fail {
+				continue
+			}
+			vs = append(vs, delivery.Violation{
+				Rule: "policy.hardening", Subject: b.Path + ": " + c.Name,
+				Message: fmt.Sprintf("%s fails the %s check: %s", b.Path, c.Name, c.Detail),
+				Remedy:  "fix the build (see docs/deliver.md, hardening), or set policy.hardening: warn in hegui.yaml",
+			})
+		}
+	}
+	return vs
+}
+
+// Reproducibility is the reproducibility gate: binaries whose second
+// build differs.
+func Reproducibility(d *delivery.Delivery, action string) []delivery.Violation {
+	if action != config.Fail {
+		return nil
+	}
+	var vs []delivery.Violation
+	for _, b := range d.Binaries {
+		if r := b.Reproducible; r != nil && r.Status == "different" {
+			vs = append(vs, delivery.Violation{
+				Rule: "policy.reproducibility", Subject: b.Path,
+				Message: fmt.Sprintf("%s is not reproducible: %s", b.Path, r.Difference),
+				Remedy:  "remove the source of the difference (embedded paths, times, map order in generated code), or set policy.reproducibility: warn",
+			})
+		}
+	}
+	return vs
+}

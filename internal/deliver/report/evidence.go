@@ -1,0 +1,109 @@
+package report
+
+import (
+	"hegui.dev/hegui/internal/compliance"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/vuln"
+)
+
+// Evidence reads what the report shows the way the compliance rules ask
+// for it. digest cites the delivery's files ("sha256:HEX"): hashed from the
+// staging directory while delivering, read from manifest.json when a report
+// is rendered again.
+func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
+	e := &compliance.Evidence{
+		Digest: digest, Provenance: r.Provenance,
+		Tagged: r.Version.Tag != "" && !r.Version.Snapshot, Dirty: r.Version.Dirty, VCSStamped: r.Version.VCS,
+		PolicyMode: r.Verdict.Mode, Violations: len(r.Verdict.Violations),
+		CryptoInventory: r.Cryptography != nil,
+	}
+	for _, s := range r.Signers {
+		sig := compliance.Signer{Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development}
+		if s.Subject != "" {
+			sig.Chain = manifest.SignerChainPath(s.KeyID)
+		}
+		e.Signers = append(e.Signers, sig)
+	}
+	for _, b := range r.Binaries {
+		eb := compliance.Binary{Path: b.Path, SBOMs: b.SBOMs}
+		if b.Reproducible != nil {
+			eb.Reproducible = b.Reproducible.Status
+		}
+		if b.Hardening != nil {
+			for _, c := range b.Hardening.Checks {
+				switch c.Status {
+				case delivery.Fail:
+					eb.HardeningFail++
+				case delivery.Warn:
+					eb.HardeningWarn++
+				}
+			}
+		}
+		e.Binaries = append(e.Binaries, eb)
+	}
+	for _, l := range r.Licenses.Modules {
+		if l.Main {
+			continue
+		}
+		e.Licenses++
+		if l.Concluded == "NOASSERTION" {
+			e.LicensesUnknown++
+		}
+	}
+	for _, v := range r.Verdict.Violations {
+		if v.Rule == "policy.licenses.deny" || v.Rule == "policy.licenses.allow" {
+			e.LicenseViolations++
+		}
+	}
+	e.Vuln = vulnEvidence(r)
+	e.SAST = sastEvidence(r)
+	return e
+}
+
+func vulnEvidence(r *Report) compliance.VulnEvidence {
+	v := r.Vulnerabilities
+	ev := compliance.VulnEvidence{Status: v.Status, Reason: v.Reason, Files: v.Files, MaxAgeDays: r.Policy.DatabaseMaxAgeDays, Precise: true}
+	doc := v.Scan
+	if doc == nil {
+		return ev
+	}
+	ev.AgeDays = doc.Database.AgeDays
+	ev.Findings = len(doc.Findings)
+	ev.VEX = "vex.openvex.json"
+	for _, s := range doc.Scans {
+		if s.Mode == "source" && s.Precision != vuln.CallGraph || s.Note != "" {
+			ev.Precise = false
+		}
+	}
+	for _, f := range doc.Findings {
+		switch {
+		case f.Reachable && f.Ignored != nil:
+			ev.Accepted++
+		case f.Reachable:
+			ev.Reachable++
+		}
+	}
+	return ev
+}
+
+func sastEvidence(r *Report) compliance.SASTEvidence {
+	s := r.StaticAnalysis
+	ev := compliance.SASTEvidence{Status: s.Status, Files: s.Files}
+	doc := s.Scan
+	if doc == nil {
+		return ev
+	}
+	ev.Findings = len(doc.Findings)
+	threshold := sast.SeverityRank(r.Policy.StaticFailOn)
+	for _, f := range doc.Findings {
+		switch {
+		case f.Suppression != nil:
+			ev.Suppressed++
+		case r.Policy.StaticFailOn != "none" && sast.SeverityRank(f.Severity) >= threshold:
+			ev.Gating++
+		}
+	}
+	return ev
+}

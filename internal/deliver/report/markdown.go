@@ -1,0 +1,116 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"hegui.dev/hegui/internal/vuln"
+)
+
+// Markdown renders the report as Markdown, for merge requests, wikis and
+// tickets: the summary, the policy verdict, reachable vulnerabilities,
+// unsuppressed static-analysis findings, the cryptographic inventory and
+// the compliance matrix.
+func Markdown(r *Report) []byte {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# 交付报告 Delivery report: %s %s\n\n", r.Project, r.Version.Version)
+	w("- Module: `%s`\n- Commit: `%s`\n- Built: %s by hegui %s\n- Binaries: %d\n",
+		r.Module, orDash(r.Version.Commit), r.Finished.Format("2006-01-02 15:04 UTC"), r.Hegui, len(r.Binaries))
+	if r.Development {
+		w("- **Signed with a development key**: the signature shows the delivery is unaltered, not who made it.\n")
+	}
+	w("\n## 策略 Policy (%s mode)\n\n", r.Verdict.Mode)
+	if len(r.Verdict.Violations) == 0 {
+		w("Passed: no violations.\n")
+	} else {
+		w("| Rule | Subject | Problem | What to do |\n|---|---|---|---|\n")
+		for _, v := range r.Verdict.Violations {
+			w("| `%s` | `%s` | %s | %s |\n", v.Rule, md(v.Subject), md(v.Message), md(v.Remedy))
+		}
+	}
+	w("\n## 漏洞 Vulnerabilities\n\n")
+	if doc := r.Vulnerabilities.Scan; doc != nil {
+		s := doc.Summary
+		w("Database of %s (%d entries, %.0f days old). %d known: **%d reachable**, %d imported only, %d required only, %d accepted.\n\n",
+			doc.Database.Modified.Format("2006-01-02"), doc.Database.Entries, doc.Database.AgeDays, s.Total, s.Reachable, s.Imported, s.Required, s.Ignored)
+		if len(doc.Findings) > 0 {
+			w("| ID | Module | Fixed in | Status | Severity | Call path |\n|---|---|---|---|---|---|\n")
+			for _, f := range doc.Findings {
+				path := ""
+				if len(f.Paths) > 0 {
+					var steps []string
+					for _, st := range f.Paths[0] {
+						steps = append(steps, shortSymbol(st.Symbol))
+					}
+					path = strings.Join(steps, " → ")
+				}
+				status := f.Status
+				if f.Ignored != nil {
+					status += " (accepted until " + f.Ignored.Expires + ")"
+				}
+				w("| [%s](%s) | `%s@%s` | %s | %s | %s | %s |\n", f.ID, f.URL, f.Module, vuln.DisplayVersion(f.Module, f.Version),
+					orDash(vuln.DisplayVersion(f.Module, f.Fixed)), status, f.Severity, md(path))
+			}
+		}
+	} else {
+		w("Not scanned: %s\n", r.Vulnerabilities.Reason)
+	}
+	w("\n## 静态分析 Static analysis\n\n")
+	if doc := r.StaticAnalysis.Scan; doc != nil {
+		w("%d findings, %d suppressed.\n\n", doc.Summary.Total, doc.Summary.Suppressed)
+		if len(doc.Findings) > 0 {
+			w("| Location | Rule | CWE | Severity | Finding | Suppressed |\n|---|---|---|---|---|---|\n")
+			for _, f := range doc.Findings {
+				cwe, sup := "", ""
+				if f.CWE != 0 {
+					cwe = fmt.Sprintf("CWE-%d", f.CWE)
+				}
+				if f.Suppression != nil {
+					sup = "`" + f.Suppression.Directive + "` " + orDash(f.Suppression.Justification)
+				}
+				w("| `%s` | %s %s | %s | %s | %s | %s |\n", f.Where(), f.Tool, f.Rule, cwe, f.Severity, md(f.Message), md(sup))
+			}
+		}
+	} else {
+		w("Not run: %s\n", r.StaticAnalysis.Reason)
+	}
+	if inv := r.Cryptography; inv != nil {
+		w("\n## 密码清单 Cryptographic inventory\n\n| Algorithm | Class | Purpose in this delivery |\n|---|---|---|\n")
+		uses := map[string][]string{}
+		for _, u := range inv.Protection {
+			uses[u.Algorithm] = append(uses[u.Algorithm], u.Purpose)
+		}
+		for _, a := range inv.Algorithms {
+			purpose := strings.Join(uses[a.Name], "; ")
+			if purpose == "" {
+				purpose = "linked into the binaries"
+			}
+			w("| %s | %s | %s |\n", a.Name, classLabel(a.Class), purpose)
+		}
+	}
+	w("\n## 合规矩阵 Compliance matrix\n\n| Framework | Controls | Evidenced | Partly | Not evidenced | Manual |\n|---|---|---|---|---|---|\n")
+	for _, f := range r.Compliance {
+		c := f.Counts
+		w("| %s | %d | %d | %d | %d | %d |\n", f.Name.ZH, c.Total(), c.Evidenced, c.Partial, c.NotEvidenced, c.Manual)
+	}
+	for _, f := range r.Compliance {
+		w("\n### %s\n\n%s\n\n| Control | Requirement | Status |\n|---|---|---|\n", f.Name.ZH, f.Name.EN)
+		for _, o := range f.Controls {
+			w("| `%s` | %s / %s | %s |\n", o.ID, md(o.Text.ZH), md(o.Text.EN), statusLabels[o.Status])
+		}
+	}
+	return []byte(b.String())
+}
+
+// md escapes a table cell.
+func md(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

@@ -1,0 +1,62 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"hegui.dev/hegui/schemas"
+)
+
+var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemas.ReportV1))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(schemas.ReportV1ID, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(schemas.ReportV1ID)
+})
+
+// Read decodes a report.json, which must match the published schema
+// (schemas/report-v1.schema.json): a report from another hegui version,
+// or one edited by hand, is refused with the first place it differs.
+func Read(data []byte) (*Report, error) {
+	s, err := schema()
+	if err != nil {
+		return nil, fmt.Errorf("report schema: %w", err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not JSON: %v", JSONFile, err)
+	}
+	if err := s.Validate(doc); err != nil {
+		return nil, fmt.Errorf("%s does not match schema %s: %s", JSONFile, Schema, firstSchemaError(err))
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", JSONFile, err)
+	}
+	return &r, nil
+}
+
+// firstSchemaError is the innermost cause of a validation error, on one line.
+func firstSchemaError(err error) string {
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return err.Error()
+	}
+	for len(ve.Causes) > 0 {
+		ve = ve.Causes[0]
+	}
+	loc := "/" + strings.Join(ve.InstanceLocation, "/")
+	return fmt.Sprintf("at %s: %s", loc, strings.ReplaceAll(ve.ErrorKind.LocalizedString(message.NewPrinter(language.English)), "\n", " "))
+}

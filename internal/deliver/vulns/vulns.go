@@ -1,0 +1,201 @@
+// Package vulns is the stage that scans the delivered main packages for
+// known vulnerabilities (package vuln, against the offline database of
+// package vulndb) and writes vulns.json, vulns.sarif and
+// vex.openvex.json. The policy's ignore rules are applied here, so that the
+// three documents and the report agree on what is accepted; the gate
+// itself is the policy stage's.
+package vulns
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/vulndb"
+)
+
+// Files written by the stage.
+const (
+	JSONFile    = "vulns.json"
+	SARIFFile   = "vulns.sarif"
+	OpenVEXFile = "vex.openvex.json"
+)
+
+// Stage fills d.Vulns.
+type Stage struct{}
+
+// Name implements delivery.Stage.
+func (Stage) Name() string { return "vulns" }
+
+// Run implements delivery.Stage.
+func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
+	cfg := d.Config.Vulnerabilities
+	if cfg.Scan == config.Off {
+		d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: "vulnerabilities.scan is off in hegui.yaml"}
+		d.Warn("vulnerability scan skipped: vulnerabilities.scan is off")
+		return nil
+	}
+	dbPath := cfg.Database
+	if dbPath == "" {
+		dbPath = d.VulnDB
+	}
+	if dbPath == "" {
+		dbPath = vulndb.DefaultPath(os.Getenv)
+	}
+	db, err := vulndb.Open(dbPath)
+	if err != nil {
+		d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: err.Error()}
+		d.Warn("vulnerability scan skipped: %v", err)
+		return nil
+	}
+	budget, err := config.ParseBytes(cfg.MemoryBudget)
+	if err != nil {
+		return err
+	}
+	groups := scanGroups(d.Binaries)
+	res := &vuln.Result{}
+	for _, g := range groups {
+		req := &vuln.Request{
+			Dir: d.ModuleDir, Patterns: g.mains, DB: db, Env: g.env, Tags: g.tags,
+			GoVersion: g.goVersion, MemoryBudget: budget, PackageLevel: cfg.Scan == "package",
+			Progress: d.Log.Stepf,
+		}
+		r, err := vuln.Scan(ctx, req)
+		if err != nil {
+			return err
+		}
+		res.Scans = append(res.Scans, r.Scans...)
+		res.Findings = vuln.Merge(res.Findings, r.Findings)
+		if res.GoVersion == "" {
+			res.GoVersion = r.GoVersion
+		}
+	}
+	now := time.Now()
+	doc := vuln.NewDocument(d.Module.Path+"@"+d.Version.Version, db, res, now)
+	doc.Module = d.Module.Path
+	d.Vulns = doc
+	d.VulnScan = delivery.ScanStatus{Status: delivery.Scanned}
+	d.VulnIgnores = ApplyIgnores(d.Config.Policy.Vulnerabilities.Ignore, doc, now)
+	doc.Summarize()
+	if err := write(d, doc); err != nil {
+		return err
+	}
+	s := doc.Summary
+	d.Log.Stepf("%d known vulnerabilities: %d reachable, %d imported only, %d required only, %d accepted by the policy (database %s, %.0f days old)",
+		s.Total, s.Reachable, s.Imported, s.Required, s.Ignored, db.Modified.Format(time.DateOnly), doc.Database.AgeDays)
+	return nil
+}
+
+// group is one scan: the main packages built with the same tags and
+// environment, scanned for the first target's platform.
+type group struct {
+	mains     []string
+	tags      []string
+	env       []string
+	goVersion string
+}
+
+// scanGroups groups the binaries' main packages by how they were built.
+func scanGroups(bins []*delivery.Binary) []*group {
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, b := range bins {
+		env := slices.DeleteFunc(slices.Clone(b.Env), func(e string) bool { return strings.HasPrefix(e, "SOURCE_DATE_EPOCH=") })
+		key := strings.Join(b.Tags, ",") + "|" + strings.Join(nonTarget(env), " ")
+		g := byKey[key]
+		if g == nil {
+			g = &group{tags: b.Tags, env: env, goVersion: b.GoVersion}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		if !slices.Contains(g.mains, b.Main) {
+			g.mains = append(g.mains, b.Main)
+		}
+	}
+	return groups
+}
+
+// targetVars select the target platform.
+var targetVars = map[string]bool{
+	"GOOS": true, "GOARCH": true, "GOAMD64": true, "GOARM64": true, "GOARM": true, "GO386": true,
+	"GOMIPS": true, "GOMIPS64": true, "GOPPC64": true, "GORISCV64": true,
+}
+
+// nonTarget drops the variables that select the target platform.
+func nonTarget(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(e string) bool {
+		name, _, _ := strings.Cut(e, "=")
+		return targetVars[name]
+	})
+}
+
+// ApplyIgnores marks the findings that an unexpired ignore rule accepts
+// (by OSV id or alias) and reports on every rule: which it matched,
+// whether it has expired.
+func ApplyIgnores(rules []config.VulnIgnore, doc *vuln.Document, now time.Time) []delivery.IgnoreRule {
+	out := make([]delivery.IgnoreRule, 0, len(rules))
+	for _, r := range rules {
+		ir := delivery.IgnoreRule{ID: r.ID, Reason: r.Reason, Expires: r.Expires, Expired: now.After(r.ExpiresAt())}
+		for _, f := range doc.Findings {
+			if f.ID != r.ID && !slices.Contains(f.Aliases, r.ID) {
+				continue
+			}
+			ir.Matched = append(ir.Matched, f.ID+" in "+f.Module)
+			if !ir.Expired {
+				f.Ignored = &vuln.Ignored{Reason: r.Reason, Expires: r.Expires}
+			}
+		}
+		out = append(out, ir)
+	}
+	return out
+}
+
+// write writes the three documents.
+func write(d *delivery.Delivery, doc *vuln.Document) error {
+	data, err := doc.JSON()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(d.Path(JSONFile), data, 0o644); err != nil {
+		return err
+	}
+	goMod, _ := os.ReadFile(filepath.Join(d.ModuleDir, "go.mod"))
+	if data, err = doc.SARIF(d.HeguiVersion, goMod); err != nil {
+		return err
+	}
+	if err := os.WriteFile(d.Path(SARIFFile), data, 0o644); err != nil {
+		return err
+	}
+	opts := vuln.VEXOptions{Author: Supplier(d), Product: "pkg:golang/" + d.Module.Path + "@" + d.Version.Version, Time: doc.Scanned}
+	for _, b := range d.Binaries {
+		opts.Binaries = append(opts.Binaries, vuln.VEXBinary{Name: b.Path, SHA256: b.SHA256})
+	}
+	if data, err = doc.OpenVEX(opts); err != nil {
+		return err
+	}
+	if err := os.WriteFile(d.Path(OpenVEXFile), data, 0o644); err != nil {
+		return err
+	}
+	d.Log.Stepf("%s, %s, %s", JSONFile, SARIFFile, OpenVEXFile)
+	return nil
+}
+
+// Supplier names who makes the delivery's statements: project.supplier in
+// hegui.yaml, else the subject of the signer's certificate, else the
+// module path.
+func Supplier(d *delivery.Delivery) string {
+	if s := d.Config.Project.Supplier; s != "" {
+		return s
+	}
+	if p := d.Primary(); p != nil && p.Subject != "" {
+		return p.Subject
+	}
+	return fmt.Sprintf("the maintainers of %s", d.Module.Path)
+}

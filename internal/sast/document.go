@@ -1,0 +1,108 @@
+package sast
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"hegui.dev/hegui/internal/sarif"
+)
+
+// JSON is sast.json.
+func (d *Document) JSON() ([]byte, error) {
+	data, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// ReadDocument reads sast.json.
+func ReadDocument(data []byte) (*Document, error) {
+	var d Document
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("sast.json: %w", err)
+	}
+	if d.Schema != Schema {
+		return nil, fmt.Errorf("sast.json: schema %q, want %q", d.Schema, Schema)
+	}
+	return &d, nil
+}
+
+// SARIF renders the findings as a SARIF 2.1.0 log: one rule per gosec rule
+// or vet analyzer, results at their file and line (relative to the module
+// root), CWE ids as taxa, and suppressed findings with their suppression.
+func (d *Document) SARIF(toolVersion string) ([]byte, error) {
+	log := sarif.New("hegui vet", toolVersion, "https://github.com/securego/gosec")
+	for _, f := range d.Findings {
+		rule := sarif.Rule{ID: f.Rule, Name: f.Rule, Short: ruleTitle(f), Level: level(f.Severity),
+			Tags: []string{f.Tool}, HelpURI: helpURI(f)}
+		if f.CWE != 0 {
+			rule.Tags = append(rule.Tags, "security", fmt.Sprintf("external/cwe/cwe-%d", f.CWE))
+		}
+		log.AddRule(rule)
+		res := sarif.Result{
+			RuleID: f.Rule, Level: level(f.Severity), Message: f.Message,
+			Location:   &sarif.Location{File: f.File, Line: f.Line, Column: f.Column},
+			Properties: map[string]any{"tool": f.Tool, "severity": f.Severity, "package": f.Package},
+		}
+		if f.Confidence != "" {
+			res.Properties["confidence"] = f.Confidence
+		}
+		if f.CWE != 0 {
+			res.CWEs = []int{f.CWE}
+		}
+		if s := f.Suppression; s != nil {
+			kind := "inSource"
+			if s.Directive == "configuration" {
+				kind = "external"
+			}
+			res.Suppressions = []sarif.Suppression{{Kind: kind, Justification: orNone(s.Justification)}}
+		}
+		log.Add(res)
+	}
+	return log.Bytes()
+}
+
+func level(severity string) string {
+	switch severity {
+	case "high":
+		return sarif.Error
+	case "medium":
+		return sarif.Warning
+	}
+	return sarif.Note
+}
+
+func ruleTitle(f *Finding) string {
+	if f.Tool == "vet" {
+		return "go vet: " + f.Rule
+	}
+	msg, _, _ := strings.Cut(f.Message, "\n")
+	return f.Rule + ": " + msg
+}
+
+func helpURI(f *Finding) string {
+	if f.Tool == "vet" {
+		return "https://pkg.go.dev/golang.org/x/tools/go/analysis/passes/" + vetDir(f.Rule)
+	}
+	return "https://github.com/securego/gosec#available-rules"
+}
+
+// vetDir is the x/tools package directory of a vet analyzer.
+func vetDir(name string) string {
+	switch name {
+	case "composites":
+		return "composite"
+	case "copylocks":
+		return "copylock"
+	}
+	return name
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(no reason given)"
+	}
+	return s
+}

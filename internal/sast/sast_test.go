@@ -1,0 +1,148 @@
+package sast
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hegui.dev/hegui/internal/schematest"
+)
+
+// The fixture has one finding of each kind the stage must handle.
+const fixtureMain = `package main
+
+import (
+	"crypto/md5"
+	"fmt"
+	"os"
+	"os/exec"
+)
+
+func main() {
+	sum := md5.Sum([]byte(os.Args[0])) // G401: weak hash
+	fmt.Printf("%d\n", "not a number") // printf: verb and argument disagree
+	cmd := exec.Command(os.Args[1])    // G204: command from a variable
+	_ = cmd.Run()
+	_ = sum
+
+	// A suppression with a reason.
+	legacy := md5.New() // #nosec G401 -- checksum for a legacy protocol, not security
+	_ = legacy
+
+	//nolint:gosec // the path comes from the operator's own configuration
+	data, _ := os.ReadFile(os.Getenv("APP_CONFIG"))
+	_ = data
+
+	blanket := md5.Sum(data) // #nosec
+	_ = blanket
+}
+`
+
+func fixture(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"go.mod":  "module fixture.example/sast\n\ngo 1.22\n",
+		"main.go": fixtureMain,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func findAt(d *Document, rule string, line int) *Finding {
+	for _, f := range d.Findings {
+		if f.Rule == rule && f.Line == line {
+			return f
+		}
+	}
+	return nil
+}
+
+func TestAnalyze(t *testing.T) {
+	dir := fixture(t)
+	doc, err := Analyze(context.Background(), &Request{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Packages != 1 || len(doc.Tools) != 2 {
+		t.Errorf("packages %d, tools %+v", doc.Packages, doc.Tools)
+	}
+	weak := findAt(doc, "G401", 11)
+	if weak == nil || weak.CWE != 328 || weak.Severity != "medium" || weak.Suppression != nil || weak.File != "main.go" {
+		t.Errorf("G401 at line 11 = %+v, want an unsuppressed CWE-328 finding in main.go", weak)
+	}
+	if f := findAt(doc, "printf", 12); f == nil || f.Tool != "vet" || f.CWE != 686 {
+		t.Errorf("printf at line 12 = %+v, want a vet finding with CWE-686", f)
+	}
+	if f := findAt(doc, "G204", 13); f == nil || f.CWE != 78 {
+		t.Errorf("G204 at line 13 = %+v, want CWE-78", f)
+	}
+	nosec := findAt(doc, "G401", 18)
+	if nosec == nil || nosec.Suppression == nil || nosec.Suppression.Directive != "#nosec" ||
+		nosec.Suppression.Justification != "checksum for a legacy protocol, not security" {
+		t.Errorf("G401 at line 18 = %+v, want suppressed by #nosec with its reason", nosec)
+	}
+	nolint := findAt(doc, "G703", 22)
+	if nolint == nil || nolint.Suppression == nil || nolint.Suppression.Directive != "//nolint:gosec" ||
+		nolint.Suppression.Justification != "the path comes from the operator's own configuration" {
+		t.Errorf("G703 at line 22 = %+v, want suppressed by //nolint:gosec with its reason", nolint)
+	}
+	blanket := findAt(doc, "G401", 25)
+	if blanket == nil || blanket.Suppression == nil || blanket.Suppression.Justification != "" {
+		t.Errorf("G401 at line 25 = %+v, want suppressed without a reason", blanket)
+	}
+	if doc.Summary.Suppressed != 3 {
+		t.Errorf("suppressed = %d, want 3", doc.Summary.Suppressed)
+	}
+
+	data, err := doc.SARIF("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.ValidateSARIF(t, data)
+	for _, want := range []string{`"justification": "checksum for a legacy protocol, not security"`, `"kind": "inSource"`, `"name": "CWE"`, `"uri": "main.go"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("SARIF log lacks %s", want)
+		}
+	}
+}
+
+func TestAnalyzeSubsets(t *testing.T) {
+	dir := fixture(t)
+	vet, err := Analyze(context.Background(), &Request{Dir: dir, Analyzers: "vet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range vet.Findings {
+		if f.Tool != "vet" {
+			t.Errorf("vet-only analysis reported %s from %s", f.Rule, f.Tool)
+		}
+	}
+	sec, err := Analyze(context.Background(), &Request{Dir: dir, Analyzers: "security", Exclude: []string{"G401"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sec.Findings {
+		if f.Tool != "gosec" || f.Rule == "G401" {
+			t.Errorf("security analysis without G401 reported %s from %s", f.Rule, f.Tool)
+		}
+	}
+}
+
+func TestAnalyzeErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken.example\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
+	_, err := Analyze(context.Background(), &Request{Dir: dir})
+	if err == nil || !strings.Contains(err.Error(), "undefined") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("ill-typed module: err = %v, want one line naming the error", err)
+	}
+	if _, err := Analyze(context.Background(), &Request{Dir: t.TempDir()}); err == nil {
+		t.Error("directory without a module: no error")
+	}
+}

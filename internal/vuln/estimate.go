@@ -1,0 +1,56 @@
+package vuln
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"hegui.dev/hegui/internal/gotool"
+)
+
+// The call-graph scan's peak memory grows with the amount of source it
+// type-checks and turns into SSA: the whole import graph, standard library
+// included. The model below was fitted to govulncheck v1.8.0 symbol scans
+// measured here (docs/PERFORMANCE.md lists them); it errs on the high
+// side, because an underestimate costs a killed scan and a rerun, and an
+// overestimate only a less precise one.
+const (
+	estimateBase    = 128 << 20 // runtime, database index, go list output
+	estimatePerByte = 40        // bytes of memory per byte of Go source
+)
+
+// estimate predicts the peak memory of a call-graph scan of patterns.
+func estimate(ctx context.Context, req *Request, patterns []string) (int64, error) {
+	g := gotool.Go{Dir: req.Dir, Env: scanEnv(req)}
+	_, _, size, err := g.SourceSize(ctx, patterns, req.Tags)
+	if err != nil {
+		return 0, err
+	}
+	return estimateBase + estimatePerByte*size, nil
+}
+
+// scanEnv is the environment of the go command for a scan: the request's,
+// with no toolchain switching and no downloads.
+func scanEnv(req *Request) []string {
+	return append([]string{"GOTOOLCHAIN=local", "GOPROXY=off"}, req.Env...)
+}
+
+// buildForScan builds pattern for a binary scan, with its symbol table
+// (binary mode reads it to tell which vulnerable functions are linked).
+func buildForScan(ctx context.Context, req *Request, pattern string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "hegui-vulnscan-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	out := filepath.Join(dir, "scan.bin")
+	args := []string{"build", "-trimpath", "-o", out}
+	if len(req.Tags) > 0 {
+		args = append(args, "-tags", joinComma(req.Tags))
+	}
+	if _, err := (gotool.Go{Dir: req.Dir, Env: scanEnv(req)}).Run(ctx, append(args, pattern)...); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return out, cleanup, nil
+}

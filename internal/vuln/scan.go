@@ -1,0 +1,357 @@
+// Package vuln finds the known vulnerabilities of Go code with the
+// govulncheck engine (golang.org/x/vuln/scan), against an offline
+// database (package vulndb), and writes what it finds as vulns.json,
+// SARIF 2.1.0 and OpenVEX.
+//
+// Source mode follows calls: a finding is "called" only when a call path
+// from the scanned code reaches a vulnerable symbol. Binary mode, for
+// binaries built elsewhere, sees which vulnerable symbols are linked in.
+// A call-graph scan of a large program needs a lot of memory, so a scan
+// has a memory budget: a scan whose estimate exceeds it is split by main
+// package, and a package that alone would exceed it is scanned as a
+// binary instead; every finding says which precision it has.
+//
+// The engine runs inside hegui, in a child hegui process (see child.go),
+// so that the budget is enforced, a cancelled scan stops at once, and a
+// failure in the engine cannot take the delivery down with it.
+package vuln
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/vulndb"
+)
+
+// DefaultMemoryBudget is the default limit on a scan's memory, 4 GiB.
+const DefaultMemoryBudget int64 = 4 << 30
+
+// Request says what to scan.
+type Request struct {
+	// Dir is the module root for source scans.
+	Dir string
+	// Patterns are the packages to scan in source mode, e.g. the main
+	// packages of a delivery, or ./... .
+	Patterns []string
+	// Binaries are compiled binaries to scan in binary mode.
+	Binaries []string
+	// DB is the vulnerability database.
+	DB *vulndb.Info
+	// Env is added to the environment of package loading: GOOS, GOARCH,
+	// GOFLAGS, CGO_ENABLED, GOWORK.
+	Env []string
+	// Tags are build tags; Tests includes test files.
+	Tags  []string
+	Tests bool
+	// GoVersion is the Go version whose standard library the source was
+	// built with (go1.26.1); empty means the go command's.
+	GoVersion string
+	// MemoryBudget bounds a scan's memory in bytes; 0 means no bound.
+	MemoryBudget int64
+	// PackageLevel scans imports only: fast, but a finding is "imported"
+	// at best.
+	PackageLevel bool
+	// Progress, if set, receives one line per step.
+	Progress func(format string, args ...any)
+}
+
+// Result is what a scan found.
+type Result struct {
+	Findings []*Finding `json:"findings"`
+	Scans    []*Record  `json:"scans"`
+	// GoVersion is the Go version of the standard library scanned.
+	GoVersion string `json:"goVersion,omitempty"`
+}
+
+// Record describes one run of the engine.
+type Record struct {
+	Subject   string   `json:"subject"` // "source" or a binary
+	Patterns  []string `json:"patterns,omitempty"`
+	Mode      string   `json:"mode"`      // source or binary
+	Precision string   `json:"precision"` // call-graph, binary-symbols, package-imports
+	// Estimate is the memory the scan was expected to need (source
+	// call-graph scans), and PeakRSS what it used, in bytes.
+	Estimate int64   `json:"estimatedBytes,omitempty"`
+	PeakRSS  int64   `json:"peakRssBytes"`
+	Seconds  float64 `json:"seconds"`
+	// Note explains a fallback to a less precise scan.
+	Note string `json:"note,omitempty"`
+}
+
+func (r *Request) progress(format string, args ...any) {
+	if r.Progress != nil {
+		r.Progress(format, args...)
+	}
+}
+
+// Scan runs the scans the request asks for and merges their findings.
+func Scan(ctx context.Context, req *Request) (*Result, error) {
+	if req.DB == nil {
+		return nil, errors.New("no vulnerability database")
+	}
+	res := &Result{}
+	if len(req.Patterns) > 0 {
+		if err := scanSource(ctx, req, res); err != nil {
+			return nil, err
+		}
+	}
+	for _, bin := range req.Binaries {
+		abs, err := filepath.Abs(bin)
+		if err != nil {
+			return nil, err
+		}
+		if err := scanBinary(ctx, req, abs, bin, "", res); err != nil {
+			return nil, err
+		}
+	}
+	sortFindings(res.Findings)
+	return res, nil
+}
+
+// scanSource scans the patterns with a call graph if the budget allows,
+// else partition by partition, falling back for a partition that alone
+// would exceed it.
+func scanSource(ctx context.Context, req *Request, res *Result) error {
+	if req.PackageLevel {
+		return runSource(ctx, req, req.Patterns, PackageImports, 0, "", res)
+	}
+	if req.MemoryBudget <= 0 {
+		return runSource(ctx, req, req.Patterns, CallGraph, 0, "", res)
+	}
+	est, err := estimate(ctx, req, req.Patterns)
+	if err != nil {
+		return err
+	}
+	if est <= req.MemoryBudget {
+		err := runSource(ctx, req, req.Patterns, CallGraph, est, "", res)
+		if !errors.Is(err, errOverBudget) || len(req.Patterns) == 1 {
+			return fallbackIfOver(ctx, req, req.Patterns[0], err, res)
+		}
+	}
+	// Too big as a whole: one main package at a time.
+	for _, p := range req.Patterns {
+		pe := est
+		if len(req.Patterns) > 1 {
+			if pe, err = estimate(ctx, req, []string{p}); err != nil {
+				return err
+			}
+		}
+		if pe <= req.MemoryBudget {
+			err = runSource(ctx, req, []string{p}, CallGraph, pe, "", res)
+		} else {
+			err = fmt.Errorf("%w: estimated %s", errOverBudget, humanBytes(pe))
+		}
+		if err := fallbackIfOver(ctx, req, p, err, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fallbackIfOver scans pattern as a binary when err says the call-graph
+// scan would not fit in the budget.
+func fallbackIfOver(ctx context.Context, req *Request, pattern string, err error, res *Result) error {
+	if !errors.Is(err, errOverBudget) {
+		return err
+	}
+	note := fmt.Sprintf("call-graph scan of %s exceeds the memory budget of %s (%v); scanned the symbols linked into its binary instead",
+		pattern, humanBytes(req.MemoryBudget), strings.TrimPrefix(err.Error(), errOverBudget.Error()+": "))
+	req.progress("%s", note)
+	bin, cleanup, berr := buildForScan(ctx, req, pattern)
+	if berr != nil {
+		return fmt.Errorf("build %s for a binary scan: %w", pattern, berr)
+	}
+	defer cleanup()
+	return scanBinary(ctx, req, bin, pattern, note, res)
+}
+
+var errOverBudget = errors.New("over the memory budget")
+
+// runSource runs one source scan.
+func runSource(ctx context.Context, req *Request, patterns []string, precision string, est int64, note string, res *Result) error {
+	level := "symbol"
+	if precision == PackageImports {
+		level = "package"
+	}
+	args := []string{"-db", req.DB.URL, "-format", "json", "-scan", level, "-C", req.Dir}
+	if len(req.Tags) > 0 {
+		args = append(args, "-tags", joinComma(req.Tags))
+	}
+	if req.Tests {
+		args = append(args, "-test")
+	}
+	args = append(args, patterns...)
+	req.progress("scanning %s (%s)", strings.Join(patterns, " "), precision)
+	s, rec, err := runEngine(ctx, req, args, est)
+	if err != nil {
+		return err
+	}
+	rec.Subject, rec.Patterns, rec.Mode, rec.Precision, rec.Estimate, rec.Note = "source", patterns, "source", precision, est, note
+	res.Scans = append(res.Scans, rec)
+	if s.config.GoVersion != "" {
+		res.GoVersion = s.config.GoVersion
+	}
+	res.Findings = Merge(res.Findings, findingsOf(s, "source", precision))
+	return nil
+}
+
+// scanBinary runs one binary scan; subject names the binary in findings.
+func scanBinary(ctx context.Context, req *Request, bin, subject, note string, res *Result) error {
+	args := []string{"-db", req.DB.URL, "-format", "json", "-mode", "binary", bin}
+	req.progress("scanning binary %s", subject)
+	s, rec, err := runEngine(ctx, req, args, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", subject, err)
+	}
+	rec.Subject, rec.Mode, rec.Precision, rec.Note = subject, "binary", BinarySymbols, note
+	res.Scans = append(res.Scans, rec)
+	if res.GoVersion == "" && s.sbom != nil {
+		res.GoVersion = s.sbom.GoVersion
+	}
+	res.Findings = Merge(res.Findings, findingsOf(s, subject, BinarySymbols))
+	return nil
+}
+
+// runEngine runs the engine in a child process with args and decodes its
+// output. A budget of est > 0 is enforced: the child is stopped when its
+// memory passes req.MemoryBudget.
+func runEngine(ctx context.Context, req *Request, args []string, est int64) (*stream, *Record, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = childEnv(req)
+	cmd.Dir = req.Dir // where the engine asks the go command for its version
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	over := make(chan int64, 1)
+	stop := make(chan struct{})
+	if est > 0 {
+		go watchMemory(cmd.Process.Pid, req.MemoryBudget, over, stop)
+	}
+	werr := cmd.Wait()
+	close(stop)
+	rec := &Record{Seconds: time.Since(start).Seconds()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rec.PeakRSS = ru.Maxrss * 1024
+	}
+	select {
+	case used := <-over:
+		return nil, nil, fmt.Errorf("%w: stopped at %s", errOverBudget, humanBytes(used))
+	default:
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	if werr != nil {
+		return nil, nil, engineError(werr, stderr.String())
+	}
+	s, err := decodeStream(&stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, rec, nil
+}
+
+// engineError turns a failed child into one line: the engine's first
+// concrete complaint (a file position or an error message), not its
+// boilerplate.
+func engineError(err error, stderr string) error {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "", strings.HasPrefix(line, "For details on package patterns"),
+			strings.HasPrefix(line, "There are errors with the provided package patterns"),
+			strings.HasPrefix(line, "go get "):
+			continue
+		}
+		lines = append(lines, strings.TrimSuffix(strings.TrimPrefix(line, "govulncheck: "), "; to add it:"))
+	}
+	switch len(lines) {
+	case 0:
+		return fmt.Errorf("vulnerability scan failed: %v", err)
+	case 1:
+		return fmt.Errorf("vulnerability scan failed: %s", lines[0])
+	}
+	// "loading packages:" followed by the first package error.
+	return fmt.Errorf("vulnerability scan failed: %s %s", strings.TrimSpace(lines[0]), lines[1])
+}
+
+// childEnv is the child's environment: the request's, the Go version, no
+// toolchain switching and no module downloads, so that a scan never
+// reaches the network.
+func childEnv(req *Request) []string {
+	env := append([]string{childMarker + "=1"}, scanEnv(req)...)
+	if req.GoVersion != "" {
+		env = append(env, "GOVERSION="+req.GoVersion)
+	}
+	return gotool.MergeEnv(os.Environ(), env)
+}
+
+// watchMemory polls the child's resident memory and kills it when it
+// passes budget, sending what it used on over.
+func watchMemory(pid int, budget int64, over chan<- int64, stop <-chan struct{}) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			rss := residentBytes(pid)
+			if rss > budget {
+				over <- rss
+				syscall.Kill(pid, syscall.SIGKILL)
+				return
+			}
+		}
+	}
+}
+
+// residentBytes reads VmRSS of a process from /proc (0 where there is none).
+func residentBytes(pid int) int64 {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb * 1024
+			}
+		}
+	}
+	return 0
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+func joinComma(xs []string) string { return strings.Join(xs, ",") }
