@@ -20,6 +20,16 @@ func (e *Env) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// emit writes a command's result to standard output, or, with -o FILE
+// (other than "-"), to FILE, replacing it atomically.
+func (e *Env) emit(output string, data []byte) error {
+	if output == "" || output == "-" {
+		_, err := e.Stdout.Write(data)
+		return err
+	}
+	return writeOutput(output, data, 0o644, true)
+}
+
 // writeOutput writes a result file atomically. Without force an existing
 // file is kept and reported, so a typo in --out cannot destroy a key.
 func writeOutput(path string, data []byte, perm os.FileMode, force bool) error {

@@ -68,11 +68,7 @@ signatures; run "hegui verify" for that.`,
 			if err != nil {
 				return err
 			}
-			if output == "" || output == "-" {
-				_, err := env.Stdout.Write(data)
-				return err
-			}
-			return writeOutput(output, data, 0o644, true)
+			return env.emit(output, data)
 		},
 	}
 	cmd.Flags().StringSliceVar(&frameworks, "framework", nil, "framework `ID` or alias to include (repeatable; default: all)")

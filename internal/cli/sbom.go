@@ -73,11 +73,7 @@ module graph's dependency relationships.`,
 			if err != nil {
 				return err
 			}
-			if output == "" || output == "-" {
-				_, err := env.Stdout.Write(data)
-				return err
-			}
-			return writeOutput(output, data, 0o644, true)
+			return env.emit(output, data)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.6 JSON)")

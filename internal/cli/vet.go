@@ -15,7 +15,7 @@ func newVetCmd(env *Env) *cobra.Command {
 	var tags, exclude []string
 	var tests bool
 	cmd := &cobra.Command{
-		Use:   "vet [DIR [PACKAGES...]]",
+		Use:   "vet [DIR] [PACKAGES...]",
 		Short: "Run go vet's analyzers and gosec's security rules, with CWE ids",
 		Long: `Vet analyses a Go module (default: the current directory, PACKAGES default
 ./...) with go vet's analyzers and gosec's security rules and analyzers, in
@@ -43,13 +43,14 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 			if !oneOf(failOn, "low", "medium", "high", "none") {
 				return usagef("--fail-on %q: want low, medium, high or none", failOn)
 			}
-			g, mod, err := moduleIn(cmd.Context(), dirArg(args[:min(len(args), 1)]), target)
+			dir, pkgs := splitDirArgs(args)
+			g, mod, err := moduleIn(cmd.Context(), dir, target)
 			if err != nil {
 				return err
 			}
 			req := &sast.Request{Dir: mod.Dir, Env: g.Env, Tags: tags, Tests: tests, Analyzers: analyzers, Exclude: exclude}
-			for _, p := range args[min(len(args), 1):] {
-				req.Patterns = append(req.Patterns, packagePattern(args[0], mod.Dir, p))
+			for _, p := range pkgs {
+				req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
 			}
 			if !env.Quiet {
 				req.Progress = func(f string, a ...any) { env.infof("  "+f, a...) }
@@ -75,11 +76,7 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 			if err != nil {
 				return err
 			}
-			if output == "" || output == "-" {
-				if _, err := env.Stdout.Write(data); err != nil {
-					return err
-				}
-			} else if err := writeOutput(output, data, 0o644, true); err != nil {
+			if err := env.emit(output, data); err != nil {
 				return err
 			}
 			if failOn == "none" {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/units"
 	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/internal/vulndb"
 )
@@ -22,7 +23,7 @@ func newVulnCmd(env *Env) *cobra.Command {
 		tests                                                 bool
 	)
 	cmd := &cobra.Command{
-		Use:   "vuln [DIR [PACKAGES...]] | vuln BINARY...",
+		Use:   "vuln [DIR] [PACKAGES...] | vuln BINARY...",
 		Short: "Find known vulnerabilities in a Go module or in binaries, offline",
 		Long: `Vuln runs the govulncheck engine (golang.org/x/vuln) inside hegui against the
 offline database of "hegui vulndb"; nothing reaches the network.
@@ -55,14 +56,16 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
 			if !oneOf(failOn, "any", "low", "medium", "high", "critical", "none") {
 				return usagef("--fail-on %q: want any, low, medium, high, critical or none", failOn)
 			}
-			limit, err := config.ParseBytes(budget)
+			limit, err := config.ParseBudget(budget)
 			if err != nil {
 				return usagef("--memory-budget: %v", err)
 			}
-			info, err := vulndb.Open(db)
+			info, err := vulndb.OpenIndex(db)
 			if err != nil {
 				return err
 			}
+			hashed := make(chan error, 1)
+			go func() { hashed <- info.Hash() }() // meanwhile: the digest the output records
 			req := &vuln.Request{DB: info, MemoryBudget: limit, PackageLevel: scanLevel == "package", Tags: tags, Tests: tests}
 			if !env.Quiet {
 				req.Progress = func(f string, a ...any) { env.infof("  "+f, a...) }
@@ -73,6 +76,9 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
 			}
 			res, err := vuln.Scan(cmd.Context(), req)
 			if err != nil {
+				return err
+			}
+			if err := <-hashed; err != nil {
 				return err
 			}
 			doc := vuln.NewDocument(subject, info, res, time.Now())
@@ -94,11 +100,7 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
 			if err != nil {
 				return err
 			}
-			if output == "" || output == "-" {
-				if _, err := env.Stdout.Write(data); err != nil {
-					return err
-				}
-			} else if err := writeOutput(output, data, 0o644, true); err != nil {
+			if err := env.emit(output, data); err != nil {
 				return err
 			}
 			return vulnGate(doc, failOn)
@@ -138,37 +140,59 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 			return strings.Join(args, " "), "", nil, nil
 		}
 	}
-	g, mod, err := moduleIn(cmd.Context(), dirArg(args[:min(len(args), 1)]), target)
+	dir, pkgs := splitDirArgs(args)
+	g, mod, err := moduleIn(cmd.Context(), dir, target)
 	if err != nil {
 		return "", "", nil, err
 	}
 	req.Dir, req.Env = mod.Dir, g.Env
 	req.Patterns = []string{"./..."}
-	if len(args) > 1 {
+	if len(pkgs) > 0 {
 		req.Patterns = nil
-		for _, p := range args[1:] {
-			req.Patterns = append(req.Patterns, packagePattern(args[0], mod.Dir, p))
+		for _, p := range pkgs {
+			req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
 		}
 	}
 	goMod, _ := os.ReadFile(filepath.Join(mod.Dir, "go.mod"))
 	return mod.Path, mod.Path, goMod, nil
 }
 
-// packagePattern makes a relative package directory given on the command
-// line (relative to the current directory) relative to the module root.
+// splitDirArgs reads "[DIR] [PACKAGES...]": the first argument is the
+// directory when it is one, else every argument is a package pattern in
+// the current directory (hegui vuln ./... works as govulncheck ./... does).
+func splitDirArgs(args []string) (string, []string) {
+	if len(args) == 0 {
+		return ".", nil
+	}
+	if fi, err := os.Stat(args[0]); err == nil && fi.IsDir() && !strings.Contains(args[0], "...") {
+		return args[0], args[1:]
+	}
+	return ".", args
+}
+
+// packagePattern makes a package pattern given after DIR on the command
+// line, relative to DIR as with the go command's -C, relative to the
+// module root; import paths and patterns such as ./... pass through.
 func packagePattern(dirArg, moduleDir, p string) string {
-	if !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "../") && p != "." {
+	if !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "../") && p != "." && p != ".." {
 		return p // an import path or pattern
 	}
-	abs, err := filepath.Abs(p)
+	base, err := filepath.Abs(dirArg)
 	if err != nil {
 		return p
 	}
-	rel, err := filepath.Rel(moduleDir, abs)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return p
+	rest := ""
+	if strings.HasSuffix(p, "/...") {
+		p, rest = strings.TrimSuffix(p, "/..."), "/..."
 	}
-	return "./" + filepath.ToSlash(rel)
+	rel, err := filepath.Rel(moduleDir, filepath.Join(base, p))
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return p + rest
+	}
+	if rel == "." {
+		return "." + rest
+	}
+	return "./" + filepath.ToSlash(rel) + rest
 }
 
 // vulnGate fails when a reachable finding reaches the severity.
@@ -194,10 +218,12 @@ func writeVulnText(w io.Writer, doc *vuln.Document) {
 		doc.Subject, orUnknown(doc.GoVersion), doc.Database.Modified.Format(time.DateOnly), doc.Database.Entries, doc.Database.AgeDays)
 	for _, s := range doc.Scans {
 		what := s.Subject
-		if len(s.Patterns) > 0 {
+		if n := len(s.Patterns); n > 3 {
+			what = fmt.Sprintf("%s and %d more packages", strings.Join(s.Patterns[:2], " "), n-2)
+		} else if n > 0 {
 			what = strings.Join(s.Patterns, " ")
 		}
-		fmt.Fprintf(w, "  %s scan of %s: %s, %.1f s, %s peak", s.Mode, what, s.Precision, s.Seconds, humanSize(s.PeakRSS))
+		fmt.Fprintf(w, "  %s scan of %s: %s, %.1f s, %s peak", s.Mode, what, s.Precision, s.Seconds, units.Bytes(s.PeakRSS))
 		if s.Note != "" {
 			fmt.Fprintf(w, " (%s)", s.Note)
 		}
@@ -279,14 +305,4 @@ func oneOf(s string, allowed ...string) bool {
 		}
 	}
 	return false
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d KiB", n>>10)
 }

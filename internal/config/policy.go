@@ -182,7 +182,7 @@ func (c *Config) validatePolicy(at func(string) string) error {
 		}
 	}
 	if b := c.Vulnerabilities.MemoryBudget; b != "" {
-		if _, err := ParseBytes(b); err != nil {
+		if _, err := ParseBudget(b); err != nil {
 			return fmt.Errorf("%svulnerabilities.memory-budget: %v", at("$.vulnerabilities.memory-budget"), err)
 		}
 	}
@@ -235,6 +235,16 @@ func ParseAge(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: want a positive age such as 30d, 2w or 36h", s)
 	}
 	return d, nil
+}
+
+// ParseBudget reads a memory budget: a size, or "off" (also "0" or
+// "none") for no budget, which is 0.
+func ParseBudget(s string) (int64, error) {
+	switch s {
+	case "off", "none", "0":
+		return 0, nil
+	}
+	return ParseBytes(s)
 }
 
 // ParseBytes reads a size: "4GiB", "512MiB", "4G", "1000000".

@@ -25,6 +25,9 @@ type Go struct {
 	Dir string
 	// Env is added to the process environment, overriding it.
 	Env []string
+	// Background runs the go command at the lowest scheduling priority,
+	// for work that overlaps something more urgent.
+	Background bool
 }
 
 // Run runs go with args and returns standard output. A failure carries the
@@ -35,7 +38,14 @@ func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd.Env = MergeEnv(os.Environ(), g.Env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		if g.Background {
+			lowerPriority(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+	}
+	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, errors.New("the go command is not installed or not on PATH")
 		}
@@ -62,7 +72,7 @@ func MergeEnv(base, extra []string) []string {
 
 // With returns a copy of g with more environment.
 func (g Go) With(env ...string) Go {
-	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...)}
+	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...), Background: g.Background}
 }
 
 // EnvVars reads `go env` values.
@@ -248,35 +258,63 @@ func GoSum(dir string) (map[string]string, error) {
 	return sums, nil
 }
 
-// SourceSize measures the Go source a build of patterns compiles: the
-// packages in their import graph (standard library included), their Go
-// and cgo files, and the files' total size in bytes.
-func (g Go) SourceSize(ctx context.Context, patterns, tags []string) (packages, files int, bytes int64, err error) {
-	args := []string{"list", "-deps", "-json=Dir,GoFiles,CgoFiles"}
+// SourcePackage is a package of an import graph with the size of its
+// source.
+type SourcePackage struct {
+	ImportPath string
+	Name       string
+	// Root is set for the packages the patterns matched (not only
+	// reached as dependencies).
+	Root bool
+	// Bytes is the size of its Go and cgo files.
+	Bytes int64
+	// Deps are the import paths of everything it depends on, transitively.
+	Deps []string
+}
+
+// SourceGraph lists the packages patterns match and everything they
+// import, standard library included, each with the size of its source.
+func (g Go) SourceGraph(ctx context.Context, patterns, tags []string) ([]SourcePackage, error) {
+	args := []string{"list", "-deps", "-json=ImportPath,Name,Dir,GoFiles,CgoFiles,Deps,DepOnly"}
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
 	out, err := g.Run(ctx, append(args, patterns...)...)
 	if err != nil {
-		return 0, 0, 0, err
+		return nil, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var pkgs []SourcePackage
+	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
 		var p struct {
-			Dir               string
-			GoFiles, CgoFiles []string
+			ImportPath, Name, Dir   string
+			GoFiles, CgoFiles, Deps []string
+			DepOnly                 bool
 		}
 		if err := dec.Decode(&p); err == io.EOF {
-			return packages, files, bytes, nil
+			return pkgs, nil
 		} else if err != nil {
-			return 0, 0, 0, fmt.Errorf("go list: %w", err)
+			return nil, fmt.Errorf("go list: %w", err)
 		}
-		packages++
+		sp := SourcePackage{ImportPath: p.ImportPath, Name: p.Name, Root: !p.DepOnly, Deps: p.Deps}
 		for _, f := range append(p.GoFiles, p.CgoFiles...) {
 			if fi, err := os.Stat(filepath.Join(p.Dir, f)); err == nil {
-				files++
-				bytes += fi.Size()
+				sp.Bytes += fi.Size()
 			}
 		}
+		pkgs = append(pkgs, sp)
 	}
+}
+
+// List lists the packages that patterns match (not their dependencies).
+func (g Go) List(ctx context.Context, patterns, tags []string) ([]Package, error) {
+	args := []string{"list", "-json=ImportPath,Name,Dir,Standard,Module"}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	out, err := g.Run(ctx, append(args, patterns...)...)
+	if err != nil {
+		return nil, err
+	}
+	return decodePackages(out)
 }

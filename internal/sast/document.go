@@ -17,18 +17,6 @@ func (d *Document) JSON() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// ReadDocument reads sast.json.
-func ReadDocument(data []byte) (*Document, error) {
-	var d Document
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, fmt.Errorf("sast.json: %w", err)
-	}
-	if d.Schema != Schema {
-		return nil, fmt.Errorf("sast.json: schema %q, want %q", d.Schema, Schema)
-	}
-	return &d, nil
-}
-
 // SARIF renders the findings as a SARIF 2.1.0 log: one rule per gosec rule
 // or vet analyzer, results at their file and line (relative to the module
 // root), CWE ids as taxa, and suppressed findings with their suppression.

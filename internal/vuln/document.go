@@ -116,18 +116,6 @@ func (d *Document) JSON() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// ReadDocument reads vulns.json.
-func ReadDocument(data []byte) (*Document, error) {
-	var d Document
-	if err := json.Unmarshal(data, &d); err != nil {
-		return nil, fmt.Errorf("vulns.json: %w", err)
-	}
-	if d.Schema != Schema {
-		return nil, fmt.Errorf("vulns.json: schema %q, want %q", d.Schema, Schema)
-	}
-	return &d, nil
-}
-
 // Advice says what to do about a finding, in one sentence.
 func (f *Finding) Advice() string {
 	mod := f.Module

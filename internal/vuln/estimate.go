@@ -19,14 +19,48 @@ const (
 	estimatePerByte = 40        // bytes of memory per byte of Go source
 )
 
-// estimate predicts the peak memory of a call-graph scan of patterns.
-func estimate(ctx context.Context, req *Request, patterns []string) (int64, error) {
-	g := gotool.Go{Dir: req.Dir, Env: scanEnv(req)}
-	_, _, size, err := g.SourceSize(ctx, patterns, req.Tags)
+// sourceGraph is the import graph of a scan's packages, read once.
+type sourceGraph struct {
+	pkgs  map[string]gotool.SourcePackage
+	roots []gotool.SourcePackage
+}
+
+func loadGraph(ctx context.Context, req *Request) (*sourceGraph, error) {
+	// Low priority: it runs beside the scan it may stop, which should not
+	// lose CPU (and so memory, to a slower garbage collector) to it.
+	g := gotool.Go{Dir: req.Dir, Env: scanEnv(req), Background: true}
+	pkgs, err := g.SourceGraph(ctx, req.Patterns, req.Tags)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return estimateBase + estimatePerByte*size, nil
+	sg := &sourceGraph{pkgs: map[string]gotool.SourcePackage{}}
+	for _, p := range pkgs {
+		sg.pkgs[p.ImportPath] = p
+		if p.Root {
+			sg.roots = append(sg.roots, p)
+		}
+	}
+	return sg, nil
+}
+
+// estimate predicts the peak memory of a call-graph scan of the root
+// packages named.
+func (sg *sourceGraph) estimate(roots []string) int64 {
+	seen := map[string]bool{}
+	var size int64
+	add := func(path string) {
+		if !seen[path] {
+			seen[path] = true
+			size += sg.pkgs[path].Bytes
+		}
+	}
+	for _, r := range roots {
+		add(r)
+		for _, d := range sg.pkgs[r].Deps {
+			add(d)
+		}
+	}
+	return estimateBase + estimatePerByte*size
 }
 
 // scanEnv is the environment of the go command for a scan: the request's,

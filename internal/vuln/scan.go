@@ -25,12 +25,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/units"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -119,9 +122,10 @@ func Scan(ctx context.Context, req *Request) (*Result, error) {
 	return res, nil
 }
 
-// scanSource scans the patterns with a call graph if the budget allows,
-// else partition by partition, falling back for a partition that alone
-// would exceed it.
+// scanSource scans the patterns with a call graph if the budget allows.
+// Otherwise each main package is scanned alone — with a call graph if it
+// fits, else as a binary — and the other packages together, with a call
+// graph if they fit, else by their imports only.
 func scanSource(ctx context.Context, req *Request, res *Result) error {
 	if req.PackageLevel {
 		return runSource(ctx, req, req.Patterns, PackageImports, 0, "", res)
@@ -129,44 +133,112 @@ func scanSource(ctx context.Context, req *Request, res *Result) error {
 	if req.MemoryBudget <= 0 {
 		return runSource(ctx, req, req.Patterns, CallGraph, 0, "", res)
 	}
-	est, err := estimate(ctx, req, req.Patterns)
+	// The whole scan starts at once. Only when its memory passes half the
+	// budget is its estimate worked out, beside it: a scan that fits (most
+	// do) pays for no estimate, and one that cannot fit is stopped as soon
+	// as that is known, or at the latest when it passes the budget.
+	scanCtx, stopScan := context.WithCancel(ctx)
+	defer stopScan()
+	type outcome struct {
+		res *Result
+		err error
+	}
+	whole := make(chan outcome, 1)
+	halfway := make(chan struct{})
+	var once sync.Once
+	go func() {
+		r := &Result{}
+		err := runSource(scanCtx, req, req.Patterns, CallGraph, 0, "", r, func() { once.Do(func() { close(halfway) }) })
+		whole <- outcome{r, err}
+	}()
+	var o outcome
+	select {
+	case o = <-whole:
+		if !errors.Is(o.err, errOverBudget) {
+			if o.err == nil {
+				res.Scans = append(res.Scans, o.res.Scans...)
+				res.Findings = Merge(res.Findings, o.res.Findings)
+				res.GoVersion = o.res.GoVersion
+			}
+			return o.err
+		}
+	case <-halfway:
+	}
+	graph, err := loadGraph(ctx, req)
 	if err != nil {
+		stopScan()
+		<-whole
 		return err
 	}
-	if est <= req.MemoryBudget {
-		err := runSource(ctx, req, req.Patterns, CallGraph, est, "", res)
-		if !errors.Is(err, errOverBudget) || len(req.Patterns) == 1 {
-			return fallbackIfOver(ctx, req, req.Patterns[0], err, res)
+	var mains, libs []string
+	for _, p := range graph.roots {
+		if p.Name == "main" {
+			mains = append(mains, p.ImportPath)
+		} else {
+			libs = append(libs, p.ImportPath)
 		}
 	}
-	// Too big as a whole: one main package at a time.
-	for _, p := range req.Patterns {
-		pe := est
-		if len(req.Patterns) > 1 {
-			if pe, err = estimate(ctx, req, []string{p}); err != nil {
-				return err
+	if o.res == nil { // still running
+		if est := graph.estimate(append(slices.Clone(mains), libs...)); est > req.MemoryBudget {
+			stopScan()
+			<-whole
+			req.progress("estimated %s for a call-graph scan of everything, over the budget of %s: scanning part by part",
+				units.Bytes(est), units.Bytes(req.MemoryBudget))
+		} else if o = <-whole; !errors.Is(o.err, errOverBudget) {
+			if o.err != nil {
+				return o.err
 			}
+			for _, rec := range o.res.Scans {
+				rec.Estimate = est
+			}
+			res.Scans = append(res.Scans, o.res.Scans...)
+			res.Findings = Merge(res.Findings, o.res.Findings)
+			res.GoVersion = o.res.GoVersion
+			return nil
 		}
-		if pe <= req.MemoryBudget {
-			err = runSource(ctx, req, []string{p}, CallGraph, pe, "", res)
-		} else {
-			err = fmt.Errorf("%w: estimated %s", errOverBudget, humanBytes(pe))
-		}
-		if err := fallbackIfOver(ctx, req, p, err, res); err != nil {
+	}
+	for _, m := range mains {
+		if err := scanPart(ctx, req, graph, []string{m}, true, res); err != nil {
 			return err
 		}
+	}
+	if len(libs) > 0 {
+		return scanPart(ctx, req, graph, libs, false, res)
 	}
 	return nil
 }
 
-// fallbackIfOver scans pattern as a binary when err says the call-graph
-// scan would not fit in the budget.
-func fallbackIfOver(ctx context.Context, req *Request, pattern string, err error, res *Result) error {
+// scanPart scans some packages with a call graph if their estimate fits
+// the budget (and the scan stays within it); a main package that does not
+// fit is scanned as a binary, other packages by their imports.
+func scanPart(ctx context.Context, req *Request, graph *sourceGraph, pkgs []string, main bool, res *Result) error {
+	est := graph.estimate(pkgs)
+	err := fmt.Errorf("%w: estimated %s", errOverBudget, units.Bytes(est))
+	if est <= req.MemoryBudget {
+		err = runSource(ctx, req, pkgs, CallGraph, est, "", res)
+	}
 	if !errors.Is(err, errOverBudget) {
 		return err
 	}
-	note := fmt.Sprintf("call-graph scan of %s exceeds the memory budget of %s (%v); scanned the symbols linked into its binary instead",
-		pattern, humanBytes(req.MemoryBudget), strings.TrimPrefix(err.Error(), errOverBudget.Error()+": "))
+	reason := strings.TrimPrefix(err.Error(), errOverBudget.Error()+": ")
+	if main {
+		return fallbackToBinary(ctx, req, pkgs[0], reason, res)
+	}
+	what := pkgs[0]
+	if len(pkgs) > 1 {
+		what = fmt.Sprintf("%d non-main packages", len(pkgs))
+	}
+	note := fmt.Sprintf("call-graph scan of %s exceeds the memory budget of %s (%s); scanned their imports only",
+		what, units.Bytes(req.MemoryBudget), reason)
+	req.progress("%s", note)
+	return runSource(ctx, req, pkgs, PackageImports, 0, note, res)
+}
+
+// fallbackToBinary scans pattern, a main package, as a binary because its
+// call-graph scan would not fit in the budget.
+func fallbackToBinary(ctx context.Context, req *Request, pattern, reason string, res *Result) error {
+	note := fmt.Sprintf("call-graph scan of %s exceeds the memory budget of %s (%s); scanned the symbols linked into its binary instead",
+		pattern, units.Bytes(req.MemoryBudget), reason)
 	req.progress("%s", note)
 	bin, cleanup, berr := buildForScan(ctx, req, pattern)
 	if berr != nil {
@@ -178,8 +250,11 @@ func fallbackIfOver(ctx context.Context, req *Request, pattern string, err error
 
 var errOverBudget = errors.New("over the memory budget")
 
+// engineGOGC is the engine process's garbage-collection target (see childEnv).
+const engineGOGC = 90
+
 // runSource runs one source scan.
-func runSource(ctx context.Context, req *Request, patterns []string, precision string, est int64, note string, res *Result) error {
+func runSource(ctx context.Context, req *Request, patterns []string, precision string, est int64, note string, res *Result, halfway ...func()) error {
 	level := "symbol"
 	if precision == PackageImports {
 		level = "package"
@@ -192,8 +267,15 @@ func runSource(ctx context.Context, req *Request, patterns []string, precision s
 		args = append(args, "-test")
 	}
 	args = append(args, patterns...)
-	req.progress("scanning %s (%s)", strings.Join(patterns, " "), precision)
-	s, rec, err := runEngine(ctx, req, args, est)
+	req.progress("scanning %s (%s)", describe(patterns), precision)
+	var w *watch
+	if precision == CallGraph && req.MemoryBudget > 0 {
+		w = &watch{budget: req.MemoryBudget}
+		if len(halfway) > 0 {
+			w.halfway = halfway[0]
+		}
+	}
+	s, rec, err := runEngine(ctx, req, args, w)
 	if err != nil {
 		return err
 	}
@@ -210,7 +292,7 @@ func runSource(ctx context.Context, req *Request, patterns []string, precision s
 func scanBinary(ctx context.Context, req *Request, bin, subject, note string, res *Result) error {
 	args := []string{"-db", req.DB.URL, "-format", "json", "-mode", "binary", bin}
 	req.progress("scanning binary %s", subject)
-	s, rec, err := runEngine(ctx, req, args, 0)
+	s, rec, err := runEngine(ctx, req, args, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", subject, err)
 	}
@@ -223,10 +305,17 @@ func scanBinary(ctx context.Context, req *Request, bin, subject, note string, re
 	return nil
 }
 
+// watch is a memory budget to enforce on the engine's process.
+type watch struct {
+	budget int64
+	// halfway, if set, is called once when the process passes half the budget.
+	halfway func()
+}
+
 // runEngine runs the engine in a child process with args and decodes its
-// output. A budget of est > 0 is enforced: the child is stopped when its
-// memory passes req.MemoryBudget.
-func runEngine(ctx context.Context, req *Request, args []string, est int64) (*stream, *Record, error) {
+// output. With a watch, the budget is enforced: the child is stopped when
+// its memory passes it.
+func runEngine(ctx context.Context, req *Request, args []string, w *watch) (*stream, *Record, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
@@ -242,8 +331,8 @@ func runEngine(ctx context.Context, req *Request, args []string, est int64) (*st
 	}
 	over := make(chan int64, 1)
 	stop := make(chan struct{})
-	if est > 0 {
-		go watchMemory(cmd.Process.Pid, req.MemoryBudget, over, stop)
+	if w != nil {
+		go w.run(cmd.Process.Pid, over, stop)
 	}
 	werr := cmd.Wait()
 	close(stop)
@@ -253,7 +342,7 @@ func runEngine(ctx context.Context, req *Request, args []string, est int64) (*st
 	}
 	select {
 	case used := <-over:
-		return nil, nil, fmt.Errorf("%w: stopped at %s", errOverBudget, humanBytes(used))
+		return nil, nil, fmt.Errorf("%w: stopped at %s", errOverBudget, units.Bytes(used))
 	default:
 	}
 	if ctx.Err() != nil {
@@ -300,27 +389,41 @@ func engineError(err error, stderr string) error {
 // reaches the network.
 func childEnv(req *Request) []string {
 	env := append([]string{childMarker + "=1"}, scanEnv(req)...)
+	if os.Getenv("GOGC") == "" {
+		// The engine's process is hegui, whose packages leave some 20 MB of
+		// tables on the heap at start (gosec's password dictionaries among
+		// them) that the govulncheck command does not carry. With the
+		// default GOGC the collector lets the heap grow to twice the live
+		// data, so those tables would cost twice their size at the peak; a
+		// slightly lower target keeps the peak where govulncheck's is.
+		env = append(env, "GOGC="+strconv.Itoa(engineGOGC))
+	}
 	if req.GoVersion != "" {
 		env = append(env, "GOVERSION="+req.GoVersion)
 	}
 	return gotool.MergeEnv(os.Environ(), env)
 }
 
-// watchMemory polls the child's resident memory and kills it when it
-// passes budget, sending what it used on over.
-func watchMemory(pid int, budget int64, over chan<- int64, stop <-chan struct{}) {
+// run polls the process's resident memory and kills it when it passes
+// the budget, sending what it used on over.
+func (w *watch) run(pid int, over chan<- int64, stop <-chan struct{}) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	half := w.halfway
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 			rss := residentBytes(pid)
-			if rss > budget {
+			if rss > w.budget {
 				over <- rss
 				syscall.Kill(pid, syscall.SIGKILL)
 				return
+			}
+			if half != nil && rss > w.budget/2 {
+				half()
+				half = nil
 			}
 		}
 	}
@@ -344,14 +447,12 @@ func residentBytes(pid int) int64 {
 	return 0
 }
 
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d KiB", n>>10)
-}
-
 func joinComma(xs []string) string { return strings.Join(xs, ",") }
+
+// describe names a list of packages briefly.
+func describe(pkgs []string) string {
+	if len(pkgs) <= 3 {
+		return strings.Join(pkgs, " ")
+	}
+	return fmt.Sprintf("%s and %d more packages", strings.Join(pkgs[:2], " "), len(pkgs)-2)
+}

@@ -430,6 +430,56 @@ func TestMemoryBudgetFallsBackToBinary(t *testing.T) {
 	}
 }
 
+func TestMemoryBudgetPartitions(t *testing.T) {
+	db := testDB(t)
+	dir := fixture(t, "split", reachMain, "")
+	os.MkdirAll(filepath.Join(dir, "internal", "tags"), 0o755)
+	os.WriteFile(filepath.Join(dir, "internal", "tags", "tags.go"), []byte(`// Package tags reads Accept-Language headers.
+package tags
+
+import "golang.org/x/text/language"
+
+// Preferred returns the client's languages.
+func Preferred(header string) ([]language.Tag, error) {
+	tags, _, err := language.ParseAcceptLanguage(header)
+	return tags, err
+}
+`), 0o644)
+	// Over budget, ./... is scanned part by part: the main package as a
+	// binary, the library directory by its imports.
+	res, err := Scan(context.Background(), &Request{Dir: dir, Patterns: []string{"./..."}, DB: db, MemoryBudget: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	precisions := map[string]string{}
+	for _, s := range res.Scans {
+		precisions[s.Subject+" "+strings.Join(s.Patterns, " ")] = s.Precision
+		if s.Note == "" {
+			t.Errorf("scan %+v has no note explaining the fallback", s)
+		}
+	}
+	if len(res.Scans) != 2 || precisions["fixture.example/split "] != BinarySymbols || precisions["source fixture.example/split/internal/tags"] != PackageImports {
+		t.Errorf("scans %v, want the main package as a binary and internal/tags by imports", precisions)
+	}
+	if f := find(res, "GO-2021-0113", "golang.org/x/text"); f == nil || f.Status != Linked {
+		t.Errorf("GO-2021-0113 = %+v, want linked", f)
+	}
+	if f := find(res, "GO-2022-1059", "golang.org/x/text"); f == nil || f.Status != Imported {
+		t.Errorf("GO-2022-1059 = %+v, want imported", f)
+	}
+	// Within budget, one call-graph scan covers everything.
+	res, err = Scan(context.Background(), &Request{Dir: dir, Patterns: []string{"./..."}, DB: db, MemoryBudget: DefaultMemoryBudget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Scans) != 1 || res.Scans[0].Precision != CallGraph {
+		t.Errorf("scans %+v, want one call-graph scan", res.Scans)
+	}
+	if f := find(res, "GO-2022-1059", "golang.org/x/text"); f == nil || f.Status != Called {
+		t.Errorf("GO-2022-1059 = %+v, want called (exported Preferred is an entry point)", f)
+	}
+}
+
 func TestScanErrors(t *testing.T) {
 	db := testDB(t)
 	dir := t.TempDir()

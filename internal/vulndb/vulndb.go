@@ -94,8 +94,19 @@ type vulnMeta struct {
 	Aliases  []string  `json:"aliases,omitempty"`
 }
 
-// Open checks that dir holds a database and describes it.
+// Open checks that dir holds a database and describes it, digest
+// included.
 func Open(dir string) (*Info, error) {
+	info, err := OpenIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	return info, info.Hash()
+}
+
+// OpenIndex is Open without the digest, which reads every file: call Hash
+// when it is needed (a scan can run meanwhile).
+func OpenIndex(dir string) (*Info, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -120,10 +131,14 @@ func Open(dir string) (*Info, error) {
 		return nil, err
 	}
 	info.Modules = len(mods)
-	if info.Digest, info.Entries, err = treeDigest(abs); err != nil {
-		return nil, err
-	}
 	return info, nil
+}
+
+// Hash fills in Digest and Entries.
+func (i *Info) Hash() error {
+	var err error
+	i.Digest, i.Entries, err = treeDigest(i.Path)
+	return err
 }
 
 // fileURL is the file:// URL of an absolute path.

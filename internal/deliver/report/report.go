@@ -29,6 +29,7 @@ import (
 	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/units"
 	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/keys"
 )
@@ -263,7 +264,7 @@ var pageTemplate string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"short":       func(s string) string { return keys.ShortID(s) },
-	"size":        humanSize,
+	"size":        units.Bytes,
 	"time":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"join":        strings.Join,
 	"status":      statusClass,
@@ -296,16 +297,6 @@ func HTML(r *Report) ([]byte, error) {
 		return nil, fmt.Errorf("render report: %w", err)
 	}
 	return []byte(b.String()), nil
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // statusClass maps a status to the CSS class that colours it.

@@ -49,16 +49,18 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if dbPath == "" {
 		dbPath = vulndb.DefaultPath(os.Getenv)
 	}
-	db, err := vulndb.Open(dbPath)
+	db, err := vulndb.OpenIndex(dbPath)
 	if err != nil {
 		d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: err.Error()}
 		d.Warn("vulnerability scan skipped: %v", err)
 		return nil
 	}
-	budget, err := config.ParseBytes(cfg.MemoryBudget)
+	budget, err := config.ParseBudget(cfg.MemoryBudget)
 	if err != nil {
 		return err
 	}
+	hashed := make(chan error, 1)
+	go func() { hashed <- db.Hash() }() // the digest the delivery records, while the scan runs
 	groups := scanGroups(d.Binaries)
 	res := &vuln.Result{}
 	for _, g := range groups {
@@ -76,6 +78,9 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		if res.GoVersion == "" {
 			res.GoVersion = r.GoVersion
 		}
+	}
+	if err := <-hashed; err != nil {
+		return err
 	}
 	now := time.Now()
 	doc := vuln.NewDocument(d.Module.Path+"@"+d.Version.Version, db, res, now)

@@ -1,0 +1,140 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/vuln"
+)
+
+type quietLog struct{ warnings []string }
+
+func (l *quietLog) Begin(string, int, int)      {}
+func (l *quietLog) Stepf(string, ...any)        {}
+func (l *quietLog) Warnf(f string, args ...any) { l.warnings = append(l.warnings, f) }
+
+var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func finding(id, status, severity string) *vuln.Finding {
+	return &vuln.Finding{ID: id, Module: "example.com/m", Version: "v1.0.0", Fixed: "v1.0.1", Status: status,
+		Reachable: vuln.Reachable(status), Severity: severity, Symbols: []string{"example.com/m.F"}, Aliases: []string{"CVE-2026-0001"}}
+}
+
+func delivered(fs ...*vuln.Finding) *delivery.Delivery {
+	c := config.Default()
+	return &delivery.Delivery{
+		Config: c, Log: &quietLog{},
+		Vulns: &vuln.Document{Database: vuln.Database{Modified: now.Add(-24 * time.Hour)}, Findings: fs},
+	}
+}
+
+func rules(vs []delivery.Violation) string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.Rule+" "+v.Subject)
+	}
+	return strings.Join(out, "; ")
+}
+
+func TestVulnerabilityGate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		failOn, unknown string
+		findings        []*vuln.Finding
+		want            int
+	}{
+		"unscored reachable fails by default":   {"high", "high", []*vuln.Finding{finding("GO-1", vuln.Called, "unknown")}, 1},
+		"unscored rated low passes a high gate": {"high", "low", []*vuln.Finding{finding("GO-1", vuln.Called, "unknown")}, 0},
+		"imported never fails":                  {"any", "high", []*vuln.Finding{finding("GO-1", vuln.Imported, "critical")}, 0},
+		"linked counts as reachable":            {"high", "high", []*vuln.Finding{finding("GO-1", vuln.Linked, "high")}, 1},
+		"below the gate":                        {"critical", "high", []*vuln.Finding{finding("GO-1", vuln.Called, "high")}, 0},
+		"any":                                   {"any", "low", []*vuln.Finding{finding("GO-1", vuln.Called, "low"), finding("GO-2", vuln.Called, "medium")}, 2},
+		"none":                                  {"none", "high", []*vuln.Finding{finding("GO-1", vuln.Called, "critical")}, 0},
+	} {
+		d := delivered(tc.findings...)
+		p := d.Config.Policy.Vulnerabilities
+		p.FailOn, p.UnknownSeverity = tc.failOn, tc.unknown
+		vs := Vulnerabilities(d, p, now)
+		if len(vs) != tc.want {
+			t.Errorf("%s: %d violations (%s), want %d", name, len(vs), rules(vs), tc.want)
+		}
+		for _, v := range vs {
+			if !strings.Contains(v.Remedy, "upgrade example.com/m to v1.0.1") {
+				t.Errorf("%s: remedy %q does not say what to upgrade", name, v.Remedy)
+			}
+		}
+	}
+}
+
+func TestIgnoreRulesAndDatabaseAge(t *testing.T) {
+	f := finding("GO-2026-0001", vuln.Called, "high")
+	d := delivered(f)
+	d.VulnIgnores = []delivery.IgnoreRule{
+		{ID: "CVE-2026-0001", Reason: "r", Expires: "2027-01-01", Matched: []string{"GO-2026-0001 in example.com/m"}},
+		{ID: "GO-2020-0001", Reason: "r", Expires: "2020-01-01", Expired: true},
+		{ID: "GO-2025-0001", Reason: "r", Expires: "2027-01-01"},
+	}
+	f.Ignored = &vuln.Ignored{Reason: "r", Expires: "2027-01-01"}
+	p := d.Config.Policy.Vulnerabilities
+	vs := Vulnerabilities(d, p, now)
+	if len(vs) != 1 || vs[0].Rule != "policy.vulnerabilities.ignore" || !strings.Contains(vs[0].Message, "expired on 2020-01-01") {
+		t.Errorf("violations %s, want only the expired rule", rules(vs))
+	}
+	log := d.Log.(*quietLog)
+	if len(log.warnings) != 1 {
+		t.Errorf("warnings %v, want one about the rule that matches nothing", log.warnings)
+	}
+
+	d = delivered()
+	d.Vulns.Database.Modified = now.Add(-90 * 24 * time.Hour)
+	p.DatabaseTooOld = config.Fail
+	if vs := Vulnerabilities(d, p, now); len(vs) != 1 || vs[0].Rule != "policy.vulnerabilities.database-max-age" {
+		t.Errorf("90-day-old database with database-too-old: fail: %s", rules(vs))
+	}
+	p.DatabaseTooOld = config.Warn
+	if vs := Vulnerabilities(d, p, now); len(vs) != 0 {
+		t.Errorf("90-day-old database with database-too-old: warn: %s", rules(vs))
+	}
+
+	d = delivered()
+	d.Vulns = nil
+	d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: "no database"}
+	p.NoScan = config.Fail
+	if vs := Vulnerabilities(d, p, now); len(vs) != 1 || vs[0].Rule != "policy.vulnerabilities.no-scan" {
+		t.Errorf("no scan with no-scan: fail: %s", rules(vs))
+	}
+}
+
+func TestStaticHardeningReproducibility(t *testing.T) {
+	doc := &sast.Document{Findings: []*sast.Finding{
+		{Tool: "gosec", Rule: "G401", Severity: "medium", File: "a.go", Line: 1},
+		{Tool: "gosec", Rule: "G101", Severity: "low", File: "a.go", Line: 2},
+		{Tool: "gosec", Rule: "G204", Severity: "high", File: "a.go", Line: 3},
+		{Tool: "gosec", Rule: "G304", Severity: "high", File: "a.go", Line: 4, Suppression: &sast.Suppression{Directive: "#nosec"}},
+	}}
+	vs := StaticAnalysis(config.StaticPolicy{FailOn: "high", Rules: []string{"G101"}}, doc)
+	if got := rules(vs); got != "policy.static-analysis G101 at a.go:2:0; policy.static-analysis G204 at a.go:3:0" {
+		t.Errorf("static-analysis gate: %s", got)
+	}
+	if vs := StaticAnalysis(config.StaticPolicy{FailOn: "none"}, doc); len(vs) != 0 {
+		t.Errorf("fail-on none: %s", rules(vs))
+	}
+
+	d := delivered()
+	d.Binaries = []*delivery.Binary{{
+		Path: "bin/a", Reproducible: &delivery.Reproducibility{Status: "different", Difference: "offset 4"},
+		Hardening: &delivery.Hardening{Checks: []delivery.Check{{Name: "glibc", Status: delivery.Fail, Detail: "needs 2.34"}, {Name: "pie", Status: delivery.Pass}}},
+	}}
+	if vs := Hardening(d, config.Fail); len(vs) != 1 || !strings.Contains(vs[0].Message, "glibc") {
+		t.Errorf("hardening gate: %s", rules(vs))
+	}
+	if vs := Hardening(d, config.Warn); len(vs) != 0 {
+		t.Errorf("hardening: warn gives violations: %s", rules(vs))
+	}
+	if vs := Reproducibility(d, config.Fail); len(vs) != 1 || !strings.Contains(vs[0].Message, "offset 4") {
+		t.Errorf("reproducibility gate: %s", rules(vs))
+	}
+}
