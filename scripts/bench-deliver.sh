@@ -6,20 +6,27 @@
 #   1. SBOM of the source tree: "hegui sbom DIR" vs "syft scan dir:DIR", and
 #      the modules each reports against `go version -m` of the built binary.
 #   2. The delivery: "hegui deliver" (three targets) with its stage times,
-#      vs go build per target + syft per binary + go-licenses + cosign sign-blob.
+#      vs go build per target + syft per binary + go-licenses + cosign sign-blob,
+#      first without the scans (vulnerabilities and static analysis off: the
+#      work those four tools do), then complete, against the same tools plus
+#      govulncheck and gosec.
 #   3. Verification: "hegui verify" vs its floor, sha256sum plus an SM3 sum
 #      (openssl dgst -sm3) of the same files.
 #
-# Needs syft, cosign and go-licenses (v2) on PATH, or SYFT, COSIGN and
-# GO_LICENSES set to them. Usage: scripts/bench-deliver.sh [HEGUI]
+# Needs syft, cosign, go-licenses (v2), govulncheck (golang.org/x/vuln v1.8.0)
+# and gosec (v2.27.1) on PATH, or SYFT, COSIGN, GO_LICENSES, GOVULNCHECK and
+# GOSEC set to them. Usage: scripts/bench-deliver.sh [HEGUI]
 set -euo pipefail
 hegui=$(realpath "${1:-bin/hegui}")
+root=$(cd "$(dirname "$0")/.." && pwd)
 module=${MODULE:-github.com/prometheus/node_exporter}
 version=${VERSION:-v1.12.1}
 rounds=${ROUNDS:-5}
 syft=${SYFT:-syft}
 cosign=${COSIGN:-cosign}
 golicenses=${GO_LICENSES:-go-licenses}
+govulncheck=${GOVULNCHECK:-govulncheck}
+gosec=${GOSEC:-gosec}
 export SYFT_CHECK_FOR_APP_UPDATE=false COSIGN_PASSWORD=""
 work=$(mktemp -d)
 keyring="$work/keyring" # hegui's development key, kept out of your keyring
@@ -94,7 +101,10 @@ EOF
 
 echo
 echo "== 2. The delivery, three targets"
-"$hegui" deliver "$src" --output "$work/out" --force -q --json >"$work/warm.json" # warms both build caches
+export HEGUI_VULNDB="$work/vulndb"
+"$hegui" vulndb import "$root/testdata/govulndb/osv.tar.gz" --modified 2026-08-21 -q >/dev/null
+printf 'version: 1\nvulnerabilities:\n  scan: off\nstatic-analysis:\n  analyzers: off\n' >"$work/noscans.yaml"
+"$hegui" deliver "$src" --output "$work/out" --force -q --json --policy-mode warn >"$work/warm.json" # warms both build caches
 (cd "$work" && "$cosign" generate-key-pair >/dev/null 2>&1)
 build3() {
 	for t in linux/amd64 linux/arm64 linux/loong64; do
@@ -113,37 +123,49 @@ cosign3() {
 	done
 }
 licenses1() { (cd "$src" && "$golicenses" report . >"$work/peer/licenses.csv"); }
+govulncheck1() { "$govulncheck" -db "file://$HEGUI_VULNDB" -format json -C "$src" . >"$work/peer/vulns.json"; }
+gosec1() { (cd "$src" && "$gosec" -quiet -fmt sarif -out "$work/peer/gosec.sarif" ./... || true); }
 mkdir -p "$work/peer"
-for f in d pb ps pc pl; do : >"$work/$f.txt"; done
+for f in d df pb ps pc pl pv pg; do : >"$work/$f.txt"; done
 for i in $(seq "$rounds"); do
-	ms "$hegui" deliver "$src" --output "$work/out" --force -q --json >>"$work/d.txt"
+	ms "$hegui" deliver "$src" --config "$work/noscans.yaml" --output "$work/out" --force -q --json >>"$work/d.txt"
 	cp "$work/out/$(basename "$module")_$version/report.json" "$work/report$i.json"
+	ms "$hegui" deliver "$src" --output "$work/out" --force -q --json --policy-mode warn >>"$work/df.txt"
+	cp "$work/out/$(basename "$module")_$version/report.json" "$work/full$i.json"
 	ms build3 >>"$work/pb.txt"
 	ms syft6 >>"$work/ps.txt"
 	ms cosign3 >>"$work/pc.txt"
 	ms licenses1 >>"$work/pl.txt"
+	ms govulncheck1 >>"$work/pv.txt"
+	ms gosec1 >>"$work/pg.txt"
 done
 pb=$(median <"$work/pb.txt")
 ps=$(median <"$work/ps.txt")
 pc=$(median <"$work/pc.txt")
 pl=$(median <"$work/pl.txt")
-echo "hegui deliver (build twice, checks, SBOMs, licences, provenance, signatures, report): $(median <"$work/d.txt") ms   [$(paste -sd' ' "$work/d.txt")]"
+pv=$(median <"$work/pv.txt")
+pg=$(median <"$work/pg.txt")
+echo "hegui deliver without scans (build twice, checks, SBOMs, licences, provenance, signatures, report): $(median <"$work/d.txt") ms   [$(paste -sd' ' "$work/d.txt")]"
+echo "hegui deliver complete (also vulnerabilities, static analysis, CBOM, policy, compliance):       $(median <"$work/df.txt") ms   [$(paste -sd' ' "$work/df.txt")]"
 echo "peers: go build x3 $pb ms [$(paste -sd' ' "$work/pb.txt")], syft x6 $ps ms [$(paste -sd' ' "$work/ps.txt")],"
 echo "       cosign sign-blob x3 $pc ms [$(paste -sd' ' "$work/pc.txt")], go-licenses report $pl ms [$(paste -sd' ' "$work/pl.txt")]"
-echo "peers in sequence: $((pb + ps + pc + pl)) ms (sum of medians); their work besides compiling is $(awk -v b="$pb" -v o="$((ps + pc + pl))" 'BEGIN {printf "%.0f", 100 * o / b}')% of their compile time"
+echo "       govulncheck $pv ms [$(paste -sd' ' "$work/pv.txt")], gosec $pg ms [$(paste -sd' ' "$work/pg.txt")]"
+echo "peers in sequence: $((pb + ps + pc + pl)) ms without the scanners, $((pb + ps + pc + pl + pv + pg)) ms with them (sums of medians);"
+echo "  their work besides compiling is $(awk -v b="$pb" -v o="$((ps + pc + pl))" 'BEGIN {printf "%.0f", 100 * o / b}')% of their compile time"
 python3 - "$work" "$rounds" <<'PYEOF'
 import json, sys, statistics
 work, rounds = sys.argv[1], int(sys.argv[2])
-walls = [int(x) / 1000 for x in open(f"{work}/d.txt").read().split()]
-rows = []
-for i in range(1, rounds + 1):
-    st = {s["name"]: s["seconds"] for s in json.load(open(f"{work}/report{i}.json"))["stages"]}
-    rows.append((st["build"], st["reproduce"], walls[i - 1] - st["build"] - st["reproduce"], st))
 med = lambda xs: statistics.median(xs)
-b, r, o = med([x[0] for x in rows]), med([x[1] for x in rows]), med([x[2] for x in rows])
-print(f"hegui (median): build {b:.2f} s, reproduce {r:.2f} s, everything else {o:.2f} s = {100*o/b:.0f}% of the build")
-names = [k for k in rows[0][3] if k not in ("build", "reproduce")]
-print("  timed in report.json: " + ", ".join(f"{k} {med([x[3][k] for x in rows]):.2f}" for k in names) + " (the rest: manifest, archive, start-up)")
+for label, walls_file, prefix in [("without scans", "d", "report"), ("complete", "df", "full")]:
+    walls = [int(x) / 1000 for x in open(f"{work}/{walls_file}.txt").read().split()]
+    rows = []
+    for i in range(1, rounds + 1):
+        st = {s["name"]: s["seconds"] for s in json.load(open(f"{work}/{prefix}{i}.json"))["stages"]}
+        rows.append((st["build"], st["reproduce"], walls[i - 1] - st["build"] - st["reproduce"], st))
+    b, r, o = med([x[0] for x in rows]), med([x[1] for x in rows]), med([x[2] for x in rows])
+    print(f"hegui {label} (median): build {b:.2f} s, reproduce {r:.2f} s, everything else {o:.2f} s = {100*o/b:.0f}% of the build")
+    names = [k for k in rows[0][3] if k not in ("build", "reproduce")]
+    print("  timed in report.json: " + ", ".join(f"{k} {med([x[3][k] for x in rows]):.2f}" for k in names) + " (the rest: manifest, archive, start-up)")
 PYEOF
 echo
 echo "== 3. Verification ($rounds rounds)"

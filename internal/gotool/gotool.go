@@ -25,9 +25,6 @@ type Go struct {
 	Dir string
 	// Env is added to the process environment, overriding it.
 	Env []string
-	// Background runs the go command at the lowest scheduling priority,
-	// for work that overlaps something more urgent.
-	Background bool
 }
 
 // Run runs go with args and returns standard output. A failure carries the
@@ -38,14 +35,7 @@ func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd.Env = MergeEnv(os.Environ(), g.Env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Start()
-	if err == nil {
-		if g.Background {
-			lowerPriority(cmd.Process.Pid)
-		}
-		err = cmd.Wait()
-	}
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, errors.New("the go command is not installed or not on PATH")
 		}
@@ -72,7 +62,7 @@ func MergeEnv(base, extra []string) []string {
 
 // With returns a copy of g with more environment.
 func (g Go) With(env ...string) Go {
-	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...), Background: g.Background}
+	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...)}
 }
 
 // EnvVars reads `go env` values.

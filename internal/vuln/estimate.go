@@ -26,9 +26,7 @@ type sourceGraph struct {
 }
 
 func loadGraph(ctx context.Context, req *Request) (*sourceGraph, error) {
-	// Low priority: it runs beside the scan it may stop, which should not
-	// lose CPU (and so memory, to a slower garbage collector) to it.
-	g := gotool.Go{Dir: req.Dir, Env: scanEnv(req), Background: true}
+	g := gotool.Go{Dir: req.Dir, Env: scanEnv(req)}
 	pkgs, err := g.SourceGraph(ctx, req.Patterns, req.Tags)
 	if err != nil {
 		return nil, err
