@@ -238,7 +238,7 @@ func TestReportCommand(t *testing.T) {
 func TestVulnVetAndVulnDBCommands(t *testing.T) {
 	r := newRunner(t)
 	db := r.path("db")
-	res := r.ok("vulndb", "import", "../../testdata/govulndb/osv.tar.gz", "--db", db, "--modified", "2026-08-21")
+	res := r.ok("vulndb", "import", "../../testdata/govulndb/osv.tar.gz", "--out", db, "--modified", "2026-08-21")
 	if !strings.Contains(res.stdout, "entries:   4291") || !strings.Contains(res.stdout, "modified:  2026-08-21") {
 		t.Errorf("vulndb import:\n%s", res.stdout)
 	}

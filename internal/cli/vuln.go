@@ -32,9 +32,11 @@ For a module directory (default: the current one) it follows calls: a
 vulnerability is "called" only when a call path from your code reaches a
 vulnerable function, "imported" when a vulnerable package is imported but
 not reached, "required" when only the module is in the graph. PACKAGES
-default to ./... . A call-graph scan of a big program takes memory; with
---memory-budget (default 4GiB) a scan that would need more is done one main
-package at a time, or on the compiled binary, and says so.
+default to ./... (PACKAGES are relative to DIR). A call-graph scan of a big
+program takes memory; over --memory-budget (default 4GiB) the scan is done
+one main package at a time — on its compiled binary when even that would not
+fit — and the other packages by their imports, and every finding says which
+precision it has.
 
 For binaries built elsewhere it reads the build information and the linked
 symbols: a vulnerable function present in the binary is "linked".

@@ -41,19 +41,19 @@ func dbFlag(cmd *cobra.Command, env *Env, p *string) {
 func newVulnDBImportCmd(env *Env) *cobra.Command {
 	var out, modified string
 	cmd := &cobra.Command{
-		Use:   "import OSV_DIR|OSV.zip|OSV.tar.gz",
+		Use:   "import OSV_DIR|OSV.zip|OSV.tar.gz [--out DB]",
 		Short: "Build the database from OSV entries",
 		Long: `Import reads OSV JSON entries — a directory searched recursively, a .zip
 (such as osv.dev's Go/all.zip) or a .tar.gz — checks every one, and writes a
 database that replaces the one at --db. Entries of other ecosystems are
 skipped. A bad entry stops the import with its file named and leaves the
-existing database untouched.
+existing database untouched. --out (or --db) names the database to write.
 
 The database is dated by the newest "modified" time of its entries. Entries
 copied from the golang/vulndb repository carry no times; date such a copy
 with --modified (the date of the snapshot), or the import's own time is used.`,
 		Example: `  hegui vulndb import ./vulndb/data/osv --modified 2026-08-21
-  hegui vulndb import Go-all.zip --db /srv/hegui/vulndb`,
+  hegui vulndb import Go-all.zip --out /srv/hegui/vulndb`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := vulndb.ImportOptions{}
@@ -79,6 +79,7 @@ with --modified (the date of the snapshot), or the import's own time is used.`,
 		},
 	}
 	dbFlag(cmd, env, &out)
+	cmd.Flags().StringVar(&out, "out", "", "the database `DIR` to write (the same as --db)")
 	cmd.Flags().StringVar(&modified, "modified", "", "date the database (YYYY-MM-DD or RFC 3339) instead of by its entries")
 	return cmd
 }
