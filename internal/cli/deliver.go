@@ -22,7 +22,7 @@ func newDeliverCmd(env *Env) *cobra.Command {
 	var configPath, output string
 	var opts delivery.Options
 	var asJSON bool
-	var policyMode string
+	var policyMode, auditLog, auditLogPub string
 	var password *passwordSource
 	cmd := &cobra.Command{
 		Use:   "deliver [DIR]",
@@ -56,7 +56,8 @@ a Go pseudo-version.`,
   hegui deliver                               # a tagged release, keys from hegui.yaml
   hegui deliver ./service --output /srv/deliveries --password-file release.pass
   hegui deliver --snapshot --policy-mode warn # see every violation without failing
-  hegui deliver --snapshot --json | jq -r .report`,
+  hegui deliver --snapshot --json | jq -r .report
+  HEGUI_LOG_TOKEN=... hegui deliver --audit-log https://audit.example.cn --audit-log-pub log.pub`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Parallel < 0 {
@@ -78,11 +79,23 @@ a Go pseudo-version.`,
 			default:
 				return usagef("--policy-mode %q: want enforce or warn", policyMode)
 			}
+			if auditLog != "" {
+				if auditLogPub == "" {
+					return usagef("--audit-log needs --audit-log-pub FILE: the log's log.pub")
+				}
+				d.Config.AuditLog.URL = auditLog
+			}
+			if auditLogPub != "" {
+				if d.Config.AuditLog.PublicKeys, err = filepath.Abs(auditLogPub); err != nil {
+					return err
+				}
+			}
 			d.Options = opts
 			d.Log = &deliverLog{env: env}
 			d.KeyringDir = env.KeyringDir
 			d.VulnDB = vulndb.DefaultPath(env.Getenv)
 			d.HeguiVersion = readVersion().Version
+			d.Getenv = env.Getenv
 			d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {
 				return env.openDeliveryKey(req, password)
 			}
@@ -117,6 +130,8 @@ a Go pseudo-version.`,
 	cmd.Flags().BoolVar(&opts.SkipReproduce, "skip-reproduce", false, "do not build twice to check reproducibility (reported as skipped)")
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", runtime.NumCPU(), "builds to run at once")
 	cmd.Flags().StringVar(&policyMode, "policy-mode", "", "enforce: violations fail the delivery; warn: report them only (default: policy.mode in hegui.yaml, else enforce)")
+	cmd.Flags().StringVar(&auditLog, "audit-log", "", "record the delivery in the transparency log at `URL` (default: audit-log.url in hegui.yaml)")
+	cmd.Flags().StringVar(&auditLogPub, "audit-log-pub", "", "the audit log's verifier keys `FILE` (log.pub)")
 	password = addPasswordFlag(cmd, env, "the signing key")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd

@@ -206,7 +206,10 @@ func newKeyGenerateCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return env.reportKey("Generated", res, asJSON)
+			if err := env.reportKey("Generated", res, asJSON); err != nil {
+				return err
+			}
+			return env.logKeyEvent(cmd.Context(), "key.generate", res.ID, map[string]string{"algorithm": string(res.Algorithm), "name": res.Name})
 		},
 	}
 	cmd.Flags().StringVar(&algName, "alg", "sm2", "key algorithm: sm2, ecdsa-p256 or ed25519")
@@ -248,7 +251,10 @@ form, as OpenSSL writes them, and stores it with hegui's protection.`,
 			if err != nil {
 				return err
 			}
-			return env.reportKey("Imported", res, asJSON)
+			if err := env.reportKey("Imported", res, asJSON); err != nil {
+				return err
+			}
+			return env.logKeyEvent(cmd.Context(), "key.import", res.ID, map[string]string{"algorithm": string(res.Algorithm), "name": res.Name})
 		},
 	}
 	addKeyOutputFlags(cmd, &o, true)
@@ -497,10 +503,13 @@ what it signed. The entries record which key replaced which.`,
 				return err
 			}
 			if asJSON {
-				return env.printJSON(map[string]*keyring.Entry{"active": fresh, "deactivated": prev})
+				if err := env.printJSON(map[string]*keyring.Entry{"active": fresh, "deactivated": prev}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(env.Stdout, "Rotated %s: %s is ACTIVE, %s is DEACTIVATED\n", fresh.Name, fresh.ID, prev.ID)
 			}
-			fmt.Fprintf(env.Stdout, "Rotated %s: %s is ACTIVE, %s is DEACTIVATED\n", fresh.Name, fresh.ID, prev.ID)
-			return nil
+			return env.logKeyEvent(cmd.Context(), "key.rotate", fresh.ID, map[string]string{"name": fresh.Name, "algorithm": string(fresh.Algorithm), "replaces": prev.ID})
 		},
 	}
 	cmd.Flags().StringVar(&algName, "alg", "", "algorithm of the new key (default: that of the current key)")
@@ -528,7 +537,7 @@ func newKeyDeactivateCmd(env *Env) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "Deactivated %s (%s): it verifies but no longer signs\n", e.ID, e.Name)
-			return nil
+			return env.logKeyEvent(cmd.Context(), "key.deactivate", e.ID, map[string]string{"name": e.Name})
 		},
 	}
 }
@@ -557,7 +566,7 @@ first.`,
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "Destroyed the private key of %s (%s); its public key remains for verification\n", e.ID, e.Name)
-			return nil
+			return env.logKeyEvent(cmd.Context(), "key.destroy", e.ID, map[string]string{"name": e.Name})
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the destruction")

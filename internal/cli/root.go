@@ -163,6 +163,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		newMACCmd,
 		newEncryptCmd,
 		newDecryptCmd,
+		newLogCmd,
 	} {
 		root.AddCommand(add(env))
 	}

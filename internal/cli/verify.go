@@ -2,17 +2,20 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/verify"
+	"hegui.dev/hegui/translog"
 )
 
 func newVerifyCmd(env *Env) *cobra.Command {
 	var roots, pubs []string
 	var source string
 	var rebuild, asJSON bool
+	var logPub, logURL string
 	cmd := &cobra.Command{
 		Use:   "verify DELIVERY (--trust-root CA.pem | --pub KEY)",
 		Short: "Check a delivery offline: signatures, every file, provenance, SBOMs",
@@ -28,13 +31,18 @@ func newVerifyCmd(env *Env) *cobra.Command {
               subjects are exactly the binaries
   sbom        each SBOM matches the build information of its binary
   checksums   SHA256SUMS and SM3SUMS agree with the manifest
+  transparency  when the delivery was recorded in an audit log: the entry
+              is in the log's signed checkpoint (keys from --log-pub, else the
+              delivery's copy) and names this manifest; with --log URL, the
+              log's current state is consistent with that checkpoint (online)
   rebuild     with --source DIR --rebuild: the binaries rebuilt from source
               are identical
 
 Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 		Example: `  hegui verify dist/app_v1.2.0 --trust-root company-root.pem
   hegui verify dist/app_v1.2.0 --pub release.pub --json
-  hegui verify dist/app_v1.2.0 --trust-root root.pem --source . --rebuild`,
+  hegui verify dist/app_v1.2.0 --trust-root root.pem --source . --rebuild
+  hegui verify dist/app_v1.2.0 --pub release.pub --log-pub log.pub --log https://audit.example.cn`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(roots) == 0 && len(pubs) == 0 {
@@ -44,6 +52,16 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 				return usagef("--rebuild needs --source DIR")
 			}
 			opts := verify.Options{Dir: args[0], Source: source, Rebuild: rebuild, Progress: func(s string) { env.infof("  %s", s) }}
+			opts.LogURL = logURL
+			if logPub != "" {
+				data, err := os.ReadFile(logPub)
+				if err != nil {
+					return err
+				}
+				if opts.LogKeys, err = translog.ParseVerifierKeys(data); err != nil {
+					return fmt.Errorf("%s: %w", logPub, err)
+				}
+			}
 			for _, r := range roots {
 				certs, err := readCertificates(r)
 				if err != nil {
@@ -80,6 +98,8 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 	cmd.Flags().StringVar(&source, "source", "", "source `DIR` for --rebuild")
 	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "rebuild the binaries from --source and compare digests")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&logPub, "log-pub", "", "the audit log's trusted verifier keys `FILE` (log.pub)")
+	cmd.Flags().StringVar(&logURL, "log", "", "also check online that the audit log at `URL` is consistent with the delivery's checkpoint")
 	return cmd
 }
 
@@ -94,7 +114,7 @@ func printChecklist(env *Env, res *verify.Result) {
 		if !it.Passed {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(env.Stdout, "  [%s] %-10s %s\n", mark, it.Name, it.Detail)
+		fmt.Fprintf(env.Stdout, "  [%s] %-12s %s\n", mark, it.Name, it.Detail)
 	}
 	if res.Development {
 		fmt.Fprintln(env.Stdout, "  note: signed with a development key; it shows the delivery is unaltered, not who made it")

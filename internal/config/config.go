@@ -51,6 +51,7 @@ type Config struct {
 	Policy          Policy          `yaml:"policy"`
 	Compliance      Compliance      `yaml:"compliance"`
 	Archive         Archive         `yaml:"archive"`
+	AuditLog        AuditLog        `yaml:"audit-log"`
 	Output          string          `yaml:"output"`
 }
 
@@ -136,6 +137,19 @@ type Archive struct {
 	Format string `yaml:"format"`
 }
 
+// AuditLog names the transparency audit log a delivery is recorded in.
+// Without a URL nothing is logged.
+type AuditLog struct {
+	// URL is the log server (hegui log serve).
+	URL string `yaml:"url"`
+	// PublicKeys is the log's verifier keys file (log.pub), relative to
+	// the module root: the checkpoint the log returns is checked with it.
+	PublicKeys string `yaml:"public-keys"`
+	// TokenEnv names the environment variable holding the writer's bearer
+	// token; default HEGUI_LOG_TOKEN.
+	TokenEnv string `yaml:"token-env"`
+}
+
 // Default is the configuration used when there is no hegui.yaml.
 func Default() *Config {
 	c := &Config{Version: SchemaVersion}
@@ -155,6 +169,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Output == "" {
 		c.Output = "dist"
+	}
+	if c.AuditLog.TokenEnv == "" {
+		c.AuditLog.TokenEnv = "HEGUI_LOG_TOKEN"
 	}
 	c.applyPolicyDefaults()
 	for i := range c.Builds {
@@ -316,6 +333,14 @@ func (c *Config) validate(data []byte) error {
 	}
 	if c.Archive.Format != "" && c.Archive.Format != "none" && c.Archive.Format != "tar.gz" {
 		return fmt.Errorf("%sarchive.format %q: want tar.gz or none", at("$.archive.format"), c.Archive.Format)
+	}
+	if u := c.AuditLog.URL; u != "" {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("%saudit-log.url %q: want an http or https URL", at("$.audit-log.url"), u)
+		}
+		if c.AuditLog.PublicKeys == "" {
+			return fmt.Errorf("%saudit-log.public-keys is required with a url: the log's log.pub", at("$.audit-log"))
+		}
 	}
 	if g := c.Hardening.GlibcBaseline; g != "" && !glibcPattern.MatchString(g) {
 		return fmt.Errorf("%shardening.glibc-baseline %q: want a glibc version like 2.28", at("$.hardening.glibc-baseline"), g)

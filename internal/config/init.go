@@ -89,6 +89,11 @@ compliance:
 archive:
   format: none                 # tar.gz: also write the delivery as one reproducible archive
 
+audit-log:                     # record each delivery in a transparency log (hegui log serve)
+  url: ""                      # e.g. https://audit.example.cn; empty: not recorded
+  public-keys: ""              # the log's log.pub, checked against every checkpoint
+  token-env: HEGUI_LOG_TOKEN   # variable holding the writer's bearer token
+
 output: dist
 `)
 	return []byte(b.String())

@@ -35,6 +35,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/reproduce"
 	"hegui.dev/hegui/internal/deliver/sbom"
 	"hegui.dev/hegui/internal/deliver/signers"
+	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/deliver/verdict"
 	"hegui.dev/hegui/internal/deliver/version"
 	"hegui.dev/hegui/internal/deliver/vet"
@@ -44,23 +45,24 @@ import (
 
 // Stages is the pipeline, in the order it runs.
 var Stages = []delivery.Stage{
-	version.Stage{},    // name the delivery: tag or pseudo-version, commit time
-	signers.Stage{},    // open the signing keys before anything slow
-	build.Stage{},      // build every main package for every target
-	reproduce.Stage{},  // build again elsewhere and compare digests
-	harden.Stage{},     // ELF hardening and build-information checks
-	license.Stage{},    // licences of the linked modules
-	sbom.Stage{},       // SPDX 2.3 and CycloneDX 1.6 per binary
-	vulns.Stage{},      // known vulnerabilities, reachability; SARIF, OpenVEX
-	vet.Stage{},        // go vet and gosec; SARIF
-	provenance.Stage{}, // in-toto / SLSA v1 provenance, signed (DSSE)
-	bundle.Stage{},     // Sigstore bundles for ECDSA signers (cosign)
-	cbom.Stage{},       // cryptographic inventory, CycloneDX CBOM
-	policy.Stage{},     // every gate of the policy: violations and remedies
-	report.Stage{},     // report.json and report.html, compliance matrix
-	verdict.Stage{},    // fail on policy violations (enforce mode)
-	manifest.Stage{},   // SHA256SUMS, SM3SUMS, manifest.json, signed
-	archive.Stage{},    // optional single-file copy
+	version.Stage{},      // name the delivery: tag or pseudo-version, commit time
+	signers.Stage{},      // open the signing keys before anything slow
+	build.Stage{},        // build every main package for every target
+	reproduce.Stage{},    // build again elsewhere and compare digests
+	harden.Stage{},       // ELF hardening and build-information checks
+	license.Stage{},      // licences of the linked modules
+	sbom.Stage{},         // SPDX 2.3 and CycloneDX 1.6 per binary
+	vulns.Stage{},        // known vulnerabilities, reachability; SARIF, OpenVEX
+	vet.Stage{},          // go vet and gosec; SARIF
+	provenance.Stage{},   // in-toto / SLSA v1 provenance, signed (DSSE)
+	bundle.Stage{},       // Sigstore bundles for ECDSA signers (cosign)
+	cbom.Stage{},         // cryptographic inventory, CycloneDX CBOM
+	policy.Stage{},       // every gate of the policy: violations and remedies
+	report.Stage{},       // report.json and report.html, compliance matrix
+	verdict.Stage{},      // fail on policy violations (enforce mode)
+	manifest.Stage{},     // SHA256SUMS, SM3SUMS, manifest.json, signed
+	transparency.Stage{}, // record in the audit log; inclusion proof
+	archive.Stage{},      // optional single-file copy
 }
 
 // Prepare reads the module in dir and its configuration: configPath if

@@ -15,9 +15,11 @@ import (
 	"hegui.dev/hegui/internal/deliver/manifest"
 	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/deliver/sbom"
+	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
+	"hegui.dev/hegui/translog"
 )
 
 // verifyChain checks a signer's certificate chain against the roots, for
@@ -253,4 +255,50 @@ func (s *state) checkSums() (string, error) {
 		}
 	}
 	return "SHA256SUMS and SM3SUMS agree with the manifest", nil
+}
+
+// checkTransparency checks the delivery's audit-log proof offline and,
+// with a log URL, that the log has only grown since that checkpoint.
+func (s *state) checkTransparency(ctx context.Context) (string, error) {
+	if !transparency.Present(s.opts.Dir) {
+		return "", errors.New("the delivery carries no audit-log proof (transparency/), but --log was given")
+	}
+	ev, err := transparency.Check(s.opts.Dir, s.opts.LogKeys)
+	if err != nil {
+		return "", err
+	}
+	keys := "the delivery's copy of log.pub"
+	if s.opts.LogKeys != nil {
+		keys = "the given log keys"
+	}
+	detail := fmt.Sprintf("entry %d of %s, included in its signed checkpoint of %d entries (keys: %s)", ev.Index, ev.Checkpoint.Origin, ev.Checkpoint.Size, keys)
+	if s.opts.LogURL == "" {
+		return detail, nil
+	}
+	src, err := translog.OpenSource(s.opts.LogURL, nil)
+	if err != nil {
+		return "", err
+	}
+	vs := s.opts.LogKeys
+	if vs == nil {
+		data, err := os.ReadFile(s.path(transparency.KeysFile))
+		if err != nil {
+			return "", err
+		}
+		if vs, err = translog.ParseVerifierKeys(data); err != nil {
+			return "", err
+		}
+	}
+	c, err := translog.NewClient(src, vs)
+	if err != nil {
+		return "", err
+	}
+	latest, err := c.Checkpoint(ctx)
+	if err != nil {
+		return "", fmt.Errorf("log %s: %w", s.opts.LogURL, err)
+	}
+	if _, err := c.Consistency(ctx, ev.Checkpoint, latest); err != nil {
+		return "", err
+	}
+	return detail + fmt.Sprintf("; the log at %s (now %d entries) is consistent with it", s.opts.LogURL, latest.Size), nil
 }

@@ -20,7 +20,10 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/keys"
 )
@@ -40,6 +43,12 @@ type Options struct {
 	Rebuild bool
 	// Progress receives a line before long steps (the rebuild).
 	Progress func(string)
+	// LogKeys are the trusted verifier keys of the transparency log the
+	// delivery was recorded in; nil uses the copy in the delivery.
+	LogKeys []note.Verifier
+	// LogURL, when set, asks to check online that the log's current state
+	// is consistent with the checkpoint in the delivery.
+	LogURL string
 }
 
 // Item is one check.
@@ -121,6 +130,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	r.add("sbom", err, detail)
 	detail, err = s.checkSums()
 	r.add("checksums", err, detail)
+	if transparency.Present(opts.Dir) || opts.LogURL != "" {
+		detail, err = s.checkTransparency(ctx)
+		r.add("transparency", err, detail)
+	}
 	if opts.Rebuild {
 		detail, err = s.rebuild(ctx)
 		r.add("rebuild", err, detail)

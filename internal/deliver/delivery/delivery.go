@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -69,6 +70,9 @@ type Delivery struct {
 	ConfigFile string
 	// HeguiVersion identifies the tool in documents it writes.
 	HeguiVersion string
+	// Getenv reads the environment (secrets such as the audit log's
+	// token); nil means the process environment.
+	Getenv func(string) string
 	// KeyringDir holds the development key when no key is configured.
 	KeyringDir string
 	// VulnDB is the vulnerability database to use when hegui.yaml names
@@ -361,6 +365,14 @@ func (d *Delivery) Warn(format string, args ...any) {
 	d.Warnings = append(d.Warnings, msg)
 	d.mu.Unlock()
 	d.Log.Warnf("%s", msg)
+}
+
+// Env reads an environment variable through Getenv.
+func (d *Delivery) Env(name string) string {
+	if d.Getenv == nil {
+		return os.Getenv(name)
+	}
+	return d.Getenv(name)
 }
 
 // Path returns the absolute path of a file in the delivery.

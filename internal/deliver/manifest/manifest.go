@@ -73,8 +73,11 @@ type FileEntry struct {
 }
 
 // Excluded reports whether a delivery path is outside the manifest: the
-// manifest and its signatures.
-func Excluded(path string) bool { return path == File || path == EnvelopeFile }
+// manifest and its signatures, and the transparency log's proof of them
+// (transparency/, written after the manifest; the log vouches for it).
+func Excluded(path string) bool {
+	return path == File || path == EnvelopeFile || strings.HasPrefix(path, "transparency/")
+}
 
 // Stage writes the checksum files, the manifest and its signatures.
 type Stage struct{}

@@ -4,6 +4,7 @@ import (
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/sast"
 	"hegui.dev/hegui/internal/vuln"
 )
@@ -18,6 +19,11 @@ func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
 		Tagged: r.Version.Tag != "" && !r.Version.Snapshot, Dirty: r.Version.Dirty, VCSStamped: r.Version.VCS,
 		PolicyMode: r.Verdict.Mode, Violations: len(r.Verdict.Violations),
 		CryptoInventory: r.Cryptography != nil,
+	}
+	if r.AuditLog != "" {
+		// Written after the report, like the manifest: cited without a
+		// digest, checked by hegui verify.
+		e.AuditLogProof = transparency.ProofFile
 	}
 	for _, s := range r.Signers {
 		sig := compliance.Signer{Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development}

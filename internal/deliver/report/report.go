@@ -67,6 +67,9 @@ type Report struct {
 	Cryptography    *cryptoinv.Inventory   `json:"cryptography"`
 	Policy          PolicySettings         `json:"policy"`
 	Compliance      []compliance.Framework `json:"compliance"`
+	// AuditLog is the transparency log the delivery is recorded in after
+	// signing ("" when none); its proof is transparency/entry.tlog-proof.
+	AuditLog string `json:"auditLog,omitempty"`
 }
 
 // Verdict is the policy outcome.
@@ -130,6 +133,7 @@ func Build(d *delivery.Delivery) (*Report, error) {
 		Licenses:     LicenseSection{Modules: d.Licenses, Counts: map[string]int{}},
 		Cryptography: d.Crypto,
 		Policy:       policySettings(d.Config.Policy),
+		AuditLog:     d.Config.AuditLog.URL,
 	}
 	for _, s := range d.Signers {
 		r.Development = r.Development || s.Development

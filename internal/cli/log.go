@@ -1,0 +1,324 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"hegui.dev/hegui/internal/logserver"
+)
+
+func newLogCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "log",
+		Short: "Run and check a transparency audit log",
+		Long: `Log runs an append-only audit log (C2SP tlog-tiles, built on Tessera) and
+checks one. Every entry is an audit event (docs/audit-log.md); checkpoints are
+signed with Ed25519 and SM2, so anyone holding log.pub can prove that an event
+is in the log and that the log was never rewritten.
+
+Server side: init creates a log home, writer manages who may append, serve
+runs the HTTP API. Client side: append, get, proof, consistency, verify and
+monitor take --log (a URL, a log home or a directory of tiles) and --pub (the
+log's verifier keys; found by itself in a log home).`,
+		Args: cobra.NoArgs,
+		RunE: showHelp,
+	}
+	cmd.AddCommand(newLogInitCmd(env), newLogWriterCmd(env), newLogServeCmd(env),
+		newLogAppendCmd(env), newLogGetCmd(env), newLogProofCmd(env), newLogConsistencyCmd(env),
+		newLogVerifyCmd(env), newLogMonitorCmd(env))
+	return cmd
+}
+
+// logKeyPassword is the password of a log's checkpoint keys: from
+// --password-file, $HEGUI_LOG_KEY_PASSWORD or the terminal.
+func logKeyPassword(cmd *cobra.Command, env *Env, confirm bool) *passwordSource {
+	p := &passwordSource{env: env, envName: logserver.KeyPasswordEnv, prompt: "Password for the log's checkpoint keys: ", confirm: confirm}
+	cmd.Flags().StringVar(&p.file, "password-file", "", "read the checkpoint keys' password from `FILE` (else $"+logserver.KeyPasswordEnv+")")
+	return p
+}
+
+func newLogInitCmd(env *Env) *cobra.Command {
+	var origin string
+	var noSM2 bool
+	var storage logserver.StorageConfig
+	var pw *passwordSource
+	cmd := &cobra.Command{
+		Use:   "init DIR --origin NAME",
+		Short: "Create a log home: keys, configuration and storage",
+		Long: `Init creates a log home in DIR (new or empty): an Ed25519 and an SM2
+checkpoint key, log.pub with their verifier keys, log.yaml and the data
+directory of the POSIX storage driver.
+
+The keys are encrypted (PKCS#8, SM4 for SM2) when a password is given with
+--password-file or $HEGUI_LOG_KEY_PASSWORD; serve then needs the same
+password. Otherwise they are written unencrypted with mode 0600.
+
+NAME is the log's origin, the first line of every checkpoint: choose a stable
+name that says whose log it is, such as audit.example.com/prod.
+
+Storage (docs/audit-log-storage.md):
+  posix   ` + logserver.DescribeDriver("posix") + `
+  mysql   ` + logserver.DescribeDriver("mysql") + `
+  aws     ` + logserver.DescribeDriver("aws") + `
+Passwords and keys never go into log.yaml: the MySQL password is read from
+$HEGUI_LOG_MYSQL_PASSWORD, S3 keys from $AWS_ACCESS_KEY_ID and
+$AWS_SECRET_ACCESS_KEY.`,
+		Example: `  hegui log init /srv/auditlog --origin audit.example.com/prod
+  HEGUI_LOG_KEY_PASSWORD=... hegui log init ./log --origin ci.example.cn/builds
+  hegui log init /srv/auditlog --origin audit.example.cn/prod --storage mysql \
+      --dsn 'hegui@tcp(db.example.cn:3306)/auditlog'
+  hegui log init /srv/auditlog --origin audit.example.cn/prod --storage aws \
+      --dsn 'hegui@tcp(db:3306)/auditlog' --bucket auditlog --endpoint https://s3.example.cn --path-style`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if origin == "" {
+				return usagef("--origin is required (e.g. --origin audit.example.com/prod)")
+			}
+			var password []byte
+			if pw.file != "" || env.Getenv(logserver.KeyPasswordEnv) != "" {
+				var err error
+				if password, err = pw.get(); err != nil {
+					return err
+				}
+			}
+			if storage.Driver == "" {
+				storage.Driver = "posix"
+			}
+			if storage.Driver == "posix" && storage.Path == "" {
+				storage.Path = logserver.DataDir
+			}
+			if err := storage.Check(); err != nil {
+				return usagef("%v", err)
+			}
+			h, err := logserver.Init(args[0], logserver.InitOptions{Origin: origin, NoSM2: noSM2, Password: password, Storage: storage})
+			if err != nil {
+				return err
+			}
+			if len(password) == 0 {
+				env.infof("note: the checkpoint keys are not encrypted (mode 0600); set %s to encrypt them", logserver.KeyPasswordEnv)
+			}
+			env.infof("created log %q in %s", h.Config.Origin, h.Dir)
+			env.infof("give %s/%s to everyone who checks the log; add writers with: hegui log writer add %s NAME", h.Dir, logserver.PublicKeyFile, h.Dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&origin, "origin", "", "the log's `NAME` (first line of its checkpoints)")
+	cmd.Flags().BoolVar(&noSM2, "no-sm2", false, "sign checkpoints with Ed25519 only")
+	f := cmd.Flags()
+	f.StringVar(&storage.Driver, "storage", "posix", "storage `DRIVER`: "+strings.Join(logserver.Drivers(), ", "))
+	f.StringVar(&storage.DSN, "dsn", "", "mysql, aws: the MySQL/MariaDB `DSN` without its password (user@tcp(host:3306)/db)")
+	f.StringVar(&storage.Bucket, "bucket", "", "aws: the S3 `BUCKET` for tiles and entry bundles")
+	f.StringVar(&storage.BucketPrefix, "bucket-prefix", "", "aws: a `PREFIX` for the log's objects in the bucket")
+	f.StringVar(&storage.Endpoint, "endpoint", "", "aws: an S3-compatible `URL` (default: AWS itself)")
+	f.StringVar(&storage.Region, "region", "", "aws: the S3 `REGION`")
+	f.BoolVar(&storage.PathStyle, "path-style", false, "aws: path-style bucket URLs (most S3-compatible servers)")
+	pw = logKeyPassword(cmd, env, true)
+	return cmd
+}
+
+func newLogWriterCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "writer",
+		Short: "Manage who may append to a log",
+		Long: `Writer manages the writers file of a log home: bearer tokens (kept as their
+SHA-256 only) and TLS client certificates, each allowed a list of action
+patterns. A running server picks up changes within a second.`,
+		Args: cobra.NoArgs,
+		RunE: showHelp,
+	}
+	var actions []string
+	var certCN string
+	add := &cobra.Command{
+		Use:   "add DIR NAME [--actions PATTERNS] [--cert CN]",
+		Short: "Issue a bearer token (printed once) or allow a client certificate",
+		Example: `  hegui log writer add /srv/auditlog ci --actions 'delivery.*,key.*'
+  hegui log writer add /srv/auditlog payments --cert payments.svc.example.cn`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if certCN != "" {
+				if err := logserver.AddCert(args[0], args[1], certCN, actions); err != nil {
+					return err
+				}
+				env.infof("client certificates with CN %q may now append as %s", certCN, args[1])
+				return nil
+			}
+			token, err := logserver.AddToken(args[0], args[1], actions)
+			if err != nil {
+				return err
+			}
+			env.infof("token for %s (shown once; the log keeps only its hash):", args[1])
+			fmt.Fprintln(env.Stdout, token)
+			return nil
+		},
+	}
+	add.Flags().StringSliceVar(&actions, "actions", []string{"*"}, "action `PATTERNS` the writer may log (comma-separated, e.g. delivery.*,key.*)")
+	add.Flags().StringVar(&certCN, "cert", "", "allow TLS client certificates with subject `CN` instead of issuing a token")
+	list := &cobra.Command{
+		Use:   "list DIR",
+		Short: "List writers",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, err := logserver.LoadWriters(args[0] + "/" + logserver.WritersFile)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tKIND\tACTIONS")
+			for _, w := range ws.Names() {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", w[0], w[1], w[2])
+			}
+			return tw.Flush()
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke DIR NAME",
+		Short: "Remove a writer",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := logserver.RemoveWriter(args[0], args[1]); err != nil {
+				return err
+			}
+			env.infof("revoked %s", args[1])
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, revoke)
+	return cmd
+}
+
+func newLogServeCmd(env *Env) *cobra.Command {
+	var listen, tlsCert, tlsKey, clientCA, urlFile string
+	var pw *passwordSource
+	cmd := &cobra.Command{
+		Use:   "serve DIR [--listen ADDR]",
+		Short: "Serve a log: the write API and the tlog-tiles read API",
+		Long: `Serve runs the log in DIR.
+
+  POST /add          append one event (JSON) or many (NDJSON, Content-Type
+                     application/x-ndjson); needs a writer's bearer token or
+                     client certificate. ?wait=checkpoint waits for a signed
+                     checkpoint that covers the event.
+  GET  /checkpoint   the latest signed checkpoint
+  GET  /tile/...     hash tiles and entry bundles (C2SP tlog-tiles)
+  GET  /log.pub      the verifier keys (clients should get them out of band)
+
+Missing or unknown credentials get 401, an action the writer may not log 403,
+an event that does not match the schema 400, one too large 413, and an
+overloaded log 503 with Retry-After. With the POSIX driver the read API is
+plain files under DIR/data: any web server can serve them instead.
+
+SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
+		Example: `  hegui log serve /srv/auditlog --listen :8080
+  hegui log serve /srv/auditlog --listen :8443 --tls-cert srv.crt --tls-key srv.key --client-ca ca.crt`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (tlsCert == "") != (tlsKey == "") {
+				return usagef("--tls-cert and --tls-key go together")
+			}
+			if clientCA != "" && tlsCert == "" {
+				return usagef("--client-ca needs --tls-cert and --tls-key")
+			}
+			h, err := logserver.Open(args[0])
+			if err != nil {
+				return err
+			}
+			logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			if env.Quiet {
+				logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			srv, err := logserver.New(ctx, logserver.Options{Home: h, Password: pw.keysFunc(), Logger: logger})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				srv.Close(context.Background())
+				return err
+			}
+			hs := &http.Server{
+				Handler:           srv.Handler(),
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       60 * time.Second,
+				IdleTimeout:       120 * time.Second,
+				MaxHeaderBytes:    64 << 10,
+				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			}
+			scheme := "http"
+			if tlsCert != "" {
+				scheme = "https"
+				cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+				if clientCA != "" {
+					pem, err := os.ReadFile(clientCA)
+					if err != nil {
+						srv.Close(context.Background())
+						return err
+					}
+					pool := x509.NewCertPool()
+					if !pool.AppendCertsFromPEM(pem) {
+						srv.Close(context.Background())
+						return fmt.Errorf("%s holds no PEM certificates", clientCA)
+					}
+					cfg.ClientCAs = pool
+					// Reads stay public: a client certificate is checked when
+					// presented and required only to append.
+					cfg.ClientAuth = tls.VerifyClientCertIfGiven
+				}
+				hs.TLSConfig = cfg
+			}
+			url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+			env.infof("serving log %q from %s at %s", h.Config.Origin, h.Dir, url)
+			if urlFile != "" {
+				if err := writeOutput(urlFile, []byte(url+"\n"), 0o644, true); err != nil {
+					hs.Close()
+					srv.Close(context.Background())
+					return err
+				}
+			}
+			errc := make(chan error, 1)
+			go func() {
+				if tlsCert != "" {
+					errc <- hs.ServeTLS(ln, tlsCert, tlsKey)
+				} else {
+					errc <- hs.Serve(ln)
+				}
+			}()
+			var serveErr error
+			select {
+			case serveErr = <-errc:
+			case <-ctx.Done():
+				env.infof("stopping: finishing the appends in progress")
+			}
+			shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			hs.Shutdown(shutCtx)
+			closeErr := srv.Close(shutCtx)
+			if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+				return serveErr
+			}
+			return closeErr
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM)")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "private key `FILE` of --tls-cert")
+	cmd.Flags().StringVar(&urlFile, "url-file", "", "write the server's URL to `FILE` once it listens (useful with --listen 127.0.0.1:0)")
+	cmd.Flags().StringVar(&clientCA, "client-ca", "", "accept client certificates issued by the CAs in `FILE` as writers")
+	pw = logKeyPassword(cmd, env, false)
+	return cmd
+}

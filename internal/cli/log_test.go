@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hegui.dev/hegui/internal/logserver"
+)
+
+// startLog creates a log home with `hegui log init`, issues a token with
+// `hegui log writer add` and serves the log in process. It returns the
+// home, the server URL and the token.
+func startLog(t *testing.T, r *runner, actions string) (home, url, token string) {
+	t.Helper()
+	home = r.path("auditlog")
+	r.ok("log", "init", home, "--origin", "test.example/audit")
+	token = strings.TrimSpace(r.ok("log", "writer", "add", home, "ci", "--actions", actions).stdout)
+	h, err := logserver.Open(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Config.CheckpointInterval = logserver.Duration(200 * time.Millisecond)
+	srv, err := logserver.New(context.Background(), logserver.Options{Home: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close(context.Background())
+	})
+	return home, hs.URL, token
+}
+
+func TestLogCommands(t *testing.T) {
+	r := newRunner(t)
+	home, url, token := startLog(t, r, "user.*")
+	pub := filepath.Join(home, logserver.PublicKeyFile)
+	r.env["HEGUI_LOG_STATE"] = r.path("state")
+
+	r.fails(1, []string{"401"}, "log", "append", "--log", url, "--action", "user.login", "--actor", "alice")
+	r.env["HEGUI_LOG_TOKEN"] = token
+	r.fails(1, []string{"403", "may not log action"}, "log", "append", "--log", url, "--action", "delivery.publish", "--actor", "alice")
+	r.fails(2, []string{"--action"}, "log", "append", "--log", url)
+	if got := strings.TrimSpace(r.ok("log", "append", "--log", url, "--action", "user.login", "--actor", "alice", "--wait").stdout); got != "0" {
+		t.Fatalf("first index %q", got)
+	}
+	events := r.write("events.ndjson", []byte(`{"time":"2026-11-21T08:00:00Z","actor":"bob","action":"user.logout","outcome":"success"}
+{"time":"2026-11-21T08:00:01Z","actor":"carol","action":"user.login","outcome":"failure","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+`))
+	if got := strings.Fields(r.ok("log", "append", "--log", url, "--event", events).stdout); strings.Join(got, ",") != "1,2" {
+		t.Fatalf("batch indexes %v", got)
+	}
+	bad := r.write("bad.json", []byte(`{"time":"2026-11-21T08:00:00Z","actor":"bob","action":"User Logout","outcome":"success"}`))
+	r.fails(1, []string{"action"}, "log", "append", "--log", url, "--event", bad)
+
+	waitForSize(t, r, url, pub, 3)
+	got := r.ok("log", "get", "2", "--log", url, "--pub", pub, "--proof", r.path("2.tlog-proof"))
+	if !strings.Contains(got.stdout, `"actor":"carol"`) {
+		t.Errorf("entry 2: %s", got.stdout)
+	}
+	r.write("2.json", []byte(got.stdout))
+	r.ok("log", "proof", "--check", r.path("2.tlog-proof"), "--entry", r.path("2.json"), "--pub", pub)
+	r.write("2-other.json", []byte(strings.Replace(got.stdout, "carol", "carl", 1)))
+	r.fails(1, []string{"inclusion"}, "log", "proof", "--check", r.path("2.tlog-proof"), "--entry", r.path("2-other.json"), "--pub", pub)
+
+	var res logVerifyResult
+	if err := json.Unmarshal([]byte(r.ok("log", "verify", "--log", url, "--pub", pub, "--json").stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Size != 3 || res.Entries != 3 || !res.Consistent {
+		t.Errorf("verify: %+v", res)
+	}
+	// The log home reads the same tiles directly, with log.pub found by itself.
+	r.ok("log", "verify", "--log", home)
+	r.ok("log", "monitor", "--log", url, "--pub", pub, "--rounds", "1")
+	r.ok("log", "consistency", "--log", url, "--pub", pub)
+}
+
+// waitForSize polls until a checkpoint of at least n entries is published.
+func waitForSize(t *testing.T, r *runner, url, pub string, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		res := r.run("log", "verify", "--log", url, "--pub", pub, "--json", "--state", r.path("wait-state"))
+		var v logVerifyResult
+		if res.code == 0 && json.Unmarshal([]byte(res.stdout), &v) == nil && v.Size >= n {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no checkpoint of %d entries within 20 s", n)
+}
+
+func TestDeliverRecordsInAuditLog(t *testing.T) {
+	r := newRunner(t)
+	home, url, token := startLog(t, r, "delivery.*")
+	pub := filepath.Join(home, logserver.PublicKeyFile)
+	r.env["HEGUI_LOG_TOKEN"] = token
+	f := newFixture(t)
+	cfg := r.write("log.yaml", []byte(oneTarget+"vulnerabilities:\n  scan: off\naudit-log:\n  url: "+url+"\n  public-keys: "+pub+"\n"))
+	res := r.ok("deliver", f.dir, "--snapshot", "--config", cfg, "--output", r.path("out"), "--json")
+	var dr deliverResult
+	if err := json.Unmarshal([]byte(res.stdout), &dr); err != nil {
+		t.Fatal(err)
+	}
+	pubs, _ := filepath.Glob(filepath.Join(r.env["HEGUI_KEYRING"], "*.pub"))
+	out := r.ok("verify", dr.Directory, "--pub", pubs[0], "--log-pub", pub, "--log", url)
+	if !strings.Contains(out.stdout, "[PASS] transparency") || !strings.Contains(out.stdout, "is consistent with it") {
+		t.Errorf("verify output:\n%s", out.stdout)
+	}
+	entry := readFile(t, filepath.Join(dr.Directory, "transparency", "entry.json"))
+	for _, want := range []string{`"action":"delivery.publish"`, `"name":"manifest.json"`, `"actor":"key:`} {
+		if !strings.Contains(entry, want) {
+			t.Errorf("logged event lacks %s: %s", want, entry)
+		}
+	}
+	rep := readFile(t, filepath.Join(dr.Directory, "report.json"))
+	if !strings.Contains(rep, `"auditLog": "`+url+`"`) {
+		t.Error("report.json does not name the audit log")
+	}
+
+	// A changed entry no longer matches the proof; another log's keys do
+	// not verify the checkpoint.
+	tampered := r.path("tampered")
+	if err := os.CopyFS(tampered, os.DirFS(dr.Directory)); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(tampered, "transparency", "entry.json")
+	if err := os.WriteFile(p, []byte(strings.Replace(entry, "delivery.publish", "delivery.publiss", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.verifyFails(tampered, []string{"[FAIL] transparency", "inclusion"}, "--pub", pubs[0])
+	r.ok("log", "init", r.path("other"), "--origin", "test.example/audit")
+	r.verifyFails(dr.Directory, []string{"[FAIL] transparency", "checkpoint signature"}, "--pub", pubs[0], "--log-pub", r.path("other/log.pub"))
+
+	// The log refuses a writer that may not log deliveries: no delivery.
+	r.ok("log", "writer", "revoke", home, "ci")
+	r.fails(1, []string{"audit log", "401"}, "deliver", f.dir, "--snapshot", "--config", cfg, "--output", r.path("out2"))
+	if _, err := os.Stat(r.path("out2")); err == nil {
+		entries, _ := os.ReadDir(r.path("out2"))
+		if len(entries) > 0 {
+			t.Errorf("a failed delivery left %v", entries)
+		}
+	}
+}
+
+func TestKeyLifecycleIsLogged(t *testing.T) {
+	r := newRunner(t)
+	home, url, token := startLog(t, r, "key.*")
+	r.env["HEGUI_AUDIT_LOG"] = url
+	r.env["HEGUI_LOG_TOKEN"] = token
+	r.ok("key", "generate", "--name", "release", "--no-password")
+	r.ok("key", "rotate", "release", "--no-password")
+	var entries []struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal([]byte(r.ok("key", "list", "--json").stdout), &entries); err != nil {
+		t.Fatal(err)
+	}
+	var old string
+	for _, e := range entries {
+		if e.State == "DEACTIVATED" {
+			old = e.ID
+		}
+	}
+	r.ok("key", "destroy", old, "--yes")
+	waitForSize(t, r, url, filepath.Join(home, logserver.PublicKeyFile), 3)
+	var actions []string
+	for i := 0; i < 3; i++ {
+		out := r.ok("log", "get", fmt.Sprint(i), "--log", home).stdout
+		var ev struct{ Action, Object string }
+		json.Unmarshal([]byte(out), &ev)
+		actions = append(actions, ev.Action)
+	}
+	if got := strings.Join(actions, ","); got != "key.generate,key.rotate,key.destroy" {
+		t.Errorf("logged actions %s", got)
+	}
+	// Without a reachable log the operation happens but the command fails.
+	r.env["HEGUI_AUDIT_LOG"] = "http://127.0.0.1:1"
+	r.fails(1, []string{"not recorded in the audit log"}, "key", "generate", "--name", "other", "--no-password")
+}

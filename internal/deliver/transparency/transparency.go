@@ -1,0 +1,222 @@
+// Package transparency is the stage that records a delivery in a
+// transparency audit log (hegui log serve) and keeps the proof in the
+// delivery, and the offline check `hegui verify` runs on that proof.
+//
+// The stage runs after the manifest is signed. It appends one event —
+// action "delivery.publish", actor the primary signer's key ID, object
+// NAME_VERSION, and the SHA-256 and SM3 of manifest.json — waits for a
+// signed checkpoint that covers it, and writes
+//
+//	transparency/entry.json          the event exactly as logged (canonical JSON)
+//	transparency/entry.tlog-proof    index, inclusion proof and signed checkpoint (C2SP tlog-proof)
+//	transparency/log.pub             the log's verifier keys, as configured
+//
+// These files are outside the manifest (the event names the manifest's
+// digest, so the manifest cannot name them); they need no signature of the
+// delivery's own, because the log's checkpoint signatures and the inclusion
+// proof vouch for them, and the event binds them to manifest.json.
+package transparency
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/translog"
+)
+
+// Files of the delivery this stage writes.
+const (
+	Dir        = "transparency"
+	EntryFile  = Dir + "/entry.json"
+	ProofFile  = Dir + "/entry.tlog-proof"
+	KeysFile   = Dir + "/log.pub"
+	ActionName = "delivery.publish"
+)
+
+// Stage appends the delivery's event to the configured log.
+type Stage struct{}
+
+// Name implements delivery.Stage.
+func (Stage) Name() string { return "transparency" }
+
+// Run implements delivery.Stage.
+func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
+	cfg := d.Config.AuditLog
+	if cfg.URL == "" {
+		d.Log.Stepf("no audit log configured (audit-log.url)")
+		return nil
+	}
+	keysPath := cfg.PublicKeys
+	if !filepath.IsAbs(keysPath) {
+		keysPath = filepath.Join(d.ModuleDir, keysPath)
+	}
+	keyData, err := os.ReadFile(keysPath)
+	if err != nil {
+		return fmt.Errorf("audit-log.public-keys: %w", err)
+	}
+	verifiers, err := translog.ParseVerifierKeys(keyData)
+	if err != nil {
+		return fmt.Errorf("audit-log.public-keys %s: %w", cfg.PublicKeys, err)
+	}
+	ev, err := event(d)
+	if err != nil {
+		return err
+	}
+	entry, err := ev.Canonical()
+	if err != nil {
+		return err
+	}
+	token := d.Env(cfg.TokenEnv)
+	app, err := translog.NewHTTPAppender(cfg.URL, token, nil)
+	if err != nil {
+		return err
+	}
+	res, err := app.AppendAndWait(ctx, ev)
+	if err != nil {
+		return fmt.Errorf("record the delivery in the audit log %s: %w", cfg.URL, err)
+	}
+	cp, err := translog.OpenCheckpoint([]byte(res.Checkpoint), verifiers)
+	if err != nil {
+		return fmt.Errorf("the audit log's checkpoint: %w", err)
+	}
+	src, err := translog.OpenSource(cfg.URL, nil)
+	if err != nil {
+		return err
+	}
+	c, err := translog.NewClient(src, verifiers)
+	if err != nil {
+		return err
+	}
+	proof, err := c.Inclusion(ctx, entry, res.Index, cp)
+	if err != nil {
+		return fmt.Errorf("the audit log's inclusion proof: %w", err)
+	}
+	if err := os.MkdirAll(d.Path(Dir), 0o755); err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{EntryFile: entry, ProofFile: proof.Marshal(), KeysFile: keyData} {
+		if err := os.WriteFile(d.Path(name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	d.Log.Stepf("entry %d of %s, proven in a checkpoint of %d entries", res.Index, cp.Origin, cp.Size)
+	return nil
+}
+
+// event describes the delivery for the log.
+func event(d *delivery.Delivery) (translog.Event, error) {
+	data, err := os.ReadFile(d.Path(manifest.File))
+	if err != nil {
+		return translog.Event{}, err
+	}
+	sha := sha256.Sum256(data)
+	sm3 := digest.SM3.New()
+	sm3.Write(data)
+	host, _ := os.Hostname()
+	ev := translog.Event{
+		Time:        d.Started.UTC(),
+		Action:      ActionName,
+		Object:      d.Name + "_" + d.Version.Version,
+		Outcome:     translog.OutcomeSuccess,
+		Host:        host,
+		Application: "hegui",
+		Message:     fmt.Sprintf("hegui deliver %s %s (%s)", d.Name, d.Version.Version, d.Module.Path),
+		Digests: []translog.Digest{
+			{Name: manifest.File, Algorithm: "sha256", Value: hex.EncodeToString(sha[:])},
+			{Name: manifest.File, Algorithm: "sm3", Value: hex.EncodeToString(sm3.Sum(nil))},
+		},
+		Attributes: map[string]string{"module": d.Module.Path, "version": d.Version.Version},
+	}
+	if d.Version.Commit != "" {
+		ev.Attributes["commit"] = d.Version.Commit
+	}
+	if p := d.Primary(); p != nil {
+		ev.Actor = "key:" + p.KeyID
+	} else if len(d.Signers) > 0 {
+		ev.Actor = "key:" + d.Signers[0].KeyID
+	} else {
+		return translog.Event{}, errors.New("no signer to name as the delivery's actor")
+	}
+	return ev, nil
+}
+
+// Evidence is what Check found.
+type Evidence struct {
+	Checkpoint translog.Checkpoint
+	Index      uint64
+	Event      translog.Event
+}
+
+// Present reports whether the delivery in dir carries a log proof.
+func Present(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(ProofFile)))
+	return err == nil
+}
+
+// Check verifies the log proof of the delivery in dir offline: the
+// checkpoint's signatures with verifiers (the delivery's own log.pub when
+// nil), the inclusion of entry.json, and that the entry names this
+// manifest.json by its SHA-256.
+func Check(dir string, verifiers []note.Verifier) (Evidence, error) {
+	read := func(name string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	}
+	if verifiers == nil {
+		keyData, err := read(KeysFile)
+		if err != nil {
+			return Evidence{}, err
+		}
+		if verifiers, err = translog.ParseVerifierKeys(keyData); err != nil {
+			return Evidence{}, fmt.Errorf("%s: %w", KeysFile, err)
+		}
+	}
+	entry, err := read(EntryFile)
+	if err != nil {
+		return Evidence{}, err
+	}
+	proofData, err := read(ProofFile)
+	if err != nil {
+		return Evidence{}, err
+	}
+	proof, err := translog.ParseInclusionProof(proofData)
+	if err != nil {
+		return Evidence{}, fmt.Errorf("%s: %w", ProofFile, err)
+	}
+	cp, err := proof.Verify(entry, verifiers)
+	if err != nil {
+		return Evidence{}, fmt.Errorf("%s: %w", ProofFile, err)
+	}
+	ev, err := translog.ParseEvent(entry)
+	if err != nil {
+		return Evidence{}, fmt.Errorf("%s: %w", EntryFile, err)
+	}
+	mdata, err := read(manifest.File)
+	if err != nil {
+		return Evidence{}, err
+	}
+	sum := sha256.Sum256(mdata)
+	want := hex.EncodeToString(sum[:])
+	found := false
+	for _, dg := range ev.Digests {
+		if dg.Name == manifest.File && dg.Algorithm == "sha256" {
+			if dg.Value != want {
+				return Evidence{}, fmt.Errorf("the logged event names another manifest.json (sha256 %s, this one is %s)", dg.Value, want)
+			}
+			found = true
+		}
+	}
+	if !found || ev.Action != ActionName {
+		return Evidence{}, fmt.Errorf("%s is not a %s event for manifest.json", EntryFile, ActionName)
+	}
+	return Evidence{Checkpoint: cp, Index: proof.Index, Event: ev}, nil
+}
