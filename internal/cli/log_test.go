@@ -82,6 +82,18 @@ func TestLogCommands(t *testing.T) {
 	r.ok("log", "verify", "--log", home)
 	r.ok("log", "monitor", "--log", url, "--pub", pub, "--rounds", "1")
 	r.ok("log", "consistency", "--log", url, "--pub", pub)
+
+	// One changed byte in a hash tile: verify fails and names the tile.
+	tile := filepath.Join(home, "data", "tile", "0", "000.p", "3")
+	data, err := os.ReadFile(tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[40] ^= 1
+	if err := os.WriteFile(tile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.fails(1, []string{"corrupt", "tile/0/000.p/3"}, "log", "verify", "--log", home, "--state", r.path("fresh-state"))
 }
 
 // waitForSize polls until a checkpoint of at least n entries is published.
