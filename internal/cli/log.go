@@ -215,6 +215,7 @@ func newLogServeCmd(env *Env) *cobra.Command {
   GET  /checkpoint   the latest signed checkpoint
   GET  /tile/...     hash tiles and entry bundles (C2SP tlog-tiles)
   GET  /log.pub      the verifier keys (clients should get them out of band)
+  GET  /metrics      Prometheus metrics; GET /healthz: 200 once a checkpoint exists
 
 Missing or unknown credentials get 401, an action the writer may not log 403,
 an event that does not match the schema 400, one too large 413, and an

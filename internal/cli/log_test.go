@@ -138,6 +138,9 @@ func TestDeliverRecordsInAuditLog(t *testing.T) {
 	if !strings.Contains(rep, `"auditLog": "`+url+`"`) {
 		t.Error("report.json does not name the audit log")
 	}
+	if html := readFile(t, filepath.Join(dr.Directory, "report.html")); !strings.Contains(html, `id="audit-log"`) {
+		t.Error("report.html does not say the delivery is recorded in the audit log")
+	}
 
 	// A changed entry no longer matches the proof; another log's keys do
 	// not verify the checkpoint.

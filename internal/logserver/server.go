@@ -68,6 +68,7 @@ type Server struct {
 
 	inFlight    atomic.Int64
 	maxInFlight int64
+	metrics     *metrics
 
 	writersMu      sync.Mutex
 	writers        *Writers
@@ -129,6 +130,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if s.maxInFlight <= 0 {
 		s.maxInFlight = 2 * int64(c.Pushback)
 	}
+	s.metrics = newMetrics(s)
 	if _, err := s.currentWriters(); err != nil {
 		s.Close(ctx)
 		return nil, err
@@ -145,10 +147,12 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 // Handler serves the write API (POST /add) and the tlog-tiles read API
-// (GET /checkpoint, /tile/...), plus /log.pub and /healthz.
+// (GET /checkpoint, /tile/...), plus /log.pub, /healthz and Prometheus
+// metrics at /metrics.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /"+translog.AddPath, s.handleAdd)
+	mux.HandleFunc("POST /"+translog.AddPath, s.metrics.instrument(s.handleAdd))
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /"+layout.CheckpointPath, s.handleCheckpoint)
 	mux.HandleFunc("GET /tile/", s.handleTile)
 	mux.HandleFunc("GET /"+PublicKeyFile, func(w http.ResponseWriter, r *http.Request) {
@@ -289,6 +293,7 @@ func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	} else {
 		json.NewEncoder(w).Encode(translog.AddResponse{Index: indexes[0], Checkpoint: string(checkpoint)})
 	}
+	s.metrics.entries.Add(float64(len(indexes)))
 	s.log.Info("append", "writer", wr.Name, "events", len(entries), "first", indexes[0], "ms", time.Since(start).Milliseconds())
 }
 
