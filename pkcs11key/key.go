@@ -188,9 +188,9 @@ func readPublicKey(ctx *pkcs11.Ctx, session pkcs11.SessionHandle, h pkcs11.Objec
 
 	switch {
 	case keyType == pkcs11.CKK_EC && curve.Equal(oidP256):
-		return unmarshalECPoint(elliptic.P256(), point)
+		return checkECPoint("P-256", point, func(p []byte) (*ecdsa.PublicKey, error) { return ecdsa.ParseUncompressedPublicKey(elliptic.P256(), p) })
 	case keyType == pkcs11.CKK_EC && curve.Equal(oidSM2):
-		return unmarshalECPoint(sm2.P256(), point)
+		return checkECPoint("SM2", point, sm2.ParseUncompressedPublicKey)
 	case keyType == ckkECEdwards && (curve.Equal(oidEd25519) || isEdwards25519Name(params)):
 		if len(point) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("token Ed25519 public key is %d bytes", len(point))
@@ -230,15 +230,17 @@ func isEdwards25519Name(params []byte) bool {
 	return err == nil && name == "edwards25519"
 }
 
-func unmarshalECPoint(curve elliptic.Curve, point []byte) (crypto.PublicKey, error) {
+// checkECPoint parses a token's EC_POINT, an uncompressed point, with the
+// curve's own parser, which also checks the point is on the curve.
+func checkECPoint(curve string, point []byte, parse func([]byte) (*ecdsa.PublicKey, error)) (crypto.PublicKey, error) {
 	if len(point) != 65 || point[0] != 4 {
-		return nil, fmt.Errorf("token EC public key is not an uncompressed %s point", curve.Params().Name)
+		return nil, fmt.Errorf("token EC public key is not an uncompressed %s point", curve)
 	}
-	x, y := new(big.Int).SetBytes(point[1:33]), new(big.Int).SetBytes(point[33:])
-	if !curve.IsOnCurve(x, y) {
-		return nil, fmt.Errorf("token EC public key is not on %s", curve.Params().Name)
+	pub, err := parse(point)
+	if err != nil {
+		return nil, fmt.Errorf("token EC public key is not on %s: %w", curve, err)
 	}
-	return &ecdsa.PublicKey{Curve: curve, X: x, Y: y}, nil
+	return pub, nil
 }
 
 // Public returns the key's public half.

@@ -71,7 +71,7 @@ func IsURI(s string) bool { return strings.HasPrefix(s, "pkcs11:") }
 // id, and may not carry unknown path attributes.
 func ParseURI(s string) (*URI, error) {
 	if !IsURI(s) {
-		return nil, errors.New("not a PKCS#11 URI: it must start with pkcs11:")
+		return nil, errors.New("not a PKCS#11 URI: it must begin with the scheme pkcs11: (RFC 7512)")
 	}
 	raw := pkcs11uri.New()
 	if err := raw.Parse(s); err != nil {

@@ -134,8 +134,8 @@ func TestDeliverVulnerabilityGate(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if st := doc.StatementFromID("GO-2021-0113"); st == nil || st.Status != vex.StatusAffected {
-		t.Errorf("VEX statement for GO-2021-0113: %+v", st)
+	if sts := doc.StatementsByVulnerability("GO-2021-0113"); len(sts) != 1 || sts[0].Status != vex.StatusAffected {
+		t.Errorf("VEX statements for GO-2021-0113: %+v", sts)
 	}
 	// The delivery with its new files still verifies.
 	r.ok("verify", dr.Directory, "--pub", filepath.Join(dr.Directory, "signers", rep.Signers[0].KeyID[:16]+".pub"))

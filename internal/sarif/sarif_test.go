@@ -37,7 +37,7 @@ func TestFullLogIsValid(t *testing.T) {
 	if n := strings.Count(string(data), `"helpUri": "https://cwe.mitre.org/data/definitions/`); n != 2 {
 		t.Errorf("%d CWE taxa, want 2 (79 and 22, once each)", n)
 	}
-	if guid("a") != guid("a") || guid("a") == guid("b") {
+	if a1, a2 := guid("a"), guid("a"); a1 != a2 || a1 == guid("b") {
 		t.Error("guid is not a stable function of its input")
 	}
 }

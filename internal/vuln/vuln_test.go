@@ -301,8 +301,12 @@ func TestSourceNotReachable(t *testing.T) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
-	st := v.StatementFromID("GO-2021-0113")
-	if st == nil || st.Status != vex.StatusNotAffected || st.Justification != vex.VulnerableCodeNotInExecutePath {
+	sts := v.StatementsByVulnerability("GO-2021-0113")
+	if len(sts) != 1 {
+		t.Fatalf("OpenVEX statements for GO-2021-0113: %+v, want one", sts)
+	}
+	st := sts[0]
+	if st.Status != vex.StatusNotAffected || st.Justification != vex.VulnerableCodeNotInExecutePath {
 		t.Errorf("OpenVEX statement for GO-2021-0113 = %+v, want not_affected / vulnerable_code_not_in_execute_path", st)
 	}
 }
@@ -324,11 +328,15 @@ func TestOpenVEXAndSARIFOfReachableFinding(t *testing.T) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
-	st := v.StatementFromID("GO-2021-0113")
-	if st == nil || st.Status != vex.StatusAffected || !strings.Contains(st.ActionStatement, "v0.3.7") {
+	sts := v.StatementsByVulnerability("GO-2021-0113")
+	if len(sts) != 1 {
+		t.Fatalf("OpenVEX statements for GO-2021-0113: %+v, want one", sts)
+	}
+	st := sts[0]
+	if st.Status != vex.StatusAffected || !strings.Contains(st.ActionStatement, "v0.3.7") {
 		t.Errorf("OpenVEX statement for GO-2021-0113 = %+v, want affected with an upgrade to v0.3.7", st)
 	}
-	if st != nil && (len(st.Products) != 1 || st.Products[0].Subcomponents[0].ID != "pkg:golang/golang.org/x/text@v0.3.5") {
+	if len(st.Products) != 1 || len(st.Products[0].Subcomponents) == 0 || st.Products[0].Subcomponents[0].ID != "pkg:golang/golang.org/x/text@v0.3.5" {
 		t.Errorf("statement products %+v", st.Products)
 	}
 	for _, s := range v.Statements {
