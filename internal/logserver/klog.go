@@ -23,8 +23,10 @@ func routeKlog(l *slog.Logger) {
 	klogOnce.Do(func() { klog.SetSlogLogger(slog.New(klogForwarder{})) })
 }
 
-// klogForwarder is a slog.Handler that hands every record to the current
-// klogTarget.
+// klogForwarder is a slog.Handler that hands Tessera's warnings and errors
+// to the current klogTarget. Its informational lines ("Failed to fetch old
+// checkpoint" on every new log, for one) describe normal operation in
+// alarming words, so they stay out of the server's log.
 type klogForwarder struct{}
 
 func (klogForwarder) current() slog.Handler {
@@ -35,7 +37,7 @@ func (klogForwarder) current() slog.Handler {
 }
 
 func (f klogForwarder) Enabled(ctx context.Context, level slog.Level) bool {
-	return f.current().Enabled(ctx, level)
+	return level >= slog.LevelWarn && f.current().Enabled(ctx, level)
 }
 
 func (f klogForwarder) Handle(ctx context.Context, r slog.Record) error {
