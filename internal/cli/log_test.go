@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -202,4 +204,68 @@ func TestKeyLifecycleIsLogged(t *testing.T) {
 	// Without a reachable log the operation happens but the command fails.
 	r.env["HEGUI_AUDIT_LOG"] = "http://127.0.0.1:1"
 	r.fails(1, []string{"not recorded in the audit log"}, "key", "generate", "--name", "other", "--no-password")
+}
+
+// serveHome serves an existing log home in process until the test ends.
+func serveHome(t *testing.T, home string) string {
+	t.Helper()
+	h, err := logserver.Open(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Config.CheckpointInterval = logserver.Duration(200 * time.Millisecond)
+	srv, err := logserver.New(context.Background(), logserver.Options{Home: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close(context.Background())
+	})
+	return hs.URL
+}
+
+// TestLogDetectsFork shows two histories signed with the same keys to a
+// client: a checkpoint from the other one, given to `log consistency`, and
+// a log that was rolled back, seen by `log verify`, both fail as a fork.
+func TestLogDetectsFork(t *testing.T) {
+	r := newRunner(t)
+	home := r.path("log")
+	r.ok("log", "init", home, "--origin", "test.example/audit")
+	r.env["HEGUI_LOG_TOKEN"] = strings.TrimSpace(r.ok("log", "writer", "add", home, "ci").stdout)
+	pub := filepath.Join(home, logserver.PublicKeyFile)
+	r.env["HEGUI_LOG_STATE"] = r.path("state")
+
+	// The same log home, copied before any entry: same keys, same origin.
+	fork := r.path("fork")
+	if err := os.CopyFS(fork, os.DirFS(home)); err != nil {
+		t.Fatal(err)
+	}
+	url := serveHome(t, home)
+	forkURL := serveHome(t, fork)
+	r.ok("log", "append", "--log", url, "--action", "user.login", "--actor", "alice", "--wait")
+	r.ok("log", "append", "--log", forkURL, "--action", "user.login", "--actor", "mallory", "--wait")
+	r.ok("log", "append", "--log", forkURL, "--action", "user.logout", "--actor", "mallory", "--wait")
+	forkCP := r.write("fork.checkpoint", []byte(readURL(t, forkURL+"/checkpoint")))
+
+	r.ok("log", "verify", "--log", url, "--pub", pub)
+	r.fails(1, []string{"fork", "rolled back"}, "log", "consistency", "--log", url, "--pub", pub, "--checkpoint", forkCP)
+	// Seen: the fork's two entries; presented: the real log with one.
+	r.ok("log", "verify", "--log", forkURL, "--pub", pub, "--state", r.path("state2"))
+	r.fails(1, []string{"fork"}, "log", "verify", "--log", url, "--pub", pub, "--state", r.path("state2"))
+}
+
+func readURL(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
