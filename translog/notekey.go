@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -126,6 +127,20 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 		return nil, fmt.Errorf("verifier key for %q: unsupported key type 0x%02x (hegui reads Ed25519 and SM2-SM3)", name, enc[0])
 	}
 	return v, nil
+}
+
+// ReadVerifierKeys reads a file of verifier keys, such as a log's log.pub;
+// errors name the file.
+func ReadVerifierKeys(path string) ([]note.Verifier, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("verifier keys: %w", err)
+	}
+	vs, err := ParseVerifierKeys(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return vs, nil
 }
 
 // ParseVerifierKeys reads verifier keys, one per line; blank lines and lines

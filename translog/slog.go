@@ -622,22 +622,10 @@ func (s *sender) flushHeld(ctx context.Context) {
 			s.spoolHeld()
 			return
 		}
-		q := s.held[0]
-		_, err := s.d.log.Append(ctx, q.event)
-		var rejected *RejectedError
-		switch {
-		case err == nil:
-			s.d.sent.Add(1)
-			s.wait = s.d.opts.RetryInterval
-		case errors.As(err, &rejected):
-			s.d.rejected.Add(1)
-			s.d.report(&EventError{Event: q.event, Err: err})
-		case ctx.Err() != nil:
-			return
-		default:
+		if done, err := s.send(ctx, s.held[0].event); !done {
 			// Unavailable, or an error this handler can not classify:
 			// keep the event.
-			if s.spool == nil || s.spoolHeld() {
+			if ctx.Err() == nil && (s.spool == nil || s.spoolHeld()) {
 				s.scheduleRetry(err)
 			}
 			return
@@ -645,6 +633,25 @@ func (s *sender) flushHeld(ctx context.Context) {
 		s.held[0] = queued{}
 		s.held = s.held[1:]
 	}
+}
+
+// send appends one event and reports whether it is done with: sent, or
+// refused for good (counted and reported). Otherwise the event must be
+// kept and err says why.
+func (s *sender) send(ctx context.Context, e Event) (done bool, err error) {
+	_, err = s.d.log.Append(ctx, e)
+	var rejected *RejectedError
+	switch {
+	case err == nil:
+		s.d.sent.Add(1)
+		s.wait = s.d.opts.RetryInterval
+		return true, nil
+	case errors.As(err, &rejected):
+		s.d.rejected.Add(1)
+		s.d.report(&EventError{Event: e, Err: err})
+		return true, nil
+	}
+	return false, err
 }
 
 // spoolHeld appends the held events to the spool and reports whether that
@@ -712,19 +719,10 @@ func (s *sender) replay(ctx context.Context) {
 			sp.offset += int64(len(line))
 			continue
 		}
-		_, err = s.d.log.Append(ctx, e)
-		var rejected *RejectedError
-		switch {
-		case err == nil:
-			s.d.sent.Add(1)
-			s.wait = s.d.opts.RetryInterval
-		case errors.As(err, &rejected):
-			s.d.rejected.Add(1)
-			s.d.report(&EventError{Event: e, Err: err})
-		case ctx.Err() != nil:
-			return
-		default:
-			s.scheduleRetry(err)
+		if done, err := s.send(ctx, e); !done {
+			if ctx.Err() == nil {
+				s.scheduleRetry(err)
+			}
 			return
 		}
 		sp.offset += int64(len(line))

@@ -15,7 +15,6 @@ import (
 	"hegui.dev/hegui/internal/deliver/build"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/report"
-	"hegui.dev/hegui/internal/vulndb"
 )
 
 func newDeliverCmd(env *Env) *cobra.Command {
@@ -93,7 +92,6 @@ a Go pseudo-version.`,
 			d.Options = opts
 			d.Log = &deliverLog{env: env}
 			d.KeyringDir = env.KeyringDir
-			d.VulnDB = vulndb.DefaultPath(env.Getenv)
 			d.HeguiVersion = readVersion().Version
 			d.Getenv = env.Getenv
 			d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {

@@ -70,13 +70,9 @@ func (t *logTarget) open() (*translog.Client, error) {
 	if pub == "" {
 		return nil, usagef("--pub is required: the log's verifier keys (log.pub from the log's operator)")
 	}
-	data, err := os.ReadFile(pub)
+	vs, err := translog.ReadVerifierKeys(pub)
 	if err != nil {
-		return nil, fmt.Errorf("verifier keys: %w", err)
-	}
-	vs, err := translog.ParseVerifierKeys(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pub, err)
+		return nil, err
 	}
 	src, err := translog.OpenSource(loc, nil)
 	if err != nil {
@@ -372,13 +368,9 @@ func checkProofFile(env *Env, t *logTarget, proofFile, entryFile string) error {
 	if pub == "" {
 		return usagef("--check needs --pub FILE")
 	}
-	vdata, err := os.ReadFile(pub)
+	vs, err := translog.ReadVerifierKeys(pub)
 	if err != nil {
 		return err
-	}
-	vs, err := translog.ParseVerifierKeys(vdata)
-	if err != nil {
-		return fmt.Errorf("%s: %w", pub, err)
 	}
 	pdata, err := os.ReadFile(proofFile)
 	if err != nil {
@@ -471,13 +463,14 @@ the proof's hashes. A log that was rolled back or forked fails with exit 1.`,
 
 // logVerifyResult is `hegui log verify --json`.
 type logVerifyResult struct {
-	Origin       string  `json:"origin"`
-	Size         uint64  `json:"size"`
-	Root         string  `json:"root"`
-	Entries      uint64  `json:"entries"`
-	Tiles        int     `json:"tiles"`
-	PreviousSize uint64  `json:"previousSize,omitempty"`
-	Consistent   bool    `json:"consistentWithPrevious"`
+	Origin  string `json:"origin"`
+	Size    uint64 `json:"size"`
+	Root    string `json:"root"`
+	Entries uint64 `json:"entries"`
+	Tiles   int    `json:"tiles"`
+	// PreviousSize is the size of the checkpoint seen before, which the
+	// log was proven consistent with; absent on a first verification.
+	PreviousSize *uint64 `json:"previousSize,omitempty"`
 	Seconds      float64 `json:"seconds"`
 }
 
@@ -531,9 +524,9 @@ was rolled back or forked is reported; the new checkpoint is recorded.`,
 				return err
 			}
 			res := logVerifyResult{Origin: c.Origin(), Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root),
-				Entries: rep.Entries, Tiles: rep.Tiles, Consistent: true, Seconds: time.Since(start).Seconds()}
+				Entries: rep.Entries, Tiles: rep.Tiles, Seconds: time.Since(start).Seconds()}
 			if hadPrev {
-				res.PreviousSize = prev.Size
+				res.PreviousSize = &prev.Size
 			}
 			if asJSON {
 				return env.printJSON(res)

@@ -24,21 +24,7 @@ func startLog(t *testing.T, r *runner, actions string) (home, url, token string)
 	home = r.path("auditlog")
 	r.ok("log", "init", home, "--origin", "test.example/audit")
 	token = strings.TrimSpace(r.ok("log", "writer", "add", home, "ci", "--actions", actions).stdout)
-	h, err := logserver.Open(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Config.CheckpointInterval = logserver.Duration(200 * time.Millisecond)
-	srv, err := logserver.New(context.Background(), logserver.Options{Home: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		srv.Close(context.Background())
-	})
-	return home, hs.URL, token
+	return home, serveHome(t, home), token
 }
 
 func TestLogCommands(t *testing.T) {
@@ -73,12 +59,18 @@ func TestLogCommands(t *testing.T) {
 	r.write("2-other.json", []byte(strings.Replace(got.stdout, "carol", "carl", 1)))
 	r.fails(1, []string{"inclusion"}, "log", "proof", "--check", r.path("2.tlog-proof"), "--entry", r.path("2-other.json"), "--pub", pub)
 
-	var res logVerifyResult
-	if err := json.Unmarshal([]byte(r.ok("log", "verify", "--log", url, "--pub", pub, "--json").stdout), &res); err != nil {
-		t.Fatal(err)
+	verifyJSON := func() logVerifyResult {
+		var res logVerifyResult
+		if err := json.Unmarshal([]byte(r.ok("log", "verify", "--log", url, "--pub", pub, "--json").stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
-	if res.Size != 3 || res.Entries != 3 || !res.Consistent {
-		t.Errorf("verify: %+v", res)
+	if res := verifyJSON(); res.Size != 3 || res.Entries != 3 || res.PreviousSize != nil {
+		t.Errorf("first verify: %+v", res)
+	}
+	if res := verifyJSON(); res.PreviousSize == nil || *res.PreviousSize != 3 {
+		t.Errorf("second verify does not report the checkpoint seen before: %+v", res)
 	}
 	// The log home reads the same tiles directly, with log.pub found by itself.
 	r.ok("log", "verify", "--log", home)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -54,12 +53,9 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 			opts := verify.Options{Dir: args[0], Source: source, Rebuild: rebuild, Progress: func(s string) { env.infof("  %s", s) }}
 			opts.LogURL = logURL
 			if logPub != "" {
-				data, err := os.ReadFile(logPub)
-				if err != nil {
+				var err error
+				if opts.LogKeys, err = translog.ReadVerifierKeys(logPub); err != nil {
 					return err
-				}
-				if opts.LogKeys, err = translog.ParseVerifierKeys(data); err != nil {
-					return fmt.Errorf("%s: %w", logPub, err)
 				}
 			}
 			for _, r := range roots {

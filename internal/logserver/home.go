@@ -243,13 +243,9 @@ func Open(dir string) (*Home, error) {
 
 // Verifiers reads log.pub.
 func (h *Home) Verifiers() ([]note.Verifier, error) {
-	data, err := os.ReadFile(filepath.Join(h.Dir, PublicKeyFile))
+	vs, err := translog.ReadVerifierKeys(filepath.Join(h.Dir, PublicKeyFile))
 	if err != nil {
 		return nil, err
-	}
-	vs, err := translog.ParseVerifierKeys(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", PublicKeyFile, err)
 	}
 	if vs[0].Name() != h.Config.Origin {
 		return nil, fmt.Errorf("%s is for log %q, %s says %q", PublicKeyFile, vs[0].Name(), ConfigFile, h.Config.Origin)

@@ -279,17 +279,7 @@ func (s *state) checkTransparency(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	vs := s.opts.LogKeys
-	if vs == nil {
-		data, err := os.ReadFile(s.path(transparency.KeysFile))
-		if err != nil {
-			return "", err
-		}
-		if vs, err = translog.ParseVerifierKeys(data); err != nil {
-			return "", err
-		}
-	}
-	c, err := translog.NewClient(src, vs)
+	c, err := translog.NewClient(src, ev.Verifiers)
 	if err != nil {
 		return "", err
 	}

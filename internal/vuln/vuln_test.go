@@ -291,21 +291,7 @@ func TestSourceNotReachable(t *testing.T) {
 	}
 	sameFindings(t, ours(res), peerFindings(t, db, dir, nil, "."))
 
-	doc := NewDocument("fixture.example/noreach", db, res, db.Modified)
-	doc.Module = "fixture.example/noreach"
-	data, err := doc.OpenVEX(VEXOptions{Author: "fixture authors", Product: "pkg:golang/fixture.example/noreach@v1.0.0", Time: db.Modified})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v vex.VEX
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
-	sts := v.StatementsByVulnerability("GO-2021-0113")
-	if len(sts) != 1 {
-		t.Fatalf("OpenVEX statements for GO-2021-0113: %+v, want one", sts)
-	}
-	st := sts[0]
+	_, _, st := vexStatement(t, db, res, "noreach", "GO-2021-0113")
 	if st.Status != vex.StatusNotAffected || st.Justification != vex.VulnerableCodeNotInExecutePath {
 		t.Errorf("OpenVEX statement for GO-2021-0113 = %+v, want not_affected / vulnerable_code_not_in_execute_path", st)
 	}
@@ -318,21 +304,7 @@ func TestOpenVEXAndSARIFOfReachableFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := NewDocument("fixture.example/reach", db, res, db.Modified)
-	doc.Module = "fixture.example/reach"
-	data, err := doc.OpenVEX(VEXOptions{Author: "fixture authors", Product: "pkg:golang/fixture.example/reach@v1.0.0", Time: db.Modified})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v vex.VEX
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
-	sts := v.StatementsByVulnerability("GO-2021-0113")
-	if len(sts) != 1 {
-		t.Fatalf("OpenVEX statements for GO-2021-0113: %+v, want one", sts)
-	}
-	st := sts[0]
+	doc, v, st := vexStatement(t, db, res, "reach", "GO-2021-0113")
 	if st.Status != vex.StatusAffected || !strings.Contains(st.ActionStatement, "v0.3.7") {
 		t.Errorf("OpenVEX statement for GO-2021-0113 = %+v, want affected with an upgrade to v0.3.7", st)
 	}
@@ -501,4 +473,26 @@ func TestScanErrors(t *testing.T) {
 	if _, err := Scan(context.Background(), &Request{Binaries: []string{filepath.Join(dir, "main.go")}, DB: db}); err == nil {
 		t.Error("binary scan of a Go source file: no error")
 	}
+}
+
+// vexStatement writes the OpenVEX document of a scan of fixture module
+// name and returns the findings document, the OpenVEX document and its one
+// statement about vulnerability id.
+func vexStatement(t *testing.T, db *vulndb.Info, res *Result, name, id string) (*Document, vex.VEX, vex.Statement) {
+	t.Helper()
+	doc := NewDocument("fixture.example/"+name, db, res, db.Modified)
+	doc.Module = "fixture.example/" + name
+	data, err := doc.OpenVEX(VEXOptions{Author: "fixture authors", Product: "pkg:golang/fixture.example/" + name + "@v1.0.0", Time: db.Modified})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vex.VEX
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	sts := v.StatementsByVulnerability(id)
+	if len(sts) != 1 {
+		t.Fatalf("OpenVEX statements for %s: %+v, want one", id, sts)
+	}
+	return doc, v, sts[0]
 }

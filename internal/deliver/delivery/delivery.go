@@ -75,9 +75,6 @@ type Delivery struct {
 	Getenv func(string) string
 	// KeyringDir holds the development key when no key is configured.
 	KeyringDir string
-	// VulnDB is the vulnerability database to use when hegui.yaml names
-	// none ($HEGUI_VULNDB or the user's cache).
-	VulnDB string
 	// OpenKey opens a key reference (FILE, keyring:NAME|ID, pkcs11:URI) for
 	// signing; the command line supplies it, with its password handling.
 	OpenKey func(k KeyRequest) (*OpenedKey, error)

@@ -155,6 +155,8 @@ type Evidence struct {
 	Checkpoint translog.Checkpoint
 	Index      uint64
 	Event      translog.Event
+	// Verifiers are the log keys the checkpoint was verified with.
+	Verifiers []note.Verifier
 }
 
 // Present reports whether the delivery in dir carries a log proof.
@@ -172,12 +174,9 @@ func Check(dir string, verifiers []note.Verifier) (Evidence, error) {
 		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 	}
 	if verifiers == nil {
-		keyData, err := read(KeysFile)
-		if err != nil {
+		var err error
+		if verifiers, err = translog.ReadVerifierKeys(filepath.Join(dir, filepath.FromSlash(KeysFile))); err != nil {
 			return Evidence{}, err
-		}
-		if verifiers, err = translog.ParseVerifierKeys(keyData); err != nil {
-			return Evidence{}, fmt.Errorf("%s: %w", KeysFile, err)
 		}
 	}
 	entry, err := read(EntryFile)
@@ -218,5 +217,5 @@ func Check(dir string, verifiers []note.Verifier) (Evidence, error) {
 	if !found || ev.Action != ActionName {
 		return Evidence{}, fmt.Errorf("%s is not a %s event for manifest.json", EntryFile, ActionName)
 	}
-	return Evidence{Checkpoint: cp, Index: proof.Index, Event: ev}, nil
+	return Evidence{Checkpoint: cp, Index: proof.Index, Event: ev, Verifiers: verifiers}, nil
 }

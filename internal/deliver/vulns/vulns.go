@@ -44,10 +44,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	}
 	dbPath := cfg.Database
 	if dbPath == "" {
-		dbPath = d.VulnDB
-	}
-	if dbPath == "" {
-		dbPath = vulndb.DefaultPath(os.Getenv)
+		dbPath = vulndb.DefaultPath(d.Env)
 	}
 	db, err := vulndb.OpenIndex(dbPath)
 	if err != nil {
