@@ -24,6 +24,7 @@
 package keyring
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"encoding/json"
@@ -38,6 +39,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/atomicfile"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 )
 
@@ -114,6 +116,12 @@ func (r *Keyring) PublicKeyPath(e *Entry) string { return r.path(e.ID, ".pub") }
 // the private key is encrypted as prot says; with none it is stored
 // unencrypted. Adding a second ACTIVE key under a name is refused: rotate.
 func (r *Keyring) Add(name string, priv crypto.Signer, password []byte, prot keys.Protection) (*Entry, error) {
+	return r.AddContext(context.Background(), name, priv, password, prot)
+}
+
+// AddContext is Add that stops when ctx ends, also while the password is
+// being stretched; nothing is written then.
+func (r *Keyring) AddContext(ctx context.Context, name string, priv crypto.Signer, password []byte, prot keys.Protection) (*Entry, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
@@ -125,10 +133,10 @@ func (r *Keyring) Add(name string, priv crypto.Signer, password []byte, prot key
 	if active, _ := r.activeByName(name); active != nil {
 		return nil, fmt.Errorf("key name %q already has an ACTIVE key %s; use rotate to replace it", name, keys.ShortID(active.ID))
 	}
-	return r.add(name, priv, password, prot, "")
+	return r.add(ctx, name, priv, password, prot, "")
 }
 
-func (r *Keyring) add(name string, priv crypto.Signer, password []byte, prot keys.Protection, replaces string) (*Entry, error) {
+func (r *Keyring) add(ctx context.Context, name string, priv crypto.Signer, password []byte, prot keys.Protection, replaces string) (*Entry, error) {
 	alg, err := keys.AlgorithmOf(priv.Public())
 	if err != nil {
 		return nil, err
@@ -143,13 +151,16 @@ func (r *Keyring) add(name string, priv crypto.Signer, password []byte, prot key
 	var privPEM []byte
 	var protection *keys.Protection
 	if len(password) > 0 {
-		privPEM, err = keys.EncryptPrivateKeyPEM(priv, password, prot)
+		privPEM, err = keys.EncryptPrivateKeyPEMContext(ctx, priv, password, prot)
 		protection = &prot
 	} else {
 		privPEM, err = keys.MarshalPrivateKeyPEM(priv)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("key not stored: %w", err)
 	}
 	pubPEM, err := keys.MarshalPublicKeyPEM(priv.Public())
 	if err != nil {
@@ -210,8 +221,15 @@ func (r *Keyring) List() ([]*Entry, error) {
 	return entries, nil
 }
 
+// readFile reads a file of the keyring, refusing anything but a regular
+// file of at most inputfile.KeyLimit bytes. Such a read cannot block, so
+// it takes no context.
+func readFile(path string) ([]byte, error) {
+	return inputfile.Read(context.Background(), path, inputfile.KeyLimit)
+}
+
 func readEntry(path string) (*Entry, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +313,7 @@ func isHex(s string) bool {
 
 // PublicKey returns the public key of an entry, in any state.
 func (r *Keyring) PublicKey(e *Entry) (crypto.PublicKey, error) {
-	data, err := os.ReadFile(r.path(e.ID, ".pub"))
+	data, err := readFile(r.path(e.ID, ".pub"))
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +341,7 @@ func (r *Keyring) Signer(e *Entry, password keys.PasswordFunc) (crypto.Signer, e
 		}
 		return nil, fmt.Errorf("key %s (%s) is %s: %s: %w", keys.ShortID(e.ID), e.Name, e.State, hint, ErrNotActive)
 	}
-	data, err := os.ReadFile(r.path(e.ID, ".key"))
+	data, err := readFile(r.path(e.ID, ".key"))
 	if err != nil {
 		return nil, err
 	}
@@ -339,8 +357,9 @@ func (r *Keyring) Signer(e *Entry, password keys.PasswordFunc) (crypto.Signer, e
 
 // Rotate makes a new ACTIVE key under name, of the same algorithm as the
 // current one unless alg is set, and deactivates the current one. It returns
-// the new entry and the deactivated one.
-func (r *Keyring) Rotate(name string, alg keys.Algorithm, password []byte, prot keys.Protection) (*Entry, *Entry, error) {
+// the new entry and the deactivated one. When ctx ends first, also while
+// the password is being stretched, the keyring is left as it was.
+func (r *Keyring) Rotate(ctx context.Context, name string, alg keys.Algorithm, password []byte, prot keys.Protection) (*Entry, *Entry, error) {
 	unlock, err := r.lock()
 	if err != nil {
 		return nil, nil, err
@@ -363,7 +382,7 @@ func (r *Keyring) Rotate(name string, alg keys.Algorithm, password []byte, prot 
 	if prot == (keys.Protection{}) {
 		prot = keys.DefaultProtection(alg)
 	}
-	fresh, err := r.add(name, priv, password, prot, old.ID)
+	fresh, err := r.add(ctx, name, priv, password, prot, old.ID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/sign"
@@ -68,7 +69,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second, old, err := r.Rotate("release", "", []byte("pw2"), testProt)
+	second, old, err := r.Rotate(context.Background(), "release", "", []byte("pw2"), testProt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestDeactivateOnlyActive(t *testing.T) {
 	if _, err := r.Find("ci"); err == nil || !strings.Contains(err.Error(), "no ACTIVE key") {
 		t.Errorf("Find of a name without an ACTIVE key: %v", err)
 	}
-	if _, _, err := r.Rotate("ci", "", nil, testProt); err == nil {
+	if _, _, err := r.Rotate(context.Background(), "ci", "", nil, testProt); err == nil {
 		t.Error("rotated a name without an ACTIVE key")
 	}
 }
@@ -219,7 +220,7 @@ func TestConcurrentRotation(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if _, _, err := r.Rotate("release", "", nil, testProt); err != nil {
+			if _, _, err := r.Rotate(context.Background(), "release", "", nil, testProt); err != nil {
 				t.Error(err)
 			}
 		})
@@ -240,6 +241,42 @@ func TestConcurrentRotation(t *testing.T) {
 	for _, e := range list {
 		if e.State == Deactivated && byID[e.ReplacedBy] == nil {
 			t.Errorf("%s replaced by unknown key %s", e.ID, e.ReplacedBy)
+		}
+	}
+}
+
+// TestCancelledChangesLeaveNothing: adding or rotating a key whose
+// password is still being stretched when the context ends writes nothing.
+func TestCancelledChangesLeaveNothing(t *testing.T) {
+	r := newKeyring(t)
+	generate(t, r, "release", keys.SM2)
+	before, _ := os.ReadDir(r.Dir())
+	slow := testProt
+	slow.Iterations = keys.MaxIterations // seconds of PBKDF2; the context ends first
+
+	for name, change := range map[string]func(context.Context) error{
+		"add": func(ctx context.Context) error {
+			priv, _ := keys.Generate(keys.SM2, nil)
+			_, err := r.AddContext(ctx, "ci", priv, []byte("pw"), slow)
+			return err
+		},
+		"rotate": func(ctx context.Context) error {
+			_, _, err := r.Rotate(ctx, "release", "", []byte("pw"), slow)
+			return err
+		},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := change(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s: err = %v, want the context's end", name, err)
+		}
+		after, _ := os.ReadDir(r.Dir())
+		if len(after) != len(before) {
+			t.Errorf("%s: the keyring went from %d to %d files", name, len(before), len(after))
+		}
+		if e, err := r.Find("release"); err != nil || e.State != Active {
+			t.Errorf("%s: release is %v, %v", name, e, err)
 		}
 	}
 }

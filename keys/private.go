@@ -2,6 +2,7 @@ package keys
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"encoding/pem"
@@ -54,6 +55,32 @@ func EncryptPrivateKeyPEM(priv crypto.Signer, password []byte, p Protection) ([]
 		return nil, fmt.Errorf("encrypt private key: %w", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der}), nil
+}
+
+// EncryptPrivateKeyPEMContext is EncryptPrivateKeyPEM that gives up when
+// ctx ends. PBKDF2 cannot be stopped part way, so the derivation under way
+// is left to finish on its own goroutine (at most a few seconds, at
+// MaxIterations) and its result is dropped; the call returns at once with
+// an error wrapping ctx.Err().
+func EncryptPrivateKeyPEMContext(ctx context.Context, priv crypto.Signer, password []byte, p Protection) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("encrypt private key: %w", err)
+	}
+	type result struct {
+		pem []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		pem, err := EncryptPrivateKeyPEM(priv, password, p)
+		done <- result{pem, err}
+	}()
+	select {
+	case r := <-done:
+		return r.pem, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("encrypt private key: %w", ctx.Err())
+	}
 }
 
 // Format names how a private key file is encoded.

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -129,12 +130,35 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 	return v, nil
 }
 
+// maxVerifierKeysFile bounds a verifier keys file: a few keys of a few
+// hundred bytes each, with comments.
+const maxVerifierKeysFile = 1 << 20
+
 // ReadVerifierKeys reads a file of verifier keys, such as a log's log.pub;
-// errors name the file.
+// errors name the file. It must be a regular file (a FIFO or a device is
+// refused, not waited on) of at most 1 MiB.
 func ReadVerifierKeys(path string) ([]note.Verifier, error) {
-	data, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("verifier keys: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("verifier keys: %s is not a regular file", path)
+	}
+	if fi.Size() > maxVerifierKeysFile {
+		return nil, fmt.Errorf("verifier keys: %s is larger than 1 MiB: not a log.pub", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("verifier keys: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxVerifierKeysFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("verifier keys: %w", err)
+	}
+	if len(data) > maxVerifierKeysFile {
+		return nil, fmt.Errorf("verifier keys: %s is larger than 1 MiB: not a log.pub", path)
 	}
 	vs, err := ParseVerifierKeys(data)
 	if err != nil {

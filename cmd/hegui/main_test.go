@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // build compiles hegui into dir with extra environment and flags.
@@ -131,5 +134,186 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	}
 	if text := runHegui(t, bin, dir, nil, "version").stdout; !strings.Contains(text, v.Commit) {
 		t.Errorf("version text does not show the commit:\n%s", text)
+	}
+}
+
+// TestStopOnSignals: the first signal cancels the command's context; a
+// second one, or the first left unanswered for the grace period, ends the
+// process with the shell's status for the signal.
+func TestStopOnSignals(t *testing.T) {
+	type stop struct {
+		sig os.Signal
+		why string
+	}
+	start := func(grace time.Duration) (chan<- os.Signal, context.Context, <-chan stop) {
+		signals := make(chan os.Signal, 2)
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan stop, 1)
+		go stopOnSignals(signals, cancel, grace, func(s os.Signal, why string) { stopped <- stop{s, why} })
+		return signals, ctx, stopped
+	}
+
+	signals, ctx, stopped := start(time.Hour)
+	signals <- os.Interrupt
+	<-ctx.Done()
+	select {
+	case s := <-stopped:
+		t.Fatalf("stopped by the first signal alone: %v", s)
+	case <-time.After(100 * time.Millisecond):
+	}
+	signals <- syscall.SIGTERM
+	if s := <-stopped; s.sig != syscall.SIGTERM || !strings.Contains(s.why, "second signal") {
+		t.Errorf("second signal: stopped by %v (%s)", s.sig, s.why)
+	}
+
+	signals, ctx, stopped = start(50 * time.Millisecond)
+	signals <- syscall.SIGTERM
+	<-ctx.Done()
+	if s := <-stopped; s.sig != syscall.SIGTERM || !strings.Contains(s.why, "did not stop within") {
+		t.Errorf("grace period: stopped by %v (%s)", s.sig, s.why)
+	}
+
+	if a, b := signalExitCode(os.Interrupt), signalExitCode(syscall.SIGTERM); a != 130 || b != 143 {
+		t.Errorf("exit codes %d and %d, want 130 and 143", a, b)
+	}
+}
+
+// boundedRun runs hegui, killing it (and failing the test) when it runs for
+// more than limit or grows past 256 MiB, so that a regression cannot hang
+// the test or fill the machine's memory. signal, if set, is sent after
+// delay, and again after delay if again is set.
+type boundedRun struct {
+	args   []string
+	stdin  *os.File
+	signal syscall.Signal
+	again  bool
+	delay  time.Duration
+	limit  time.Duration
+}
+
+func (b boundedRun) run(t *testing.T, bin, dir string) run {
+	t.Helper()
+	cmd := exec.Command(bin, b.args...)
+	cmd.Dir = dir
+	cmd.Stdin = b.stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	deadline := time.After(b.limit)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var signalAt <-chan time.Time
+	if b.signal != 0 {
+		signalAt = time.After(b.delay)
+	}
+	for {
+		select {
+		case <-done:
+			return run{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+		case <-signalAt:
+			cmd.Process.Signal(b.signal)
+			signalAt = nil
+			if b.again {
+				b.again = false
+				signalAt = time.After(b.delay)
+			}
+		case <-tick.C:
+			if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
+				var rss int64
+				for _, line := range strings.Split(string(status), "\n") {
+					if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+						fmt.Sscan(v, &rss)
+					}
+				}
+				if rss > 256<<10 {
+					cmd.Process.Kill()
+					<-done
+					t.Fatalf("hegui %s: killed at %d KiB of memory", strings.Join(b.args, " "), rss)
+				}
+			}
+		case <-deadline:
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("hegui %s: killed after %v\n%s", strings.Join(b.args, " "), b.limit, stderr.String())
+		}
+	}
+}
+
+// TestHostileInputsEndQuickly: a device or a named pipe named as an input
+// is refused at once with a message that says what it is, instead of being
+// read until memory runs out or forever; a password file that is a device
+// is read only up to its limit.
+func TestHostileInputsEndQuickly(t *testing.T) {
+	dir := t.TempDir()
+	bin := build(t, dir, nil)
+	if r := runHegui(t, bin, dir, nil, "key", "generate", "--no-password", "--out", "k.key"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "data"), []byte("data"), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sign", "--key", "/dev/zero", "data"}, "/dev/zero is a character device, not a regular file"},
+		{[]string{"sign", "--key", "fifo", "data"}, "fifo is a named pipe (FIFO), not a regular file"},
+		{[]string{"sign", "--key", "k.key", "/dev/zero", "-o", "z.sig"}, "give - and redirect it to standard input"},
+		{[]string{"sbom", "fifo"}, "fifo is a named pipe (FIFO), not a regular file"},
+		{[]string{"verify-blob", "--pub", "/dev/zero", "data"}, "/dev/zero is a character device"},
+		{[]string{"key", "generate", "--out", "new.key", "--password-file", "/dev/zero"}, "/dev/zero is larger than 1 MiB"},
+	} {
+		r := boundedRun{args: c.args, limit: 20 * time.Second}.run(t, bin, dir)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("hegui %s: exit %d, %q; want exit 1 and %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.key")); err == nil {
+		t.Error("key generate wrote a key with a refused password")
+	}
+}
+
+// TestSignalsEndAStuckCommand: hegui reading a standard input nobody
+// writes cannot see its context end; SIGINT twice, or SIGTERM and the grace
+// period, still end it with 130 or 143. A command that can stop does so at
+// the first signal, and leaves nothing behind: key generate interrupted
+// while it stretches the password writes no key.
+func TestSignalsEndAStuckCommand(t *testing.T) {
+	dir := t.TempDir()
+	bin := build(t, dir, nil)
+	stdin, hold, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	defer hold.Close()
+
+	r := boundedRun{args: []string{"digest"}, stdin: stdin, signal: syscall.SIGINT, again: true, delay: time.Second, limit: time.Minute}.run(t, bin, dir)
+	if r.code != 130 || !strings.Contains(r.stderr, "hegui: stopped by SIGINT: second signal") {
+		t.Errorf("SIGINT twice: exit %d, %q", r.code, r.stderr)
+	}
+	r = boundedRun{args: []string{"digest"}, stdin: stdin, signal: syscall.SIGTERM, delay: time.Second, limit: time.Minute}.run(t, bin, dir)
+	if r.code != 143 || !strings.Contains(r.stderr, "hegui: stopped by SIGTERM: the command did not stop within 5s") {
+		t.Errorf("SIGTERM: exit %d, %q", r.code, r.stderr)
+	}
+
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("password\n"), 0o600)
+	r = boundedRun{args: []string{"key", "generate", "--out", "slow.key", "--password-file", "pw", "--kdf-iterations", "10000000"},
+		signal: syscall.SIGTERM, delay: time.Second, limit: time.Minute}.run(t, bin, dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "context canceled") || strings.Contains(r.stderr, "stopped by") {
+		t.Errorf("key generate interrupted: exit %d, %q", r.code, r.stderr)
+	}
+	for _, name := range []string{"slow.key", "slow.pub"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("interrupted key generate left %s", name)
+		}
 	}
 }

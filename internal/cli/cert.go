@@ -5,13 +5,13 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
 )
@@ -141,7 +141,7 @@ func newCertCACmd(env *Env) *cobra.Command {
 			if err := validity.apply(cmd, &t); err != nil {
 				return err
 			}
-			k, err := key.openSigner()
+			k, err := key.openSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -187,7 +187,7 @@ func newCertCSRCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			k, err := key.openSigner()
+			k, err := key.openSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -250,7 +250,7 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(csrPath)
+			data, err := inputfile.Read(cmd.Context(), csrPath, inputfile.KeyLimit)
 			if err != nil {
 				return fmt.Errorf("read request: %w", err)
 			}
@@ -258,7 +258,7 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
 			if err != nil {
 				return fmt.Errorf("request %q: %w", csrPath, err)
 			}
-			k, err := caKey.openSigner()
+			k, err := caKey.openSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -293,7 +293,7 @@ func newCertInspectCmd(env *Env) *cobra.Command {
 		Example: "  hegui cert inspect root.pem\n  hegui cert inspect signer.csr --json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			data, err := inputfile.Read(cmd.Context(), args[0], inputfile.KeyLimit)
 			if err != nil {
 				return fmt.Errorf("read: %w", err)
 			}

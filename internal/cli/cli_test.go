@@ -39,6 +39,12 @@ func (r *runner) path(name string) string { return filepath.Join(r.dir, name) }
 
 func (r *runner) run(args ...string) result {
 	r.t.Helper()
+	return r.runContext(context.Background(), args...)
+}
+
+// runContext is run with the context a signal would cancel.
+func (r *runner) runContext(ctx context.Context, args ...string) result {
+	r.t.Helper()
 	var stdout, stderr bytes.Buffer
 	env := &Env{
 		Stdin:  strings.NewReader(""),
@@ -54,7 +60,7 @@ func (r *runner) run(args ...string) result {
 			return []byte(pw), nil
 		},
 	}
-	code := Run(context.Background(), env, args)
+	code := Run(ctx, env, args)
 	res := result{code, stdout.String(), stderr.String()}
 	// A failure ends with exactly one "hegui: " line: the error. Commands
 	// that show progress (deliver) print it before.

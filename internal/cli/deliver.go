@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ a Go pseudo-version.`,
 			d.HeguiVersion = readVersion().Version
 			d.Getenv = env.Getenv
 			d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {
-				return env.openDeliveryKey(req, password)
+				return env.openDeliveryKey(cmd.Context(), req, password)
 			}
 			if err := deliver.Run(cmd.Context(), d); err != nil {
 				return err
@@ -166,16 +167,16 @@ func relPath(p string) string {
 
 // openDeliveryKey opens a signing key for deliver. A configured password
 // file or variable for the key wins over --password-file.
-func (e *Env) openDeliveryKey(req delivery.KeyRequest, fallback *passwordSource) (*delivery.OpenedKey, error) {
+func (e *Env) openDeliveryKey(ctx context.Context, req delivery.KeyRequest, fallback *passwordSource) (*delivery.OpenedKey, error) {
 	pw := fallback
 	if req.PasswordFile != "" || req.PasswordEnv != "" {
-		pw = &passwordSource{env: e, file: req.PasswordFile, envName: envKeyPassword, prompt: "Password for " + req.Ref + ": "}
+		pw = &passwordSource{env: e, cmd: fallback.cmd, file: req.PasswordFile, envName: envKeyPassword, prompt: "Password for " + req.Ref + ": "}
 		if req.PasswordEnv != "" {
 			pw.envName = req.PasswordEnv
 		}
 	}
 	ref := &keyRef{env: e, ref: req.Ref, password: pw}
-	k, err := ref.openSigner()
+	k, err := ref.openSigner(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -212,6 +212,7 @@ func TestReportCommand(t *testing.T) {
 	if n := strings.Count(res.stdout, `"tool": {`); n != 2 {
 		t.Errorf("merged SARIF has %d runs, want 2", n)
 	}
+	r.writesInPlace(func(out string) []string { return []string{"report", dir, "--format", "md", "-o", out} })
 	r.ok("report", dir, "-o", r.path("report.html"))
 	html, _ := os.ReadFile(r.path("report.html"))
 	for _, id := range []string{`id="vulnerabilities"`, `id="static-analysis"`, `id="cryptography"`, `id="compliance"`, `<svg class="chart"`} {
@@ -268,6 +269,9 @@ func TestVulnVetAndVulnDBCommands(t *testing.T) {
 	if res.code != ExitFailure || !strings.Contains(res.stdout, `"status": "linked"`) {
 		t.Errorf("hegui vuln BINARY: code %d\n%s", res.code, res.stdout)
 	}
+	r.writesInPlace(func(out string) []string {
+		return []string{"vuln", bin, "--format", "json", "--fail-on", "none", "-o", out}
+	})
 	if res := r.run("vuln", f.dir, "--format", "yaml"); res.code != ExitUsage {
 		t.Errorf("bad --format: code %d", res.code)
 	}
@@ -276,6 +280,9 @@ func TestVulnVetAndVulnDBCommands(t *testing.T) {
 	res = r.ok("vet", f.dir, "--format", "sarif", "--fail-on", "high", "-o", r.path("sast.sarif"))
 	data, _ := os.ReadFile(r.path("sast.sarif"))
 	schematest.ValidateSARIF(t, data)
+	r.writesInPlace(func(out string) []string {
+		return []string{"vet", f.dir, "--analyzers", "security", "--fail-on", "none", "-o", out}
+	})
 	res = r.run("vet", f.dir)
 	if !strings.Contains(res.stdout, "suppressed by #nosec: a cache key, not security") {
 		t.Errorf("hegui vet does not show the suppression and its reason:\n%s", res.stdout)

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/ctxio"
+	"hegui.dev/hegui/internal/inputfile"
 )
 
 func newDigestCmd(env *Env) *cobra.Command {
@@ -68,7 +68,7 @@ of --key-file, or its hex decoding with --hex-key.`,
 			if keyFile == "" {
 				return usagef("--key-file is required")
 			}
-			key, err := os.ReadFile(keyFile)
+			key, err := inputfile.Read(cmd.Context(), keyFile, inputfile.KeyLimit)
 			if err != nil {
 				return fmt.Errorf("read MAC key: %w", err)
 			}

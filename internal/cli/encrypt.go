@@ -2,18 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/atomicfile"
 	"hegui.dev/hegui/internal/ctxio"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/symmetric"
 )
 
@@ -34,7 +33,7 @@ func addCipherFlags(cmd *cobra.Command, c *cipherFlags) {
 
 // keyAndIV checks the flags and reads the key. iv is nil when --iv is not
 // given.
-func (c *cipherFlags) keyAndIV() (key, iv []byte, err error) {
+func (c *cipherFlags) keyAndIV(ctx context.Context) (key, iv []byte, err error) {
 	if c.keyFile == "" {
 		return nil, nil, usagef("--key-file is required")
 	}
@@ -46,7 +45,7 @@ func (c *cipherFlags) keyAndIV() (key, iv []byte, err error) {
 			return nil, nil, usagef("--iv must be 32 hex digits")
 		}
 	}
-	data, err := os.ReadFile(c.keyFile)
+	data, err := inputfile.Read(ctx, c.keyFile, inputfile.KeyLimit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read SM4 key: %w", err)
 	}
@@ -60,27 +59,17 @@ func (c *cipherFlags) keyAndIV() (key, iv []byte, err error) {
 }
 
 // output opens the destination: stdout, or a file published only when
-// complete, so a failed decryption leaves no partial plaintext behind.
+// complete, so a failed decryption leaves no partial plaintext behind. A
+// device or a pipe is written as the data comes (atomicfile.CreateOutput).
 func (c *cipherFlags) output(env *Env) (io.Writer, func() error, func(), error) {
 	if c.out == "-" {
 		return env.Stdout, func() error { return nil }, func() {}, nil
 	}
-	if !c.force {
-		if _, err := os.Lstat(c.out); err == nil {
-			return nil, nil, nil, fmt.Errorf("%s already exists (use --force to replace it)", c.out)
-		}
-	}
-	f, err := atomicfile.Create(c.out, 0o600, !c.force)
+	f, err := atomicfile.CreateOutput(c.out, 0o600, !c.force)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("write %s: %w", c.out, err)
+		return nil, nil, nil, outputError(c.out, err)
 	}
-	commit := func() error {
-		err := f.Commit()
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s already exists (use --force to replace it)", c.out)
-		}
-		return err
-	}
+	commit := func() error { return outputError(c.out, f.Commit()) }
 	return f, commit, f.Abort, nil
 }
 
@@ -98,7 +87,7 @@ back. CBC gives no integrity: sign the result, or MAC it, to detect changes.`,
   hegui encrypt --key-file sm4.hex --iv 000102030405060708090a0b0c0d0e0f --out data.enc data`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, iv, err := c.keyAndIV()
+			key, iv, err := c.keyAndIV(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -149,7 +138,7 @@ padding check and leaves no output file.`,
   hegui decrypt --key-file sm4.hex --iv 000102030405060708090a0b0c0d0e0f --out data.out data.enc`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, iv, err := c.keyAndIV()
+			key, iv, err := c.keyAndIV(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/atomicfile"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keyring"
 	"hegui.dev/hegui/keys"
 )
@@ -77,6 +80,11 @@ func (o *keyOutput) validate(allowName bool) error {
 	case o.iterations < keys.MinIterations || o.iterations > keys.MaxIterations:
 		return usagef("--kdf-iterations must be between %d and %d", keys.MinIterations, keys.MaxIterations)
 	}
+	if o.out != "" && o.pub == "" {
+		if fi, err := os.Stat(o.out); err == nil && !fi.Mode().IsRegular() {
+			return usagef("--out %s is %s: give --pub FILE for the public key, which cannot go beside it", o.out, inputfile.Describe(fi.Mode()))
+		}
+	}
 	return nil
 }
 
@@ -101,7 +109,9 @@ type keyResult struct {
 }
 
 // store writes priv to a file pair or the keyring and describes the result.
-func (o *keyOutput) store(env *Env, priv crypto.Signer) (*keyResult, error) {
+// When ctx ends before the key is written, also while its password is being
+// stretched, nothing is written.
+func (o *keyOutput) store(ctx context.Context, env *Env, priv crypto.Signer) (*keyResult, error) {
 	alg, err := keys.AlgorithmOf(priv.Public())
 	if err != nil {
 		return nil, err
@@ -118,7 +128,7 @@ func (o *keyOutput) store(env *Env, priv crypto.Signer) (*keyResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		e, err := ring.Add(o.name, priv, password, prot)
+		e, err := ring.AddContext(ctx, o.name, priv, password, prot)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +140,7 @@ func (o *keyOutput) store(env *Env, priv crypto.Signer) (*keyResult, error) {
 	if o.noPassword {
 		privPEM, err = keys.MarshalPrivateKeyPEM(priv)
 	} else {
-		privPEM, err = keys.EncryptPrivateKeyPEM(priv, password, prot)
+		privPEM, err = keys.EncryptPrivateKeyPEMContext(ctx, priv, password, prot)
 		res.Protection = &prot
 	}
 	if err != nil {
@@ -144,14 +154,54 @@ func (o *keyOutput) store(env *Env, priv crypto.Signer) (*keyResult, error) {
 		res.PublicKey = publicKeyPath(o.out)
 	}
 	res.ID, _ = keys.ID(priv.Public())
-	if err := writeOutput(o.out, privPEM, 0o600, o.force); err != nil {
-		return nil, err
-	}
-	if err := writeOutput(res.PublicKey, pubPEM, 0o644, o.force); err != nil {
-		os.Remove(o.out)
+	if err := writeKeyPair(ctx, o.out, privPEM, res.PublicKey, pubPEM, o.force); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// writeKeyPair writes a private key and its public key. Both are written
+// to temporary files first; only when both are complete, and ctx has not
+// ended, are they renamed into place: the public key first, the private key
+// last. Renaming the private key is the pair's commit: until then an old
+// pair that --force replaces is intact, and a crash between the two renames
+// leaves the old private key, which is what cannot be recreated, beside the
+// new public key (`hegui key export --public` writes the old one again).
+func writeKeyPair(ctx context.Context, privPath string, privPEM []byte, pubPath string, pubPEM []byte, force bool) error {
+	pub, err := atomicfile.CreateOutput(pubPath, 0o644, !force)
+	if err != nil {
+		return outputError(pubPath, err)
+	}
+	defer pub.Abort()
+	priv, err := atomicfile.CreateOutput(privPath, 0o600, !force)
+	if err != nil {
+		return outputError(privPath, err)
+	}
+	defer priv.Abort()
+	if _, err := pub.Write(pubPEM); err != nil {
+		return outputError(pubPath, err)
+	}
+	if _, err := priv.Write(privPEM); err != nil {
+		return outputError(privPath, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("key not written: %w", err)
+	}
+	if err := pub.Commit(); err != nil {
+		return outputError(pubPath, err)
+	}
+	if err := priv.Commit(); err != nil {
+		err = outputError(privPath, err)
+		switch {
+		case pub.InPlace():
+			return err
+		case !force:
+			os.Remove(pubPath) // made just now: nothing was there
+			return err
+		}
+		return fmt.Errorf("%w; %s already holds the new public key, so recreate the one that goes with %s (hegui key export --public)", err, pubPath, privPath)
+	}
+	return nil
 }
 
 func (env *Env) reportKey(verb string, r *keyResult, asJSON bool) error {
@@ -202,7 +252,7 @@ func newKeyGenerateCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := o.store(env, priv)
+			res, err := o.store(cmd.Context(), env, priv)
 			if err != nil {
 				return err
 			}
@@ -239,7 +289,7 @@ form, as OpenSSL writes them, and stores it with hegui's protection.`,
 			if err := o.validate(true); err != nil {
 				return err
 			}
-			data, err := os.ReadFile(args[0])
+			data, err := inputfile.Read(cmd.Context(), args[0], inputfile.KeyLimit)
 			if err != nil {
 				return fmt.Errorf("read key: %w", err)
 			}
@@ -247,7 +297,7 @@ form, as OpenSSL writes them, and stores it with hegui's protection.`,
 			if err != nil {
 				return fmt.Errorf("key %q: %w", args[0], err)
 			}
-			res, err := o.store(env, priv)
+			res, err := o.store(cmd.Context(), env, priv)
 			if err != nil {
 				return err
 			}
@@ -275,7 +325,7 @@ func newKeyExportCmd(env *Env) *cobra.Command {
 
 --openssl protects the copy with PBKDF2-HMAC-SHA256, which OpenSSL 3.0 reads
 (it cannot read hegui's default HMAC-SM3). --public writes the public key only,
-which works for keys in any lifecycle state.`,
+which works for keys in any lifecycle state and for private key files.`,
 		Example: `  hegui key export keyring:release --openssl --out release-openssl.pem
   openssl pkey -in release-openssl.pem -noout -text
 
@@ -287,7 +337,7 @@ which works for keys in any lifecycle state.`,
 				return usagef("--out is required")
 			}
 			if public {
-				pub, err := ref.openPublic()
+				pub, err := ref.openPublic(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -305,7 +355,7 @@ which works for keys in any lifecycle state.`,
 			if err := o.validate(false); err != nil {
 				return err
 			}
-			key, err := ref.openSigner()
+			key, err := ref.openSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -313,7 +363,7 @@ which works for keys in any lifecycle state.`,
 			if key.OnToken {
 				return usagef("a PKCS#11 key cannot leave its token; use --public to export the public key")
 			}
-			res, err := o.store(env, key.Signer)
+			res, err := o.store(cmd.Context(), env, key.Signer)
 			if err != nil {
 				return err
 			}
@@ -354,7 +404,7 @@ or --decrypt is given, its algorithm and key ID.`,
   hegui key inspect --decrypt --password-file release.pass release.key --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			data, err := inputfile.Read(cmd.Context(), args[0], inputfile.KeyLimit)
 			if err != nil {
 				return fmt.Errorf("read key: %w", err)
 			}
@@ -498,7 +548,7 @@ what it signed. The entries record which key replaced which.`,
 					return err
 				}
 			}
-			fresh, prev, err := ring.Rotate(old.Name, alg, password, o.protection(alg))
+			fresh, prev, err := ring.Rotate(cmd.Context(), old.Name, alg, password, o.protection(alg))
 			if err != nil {
 				return err
 			}

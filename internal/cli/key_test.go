@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"hegui.dev/hegui/internal/peertest"
 	"hegui.dev/hegui/keyring"
@@ -164,4 +166,108 @@ func TestKeyringLifecycleCLI(t *testing.T) {
 	if slices.Contains(r.files(), "x.sig") {
 		t.Error("a refused signing left a signature file")
 	}
+}
+
+// slowKDF makes PBKDF2 take seconds, so that a context cancelled shortly
+// after a command starts ends it while it derives the key-encryption key.
+const slowKDF = "--kdf-iterations=10000000"
+
+// cancelSoon is a context cancelled a fifth of a second from now.
+func cancelSoon(t *testing.T) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(200*time.Millisecond, cancel)
+	t.Cleanup(func() { timer.Stop(); cancel() })
+	return ctx
+}
+
+// TestKeyWritesInterrupted: a key command whose context is cancelled
+// while it stretches the new key's password, or before it starts, exits
+// non-zero and writes nothing: no key file, no keyring entry, no rotation.
+func TestKeyWritesInterrupted(t *testing.T) {
+	r := newRunner(t)
+	r.env["HEGUI_KEY_PASSWORD"] = "pw"
+	r.genKey("k", "sm2")
+	r.ok("key", "generate", "--name", "release", "--no-password")
+	keyringFiles := func() []string {
+		entries, _ := os.ReadDir(r.env["HEGUI_KEYRING"])
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	files, ringFiles := r.files(), keyringFiles()
+
+	cancelled := func(*testing.T) context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	cases := []struct {
+		name string
+		ctx  func(*testing.T) context.Context
+		args []string
+	}{
+		{"generate to a file", cancelSoon, []string{"key", "generate", "--out", r.path("new.key"), slowKDF}},
+		{"generate into the keyring", cancelSoon, []string{"key", "generate", "--name", "ci", slowKDF}},
+		{"rotate", cancelSoon, []string{"key", "rotate", "release", slowKDF}},
+		{"import, cancelled before", cancelled, []string{"key", "import", r.path("k.key"), "--out", r.path("imported.key"), fastKDF}},
+		{"export, cancelled before", cancelled, []string{"key", "export", r.path("k.key"), "--out", r.path("exported.key"), fastKDF}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r.t = t
+			res := r.runContext(c.ctx(t), c.args...)
+			if res.code != ExitFailure || !strings.Contains(res.stderr, "context canceled") {
+				t.Errorf("exit %d, %q; want exit 1 and the cancellation", res.code, res.stderr)
+			}
+			if now := r.files(); !slices.Equal(now, files) {
+				t.Errorf("files now %v, were %v", now, files)
+			}
+			if now := keyringFiles(); !slices.Equal(now, ringFiles) {
+				t.Errorf("keyring files now %v, were %v", now, ringFiles)
+			}
+		})
+	}
+	r.t = t
+	var entries []keyring.Entry
+	json.Unmarshal([]byte(r.ok("key", "list", "--json").stdout), &entries)
+	if len(entries) != 1 || entries[0].State != keyring.Active {
+		t.Errorf("keyring after interrupted commands: %+v", entries)
+	}
+}
+
+// TestKeyForceKeepsOldPairOnFailure: --force replaces a key pair only when
+// the new pair is complete; an interruption, or a public key that cannot be
+// written, leaves the old private and public key as they were.
+func TestKeyForceKeepsOldPairOnFailure(t *testing.T) {
+	r := newRunner(t)
+	r.env["HEGUI_KEY_PASSWORD"] = "pw"
+	r.genKey("old", "sm2")
+	oldKey, oldPub := r.read("old.key"), r.read("old.pub")
+	intact := func(what string) {
+		t.Helper()
+		if string(r.read("old.key")) != string(oldKey) || string(r.read("old.pub")) != string(oldPub) {
+			t.Errorf("%s: the old key pair was changed", what)
+		}
+		if files := r.files(); !slices.Equal(files, []string{"keyring", "old.key", "old.pub"}) && !slices.Equal(files, []string{"old.key", "old.pub"}) {
+			t.Errorf("%s: files left: %v", what, files)
+		}
+	}
+
+	res := r.runContext(cancelSoon(t), "key", "generate", "--out", r.path("old.key"), "--force", slowKDF)
+	if res.code == 0 {
+		t.Error("interrupted key generate --force succeeded")
+	}
+	intact("interrupted")
+
+	r.fails(1, []string{"missing"}, "key", "generate", "--no-password", "--out", r.path("old.key"), "--pub", r.path("missing/dir/old.pub"), "--force")
+	intact("public key not writable")
+
+	r.ok("key", "generate", "--no-password", "--out", r.path("old.key"), "--force")
+	if string(r.read("old.key")) == string(oldKey) || string(r.read("old.pub")) == string(oldPub) {
+		t.Error("key generate --force did not replace the pair")
+	}
+	r.ok("sign", "--key", r.path("old.key"), r.path("old.key"), "-o", r.path("check.sig"))
+	r.ok("verify-blob", "--pub", r.path("old.pub"), r.path("old.key"), "-s", r.path("check.sig"))
 }

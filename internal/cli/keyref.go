@@ -1,15 +1,16 @@
 package cli
 
 import (
+	"context"
 	"crypto"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keyring"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pkcs11key"
@@ -63,7 +64,7 @@ func (k *keyRef) required(flag string) error {
 }
 
 // openSigner opens the referenced private key for signing.
-func (k *keyRef) openSigner() (*signingKey, error) {
+func (k *keyRef) openSigner(ctx context.Context) (*signingKey, error) {
 	var signer crypto.Signer
 	label := k.ref
 	closeFn := func() {}
@@ -89,7 +90,7 @@ func (k *keyRef) openSigner() (*signingKey, error) {
 		}
 		label = fmt.Sprintf("keyring key %s", entry.Name)
 	default:
-		data, err := os.ReadFile(k.ref)
+		data, err := inputfile.Read(ctx, k.ref, inputfile.KeyLimit)
 		if err != nil {
 			return nil, fmt.Errorf("read key: %w", err)
 		}
@@ -107,11 +108,12 @@ func (k *keyRef) openSigner() (*signingKey, error) {
 }
 
 // openPublic returns the public key of the reference. For keyring keys any
-// state will do: DEACTIVATED and DESTROYED keys still verify.
-func (k *keyRef) openPublic() (crypto.PublicKey, error) {
+// state will do: DEACTIVATED and DESTROYED keys still verify. A file may
+// hold a public key or a private key, whose public half is taken.
+func (k *keyRef) openPublic(ctx context.Context) (crypto.PublicKey, error) {
 	switch {
 	case pkcs11key.IsURI(k.ref):
-		s, err := k.openSigner()
+		s, err := k.openSigner(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -124,17 +126,29 @@ func (k *keyRef) openPublic() (crypto.PublicKey, error) {
 		}
 		return ring.PublicKey(entry)
 	}
-	return readPublicKeyFile(k.ref)
+	pub, err := readPublicKeyFile(k.ref)
+	if !errors.Is(err, keys.ErrIsPrivateKey) {
+		return pub, err
+	}
+	s, err := k.openSigner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Public(), nil
 }
 
+// readPublicKeyFile reads a public key file (--pub). It is a regular file
+// of at most inputfile.KeyLimit bytes, or refused: such a read cannot
+// block, so it takes no context.
 func readPublicKeyFile(path string) (crypto.PublicKey, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(context.Background(), path, inputfile.KeyLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read public key: %w", err)
 	}
 	pub, err := keys.ParsePublicKey(data)
 	if errors.Is(err, keys.ErrIsCertificate) {
-		return nil, fmt.Errorf("public key %q: %w; give it with --cert", path, err)
+		return nil, fmt.Errorf("public key %q: %w: certificates go to --cert (hegui verify-blob) or --trust-root (hegui verify)", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("public key %q: %w", path, err)

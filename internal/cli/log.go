@@ -202,6 +202,7 @@ patterns. A running server picks up changes within a second.`,
 
 func newLogServeCmd(env *Env) *cobra.Command {
 	var listen, tlsCert, tlsKey, clientCA, urlFile string
+	var maxConns int
 	var pw *passwordSource
 	cmd := &cobra.Command{
 		Use:   "serve DIR [--listen ADDR]",
@@ -217,10 +218,17 @@ func newLogServeCmd(env *Env) *cobra.Command {
   GET  /log.pub      the verifier keys (clients should get them out of band)
   GET  /metrics      Prometheus metrics; GET /healthz: 200 once a checkpoint exists
 
-Missing or unknown credentials get 401, an action the writer may not log 403,
-an event that does not match the schema 400, one too large 413, and an
-overloaded log 503 with Retry-After. With the POSIX driver the read API is
-plain files under DIR/data: any web server can serve them instead.
+Missing or unknown credentials get 401 (the body is not read), an action the
+writer may not log 403, an event that does not match the schema 400, a body,
+event or batch larger than the server ever takes 413, and a request that does
+not fit while others are being appended 503 with Retry-After. An NDJSON batch
+holds at most 10,000 events (docs/audit-log.md lists every limit). With the
+POSIX driver the read API is plain files under DIR/data: any web server can
+serve them instead, and only one serve may run on DIR at a time.
+
+At most --max-connections client connections are open at once; more wait
+until one closes. Headers must arrive within 10s and the whole request within
+60s.
 
 SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 		Example: `  hegui log serve /srv/auditlog --listen :8080
@@ -232,6 +240,9 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 			}
 			if clientCA != "" && tlsCert == "" {
 				return usagef("--client-ca needs --tls-cert and --tls-key")
+			}
+			if maxConns < 1 {
+				return usagef("--max-connections must be at least 1")
 			}
 			h, err := logserver.Open(args[0])
 			if err != nil {
@@ -252,14 +263,8 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 				srv.Close(context.Background())
 				return err
 			}
-			hs := &http.Server{
-				Handler:           srv.Handler(),
-				ReadHeaderTimeout: 10 * time.Second,
-				ReadTimeout:       60 * time.Second,
-				IdleTimeout:       120 * time.Second,
-				MaxHeaderBytes:    64 << 10,
-				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-			}
+			ln = logserver.LimitListener(ln, maxConns)
+			hs := srv.HTTPServer(slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
 			scheme := "http"
 			if tlsCert != "" {
 				scheme = "https"
@@ -320,6 +325,7 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "private key `FILE` of --tls-cert")
 	cmd.Flags().StringVar(&urlFile, "url-file", "", "write the server's URL to `FILE` once it listens (useful with --listen 127.0.0.1:0)")
 	cmd.Flags().StringVar(&clientCA, "client-ca", "", "accept client certificates issued by the CAs in `FILE` as writers")
+	cmd.Flags().IntVar(&maxConns, "max-connections", logserver.DefaultMaxConnections, "keep at most `N` client connections open at once")
 	pw = logKeyPassword(cmd, env, false)
 	return cmd
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
 
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/logserver"
 	"hegui.dev/hegui/translog"
 )
@@ -144,9 +145,9 @@ event, timed now. The token comes from --token-file or $HEGUI_LOG_TOKEN.`,
 			}
 			token := env.Getenv(envLogToken)
 			if tokenFile != "" {
-				b, err := os.ReadFile(tokenFile)
+				b, err := inputfile.ReadStream(cmd.Context(), tokenFile, inputfile.KeyLimit)
 				if err != nil {
-					return err
+					return fmt.Errorf("read token file: %w", err)
 				}
 				token = strings.TrimSpace(string(b))
 			}
@@ -224,9 +225,12 @@ func appendEventFile(ctx context.Context, env *Env, logURL, token, file string) 
 		return err
 	}
 	defer done()
-	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	data, err := io.ReadAll(io.LimitReader(r, inputfile.DocumentLimit+1))
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	if len(data) > inputfile.DocumentLimit {
+		return &inputfile.TooLargeError{Name: file, Limit: inputfile.DocumentLimit}
 	}
 	var lines [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -340,7 +344,7 @@ the C2SP tlog-proof format: index, audit path and the signed checkpoint. With
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if check != "" {
-				return checkProofFile(env, t, check, entryFile)
+				return checkProofFile(cmd.Context(), env, t, check, entryFile)
 			}
 			if !cmd.Flags().Changed("index") {
 				return usagef("give --index N (or --check PROOF --entry FILE)")
@@ -360,7 +364,7 @@ the C2SP tlog-proof format: index, audit path and the signed checkpoint. With
 	return cmd
 }
 
-func checkProofFile(env *Env, t *logTarget, proofFile, entryFile string) error {
+func checkProofFile(ctx context.Context, env *Env, t *logTarget, proofFile, entryFile string) error {
 	if entryFile == "" {
 		return usagef("--check needs --entry FILE (the entry's exact bytes)")
 	}
@@ -372,7 +376,7 @@ func checkProofFile(env *Env, t *logTarget, proofFile, entryFile string) error {
 	if err != nil {
 		return err
 	}
-	pdata, err := os.ReadFile(proofFile)
+	pdata, err := inputfile.Read(ctx, proofFile, inputfile.KeyLimit)
 	if err != nil {
 		return err
 	}
@@ -380,7 +384,7 @@ func checkProofFile(env *Env, t *logTarget, proofFile, entryFile string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", proofFile, err)
 	}
-	entry, err := os.ReadFile(entryFile)
+	entry, err := inputfile.Read(ctx, entryFile, inputfile.DocumentLimit)
 	if err != nil {
 		return err
 	}
@@ -421,7 +425,7 @@ the proof's hashes. A log that was rolled back or forked fails with exit 1.`,
 			}
 			var older translog.Checkpoint
 			if cpFile != "" {
-				raw, err := os.ReadFile(cpFile)
+				raw, err := inputfile.Read(ctx, cpFile, inputfile.KeyLimit)
 				if err != nil {
 					return err
 				}

@@ -54,6 +54,12 @@ func TestLogCommands(t *testing.T) {
 	if !strings.Contains(got.stdout, `"actor":"carol"`) {
 		t.Errorf("entry 2: %s", got.stdout)
 	}
+	r.writesInPlace(func(out string) []string {
+		return []string{"log", "get", "2", "--log", url, "--pub", pub, "--proof", out}
+	})
+	r.writesInPlace(func(out string) []string {
+		return []string{"log", "proof", "--index", "2", "--log", url, "--pub", pub, "-o", out}
+	})
 	r.write("2.json", []byte(got.stdout))
 	r.ok("log", "proof", "--check", r.path("2.tlog-proof"), "--entry", r.path("2.json"), "--pub", pub)
 	r.write("2-other.json", []byte(strings.Replace(got.stdout, "carol", "carl", 1)))

@@ -21,7 +21,7 @@ func (e *Env) printJSON(v any) error {
 }
 
 // emit writes a command's result to standard output, or, with -o FILE
-// (other than "-"), to FILE, replacing it atomically.
+// (other than "-"), to FILE as writeOutput does.
 func (e *Env) emit(output string, data []byte) error {
 	if output == "" || output == "-" {
 		_, err := e.Stdout.Write(data)
@@ -30,22 +30,27 @@ func (e *Env) emit(output string, data []byte) error {
 	return writeOutput(output, data, 0o644, true)
 }
 
-// writeOutput writes a result file atomically. Without force an existing
-// file is kept and reported, so a typo in --out cannot destroy a key.
+// writeOutput writes a result file: a regular file atomically, a device or
+// a named pipe in place (see atomicfile.CreateOutput). Without force an
+// existing file is kept and reported, so a typo in --out cannot destroy a
+// key.
 func writeOutput(path string, data []byte, perm os.FileMode, force bool) error {
-	var err error
-	if force {
-		err = atomicfile.WriteFile(path, data, perm)
-	} else {
-		err = atomicfile.WriteNew(path, data, perm)
-	}
-	if errors.Is(err, fs.ErrExist) {
+	return outputError(path, atomicfile.WriteOutput(path, data, perm, !force))
+}
+
+// outputError words a failure to write the output path: an existing file
+// asks for --force, and the path is named once.
+func outputError(path string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%s already exists (use --force to replace it)", path)
+	case errors.As(err, &pe) && pe.Path == path:
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return fmt.Errorf("write %s: %w", path, err)
 }
 
 // publicKeyPath derives the public key file name from a private key file

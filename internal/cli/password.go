@@ -2,12 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 )
 
@@ -23,7 +24,10 @@ const (
 // (--password-file, $HEGUI_KEY_PASSWORD) or of the key it writes
 // (--new-password-file, $HEGUI_NEW_KEY_PASSWORD) when the two differ.
 type passwordSource struct {
-	env      *Env
+	env *Env
+	// cmd is the command the flag belongs to: its context ends the read of
+	// a password file that is a pipe nobody writes.
+	cmd      *cobra.Command
 	file     string
 	envName  string
 	prompt   string
@@ -33,13 +37,13 @@ type passwordSource struct {
 }
 
 func addPasswordFlag(cmd *cobra.Command, env *Env, what string) *passwordSource {
-	p := &passwordSource{env: env, envName: envKeyPassword, prompt: "Password for " + what + ": "}
+	p := &passwordSource{env: env, cmd: cmd, envName: envKeyPassword, prompt: "Password for " + what + ": "}
 	cmd.Flags().StringVar(&p.file, "password-file", "", "read the password of "+what+" from `FILE` (else $"+envKeyPassword+", else the terminal)")
 	return p
 }
 
 func addNewPasswordFlag(cmd *cobra.Command, env *Env, what string, fallback *passwordSource) *passwordSource {
-	p := &passwordSource{env: env, envName: envNewKeyPassword, prompt: "New password for " + what + ": ", confirm: true, fallback: fallback}
+	p := &passwordSource{env: env, cmd: cmd, envName: envNewKeyPassword, prompt: "New password for " + what + ": ", confirm: true, fallback: fallback}
 	help := "read the password of " + what + " from `FILE` (else $" + envNewKeyPassword + ", else the terminal)"
 	if fallback != nil {
 		help = "read a new password for " + what + " from `FILE` (else $" + envNewKeyPassword + ", else the same password)"
@@ -66,7 +70,9 @@ func (p *passwordSource) get() ([]byte, error) {
 
 func (p *passwordSource) read() ([]byte, error) {
 	if p.file != "" {
-		data, err := os.ReadFile(p.file)
+		// A password file may be a pipe (<(pass show release)) or
+		// /dev/stdin, but never more than a key's worth of bytes.
+		data, err := inputfile.ReadStream(p.context(), p.file, inputfile.KeyLimit)
 		if err != nil {
 			return nil, fmt.Errorf("read password file: %w", err)
 		}
@@ -92,6 +98,15 @@ func (p *passwordSource) read() ([]byte, error) {
 		}
 	}
 	return pw, nil
+}
+
+// context is the running command's context. Sources made outside a flag
+// definition have none and read without one.
+func (p *passwordSource) context() context.Context {
+	if p.cmd != nil && p.cmd.Context() != nil {
+		return p.cmd.Context()
+	}
+	return context.Background()
 }
 
 // keysFunc adapts the source to keys.PasswordFunc, which is called only for

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"hegui.dev/hegui/internal/inputfile"
 )
 
 // progressThreshold is the input size from which a progress bar is worth
@@ -15,23 +17,20 @@ const progressThreshold = 64 << 20
 
 // openInput opens a file for streaming (or stdin for "-") and wraps it in a
 // progress bar when it is large and stderr is a terminal. The returned
-// function closes the file and clears the bar.
+// function closes the file and clears the bar. Files of any size are
+// streamed, but only regular ones: a named pipe could hold the command
+// forever, and a stream is what "-" is for.
 func (e *Env) openInput(path, label string) (io.Reader, func(), error) {
 	if path == "-" {
 		return e.Stdin, func() {}, nil
 	}
-	f, err := os.Open(path)
+	f, fi, err := inputfile.Open(path)
+	var nr *inputfile.NotRegularError
+	if errors.As(err, &nr) && !nr.Mode.IsDir() {
+		return nil, nil, fmt.Errorf("%w: to read a stream, give - and redirect it to standard input", err)
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if fi.IsDir() {
-		f.Close()
-		return nil, nil, &os.PathError{Op: "read", Path: path, Err: errIsDirectory}
 	}
 	if e.Quiet || !e.StderrIsTerminal || fi.Size() < progressThreshold {
 		return f, func() { f.Close() }, nil
@@ -46,5 +45,3 @@ func (e *Env) openInput(path, label string) (io.Reader, func(), error) {
 	r := progressbar.NewReader(f, bar)
 	return &r, func() { bar.Finish(); f.Close() }, nil
 }
-
-var errIsDirectory = errors.New("is a directory")

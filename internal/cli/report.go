@@ -1,20 +1,20 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/deliver/manifest"
 	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/sarif"
 )
 
@@ -54,16 +54,21 @@ signatures; run "hegui verify" for that.`,
 			if cats, err = compliance.Select(cats, frameworks); err != nil {
 				return usageError{err}
 			}
-			dir := args[0]
-			digests, err := deliveryDigests(dir)
+			dir, err := inputfile.OpenDir(args[0])
+			if err != nil {
+				return err
+			}
+			defer dir.Close()
+			ctx := cmd.Context()
+			digests, err := deliveryDigests(ctx, dir)
 			if err != nil {
 				return err
 			}
 			var data []byte
 			if format == "sarif" {
-				data, err = mergedSARIF(dir, digests)
+				data, err = mergedSARIF(ctx, dir, digests)
 			} else {
-				data, err = rerender(dir, digests, cats, format)
+				data, err = rerender(ctx, dir, digests, cats, format)
 			}
 			if err != nil {
 				return err
@@ -77,11 +82,12 @@ signatures; run "hegui verify" for that.`,
 	return cmd
 }
 
-// deliveryDigests reads manifest.json: path → "sha256:HEX".
-func deliveryDigests(dir string) (map[string]string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, manifest.File))
+// deliveryDigests reads manifest.json: path → "sha256:HEX". The delivery
+// came from elsewhere, so its files are read as inputfile.Dir reads them.
+func deliveryDigests(ctx context.Context, dir *inputfile.Dir) (map[string]string, error) {
+	data, err := dir.Read(ctx, manifest.File, inputfile.DocumentLimit)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not a delivery: it has no %s", dir, manifest.File)
+		return nil, fmt.Errorf("%s is not a delivery: it has no %s", dir.Name(), manifest.File)
 	}
 	if err != nil {
 		return nil, err
@@ -99,12 +105,12 @@ func deliveryDigests(dir string) (map[string]string, error) {
 
 // readListed reads a file of the delivery, refusing one whose digest is
 // not the manifest's.
-func readListed(dir, name string, digests map[string]string) ([]byte, error) {
+func readListed(ctx context.Context, dir *inputfile.Dir, name string, digests map[string]string) ([]byte, error) {
 	want, ok := digests[name]
 	if !ok {
 		return nil, fmt.Errorf("%s: the delivery's manifest does not list it", name)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	data, err := dir.Read(ctx, name, inputfile.DocumentLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +121,8 @@ func readListed(dir, name string, digests map[string]string) ([]byte, error) {
 	return data, nil
 }
 
-func rerender(dir string, digests map[string]string, cats []*compliance.Catalog, format string) ([]byte, error) {
-	data, err := readListed(dir, report.JSONFile, digests)
+func rerender(ctx context.Context, dir *inputfile.Dir, digests map[string]string, cats []*compliance.Catalog, format string) ([]byte, error) {
+	data, err := readListed(ctx, dir, report.JSONFile, digests)
 	if err != nil {
 		return nil, err
 	}
@@ -135,13 +141,13 @@ func rerender(dir string, digests map[string]string, cats []*compliance.Catalog,
 	return report.HTML(r)
 }
 
-func mergedSARIF(dir string, digests map[string]string) ([]byte, error) {
+func mergedSARIF(ctx context.Context, dir *inputfile.Dir, digests map[string]string) ([]byte, error) {
 	var logs [][]byte
 	for _, name := range []string{"vulns.sarif", "sast.sarif"} {
 		if _, listed := digests[name]; !listed {
 			continue
 		}
-		data, err := readListed(dir, name, digests)
+		data, err := readListed(ctx, dir, name, digests)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/license"
 	"hegui.dev/hegui/internal/deliver/sbom"
 	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/vcs"
 )
 
@@ -84,18 +86,20 @@ module graph's dependency relationships.`,
 	return cmd
 }
 
-// binaryInput describes a binary from its embedded build information.
+// binaryInput describes a binary from its embedded build information. The
+// binary must be a regular file: a named pipe or a device is refused
+// before anything is read from it.
 func binaryInput(ctx context.Context, path string) (sbom.Input, error) {
-	info, err := buildinfo.ReadFile(path)
-	if err != nil {
-		return sbom.Input{}, fmt.Errorf("%s: not a Go binary with build information: %w", path, err)
-	}
-	f, err := os.Open(path)
+	f, fi, err := inputfile.Open(path)
 	if err != nil {
 		return sbom.Input{}, err
 	}
-	sums, _, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
-	f.Close()
+	defer f.Close()
+	info, err := buildinfo.Read(f)
+	if err != nil {
+		return sbom.Input{}, fmt.Errorf("%s: not a Go binary with build information: %w", path, err)
+	}
+	sums, _, err := digest.Sum(ctx, io.NewSectionReader(f, 0, fi.Size()), digest.SHA256, digest.SM3)
 	if err != nil {
 		return sbom.Input{}, err
 	}

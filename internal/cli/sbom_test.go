@@ -26,6 +26,7 @@ func TestSBOMOfBinaryAndSource(t *testing.T) {
 	}
 	r.ok("sbom", bin, "--format", "cyclonedx", "-o", r.path("app.cdx.json"))
 	schematest.CycloneDX(t, "binary CycloneDX", r.read("app.cdx.json"))
+	r.writesInPlace(func(out string) []string { return []string{"sbom", bin, "-o", out} })
 
 	// The module source gives the same modules, with the dependency graph.
 	src := r.ok("sbom", f.dir, "--format", "cyclonedx").stdout

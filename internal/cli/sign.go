@@ -2,17 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
 	"hegui.dev/hegui/sign"
@@ -50,7 +50,7 @@ Files of any size are read once as a stream; "-" reads standard input.`,
 					return usagef("signing standard input needs --output")
 				}
 			}
-			k, err := key.openSigner()
+			k, err := key.openSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -159,7 +159,7 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 				case pubPath != "":
 					return readPublicKeyFile(pubPath)
 				case key.ref != "":
-					return key.openPublic()
+					return key.openPublic(cmd.Context())
 				}
 				leaf, chain, err := verifyCertificateFiles(certPath, rootsPath, intermediatesPath, at, pki.PurposeCodeSigning, "")
 				if err != nil {
@@ -210,7 +210,7 @@ func verifyBlob(env *Env, cmd *cobra.Command, res *verifyResult, file, sm2ID str
 	if sm2ID != "" && res.Algorithm != keys.SM2 {
 		return usagef("--sm2-id applies to SM2 keys; this key is %s", res.Algorithm)
 	}
-	sig, err := readSignature(res.Signature)
+	sig, err := readSignature(cmd.Context(), res.Signature)
 	if err != nil {
 		return err
 	}
@@ -238,21 +238,12 @@ func verifyBlob(env *Env, cmd *cobra.Command, res *verifyResult, file, sm2ID str
 const maxSignatureSize = 64 << 10
 
 // readSignature reads a signature file, binary or base64.
-func readSignature(path string) ([]byte, error) {
-	f, err := os.Open(path)
+func readSignature(ctx context.Context, path string) ([]byte, error) {
+	data, err := inputfile.Read(ctx, path, maxSignatureSize)
 	if err != nil {
 		return nil, fmt.Errorf("read signature: %w", err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSignatureSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read signature: %w", err)
-	}
-	n := len(data)
-	if n > maxSignatureSize {
-		return nil, fmt.Errorf("signature %s is larger than %d bytes: not a signature", path, maxSignatureSize)
-	}
-	if n == 0 {
+	if len(data) == 0 {
 		return nil, fmt.Errorf("signature %s is empty", path)
 	}
 	if text := bytes.TrimSpace(data); len(text) > 0 {
@@ -294,8 +285,11 @@ func verifyCertificateFiles(certPath, rootsPath, intermediatesPath, at string, p
 	return certs[0], chain, nil
 }
 
+// readCertificates reads a PEM certificate file. It is a regular file of
+// at most inputfile.KeyLimit bytes, or refused: such a read cannot block,
+// so it takes no context.
 func readCertificates(path string) ([]*smx509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(context.Background(), path, inputfile.KeyLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read certificates: %w", err)
 	}

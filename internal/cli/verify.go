@@ -2,7 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -99,10 +102,14 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 	return cmd
 }
 
+// printChecklist prints the result for a person. Everything in it that
+// came from the delivery (names, versions, file names in details) is
+// printed escaped, so that a file named with terminal control sequences
+// cannot rewrite what the user sees.
 func printChecklist(env *Env, res *verify.Result) {
-	fmt.Fprintf(env.Stdout, "Verifying %s", res.Delivery)
+	fmt.Fprintf(env.Stdout, "Verifying %s", escapeText(res.Delivery))
 	if res.Project != "" {
-		fmt.Fprintf(env.Stdout, " (%s %s)", res.Project, res.Version)
+		fmt.Fprintf(env.Stdout, " (%s %s)", escapeText(res.Project), escapeText(res.Version))
 	}
 	fmt.Fprintln(env.Stdout)
 	for _, it := range res.Items {
@@ -110,7 +117,10 @@ func printChecklist(env *Env, res *verify.Result) {
 		if !it.Passed {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(env.Stdout, "  [%s] %-12s %s\n", mark, it.Name, it.Detail)
+		fmt.Fprintf(env.Stdout, "  [%s] %-12s %s\n", mark, it.Name, escapeText(it.Detail))
+	}
+	if res.Untrusted {
+		fmt.Fprintln(env.Stdout, "  no other check ran: without a valid signature by a trusted key, nothing in the delivery can be believed")
 	}
 	if res.Development {
 		fmt.Fprintln(env.Stdout, "  note: signed with a development key; it shows the delivery is unaltered, not who made it")
@@ -118,4 +128,33 @@ func printChecklist(env *Env, res *verify.Result) {
 	if res.Passed {
 		fmt.Fprintln(env.Stdout, "Verified: every check holds.")
 	}
+}
+
+// escapeText writes control characters, invalid UTF-8 and the Unicode
+// characters that reorder text as Go escapes (\x1b, \u202e), leaving
+// every other character, Chinese included, as it is.
+func escapeText(s string) string {
+	if !strings.ContainsFunc(s, needsEscape) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case needsEscape(r):
+			q := strconv.QuoteRune(r)
+			if q == "'"+string(r)+"'" {
+				q = fmt.Sprintf("'\\u%04x'", r)
+			}
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func needsEscape(r rune) bool {
+	return unicode.IsControl(r) || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/units"
 	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/internal/vulndb"
@@ -137,6 +138,9 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 				if fi.IsDir() {
 					return "", "", nil, usagef("%s is a directory: give either one module directory or binaries", a)
 				}
+				if !fi.Mode().IsRegular() {
+					return "", "", nil, &inputfile.NotRegularError{Name: a, Mode: fi.Mode()}
+				}
 			}
 			req.Binaries = args
 			return strings.Join(args, " "), "", nil, nil
@@ -155,7 +159,7 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 			req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
 		}
 	}
-	goMod, _ := os.ReadFile(filepath.Join(mod.Dir, "go.mod"))
+	goMod, _ := inputfile.Read(cmd.Context(), filepath.Join(mod.Dir, "go.mod"), inputfile.DocumentLimit)
 	return mod.Path, mod.Path, goMod, nil
 }
 

@@ -49,9 +49,16 @@ database that replaces the one at --db. Entries of other ecosystems are
 skipped. A bad entry stops the import with its file named and leaves the
 existing database untouched. --out (or --db) names the database to write.
 
-The database is dated by the newest "modified" time of its entries. Entries
-copied from the golang/vulndb repository carry no times; date such a copy
-with --modified (the date of the snapshot), or the import's own time is used.`,
+The source is untrusted: an archive larger than 256 MiB, one that unpacks to
+more than 256 MiB or holds more than 100,000 files, an entry larger than
+4 MiB, or anything that is not a directory or a regular file is refused
+before the database is touched.
+
+The database is dated by the newest "modified" time of its entries; a time
+more than a day in the future is refused. Entries copied from the
+golang/vulndb repository carry no times: date such a copy with --modified
+(the date of the snapshot), or its age is unknown, and a delivery's policy
+counts it as too old (policy.vulnerabilities.database-max-age).`,
 		Example: `  hegui vulndb import ./vulndb/data/osv --modified 2026-08-21
   hegui vulndb import Go-all.zip --out /srv/hegui/vulndb`,
 		Args: cobra.ExactArgs(1),
@@ -72,8 +79,8 @@ with --modified (the date of the snapshot), or the import's own time is used.`,
 			if res.Skipped > 0 {
 				env.infof("skipped %d entries of other ecosystems", res.Skipped)
 			}
-			if res.DatedByImport {
-				env.infof("note: the entries carry no modification times, so the database is dated by this import; use --modified DATE to date it by its source")
+			if res.Undated {
+				env.infof("note: the entries carry no modification times, so the database's age is unknown and a delivery's policy counts it as too old; import again with --modified DATE to date it by its source")
 			}
 			return printDBInfo(env, res.Info)
 		},
@@ -146,10 +153,18 @@ func newVulnDBInfoCmd(env *Env) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return env.printJSON(struct {
+				out := struct {
 					*vulndb.Info
-					AgeDays float64 `json:"ageDays"`
-				}{info, info.Age(time.Now()).Hours() / 24})
+					// AgeDays is null, and AgeUnknown true, for a
+					// database without a modification time.
+					AgeDays    *float64 `json:"ageDays"`
+					AgeUnknown bool     `json:"ageUnknown,omitempty"`
+				}{Info: info, AgeUnknown: !info.AgeKnown()}
+				if info.AgeKnown() {
+					days := info.Age(time.Now()).Hours() / 24
+					out.AgeDays = &days
+				}
+				return env.printJSON(out)
 			}
 			return printDBInfo(env, info)
 		},
@@ -162,7 +177,11 @@ func newVulnDBInfoCmd(env *Env) *cobra.Command {
 func printDBInfo(env *Env, info *vulndb.Info) error {
 	fmt.Fprintf(env.Stdout, "database:  %s\n", info.Path)
 	fmt.Fprintf(env.Stdout, "entries:   %d (for %d modules)\n", info.Entries, info.Modules)
-	fmt.Fprintf(env.Stdout, "modified:  %s (%.0f days ago)\n", info.Modified.Format(time.DateOnly), info.Age(time.Now()).Hours()/24)
+	if info.AgeKnown() {
+		fmt.Fprintf(env.Stdout, "modified:  %s (%.0f days ago)\n", info.Modified.Format(time.DateOnly), info.Age(time.Now()).Hours()/24)
+	} else {
+		fmt.Fprintf(env.Stdout, "modified:  unknown (age unknown: the entries carry no modification times; import with --modified DATE)\n")
+	}
 	fmt.Fprintf(env.Stdout, "digest:    %s\n", info.Digest)
 	return nil
 }

@@ -7,6 +7,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
+
+	"hegui.dev/hegui/internal/inputfile"
 )
 
 // FileName is the configuration file `hegui deliver` looks for in the module root.
@@ -211,9 +214,11 @@ func fileExists(p string) bool {
 // (keys, certificates, password files) are taken relative to the file's
 // directory.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	// The file is refused unless it is a regular file of at most
+	// MaxYAMLSize bytes, so the read is short and needs no cancelling.
+	data, err := inputfile.Read(context.Background(), path, MaxYAMLSize)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the configuration: %w", err)
 	}
 	c, err := Parse(data)
 	if err != nil {
@@ -252,7 +257,7 @@ func Parse(data []byte) (*Config, error) {
 		return nil, errors.New("empty configuration: write at least \"version: 1\" (hegui init writes a commented one)")
 	}
 	var c Config
-	if err := decode(data, &c); err != nil {
+	if err := DecodeYAML(data, &c); err != nil {
 		return nil, err
 	}
 	if err := c.validate(data); err != nil {
@@ -262,36 +267,8 @@ func Parse(data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// decode runs the YAML decoder. goccy/go-yaml v1.19.2 panics on some
-// malformed input (a tag on an empty sequence value, "allow: !00", found by
-// FuzzParse); a configuration file is untrusted input, so such a panic is
-// turned into an error here.
-func decode(data []byte, c *Config) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed YAML: the parser failed (%v)", r)
-		}
-	}()
-	if err := yaml.UnmarshalWithOptions(data, c, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
-		return errors.New(yamlErrorLine(err))
-	}
-	return nil
-}
-
-// yamlErrorLine turns "[3:1] unknown field "x"" into "line 3: unknown field "x"".
-func yamlErrorLine(err error) string {
-	msg := yaml.FormatError(err, false, false)
-	if m := posPrefix.FindStringSubmatch(msg); m != nil {
-		return "line " + m[1] + ": " + strings.TrimSpace(msg[len(m[0]):])
-	}
-	return msg
-}
-
-var posPrefix = regexp.MustCompile(`^\[(\d+):\d+\]`)
-
 var (
 	targetPattern = regexp.MustCompile(`^([a-z0-9]+)/([a-z0-9]+)(/(v[1-4]|v8\.[0-9]|v9\.[0-5]))?$`)
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	glibcPattern  = regexp.MustCompile(`^2\.\d+$`)
 )
 
@@ -301,8 +278,13 @@ func (c *Config) validate(data []byte) error {
 	if c.Version != SchemaVersion {
 		return fmt.Errorf("%sversion must be %d (this hegui reads configuration schema %d)", at("$.version"), SchemaVersion, SchemaVersion)
 	}
-	if c.Project.Name != "" && !namePattern.MatchString(c.Project.Name) {
-		return fmt.Errorf("%sproject.name %q: use letters, digits, '.', '_' and '-'", at("$.project.name"), c.Project.Name)
+	if c.Project.Name != "" {
+		if problem := checkFileName(c.Project.Name); problem != "" {
+			return fmt.Errorf("%sproject.name %s %s", at("$.project.name"), quoteShort(c.Project.Name), problem)
+		}
+	}
+	if problem := checkOutput(c.Output); problem != "" {
+		return fmt.Errorf("%soutput %s %s", at("$.output"), quoteShort(c.Output), problem)
 	}
 	if err := checkTargets(c.Targets, "$.targets", data); err != nil {
 		return err
@@ -313,8 +295,8 @@ func (c *Config) validate(data []byte) error {
 		if b.Main == "" {
 			return fmt.Errorf("%sbuilds[%d]: main is required (the main package, e.g. ./cmd/app)", at(path), i)
 		}
-		if b.Binary != "" && !namePattern.MatchString(b.Binary) {
-			return fmt.Errorf("%sbuilds[%d].binary %q is not a plain file name", at(path+".binary"), i, b.Binary)
+		if err := checkBuildNames(b, i, path, at); err != nil {
+			return err
 		}
 		for j, e := range b.Env {
 			if !strings.Contains(e, "=") {

@@ -79,6 +79,8 @@ func TestErrorsNameTheLine(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(Template("x", []string{"."}))
 	f.Add([]byte("version: 1\nbuilds: [{main: .}]\n"))
+	f.Add([]byte(aliasBomb()))
+	f.Add([]byte(nestedMappings(MaxYAMLDepth + 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)
 		if err == nil && (c.Version != SchemaVersion || len(c.Targets) == 0) {

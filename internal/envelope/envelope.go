@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"hegui.dev/hegui/keys"
@@ -62,9 +63,11 @@ func Marshal(e *Envelope) ([]byte, error) {
 }
 
 // Parse decodes an envelope and its payload, checking the payload type.
+// The JSON is read strictly: exact member names, no member twice, nothing
+// after the envelope, so that no two readers can see different payloads.
 func Parse(data []byte, payloadType string) (*Envelope, []byte, error) {
 	var e Envelope
-	if err := json.Unmarshal(data, &e); err != nil {
+	if err := jsonv2.Unmarshal(data, &e); err != nil {
 		return nil, nil, fmt.Errorf("not a DSSE envelope: %w", err)
 	}
 	if e.PayloadType != payloadType {

@@ -11,6 +11,7 @@
 //	keys/sm2.pem        when HEGUI_LOG_KEY_PASSWORD was set at init)
 //	writers             who may append (Writers), token hashes only
 //	data/               the tlog-tiles files of the POSIX driver
+//	serve.lock          locked by the running server (POSIX driver; LockFile)
 package logserver
 
 import (

@@ -40,8 +40,12 @@ func newMetrics(s *Server) *metrics {
 	m.registry.MustRegister(m.requests, m.entries, m.duration,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hegui_log_inflight_entries",
-			Help: "Events being appended now, across all requests (503 above the limit).",
+			Help: "Events being read, checked or appended now, across all requests (503 above the limit).",
 		}, func() float64 { return float64(s.inFlight.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hegui_log_reserved_body_bytes",
+			Help: "Bytes reserved for the bodies of the append requests being read or appended (503 above the limit).",
+		}, func() float64 { return float64(s.bodyBytes.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hegui_log_integrated_size",
 			Help: "Entries integrated into the tree (the next checkpoint covers them).",
@@ -87,6 +91,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection beneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {

@@ -28,6 +28,7 @@ func TestMetrics(t *testing.T) {
 		`hegui_log_appended_entries_total 3`,
 		`hegui_log_append_duration_seconds_count 2`,
 		`hegui_log_inflight_entries 0`,
+		`hegui_log_reserved_body_bytes 0`,
 		`hegui_log_integrated_size 3`,
 	} {
 		if !strings.Contains(string(body), want) {

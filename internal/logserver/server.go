@@ -27,15 +27,22 @@ import (
 	"hegui.dev/hegui/translog"
 )
 
-// Limits of the write API.
+// Limits of the write API. docs/audit-log.md lists them with the status
+// a request over each gets.
 const (
-	// MaxBatchEvents is the most events one NDJSON request may carry.
+	// MaxBatchEvents is the most events one NDJSON request may carry. A
+	// server takes fewer when its in-flight limit (Options.MaxInFlight) is
+	// smaller, and, with a storage driver that pushes back (aws), when its
+	// pushback is.
 	MaxBatchEvents = 10000
 	// maxBatchBody bounds an NDJSON request body.
 	maxBatchBody = 32 << 20
-	// maxSingleBody bounds a single-event request body; the canonical event
-	// must still fit translog.MaxEventSize.
+	// maxSingleBody bounds a single-event request body and each line of an
+	// NDJSON one; the canonical event must still fit translog.MaxEventSize.
 	maxSingleBody = 4 * translog.MaxEventSize
+	// DefaultMaxBodyBytes is the default of Options.MaxBodyBytes: room for
+	// two of the largest NDJSON bodies at once.
+	DefaultMaxBodyBytes = 2 * maxBatchBody
 	// retryAfterSeconds is what a 503 tells clients to wait.
 	retryAfterSeconds = 1
 )
@@ -48,10 +55,22 @@ type Options struct {
 	Password keys.PasswordFunc
 	// Logger receives one line per write request and server errors.
 	Logger *slog.Logger
-	// MaxInFlight bounds the events being appended at once across all
-	// requests; more are answered 503 with Retry-After. Zero means twice the
-	// configured pushback.
+	// MaxInFlight bounds the events being read, checked and appended at
+	// once across all requests. Each event is counted as soon as it is
+	// read, so a request is refused as soon as it would go over: with 503
+	// and Retry-After while other requests hold the room, and with 413 when
+	// it carries more events than the limit, which it can never fit. Zero
+	// means twice the larger of the configured pushback and MaxBatchEvents,
+	// so that two of the largest batches fit at once.
 	MaxInFlight int
+	// MaxBodyBytes bounds the bytes of the request bodies being read and
+	// appended at once across all requests. A request's share is reserved
+	// before its body is read: its Content-Length, or without one the most
+	// a request of its kind may send. A request that does not fit is
+	// answered 503 with Retry-After, and one larger than MaxBodyBytes 413,
+	// in both cases without reading its body. Zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
 }
 
 // Server is a running log: a Tessera appender and the HTTP handlers in
@@ -66,9 +85,16 @@ type Server struct {
 	pubKeys  []byte
 	cancel   context.CancelFunc
 
-	inFlight    atomic.Int64
-	maxInFlight int64
-	metrics     *metrics
+	// lock is the log home's lock file, held while the server runs when
+	// its storage driver allows one server at a time.
+	lock *os.File
+
+	inFlight     atomic.Int64
+	maxInFlight  int64
+	maxBatch     int
+	bodyBytes    atomic.Int64
+	maxBodyBytes int64
+	metrics      *metrics
 
 	writersMu      sync.Mutex
 	writers        *Writers
@@ -77,11 +103,25 @@ type Server struct {
 }
 
 // New opens the log's storage and starts its appender. Close stops it.
-func New(ctx context.Context, opts Options) (*Server, error) {
+// With a storage driver that allows one server at a time (posix), New
+// first locks the log home and fails with ErrHomeInUse while another
+// server holds it.
+func New(ctx context.Context, opts Options) (_ *Server, err error) {
 	h := opts.Home
 	b, err := lookupBackend(h.Config.Storage.Driver)
 	if err != nil {
 		return nil, err
+	}
+	var lock *os.File
+	if b.oneServer {
+		if lock, err = lockHome(h.Dir); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				lock.Close()
+			}
+		}()
 	}
 	signers, err := h.Signers(opts.Password)
 	if err != nil {
@@ -117,32 +157,49 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("start the appender: %w", err)
 	}
 	s := &Server{
-		home:        h,
-		log:         logger,
-		add:         app.Add,
-		reader:      reader,
-		shutdown:    shutdown,
-		awaiter:     tessera.NewPublicationAwaiter(runCtx, reader.ReadCheckpoint, 50*time.Millisecond),
-		pubKeys:     pub,
-		cancel:      cancel,
-		maxInFlight: int64(opts.MaxInFlight),
+		home:         h,
+		log:          logger,
+		add:          app.Add,
+		reader:       reader,
+		shutdown:     shutdown,
+		awaiter:      tessera.NewPublicationAwaiter(runCtx, reader.ReadCheckpoint, 50*time.Millisecond),
+		pubKeys:      pub,
+		cancel:       cancel,
+		lock:         lock,
+		maxInFlight:  int64(opts.MaxInFlight),
+		maxBodyBytes: opts.MaxBodyBytes,
 	}
 	if s.maxInFlight <= 0 {
-		s.maxInFlight = 2 * int64(c.Pushback)
+		s.maxInFlight = 2 * max(int64(c.Pushback), MaxBatchEvents)
+	}
+	if s.maxBodyBytes <= 0 {
+		s.maxBodyBytes = DefaultMaxBodyBytes
+	}
+	// A request never carries more events than can be in flight at once,
+	// nor, when the driver pushes back, more than may wait for
+	// integration: Tessera would refuse the rest of it however long the
+	// client waited.
+	s.maxBatch = int(min(MaxBatchEvents, s.maxInFlight))
+	if b.pushesBack {
+		s.maxBatch = min(s.maxBatch, int(c.Pushback))
 	}
 	s.metrics = newMetrics(s)
 	if _, err := s.currentWriters(); err != nil {
-		s.Close(ctx)
+		s.shutdown(ctx)
+		s.cancel()
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close stops accepting appends, waits for the appender to write what it
-// has accepted, and releases the storage.
+// has accepted, releases the storage and unlocks the log home.
 func (s *Server) Close(ctx context.Context) error {
 	err := s.shutdown(ctx)
 	s.cancel()
+	if s.lock != nil {
+		s.lock.Close()
+	}
 	return err
 }
 
@@ -166,7 +223,29 @@ func (s *Server) Handler() http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	return mux
+	addPattern := "POST /" + translog.AddPath
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only appends read a request body. Any other request that comes
+		// with one is answered and its connection closed, rather than the
+		// body read and thrown away at whatever pace the client sends it.
+		if r.ContentLength != 0 {
+			if _, pattern := mux.Handler(r); pattern != addPattern {
+				dropBody(w)
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// dropBody makes the server answer a request and close its connection
+// without reading the rest of its body, so that a client cannot hold the
+// connection by sending the body slowly. net/http would otherwise read up
+// to 256 KiB of an unread body, at the client's pace up to the read
+// timeout: Connection: close skips that before the answer, and a read
+// deadline in the past ends it after the handler returns.
+func dropBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 // currentWriters returns the writers file, read again at most once a
@@ -199,6 +278,8 @@ func (s *Server) currentWriters() (*Writers, error) {
 	return w, nil
 }
 
+// authenticate finds the writer of a request from its verified client
+// certificate or its bearer token. It reads headers only, never the body.
 func (s *Server) authenticate(r *http.Request) (*Writer, error) {
 	ws, err := s.currentWriters()
 	if err != nil {
@@ -207,9 +288,9 @@ func (s *Server) authenticate(r *http.Request) (*Writer, error) {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		return ws.AuthenticateCert(r.TLS.VerifiedChains[0][0].Subject.CommonName)
 	}
-	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
+	// The scheme is case-insensitive (RFC 7235 section 2.1).
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, ErrUnauthenticated
 	}
 	return ws.AuthenticateToken(strings.TrimSpace(token))
@@ -220,16 +301,64 @@ type addResult struct {
 	Indexes []uint64 `json:"indexes"`
 }
 
+// refusal is why an append request is refused before anything of it is
+// appended, with the status code that says so.
+type refusal struct {
+	status int
+	msg    string
+}
+
+func (e *refusal) Error() string { return e.msg }
+
+func refusef(status int, format string, args ...any) *refusal {
+	return &refusal{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// errBusy refuses a request that does not fit the server's limits now but
+// will once other requests are answered.
+var errBusy = refusef(http.StatusServiceUnavailable, "the log is busy; retry later")
+
+// reserveUpTo adds n to c unless that would take it over limit, and
+// reports whether it did.
+func reserveUpTo(c *atomic.Int64, n, limit int64) bool {
+	for {
+		cur := c.Load()
+		if cur+n > limit {
+			return false
+		}
+		if c.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+// handleAdd appends the events of a request. Everything that can refuse a
+// request without reading its body is checked first: credentials, the
+// declared size, and room in the server's body budget. The body is then
+// read event by event, each counted in flight as it is read, so no request
+// makes the server hold more than its limits.
 func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// refuse answers a request before any of it is appended, and closes
+	// the connection rather than read the rest of the body.
+	refuse := func(err error) {
+		var rf *refusal
+		if !errors.As(err, &rf) {
+			rf = refusef(http.StatusInternalServerError, "%v", err)
+		}
+		if rf.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		}
+		dropBody(w)
+		s.fail(w, r, rf.status, rf.msg)
+	}
 	wr, err := s.authenticate(r)
 	if err != nil {
 		if errors.Is(err, ErrUnauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hegui log"`)
-			s.fail(w, r, http.StatusUnauthorized, "a valid bearer token or client certificate is required to append")
-			return
+			err = refusef(http.StatusUnauthorized, "a valid bearer token or client certificate is required to append")
 		}
-		s.fail(w, r, http.StatusInternalServerError, err.Error())
+		refuse(err)
 		return
 	}
 	batch := strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-ndjson")
@@ -237,28 +366,32 @@ func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	if batch {
 		limit = maxBatchBody
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	limit = min(limit, s.maxBodyBytes)
+	if r.ContentLength > limit {
+		refuse(refusef(http.StatusRequestEntityTooLarge, "body of %d bytes is larger than %d bytes", r.ContentLength, limit))
+		return
+	}
+	reserved := limit
+	if r.ContentLength >= 0 {
+		reserved = r.ContentLength
+	}
+	if !reserveUpTo(&s.bodyBytes, reserved, s.maxBodyBytes) {
+		refuse(errBusy)
+		return
+	}
+	defer s.bodyBytes.Add(-reserved)
+	body := http.MaxBytesReader(w, r.Body, reserved)
+	var entries [][]byte
+	if batch {
+		entries, err = s.readBatch(body, reserved, wr)
+	} else {
+		entries, err = s.readSingle(body, wr)
+	}
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, "read body: "+err.Error())
+		refuse(err)
 		return
 	}
-	if int64(len(body)) > limit {
-		s.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", limit))
-		return
-	}
-	entries, status, err := parseEntries(body, batch, wr)
-	if err != nil {
-		s.fail(w, r, status, err.Error())
-		return
-	}
-	n := int64(len(entries))
-	if s.inFlight.Add(n) > s.maxInFlight {
-		s.inFlight.Add(-n)
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-		s.fail(w, r, http.StatusServiceUnavailable, "the log is busy; retry later")
-		return
-	}
-	defer s.inFlight.Add(-n)
+	defer s.inFlight.Add(-int64(len(entries)))
 
 	ctx := r.Context()
 	futures := make([]tessera.IndexFuture, len(entries))
@@ -297,55 +430,99 @@ func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("append", "writer", wr.Name, "events", len(entries), "first", indexes[0], "ms", time.Since(start).Milliseconds())
 }
 
-// parseEntries validates every event of a request and checks the writer
-// may log each action, before any of them is appended: a request is taken
-// whole or not at all.
-func parseEntries(body []byte, batch bool, wr *Writer) ([][]byte, int, error) {
-	var lines [][]byte
-	if batch {
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		sc.Buffer(make([]byte, 0, 64<<10), maxSingleBody)
-		for sc.Scan() {
-			if l := bytes.TrimSpace(sc.Bytes()); len(l) > 0 {
-				lines = append(lines, bytes.Clone(l))
-			}
-			if len(lines) > MaxBatchEvents {
-				return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("more than %d events in one request", MaxBatchEvents)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("line %d: %v", len(lines)+1, err)
-		}
-		if len(lines) == 0 {
-			return nil, http.StatusBadRequest, errors.New("no events in the request")
-		}
-	} else {
-		lines = [][]byte{body}
+// readSingle reads and checks the one event of a JSON request and counts
+// it in flight.
+func (s *Server) readSingle(body io.Reader, wr *Writer) ([][]byte, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, bodyError(err)
 	}
-	out := make([][]byte, len(lines))
-	for i, l := range lines {
-		where := ""
-		if batch {
-			where = fmt.Sprintf("line %d: ", i+1)
-		}
-		e, err := translog.ParseEvent(l)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("%s%v", where, err)
-		}
-		if err := wr.Authorize(e.Action); err != nil {
-			return nil, http.StatusForbidden, fmt.Errorf("%s%v", where, err)
-		}
-		c, err := e.Canonical()
-		if err != nil {
-			status := http.StatusBadRequest
-			if len(c) == 0 && strings.Contains(err.Error(), "limit") {
-				status = http.StatusRequestEntityTooLarge
-			}
-			return nil, status, fmt.Errorf("%s%v", where, err)
-		}
-		out[i] = c
+	c, err := checkEvent(data, wr)
+	if err != nil {
+		return nil, err
 	}
-	return out, 0, nil
+	if !reserveUpTo(&s.inFlight, 1, s.maxInFlight) {
+		return nil, errBusy
+	}
+	return [][]byte{c}, nil
+}
+
+// readBatch reads the events of an NDJSON request line by line, checks
+// each and counts it in flight. Nothing is appended until every line has
+// been read and checked, so one bad line refuses the whole request. On
+// error the events it counted are released.
+func (s *Server) readBatch(body io.Reader, size int64, wr *Writer) (entries [][]byte, err error) {
+	defer func() {
+		if err != nil {
+			s.inFlight.Add(-int64(len(entries)))
+			entries = nil
+		}
+	}()
+	// A line, with its newline, fits the buffer; a longer one is refused
+	// without being held.
+	br := bufio.NewReaderSize(body, int(min(size, maxSingleBody)+1))
+	for n := 1; ; n++ {
+		line, rerr := br.ReadSlice('\n')
+		if errors.Is(rerr, bufio.ErrBufferFull) {
+			return entries, refusef(http.StatusBadRequest, "line %d: longer than %d bytes", n, maxSingleBody)
+		}
+		if rerr != nil && rerr != io.EOF {
+			return entries, bodyError(rerr)
+		}
+		if l := bytes.TrimSpace(line); len(l) > 0 {
+			if len(entries) == s.maxBatch {
+				return entries, refusef(http.StatusRequestEntityTooLarge, "more than %d events in one request", s.maxBatch)
+			}
+			c, err := checkEvent(l, wr)
+			if err != nil {
+				var rf *refusal
+				errors.As(err, &rf)
+				return entries, refusef(rf.status, "line %d: %s", n, rf.msg)
+			}
+			if !reserveUpTo(&s.inFlight, 1, s.maxInFlight) {
+				return entries, errBusy
+			}
+			entries = append(entries, c)
+		}
+		if rerr == io.EOF {
+			break
+		}
+	}
+	if len(entries) == 0 {
+		return entries, refusef(http.StatusBadRequest, "no events in the request")
+	}
+	return entries, nil
+}
+
+// bodyError is the refusal for a body that could not be read: one over
+// its limit, or one cut short.
+func bodyError(err error) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return refusef(http.StatusRequestEntityTooLarge, "body larger than %d bytes", tooLarge.Limit)
+	}
+	return refusef(http.StatusBadRequest, "read body: %v", err)
+}
+
+// checkEvent validates one event, checks the writer may log its action
+// and returns its canonical encoding. Its errors are refusals.
+func checkEvent(data []byte, wr *Writer) ([]byte, error) {
+	e, err := translog.ParseEvent(data)
+	if err != nil {
+		return nil, refusef(http.StatusBadRequest, "%v", err)
+	}
+	if err := wr.Authorize(e.Action); err != nil {
+		return nil, refusef(http.StatusForbidden, "%v", err)
+	}
+	c, err := e.Canonical()
+	if err != nil {
+		status := http.StatusBadRequest
+		if len(c) == 0 && strings.Contains(err.Error(), "limit") {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return nil, refusef(status, "%v", err)
+	}
+	return c, nil
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {

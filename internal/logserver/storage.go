@@ -97,6 +97,13 @@ type backend struct {
 	// driver writes them to local disk, so they can be served or read
 	// directly; "" when reads go through the driver.
 	staticDir func(home string, cfg StorageConfig) string
+	// oneServer says that only one server may write the storage at a time:
+	// New locks the log home for as long as the server runs.
+	oneServer bool
+	// pushesBack says that Tessera's driver refuses appends while more
+	// than the configured pushback wait for integration, so no request may
+	// carry more events than that.
+	pushesBack bool
 }
 
 var backends = map[string]backend{
@@ -110,6 +117,7 @@ var backends = map[string]backend{
 			return posix.New(ctx, posix.Config{Path: posixDir(home, cfg)})
 		},
 		staticDir: posixDir,
+		oneServer: true,
 	},
 	"mysql": {
 		describe: "entries and tiles in a MySQL or MariaDB database that several front ends share (Tessera MySQL driver)",
@@ -117,9 +125,10 @@ var backends = map[string]backend{
 		open:     openMySQL,
 	},
 	"aws": {
-		describe: "tiles in an S3 bucket, sequencing in a MySQL or MariaDB database (Tessera AWS driver; any S3-compatible service)",
-		check:    checkAWS,
-		open:     openAWS,
+		describe:   "tiles in an S3 bucket, sequencing in a MySQL or MariaDB database (Tessera AWS driver; any S3-compatible service)",
+		check:      checkAWS,
+		open:       openAWS,
+		pushesBack: true,
 	},
 }
 

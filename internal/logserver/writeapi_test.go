@@ -230,3 +230,41 @@ func waitForStatus(t *testing.T, l *runningLog, token string, event []byte, want
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestBearerSchemeCaseInsensitive: the authentication scheme is
+// case-insensitive (RFC 7235 section 2.1) and may be followed by more than
+// one space; other schemes are refused.
+func TestBearerSchemeCaseInsensitive(t *testing.T) {
+	h := newHome(t)
+	token := addToken(t, h, "ops", "*")
+	l := startLog(t, h)
+	event := canonical(t, testEvent("alice", "user.login"))
+	for _, tc := range []struct {
+		authorization string
+		status        int
+	}{
+		{"Bearer " + token, http.StatusOK},
+		{"bearer " + token, http.StatusOK},
+		{"BEARER " + token, http.StatusOK},
+		{"Bearer   " + token, http.StatusOK},
+		{"Basic " + token, http.StatusUnauthorized},
+		{"Bearer" + token, http.StatusUnauthorized},
+		{token, http.StatusUnauthorized},
+	} {
+		req, err := http.NewRequest(http.MethodPost, l.URL+"/add", strings.NewReader(string(event)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", tc.authorization)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			scheme, _, _ := strings.Cut(tc.authorization, token)
+			t.Errorf("Authorization %q+token: %d, want %d", scheme, resp.StatusCode, tc.status)
+		}
+	}
+}

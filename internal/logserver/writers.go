@@ -45,9 +45,10 @@ type writer struct {
 const TokenPrefix = "hgl_"
 
 const writersHeader = `# Writers of this hegui audit log: who may append, and which actions.
-#   token NAME sha256:HEX ACTIONS   (add with: hegui log token add DIR NAME)
-#   cert  NAME CN ACTIONS           (TLS client certificates, with --client-ca)
+#   token NAME sha256:HEX ACTIONS   (add with: hegui log writer add DIR NAME --actions ACTIONS)
+#   cert  NAME CN ACTIONS           (add with: hegui log writer add DIR NAME --cert CN; serve with --client-ca)
 # ACTIONS: comma-separated patterns such as delivery.*,key.* or *.
+# List with: hegui log writer list DIR; revoke with: hegui log writer revoke DIR NAME.
 `
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -213,4 +214,26 @@ func FuzzParseWriters(f *testing.F) {
 			t.Fatal("an empty CN authenticates")
 		}
 	})
+}
+
+// TestWritersHeaderNamesRealCommands: the comment a new writers file
+// starts with names only the commands that manage writers (`hegui log
+// writer add|list|revoke` in internal/cli/log.go).
+func TestWritersHeaderNamesRealCommands(t *testing.T) {
+	h := newHome(t)
+	data, err := os.ReadFile(filepath.Join(h.Dir, logserver.WritersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := regexp.MustCompile("hegui [a-z]+ [a-z]+ [a-z]+").FindAllString(string(data), -1)
+	if len(commands) == 0 {
+		t.Fatalf("the writers file names no command:\n%s", data)
+	}
+	for _, c := range commands {
+		switch c {
+		case "hegui log writer add", "hegui log writer list", "hegui log writer revoke":
+		default:
+			t.Errorf("the writers file names %q, which is not a hegui command", c)
+		}
+	}
 }

@@ -2,21 +2,25 @@ package verify
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto"
 	"debug/buildinfo"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"path/filepath"
 	"sort"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"hegui.dev/hegui/internal/deliver/manifest"
 	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/deliver/sbom"
 	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
 	"hegui.dev/hegui/translog"
@@ -24,8 +28,8 @@ import (
 
 // verifyChain checks a signer's certificate chain against the roots, for
 // code signing, at the time the manifest says it was signed.
-func (s *state) verifyChain(sg manifest.SignerEntry, pub crypto.PublicKey) (string, error) {
-	data, err := os.ReadFile(s.path(sg.Chain))
+func (s *state) verifyChain(ctx context.Context, sg manifest.SignerEntry, pub crypto.PublicKey) (string, error) {
+	data, err := s.dir.Read(ctx, sg.Chain, inputfile.KeyLimit)
 	if err != nil {
 		return "", fmt.Errorf("signer %s certificate chain: %w", keys.ShortID(sg.KeyID), err)
 	}
@@ -43,34 +47,86 @@ func (s *state) verifyChain(sg manifest.SignerEntry, pub crypto.PublicKey) (stri
 	return pki.FormatName(leaf.RawSubject), nil
 }
 
+// maxWalk bounds the directory entries checkFiles looks at, so that a
+// delivery padded with millions of files costs a bounded walk.
+const maxWalk = 2 * manifest.MaxFiles
+
 // checkFiles compares every file with the manifest, and the directory with
-// the list: nothing missing, nothing added.
+// the list: nothing missing, nothing added, nothing but regular files.
+// Sizes are compared first, from the directory entry: only a file the
+// manifest lists with that size is read and hashed, so a large file added
+// to a delivery costs a stat, not a read.
 func (s *state) checkFiles(ctx context.Context) (string, error) {
-	present, err := manifest.Hash(ctx, s.opts.Dir, manifest.Excluded)
+	var problems, toHash []string
+	found := map[string]bool{}
+	walked := 0
+	err := filepath.WalkDir(s.opts.Dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if walked++; walked > maxWalk {
+			return fmt.Errorf("the delivery holds more than %d entries", maxWalk)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(s.opts.Dir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if e.IsDir() {
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			problems = append(problems, fmt.Sprintf("%s is %s; a delivery holds regular files only", rel, inputfile.Describe(e.Type())))
+			return nil
+		}
+		if manifest.Excluded(rel) {
+			return nil
+		}
+		want, listed := s.entries[rel]
+		if !listed {
+			problems = append(problems, rel+" is not in the manifest (added after signing)")
+			return nil
+		}
+		found[rel] = true
+		fi, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Size() != want.Size {
+			problems = append(problems, fmt.Sprintf("%s: size %d, the manifest says %d (changed after signing)", rel, fi.Size(), want.Size))
+			return nil
+		}
+		toHash = append(toHash, rel)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("list the delivery's files: %w", err)
+	}
+	for _, want := range s.manifest.Files {
+		if !found[want.Path] && !manifest.Excluded(want.Path) {
+			problems = append(problems, want.Path+" is missing")
+		}
+	}
+	hashed, err := manifest.HashPaths(ctx, toHash, func(rel string) (manifest.Opened, error) {
+		f, _, err := s.dir.Open(rel)
+		return f, err
+	})
 	if err != nil {
 		return "", err
 	}
-	found := map[string]manifest.FileEntry{}
-	for _, f := range present {
-		found[f.Path] = f
-	}
-	var problems []string
-	for _, want := range s.manifest.Files {
-		got, ok := found[want.Path]
-		delete(found, want.Path)
+	for _, got := range hashed {
+		want := s.entries[got.Path]
 		switch {
-		case !ok:
-			problems = append(problems, want.Path+" is missing")
 		case got.Size != want.Size:
-			problems = append(problems, fmt.Sprintf("%s: size %d, the manifest says %d (changed after signing)", want.Path, got.Size, want.Size))
+			problems = append(problems, fmt.Sprintf("%s: size %d, the manifest says %d (changed after signing)", got.Path, got.Size, want.Size))
 		case got.SHA256 != want.SHA256:
-			problems = append(problems, want.Path+": SHA-256 differs from the manifest (changed after signing)")
+			problems = append(problems, got.Path+": SHA-256 differs from the manifest (changed after signing)")
 		case got.SM3 != want.SM3:
-			problems = append(problems, want.Path+": SM3 differs from the manifest (changed after signing)")
+			problems = append(problems, got.Path+": SM3 differs from the manifest (changed after signing)")
 		}
-	}
-	for p := range found {
-		problems = append(problems, p+" is not in the manifest (added after signing)")
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -91,11 +147,13 @@ func (s *state) binaries() []manifest.FileEntry {
 }
 
 // checkProvenance verifies the provenance signature by a trusted key and
-// matches its subjects with the binaries.
-func (s *state) checkProvenance() (string, error) {
-	data, err := os.ReadFile(s.path(provenance.File))
+// matches its subjects with the binaries. The statement is parsed strictly:
+// a duplicated member or trailing data is refused, not read one way here
+// and another way elsewhere.
+func (s *state) checkProvenance(ctx context.Context) (string, error) {
+	data, err := s.read(ctx, provenance.File, envelopeLimit)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", provenance.File, err)
+		return "", err
 	}
 	env, payload, err := envelope.Parse(data, envelope.InTotoPayloadType)
 	if err != nil {
@@ -118,11 +176,11 @@ func (s *state) checkProvenance() (string, error) {
 			Digest map[string]string `json:"digest"`
 		} `json:"subject"`
 	}
-	if err := json.Unmarshal(payload, &stmt); err != nil {
+	if err := jsonv2.Unmarshal(payload, &stmt); err != nil {
 		return "", fmt.Errorf("provenance statement: %w", err)
 	}
 	if stmt.Type != "https://in-toto.io/Statement/v1" || stmt.PredicateType != provenance.PredicateType {
-		return "", fmt.Errorf("provenance is %s / %s, want an in-toto Statement v1 with SLSA Provenance v1", stmt.Type, stmt.PredicateType)
+		return "", fmt.Errorf("provenance is %q / %q, want an in-toto Statement v1 with SLSA Provenance v1", stmt.Type, stmt.PredicateType)
 	}
 	subjects := map[string]map[string]string{}
 	for _, sub := range stmt.Subject {
@@ -147,12 +205,13 @@ func (s *state) checkProvenance() (string, error) {
 		sort.Strings(problems)
 		return "", errors.New(strings.Join(problems, "; "))
 	}
+	s.statement = payload
 	return fmt.Sprintf("in-toto Statement v1 / SLSA Provenance v1, signed by a trusted key; its %d subjects are the binaries", len(bins)), nil
 }
 
 // checkSBOMs compares every SBOM with the build information of the binary
 // it describes.
-func (s *state) checkSBOMs() (string, error) {
+func (s *state) checkSBOMs(ctx context.Context) (string, error) {
 	var docs []string
 	for _, f := range s.manifest.Files {
 		if strings.HasPrefix(f.Path, "sbom/") && (strings.HasSuffix(f.Path, ".spdx.json") || strings.HasSuffix(f.Path, ".cdx.json")) {
@@ -165,7 +224,7 @@ func (s *state) checkSBOMs() (string, error) {
 	}
 	described := map[string]int{}
 	for _, doc := range docs {
-		data, err := os.ReadFile(s.path(doc))
+		data, err := s.read(ctx, doc, inputfile.DocumentLimit)
 		if err != nil {
 			return "", err
 		}
@@ -188,9 +247,9 @@ func (s *state) checkSBOMs() (string, error) {
 		if got.SM3 != entry.SM3 {
 			return "", fmt.Errorf("%s records another SM3 for %s", doc, got.File)
 		}
-		info, err := buildinfo.ReadFile(s.path(got.File))
+		info, err := s.buildInfo(got.File)
 		if err != nil {
-			return "", fmt.Errorf("%s: read build information: %w", got.File, err)
+			return "", err
 		}
 		if diff := diffModules(sbom.ModuleVersions(info), got.Modules); diff != "" {
 			return "", fmt.Errorf("%s does not match the build information of %s: %s", doc, got.File, diff)
@@ -203,6 +262,20 @@ func (s *state) checkSBOMs() (string, error) {
 		}
 	}
 	return fmt.Sprintf("%d documents agree with the build information of %d binaries", len(docs), len(bins)), nil
+}
+
+// buildInfo reads the Go build information of a binary of the delivery.
+func (s *state) buildInfo(rel string) (*buildinfo.BuildInfo, error) {
+	f, _, err := s.dir.Open(rel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	defer f.Close()
+	info, err := buildinfo.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read build information: %w", rel, err)
+	}
+	return info, nil
 }
 
 func diffModules(want, got map[string]string) string {
@@ -226,7 +299,7 @@ func diffModules(want, got map[string]string) string {
 }
 
 // checkSums compares SHA256SUMS and SM3SUMS with the manifest.
-func (s *state) checkSums() (string, error) {
+func (s *state) checkSums(ctx context.Context) (string, error) {
 	for _, sf := range []struct {
 		file string
 		pick func(manifest.FileEntry) string
@@ -234,22 +307,24 @@ func (s *state) checkSums() (string, error) {
 		{manifest.SHA256Sums, func(f manifest.FileEntry) string { return f.SHA256 }},
 		{manifest.SM3Sums, func(f manifest.FileEntry) string { return f.SM3 }},
 	} {
-		fh, err := os.Open(s.path(sf.file))
+		data, err := s.read(ctx, sf.file, manifestLimit)
 		if err != nil {
 			return "", err
 		}
 		listed := 0
-		sc := bufio.NewScanner(fh)
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 64<<10)
 		for sc.Scan() {
 			sum, name, ok := strings.Cut(sc.Text(), "  ")
 			entry, known := s.entries[name]
 			if !ok || !known || sf.pick(entry) != sum {
-				fh.Close()
 				return "", fmt.Errorf("%s disagrees with the manifest at %q", sf.file, name)
 			}
 			listed++
 		}
-		fh.Close()
+		if err := sc.Err(); err != nil {
+			return "", fmt.Errorf("%s: %w", sf.file, err)
+		}
 		if want := len(s.manifest.Files) - 2; listed != want {
 			return "", fmt.Errorf("%s lists %d files, the manifest %d", sf.file, listed, want)
 		}
@@ -260,10 +335,11 @@ func (s *state) checkSums() (string, error) {
 // checkTransparency checks the delivery's audit-log proof offline and,
 // with a log URL, that the log has only grown since that checkpoint.
 func (s *state) checkTransparency(ctx context.Context) (string, error) {
-	if !transparency.Present(s.opts.Dir) {
+	if !s.present(transparency.ProofFile) {
 		return "", errors.New("the delivery carries no audit-log proof (transparency/), but --log was given")
 	}
-	ev, err := transparency.Check(s.opts.Dir, s.opts.LogKeys)
+	read := func(rel string) ([]byte, error) { return s.read(ctx, rel, inputfile.DocumentLimit) }
+	ev, err := transparency.Check(read, s.opts.LogKeys)
 	if err != nil {
 		return "", err
 	}

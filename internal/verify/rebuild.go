@@ -2,51 +2,103 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"hegui.dev/hegui/digest"
-	"hegui.dev/hegui/internal/deliver/build"
-	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/buildrecipe"
+	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/vcs"
 )
 
+// recipes reads the build recipes from the verified provenance statement:
+// each build strictly (a member this hegui does not know is refused, not
+// ignored), each validated, one per binary of the delivery.
+func (s *state) recipes() ([]buildrecipe.Recipe, buildrecipe.Toolchain, error) {
+	var stmt struct {
+		Predicate struct {
+			BuildDefinition struct {
+				BuildType          string `json:"buildType"`
+				ExternalParameters struct {
+					Builds []jsontext.Value `json:"builds"`
+				} `json:"externalParameters"`
+				InternalParameters struct {
+					GoVersion       string `json:"goVersion"`
+					SourceDateEpoch string `json:"sourceDateEpoch"`
+				} `json:"internalParameters"`
+			} `json:"buildDefinition"`
+		} `json:"predicate"`
+	}
+	var tc buildrecipe.Toolchain
+	if err := jsonv2.Unmarshal(s.statement, &stmt); err != nil {
+		return nil, tc, fmt.Errorf("provenance statement: %w", err)
+	}
+	def := stmt.Predicate.BuildDefinition
+	if def.BuildType != provenance.BuildType {
+		return nil, tc, fmt.Errorf("the provenance's build type is %q; this hegui rebuilds %s only", def.BuildType, provenance.BuildType)
+	}
+	epoch, err := strconv.ParseInt(def.InternalParameters.SourceDateEpoch, 10, 64)
+	if err != nil {
+		return nil, tc, fmt.Errorf("provenance sourceDateEpoch %q is not a number of seconds", def.InternalParameters.SourceDateEpoch)
+	}
+	tc = buildrecipe.Toolchain{GoVersion: def.InternalParameters.GoVersion, SourceDateEpoch: epoch}
+	if err := tc.Validate(); err != nil {
+		return nil, tc, fmt.Errorf("provenance: %w", err)
+	}
+	var recipes []buildrecipe.Recipe
+	seen := map[string]bool{}
+	for i, raw := range def.ExternalParameters.Builds {
+		var r buildrecipe.Recipe
+		if err := jsonv2.Unmarshal(raw, &r, jsonv2.RejectUnknownMembers(true)); err != nil {
+			return nil, tc, fmt.Errorf("provenance builds[%d]: %w", i, err)
+		}
+		if err := r.Validate(); err != nil {
+			return nil, tc, fmt.Errorf("provenance builds[%d]: %w", i, err)
+		}
+		if _, ok := s.entries[r.Output]; !ok || seen[r.Output] {
+			return nil, tc, fmt.Errorf("provenance builds[%d] writes %q, which is not a binary of the delivery, or is written twice", i, r.Output)
+		}
+		seen[r.Output] = true
+		recipes = append(recipes, r)
+	}
+	if len(recipes) != len(s.binaries()) {
+		return nil, tc, fmt.Errorf("the provenance has %d build recipes for %d binaries", len(recipes), len(s.binaries()))
+	}
+	return recipes, tc, nil
+}
+
 // rebuild builds every binary again from the source directory, with the
-// arguments and environment the signed report records, and compares digests.
+// recipes of the signed provenance, into a fresh temporary directory, and
+// compares digests. It runs only for a delivery whose signature, files and
+// provenance hold: nothing a delivery says is run otherwise.
 func (s *state) rebuild(ctx context.Context) (string, error) {
 	if s.opts.Source == "" {
 		return "", fmt.Errorf("--rebuild needs --source DIR")
 	}
-	data, err := os.ReadFile(s.path(report.JSONFile))
+	if !s.filesHold || s.statement == nil {
+		return "", fmt.Errorf("not attempted: a rebuild runs only the recipe of a delivery whose files and signed provenance hold")
+	}
+	recipes, tc, err := s.recipes()
 	if err != nil {
 		return "", err
-	}
-	var rep struct {
-		Binaries []struct {
-			Path string   `json:"path"`
-			Args []string `json:"args"`
-			Env  []string `json:"env"`
-		} `json:"binaries"`
-	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return "", fmt.Errorf("%s: %w", report.JSONFile, err)
 	}
 	src, err := filepath.Abs(s.opts.Source)
 	if err != nil {
 		return "", err
 	}
-	if s.manifest.Commit != "" {
-		info, err := vcs.Read(ctx, src)
-		if err != nil {
-			return "", fmt.Errorf("source %s: %w", s.opts.Source, err)
-		}
-		if info.Commit != s.manifest.Commit {
-			return "", fmt.Errorf("the source is at commit %s, the delivery was built from %s: check out that commit", info.Commit[:12], s.manifest.Commit[:12])
-		}
+	if err := s.checkSource(ctx, src); err != nil {
+		return "", err
+	}
+	toolchain, err := s.toolchain(ctx, src, tc)
+	if err != nil {
+		return "", err
 	}
 	tmp, err := os.MkdirTemp("", "hegui-rebuild-")
 	if err != nil {
@@ -54,21 +106,18 @@ func (s *state) rebuild(ctx context.Context) (string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	var differ []string
-	for _, b := range rep.Binaries {
-		entry, ok := s.entries[b.Path]
-		if !ok {
-			return "", fmt.Errorf("report.json names %s, which is not in the manifest", b.Path)
-		}
-		if err := checkArgs(b.Args, b.Env); err != nil {
-			return "", fmt.Errorf("%s: %w", b.Path, err)
-		}
+	for _, r := range recipes {
 		if s.opts.Progress != nil {
-			s.opts.Progress("rebuilding " + b.Path)
+			s.opts.Progress("rebuilding " + r.Output)
 		}
-		out := filepath.Join(tmp, filepath.FromSlash(b.Path))
-		g := gotool.Go{Dir: src, Env: b.Env}
-		if _, err := g.Run(ctx, build.WithOutput(b.Args, out)...); err != nil {
-			return "", fmt.Errorf("rebuild %s: %w", b.Path, err)
+		out := filepath.Join(tmp, filepath.FromSlash(r.Output))
+		args, env, err := r.Command(tc, out)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", r.Output, err)
+		}
+		g := gotool.Go{Dir: src, Env: append(env, toolchain)}
+		if _, err := g.Run(ctx, args...); err != nil {
+			return "", fmt.Errorf("rebuild %s: %w", r.Output, err)
 		}
 		f, err := os.Open(out)
 		if err != nil {
@@ -79,32 +128,48 @@ func (s *state) rebuild(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if fmt.Sprintf("%x", sums[0]) != entry.SHA256 {
-			differ = append(differ, b.Path)
+		if fmt.Sprintf("%x", sums[0]) != s.entries[r.Output].SHA256 {
+			differ = append(differ, r.Output)
 		}
 	}
 	if len(differ) > 0 {
-		return "", fmt.Errorf("rebuilt from source, %s differ(s) from the delivery", strings.Join(differ, ", "))
+		return "", fmt.Errorf("rebuilt from source with %s, %s differ(s) from the delivery", tc.GoVersion, strings.Join(differ, ", "))
 	}
-	return fmt.Sprintf("%d binaries rebuilt from %s are identical", len(rep.Binaries), s.opts.Source), nil
+	return fmt.Sprintf("%d binaries rebuilt from %s with %s are identical", len(recipes), s.opts.Source, tc.GoVersion), nil
 }
 
-// checkArgs refuses recorded build commands that are not `go build`: the
-// report is signed, but a rebuild should still only ever run the compiler.
-func checkArgs(args, env []string) error {
-	if len(args) == 0 || args[0] != "build" {
-		return fmt.Errorf("the recorded command is not go build")
+// checkSource makes sure the source is the delivered commit, unchanged:
+// otherwise the digests would differ for a reason the user can fix.
+func (s *state) checkSource(ctx context.Context, src string) error {
+	if s.manifest.Commit == "" {
+		return nil
 	}
-	for _, a := range args {
-		if strings.HasPrefix(a, "-toolexec") || strings.HasPrefix(a, "-exec") || strings.HasPrefix(a, "-overlay") {
-			return fmt.Errorf("the recorded command uses %s, which a rebuild does not run", a)
-		}
+	info, err := vcs.Read(ctx, src)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", s.opts.Source, err)
 	}
-	for _, e := range env {
-		name, _, _ := strings.Cut(e, "=")
-		if name == "CC" || name == "CXX" || name == "GOFLAGS" && e != "GOFLAGS=" || strings.HasPrefix(name, "CGO_") && name != "CGO_ENABLED" {
-			return fmt.Errorf("the recorded environment sets %s, which a rebuild does not use", name)
-		}
+	if info.Commit != s.manifest.Commit {
+		return fmt.Errorf("the source is at commit %.12s, the delivery was built from %.12s: check out that commit", info.Commit, s.manifest.Commit)
+	}
+	if info.Dirty {
+		return fmt.Errorf("the source at %s has uncommitted changes (git status lists them): the go command would stamp the binaries as modified; rebuild from a clean checkout of %.12s", s.opts.Source, s.manifest.Commit)
 	}
 	return nil
+}
+
+// toolchain picks the go command the recipe needs: the one on PATH when it
+// is that version (GOTOOLCHAIN=local), else that version by name, which
+// the go command fetches through GOPROXY when it can.
+func (s *state) toolchain(ctx context.Context, src string, tc buildrecipe.Toolchain) (string, error) {
+	vars, err := gotool.Go{Dir: src, Env: []string{"GOTOOLCHAIN=local"}}.EnvVars(ctx, "GOVERSION")
+	if err != nil {
+		return "", err
+	}
+	if vars["GOVERSION"] == tc.GoVersion {
+		return "GOTOOLCHAIN=local", nil
+	}
+	if s.opts.Progress != nil {
+		s.opts.Progress(fmt.Sprintf("the delivery was built with %s, this machine's go is %s: using GOTOOLCHAIN=%s", tc.GoVersion, vars["GOVERSION"], tc.GoVersion))
+	}
+	return "GOTOOLCHAIN=" + tc.GoVersion, nil
 }

@@ -29,6 +29,9 @@ func ReadSPDX(data []byte) (SBOMContent, error) {
 	}
 	c := SBOMContent{Modules: map[string]string{}}
 	for _, p := range doc.Packages {
+		if p == nil {
+			continue // an older SPDX version's document converts with holes
+		}
 		switch {
 		case p.PackageSPDXIdentifier == "Binary":
 			c.File = p.PackageFileName

@@ -14,8 +14,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -25,6 +23,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/manifest"
 	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 )
 
@@ -65,7 +64,10 @@ type Result struct {
 	Version     string `json:"version,omitempty"`
 	Passed      bool   `json:"passed"`
 	Development bool   `json:"developmentKey"`
-	Items       []Item `json:"checks"`
+	// Untrusted is set when the manifest's signature does not hold: then
+	// no other check ran, since nothing in the delivery can be believed.
+	Untrusted bool   `json:"untrusted,omitempty"`
+	Items     []Item `json:"checks"`
 }
 
 func (r *Result) add(name string, err error, detail string) {
@@ -87,50 +89,62 @@ func (r *Result) Failed() []string {
 	return names
 }
 
-// delivery is what the checks share.
+// state is what the checks share.
 type state struct {
 	opts     Options
+	dir      *inputfile.Dir
 	manifest *manifest.Manifest
 	data     []byte // manifest.json
 	env      *envelope.Envelope
 	trusted  []crypto.PublicKey // keys whose signatures on the manifest verified and are trusted
 	entries  map[string]manifest.FileEntry
+	// filesHold and statement are set by the checks that earn them: every
+	// file is the one the manifest lists, and the provenance statement
+	// (its payload) is signed by a trusted key. A rebuild needs both.
+	filesHold bool
+	statement []byte
 }
 
-// Run verifies a delivery.
+// Run verifies a delivery. Nothing the delivery says is believed before
+// the manifest's signature holds: when it does not, no other check runs.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	if len(opts.Roots) == 0 && len(opts.Keys) == 0 {
 		return nil, errors.New("nothing to verify against: give a trust root or a public key")
 	}
-	if fi, err := os.Stat(opts.Dir); err != nil {
-		return nil, err
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a delivery directory", opts.Dir)
-	}
-	r := &Result{Delivery: opts.Dir}
-	s := &state{opts: opts}
-
-	err := s.readManifest()
-	r.add("manifest", err, s.manifestDetail())
+	dir, err := inputfile.OpenDir(opts.Dir)
 	if err != nil {
-		r.Passed = false
+		return nil, fmt.Errorf("%s is not a delivery directory: %w", opts.Dir, err)
+	}
+	defer dir.Close()
+	r := &Result{Delivery: opts.Dir}
+	s := &state{opts: opts, dir: dir}
+
+	if err := s.readManifest(ctx); err != nil {
+		r.add("manifest", err, "")
+		return r, nil
+	}
+	detail, err := s.checkSignatures(ctx)
+	if err != nil {
+		r.add("signature", err, "")
+		r.Untrusted = true
 		return r, nil
 	}
 	r.Project, r.Version = s.manifest.Project, s.manifest.Version
 	for _, sg := range s.manifest.Signers {
 		r.Development = r.Development || sg.Development
 	}
-	detail, err := s.checkSignatures()
-	r.add("signature", err, detail)
+	r.add("manifest", nil, s.manifestDetail())
+	r.add("signature", nil, detail)
 	detail, err = s.checkFiles(ctx)
+	s.filesHold = err == nil
 	r.add("files", err, detail)
-	detail, err = s.checkProvenance()
+	detail, err = s.checkProvenance(ctx)
 	r.add("provenance", err, detail)
-	detail, err = s.checkSBOMs()
+	detail, err = s.checkSBOMs(ctx)
 	r.add("sbom", err, detail)
-	detail, err = s.checkSums()
+	detail, err = s.checkSums(ctx)
 	r.add("checksums", err, detail)
-	if transparency.Present(opts.Dir) || opts.LogURL != "" {
+	if s.present(transparency.ProofFile) || opts.LogURL != "" {
 		detail, err = s.checkTransparency(ctx)
 		r.add("transparency", err, detail)
 	}
@@ -142,16 +156,36 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return r, nil
 }
 
-func (s *state) path(rel string) string { return filepath.Join(s.opts.Dir, filepath.FromSlash(rel)) }
+// Limits on a delivery's own files, read whole.
+const (
+	manifestLimit = 32 << 20
+	envelopeLimit = 48 << 20
+)
 
-func (s *state) readManifest() error {
-	data, err := os.ReadFile(s.path(manifest.File))
+// present reports whether the delivery has an entry at rel, of any kind.
+func (s *state) present(rel string) bool {
+	_, err := s.dir.Lstat(rel)
+	return err == nil
+}
+
+// read reads a file of the delivery: a regular file, not through a
+// symbolic link, at most limit bytes.
+func (s *state) read(ctx context.Context, rel string, limit int64) ([]byte, error) {
+	data, err := s.dir.Read(ctx, rel, limit)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", manifest.File, err)
+		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}
-	envData, err := os.ReadFile(s.path(manifest.EnvelopeFile))
+	return data, nil
+}
+
+func (s *state) readManifest(ctx context.Context) error {
+	data, err := s.read(ctx, manifest.File, manifestLimit)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", manifest.EnvelopeFile, err)
+		return err
+	}
+	envData, err := s.read(ctx, manifest.EnvelopeFile, envelopeLimit)
+	if err != nil {
+		return err
 	}
 	env, payload, err := envelope.Parse(envData, envelope.ManifestPayloadType)
 	if err != nil {
@@ -173,16 +207,13 @@ func (s *state) readManifest() error {
 }
 
 func (s *state) manifestDetail() string {
-	if s.manifest == nil {
-		return ""
-	}
 	return fmt.Sprintf("%s is the signed document (%s %s, %d files)", manifest.File, s.manifest.Project, s.manifest.Version, len(s.manifest.Files))
 }
 
 // checkSignatures verifies the manifest signatures: at least one by a
 // trusted key or by a signer whose chain leads to a trusted root, and every
 // signature in the envelope valid for the key the manifest says made it.
-func (s *state) checkSignatures() (string, error) {
+func (s *state) checkSignatures(ctx context.Context) (string, error) {
 	var notes []string
 	trustedBy := map[string]string{}
 	for _, pub := range s.opts.Keys {
@@ -198,7 +229,7 @@ func (s *state) checkSignatures() (string, error) {
 		s.trusted = append(s.trusted, pub)
 	}
 	for _, sg := range s.manifest.Signers {
-		pub, err := s.signerKey(sg)
+		pub, err := s.signerKey(ctx, sg)
 		if err != nil {
 			return "", err
 		}
@@ -208,7 +239,7 @@ func (s *state) checkSignatures() (string, error) {
 		if len(s.opts.Roots) == 0 || sg.Chain == "" {
 			continue
 		}
-		subject, err := s.verifyChain(sg, pub)
+		subject, err := s.verifyChain(ctx, sg, pub)
 		if err != nil {
 			return "", err
 		}
@@ -232,8 +263,8 @@ func (s *state) checkSignatures() (string, error) {
 
 // signerKey reads a signer's public key from the delivery and checks that
 // it is the key the manifest names.
-func (s *state) signerKey(sg manifest.SignerEntry) (crypto.PublicKey, error) {
-	data, err := os.ReadFile(s.path(sg.PublicKey))
+func (s *state) signerKey(ctx context.Context, sg manifest.SignerEntry) (crypto.PublicKey, error) {
+	data, err := s.dir.Read(ctx, sg.PublicKey, inputfile.KeyLimit)
 	if err != nil {
 		return nil, fmt.Errorf("signer %s: %w", keys.ShortID(sg.KeyID), err)
 	}

@@ -10,10 +10,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"hegui.dev/hegui/internal/inputfile"
 )
 
 // DefaultMirror is the Go vulnerability database.
@@ -34,6 +35,9 @@ type UpdateOptions struct {
 	Force bool
 	// Progress, if set, is called as entries are fetched.
 	Progress func(done, total int)
+	// Now is the time of the update (for tests); zero means time.Now().
+	// A mirror or entry dated more than a day after it is refused.
+	Now time.Time
 }
 
 // UpdateResult says what Update did.
@@ -73,6 +77,13 @@ func Update(ctx context.Context, base, dest string, opts UpdateOptions) (*Update
 	if err := json.Unmarshal(data, &meta); err != nil {
 		return nil, fmt.Errorf("%s: %s", m.url(dbFile), jsonError(err))
 	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if err := checkNotFuture(meta.Modified, now); err != nil {
+		return nil, fmt.Errorf("%s: the database is %w", m.url(dbFile), err)
+	}
 	local, localErr := Open(dest)
 	if localErr == nil && !opts.Force && !meta.Modified.After(local.Modified) {
 		return &UpdateResult{Info: local, UpToDate: true}, nil
@@ -97,11 +108,11 @@ func Update(ctx context.Context, base, dest string, opts UpdateOptions) (*Update
 	if localErr == nil {
 		have = localModified(local.Path)
 	}
-	set := newEntrySet()
+	set := newEntrySet(now)
 	var fetch []string
 	for id, mod := range want {
 		if t, ok := have[id]; ok && t.Equal(mod) {
-			data, err := os.ReadFile(filepath.Join(local.Path, entryDir, id+".json"))
+			data, err := inputfile.Read(ctx, filepath.Join(local.Path, entryDir, id+".json"), maxEntrySize)
 			if err == nil && set.add(id, data) == nil {
 				continue
 			}
@@ -123,7 +134,7 @@ func Update(ctx context.Context, base, dest string, opts UpdateOptions) (*Update
 func localModified(dir string) map[string]time.Time {
 	out := map[string]time.Time{}
 	var index []moduleMeta
-	if readJSON(filepath.Join(dir, modulesFile), &index) != nil {
+	if readJSON(filepath.Join(dir, modulesFile), maxIndexSize, &index) != nil {
 		return out
 	}
 	for _, m := range index {

@@ -11,20 +11,32 @@
 // (digest, modification time, age) for the record a delivery keeps.
 // Writes are atomic: a database is built beside its destination and moved
 // into place whole, so a failed import or update leaves the old one intact.
+//
+// A database's age is what a delivery's policy holds it to, so the date is
+// never invented: it is the newest "modified" time of the entries (or the
+// mirror's, or the date given to the import), a date more than a day in
+// the future is refused, and a database none of whose entries is dated has
+// no date at all (index/db.json says "0001-01-01T00:00:00Z"): its age is
+// unknown, and it counts as older than any limit.
 package vulndb
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"hegui.dev/hegui/internal/inputfile"
 )
 
 // Layout file names, relative to the database root.
@@ -57,8 +69,9 @@ type Info struct {
 	Path string `json:"path"`
 	// URL is what govulncheck's -db takes: file:///abs/path.
 	URL string `json:"url"`
-	// Modified is the database's modification time (index/db.json).
-	Modified time.Time `json:"modified"`
+	// Modified is the database's modification time (index/db.json);
+	// zero when it is not known (see AgeKnown).
+	Modified time.Time `json:"modified,omitzero"`
 	// Entries and Modules count the OSV entries and the modules indexed.
 	Entries int `json:"entries"`
 	Modules int `json:"modules"`
@@ -67,8 +80,19 @@ type Info struct {
 	Digest string `json:"digest"`
 }
 
-// Age is how old the database is at t.
-func (i *Info) Age(t time.Time) time.Duration { return t.Sub(i.Modified) }
+// Age is how old the database is at t. A database of unknown age is
+// older than any limit: its Age is the largest Duration.
+func (i *Info) Age(t time.Time) time.Duration {
+	if !i.AgeKnown() {
+		return math.MaxInt64
+	}
+	return t.Sub(i.Modified)
+}
+
+// AgeKnown reports whether the database has a modification time. One
+// built from entries that carry none, without a date given to the
+// import, has not.
+func (i *Info) AgeKnown() bool { return !i.Modified.IsZero() }
 
 // dbMeta is index/db.json.
 type dbMeta struct {
@@ -122,12 +146,12 @@ func OpenIndex(dir string) (*Info, error) {
 	}
 	info := &Info{Path: abs, URL: fileURL(abs)}
 	var meta dbMeta
-	if err := readJSON(filepath.Join(abs, dbFile), &meta); err != nil {
+	if err := readJSON(filepath.Join(abs, dbFile), maxMetaSize, &meta); err != nil {
 		return nil, err
 	}
 	info.Modified = meta.Modified
 	var mods []moduleMeta
-	if err := readJSON(filepath.Join(abs, modulesFile), &mods); err != nil {
+	if err := readJSON(filepath.Join(abs, modulesFile), maxIndexSize, &mods); err != nil {
 		return nil, err
 	}
 	info.Modules = len(mods)
@@ -144,8 +168,12 @@ func (i *Info) Hash() error {
 // fileURL is the file:// URL of an absolute path.
 func fileURL(abs string) string { return "file://" + filepath.ToSlash(abs) }
 
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
+// readJSON decodes the file at path, of at most limit bytes. The database
+// directory is one a user names, so its files are read as untrusted: a
+// FIFO or an oversized file in it is refused, not waited for or loaded.
+// The files are regular and bounded, so the read needs no cancelling.
+func readJSON(path string, limit int64, v any) error {
+	data, err := inputfile.Read(context.Background(), path, limit)
 	if err != nil {
 		return err
 	}
@@ -172,12 +200,11 @@ func treeDigest(root string) (string, int, error) {
 		}
 		rel, _ := filepath.Rel(root, p)
 		rel = filepath.ToSlash(rel)
-		data, err := os.ReadFile(p)
+		sum, err := fileSHA256(p)
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(data)
-		lines = append(lines, rel+" "+hex.EncodeToString(sum[:])+"\n")
+		lines = append(lines, rel+" "+sum+"\n")
 		if strings.HasPrefix(rel, entryDir+"/") {
 			entries++
 		}
@@ -194,13 +221,28 @@ func treeDigest(root string) (string, int, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), entries, nil
 }
 
+// fileSHA256 is the hex SHA-256 of the regular file at p, read as a
+// stream: the digest covers files of any size without holding them.
+func fileSHA256(p string) (string, error) {
+	f, _, err := inputfile.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // ReadEntry returns the OSV entry id of the database in dir, or nil if it
 // has none.
 func ReadEntry(dir, id string) (*Entry, error) {
 	if !ValidID(id) {
 		return nil, fmt.Errorf("%q is not an entry id", id)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, entryDir, id+".json"))
+	data, err := inputfile.Read(context.Background(), filepath.Join(dir, entryDir, id+".json"), maxEntrySize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -13,6 +13,9 @@ import (
 // entrySet collects OSV entries by ID, keeping each one's original bytes.
 type entrySet struct {
 	byID map[string]*rawEntry
+	// now is the time of the import or update: an entry modified more
+	// than maxClockSkew after it is refused.
+	now time.Time
 }
 
 type rawEntry struct {
@@ -21,14 +24,21 @@ type rawEntry struct {
 	from  string // where it was read, for messages
 }
 
-func newEntrySet() *entrySet { return &entrySet{byID: map[string]*rawEntry{}} }
+func newEntrySet(now time.Time) *entrySet {
+	return &entrySet{byID: map[string]*rawEntry{}, now: now}
+}
 
 // add parses data (read from "from") and adds it. The same ID twice is an
-// error unless both copies are identical.
+// error unless both copies are identical, and so is an entry modified in
+// the future: one entry dated 9999 would date the whole database, and
+// every check of its age would pass until then.
 func (s *entrySet) add(from string, data []byte) error {
 	e, err := ParseEntry(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", from, err)
+	}
+	if err := checkNotFuture(e.Modified, s.now); err != nil {
+		return fmt.Errorf("%s: entry %s: %w", from, e.ID, err)
 	}
 	if old, ok := s.byID[e.ID]; ok {
 		if bytes.Equal(old.data, data) {
@@ -37,6 +47,16 @@ func (s *entrySet) add(from string, data []byte) error {
 		return fmt.Errorf("%s: entry %s is also in %s, with different content", from, e.ID, old.from)
 	}
 	s.byID[e.ID] = &rawEntry{entry: e, data: data, from: from}
+	return nil
+}
+
+// checkNotFuture refuses a modification time t more than maxClockSkew
+// after now.
+func checkNotFuture(t, now time.Time) error {
+	if t.After(now.Add(maxClockSkew)) {
+		return fmt.Errorf("modified %s, which is in the future (it is %s): a database dated so would pass every age check until then",
+			t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -22,9 +21,9 @@ import (
 	"golang.org/x/mod/module"
 
 	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/buildrecipe"
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/gotool"
 )
 
 // Stage builds d.Binaries.
@@ -180,53 +179,58 @@ func Plan(builds []config.Build, modulePath string) ([]Job, error) {
 	return jobs, nil
 }
 
-// Invocation is the go command that builds one binary.
-type Invocation struct {
-	Args []string // after "go"
-	Env  []string // set on top of the process environment
-}
-
 // TemplateData is what ldflags templates can use.
 type TemplateData struct {
 	Version, Commit, ShortCommit, Date, Tag, Os, Arch string
 }
 
-// Command returns the go build invocation for a job. It writes to job.Out,
-// relative to the delivery directory, as recorded in reports; WithOutput
-// points it elsewhere to run it.
-func Command(d *delivery.Delivery, job Job) (Invocation, error) {
+// Recipe returns the recipe of a job: its ldflags expanded and parsed, its
+// environment read into the settings a recipe may carry.
+func Recipe(d *delivery.Delivery, job Job) (buildrecipe.Recipe, error) {
 	data := TemplateData{
 		Version: d.Version.Version, Commit: d.Version.Commit, ShortCommit: d.Version.ShortCommit,
 		Date: d.Version.CommitTime.UTC().Format(time.RFC3339), Tag: d.Version.Tag,
 		Os: job.Target.OS, Arch: job.Target.Arch,
 	}
-	var ldflags []string
+	var expanded []string
 	for _, f := range job.Build.Ldflags {
-		expanded, err := expand(f, data)
+		e, err := expand(f, data)
 		if err != nil {
-			return Invocation{}, fmt.Errorf("ldflags %q: %w", f, err)
+			return buildrecipe.Recipe{}, fmt.Errorf("build %s: ldflags %q: %w", job.Build.Main, f, err)
 		}
-		ldflags = append(ldflags, expanded)
+		expanded = append(expanded, e)
 	}
-	ldflags = append(ldflags, "-buildid=")
-	args := []string{"build", "-trimpath", "-buildvcs=" + strconv.FormatBool(d.Version.VCS), "-ldflags=" + strings.Join(ldflags, " ")}
-	if len(job.Build.Tags) > 0 {
-		args = append(args, "-tags="+strings.Join(job.Build.Tags, ","))
+	ldflags, err := buildrecipe.ParseLdflags(expanded)
+	if err != nil {
+		return buildrecipe.Recipe{}, fmt.Errorf("build %s in hegui.yaml: %w", job.Build.Main, err)
 	}
-	args = append(args, "-o", job.Out, job.Build.Main)
-	env := append(job.Target.Env(), "CGO_ENABLED=0", "GOFLAGS=", "SOURCE_DATE_EPOCH="+strconv.FormatInt(d.Version.CommitTime.Unix(), 10))
-	return Invocation{Args: args, Env: gotool.MergeEnv(env, job.Build.Env)}, nil
+	settings, err := buildrecipe.ParseEnv(job.Build.Env)
+	if err != nil {
+		return buildrecipe.Recipe{}, fmt.Errorf("build %s in hegui.yaml: %w", job.Build.Main, err)
+	}
+	r := buildrecipe.Recipe{
+		Output: job.Out, Main: mainDir(job.Build.Main), Target: job.Target.String(), Tags: job.Build.Tags,
+		Ldflags: ldflags, Trimpath: true, BuildVCS: d.Version.VCS, CGO: settings.CGO, Experiment: settings.Experiment,
+	}
+	if err := r.Validate(); err != nil {
+		return buildrecipe.Recipe{}, fmt.Errorf("build %s in hegui.yaml: %w", job.Build.Main, err)
+	}
+	return r, nil
 }
 
-// WithOutput returns a copy of go build arguments writing to out instead.
-func WithOutput(args []string, out string) []string {
-	args = slices.Clone(args)
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] == "-o" {
-			args[i+1] = out
-		}
+// mainDir writes a main package directory as a recipe has it: "." or
+// "./cmd/app".
+func mainDir(m string) string {
+	m = path.Clean(strings.TrimPrefix(filepath.ToSlash(m), "./"))
+	if m == "." {
+		return m
 	}
-	return args
+	return "./" + m
+}
+
+// Toolchain is what every build of the delivery shares.
+func Toolchain(d *delivery.Delivery, goVersion string) buildrecipe.Toolchain {
+	return buildrecipe.Toolchain{GoVersion: goVersion, SourceDateEpoch: d.Version.CommitTime.Unix()}
 }
 
 func expand(text string, data TemplateData) (string, error) {
@@ -245,13 +249,25 @@ func buildOne(ctx context.Context, d *delivery.Delivery, job Job, goVersion stri
 	if err := os.MkdirAll(filepath.Dir(d.Path(job.Out)), 0o755); err != nil {
 		return nil, err
 	}
-	inv, err := Command(d, job)
+	recipe, err := Recipe(d, job)
+	if err != nil {
+		return nil, err
+	}
+	tc := Toolchain(d, goVersion)
+	if err := tc.Validate(); err != nil {
+		return nil, fmt.Errorf("go env GOVERSION: %w", err)
+	}
+	args, env, err := recipe.Command(tc, job.Out)
+	if err != nil {
+		return nil, err
+	}
+	runArgs, _, err := recipe.Command(tc, d.Path(job.Out))
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	g := d.Go.With(inv.Env...)
-	if _, err := g.Run(ctx, WithOutput(inv.Args, d.Path(job.Out))...); err != nil {
+	g := d.Go.With(env...)
+	if _, err := g.Run(ctx, runArgs...); err != nil {
 		return nil, fmt.Errorf("build %s for %s: %w", job.Build.Main, job.Target, err)
 	}
 	elapsed := time.Since(start).Seconds()
@@ -271,7 +287,7 @@ func buildOne(ctx context.Context, d *delivery.Delivery, job Job, goVersion stri
 	return &delivery.Binary{
 		Build: buildID(job.Build, d.Module.Path), Main: job.Build.Main, Target: job.Target, Path: job.Out,
 		Size: size, SHA256: fmt.Sprintf("%x", sums[0]), SM3: fmt.Sprintf("%x", sums[1]), Seconds: elapsed,
-		Args: inv.Args, Env: inv.Env, Tags: job.Build.Tags, GoVersion: goVersion,
+		Args: args, Env: env, Recipe: recipe, Tags: job.Build.Tags, GoVersion: goVersion,
 		Modules: mods, ModuleCount: len(mods), Packages: pkgs,
 	}, nil
 }

@@ -60,35 +60,45 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func TestCommand(t *testing.T) {
+func TestRecipe(t *testing.T) {
 	d := &delivery.Delivery{
 		Module:  &gotool.Module{Path: "example.com/app"},
 		Version: delivery.Version{Version: "v1.2.3", Commit: "0123456789abcdef0123", ShortCommit: "0123456789ab", CommitTime: time.Unix(1700000000, 0), VCS: true},
 	}
 	job := Job{
-		Build:  config.Build{Main: "./cmd/app", Ldflags: []string{"-s", "-X main.version={{.Version}}", "-X main.os={{.Os}}/{{.Arch}}", "-X main.date={{.Date}}"}, Tags: []string{"netgo"}, Env: []string{"CGO_ENABLED=1"}},
+		Build:  config.Build{Main: "cmd/app/", Ldflags: []string{"-s", "-X main.version={{.Version}}", "-X main.os={{.Os}}/{{.Arch}}", "-X main.date={{.Date}}"}, Tags: []string{"netgo"}, Env: []string{"CGO_ENABLED=1"}},
 		Target: delivery.Target{OS: "linux", Arch: "arm64", Level: "v8.2"},
 		Out:    "bin/linux_arm64_v8.2/app",
 	}
-	inv, err := Command(d, job)
+	r, err := Recipe(d, job)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := strings.Join(inv.Args, " ")
+	args, env, err := r.Command(Toolchain(d, "go1.26.8"), job.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(args, " ")
 	for _, want := range []string{"build -trimpath -buildvcs=true", "-ldflags=-s -X main.version=v1.2.3 -X main.os=linux/arm64 -X main.date=2023-11-14T22:13:20Z -buildid=", "-tags=netgo", "-o bin/linux_arm64_v8.2/app ./cmd/app"} {
-		if !strings.Contains(args, want) {
-			t.Errorf("args %q lack %q", args, want)
+		if !strings.Contains(joined, want) {
+			t.Errorf("args %q lack %q", joined, want)
 		}
 	}
-	env := strings.Join(inv.Env, " ")
-	if env != "GOOS=linux GOARCH=arm64 GOARM64=v8.2 GOFLAGS= SOURCE_DATE_EPOCH=1700000000 CGO_ENABLED=1" {
-		t.Errorf("env %q", env)
+	if got := strings.Join(env, " "); got != "GOOS=linux GOARCH=arm64 GOARM64=v8.2 CGO_ENABLED=1 GOFLAGS= GOEXPERIMENT= SOURCE_DATE_EPOCH=1700000000" {
+		t.Errorf("env %q", got)
 	}
-	if out := WithOutput(inv.Args, "/tmp/x"); !strings.Contains(strings.Join(out, " "), "-o /tmp/x ./cmd/app") || inv.Args[len(inv.Args)-2] != job.Out {
-		t.Errorf("WithOutput %v (original %v)", out, inv.Args)
-	}
-	job.Build.Ldflags = []string{"-X main.v={{.Nope}}"}
-	if _, err := Command(d, job); err == nil {
-		t.Error("unknown template field accepted")
+	for _, bad := range []config.Build{
+		{Main: ".", Ldflags: []string{"-X main.v={{.Nope}}"}},
+		{Main: ".", Ldflags: []string{"-linkmode=external"}},
+		{Main: ".", Ldflags: []string{"-s -extld=/bin/sh"}},
+		{Main: ".", Env: []string{"CC=/bin/sh"}},
+		{Main: ".", Env: []string{"GOFLAGS=-toolexec=/bin/sh"}},
+		{Main: "../elsewhere"},
+		{Main: "-toolexec=x"},
+	} {
+		job.Build = bad
+		if _, err := Recipe(d, job); err == nil {
+			t.Errorf("build %+v accepted", bad)
+		}
 	}
 }

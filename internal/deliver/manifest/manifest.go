@@ -7,26 +7,29 @@
 package manifest
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/inputfile"
 )
 
 // Files of the delivery this stage writes.
@@ -158,10 +161,18 @@ func chainPath(s *delivery.Signer) string {
 	return SignerChainPath(s.KeyID)
 }
 
+// MaxFiles is the most files a manifest may list: far more than any
+// delivery holds, few enough that reading one stays cheap.
+const MaxFiles = 100_000
+
+// Opened is what HashPaths reads: an opened file.
+type Opened interface {
+	io.Reader
+	io.Closer
+}
+
 // Hash lists the regular files under dir (paths relative, with slashes),
-// skipping those skip selects, with their sizes and digests, sorted. Files
-// are hashed in parallel, one per CPU: SM3 runs at a fifth of SHA-256's
-// speed, so the digests, not the disk, are the cost.
+// skipping those skip selects, with their sizes and digests, sorted.
 func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
@@ -185,6 +196,16 @@ func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry,
 	if err != nil {
 		return nil, err
 	}
+	return HashPaths(ctx, paths, func(rel string) (Opened, error) {
+		return os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+	})
+}
+
+// HashPaths opens each path with open and returns its size and digests,
+// sorted by path. Files are hashed in parallel, one per CPU: SM3 runs at a
+// fifth of SHA-256's speed, so the digests, not the disk, are the cost.
+func HashPaths(ctx context.Context, paths []string, open func(rel string) (Opened, error)) ([]FileEntry, error) {
+	paths = slices.Clone(paths)
 	sort.Strings(paths)
 	files := make([]FileEntry, len(paths))
 	errs := make([]error, len(paths))
@@ -193,7 +214,7 @@ func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry,
 	for range runtime.NumCPU() {
 		wg.Go(func() {
 			for i := range next {
-				files[i], errs[i] = hashFile(ctx, dir, paths[i])
+				files[i], errs[i] = hashFile(ctx, paths[i], open)
 			}
 		})
 	}
@@ -205,8 +226,8 @@ func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry,
 	return files, errors.Join(errs...)
 }
 
-func hashFile(ctx context.Context, dir, rel string) (FileEntry, error) {
-	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+func hashFile(ctx context.Context, rel string, open func(string) (Opened, error)) (FileEntry, error) {
+	f, err := open(rel)
 	if err != nil {
 		return FileEntry{}, err
 	}
@@ -220,12 +241,17 @@ func hashFile(ctx context.Context, dir, rel string) (FileEntry, error) {
 
 // Parse decodes and checks a manifest. A manifest is untrusted input until
 // its signature is verified, so every path must stay inside the delivery.
+//
+// The JSON is read strictly, as a signed document must be: exact member
+// names, no unknown members, no member twice, nothing after the document,
+// at most MaxFiles files.
 func Parse(data []byte) (*Manifest, error) {
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	if err := jsonv2.Unmarshal(data, &m, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil, fmt.Errorf("malformed manifest: %w", err)
+	}
+	if len(m.Files) > MaxFiles {
+		return nil, fmt.Errorf("the manifest lists %d files, more than the %d a delivery may hold", len(m.Files), MaxFiles)
 	}
 	if m.Schema != Schema {
 		return nil, fmt.Errorf("manifest schema %q, want %q", m.Schema, Schema)
@@ -259,9 +285,9 @@ func Parse(data []byte) (*Manifest, error) {
 }
 
 // CheckPath accepts a relative, clean, slash-separated path that stays
-// inside the delivery.
+// inside the delivery and holds no control character.
 func CheckPath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+	if inputfile.CheckName(p) != nil {
 		return fmt.Errorf("the manifest names the file %q, which is not a path inside the delivery", p)
 	}
 	return nil

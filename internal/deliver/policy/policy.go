@@ -72,13 +72,11 @@ func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) [
 	}
 	doc := d.Vulns
 	maxAge, _ := config.ParseAge(p.DatabaseMaxAge)
-	if age := now.Sub(doc.Database.Modified); maxAge > 0 && age > maxAge {
-		msg := fmt.Sprintf("the vulnerability database is %.0f days old (modified %s); the policy allows %s",
-			age.Hours()/24, doc.Database.Modified.Format(time.DateOnly), p.DatabaseMaxAge)
+	if msg, remedy := databaseTooOld(doc.Database, maxAge, p.DatabaseMaxAge, now); msg != "" {
 		if p.DatabaseTooOld == config.Fail {
 			vs = append(vs, delivery.Violation{
 				Rule: "policy.vulnerabilities.database-max-age", Subject: "vulnerability database",
-				Message: msg, Remedy: "update the database (hegui vulndb update, or import a newer OSV export) and deliver again",
+				Message: msg, Remedy: remedy,
 			})
 		} else {
 			d.Warn("%s", msg)
@@ -122,6 +120,27 @@ func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) [
 		})
 	}
 	return vs
+}
+
+// databaseTooOld says why the database db breaks the age limit maxAge
+// (written as allowed in hegui.yaml) at now, and what to do about it, or
+// returns "" when it does not. A database without a modification time
+// (imported from entries that carry none) is of unknown age: it could be
+// any age, so it is too old.
+func databaseTooOld(db vuln.Database, maxAge time.Duration, allowed string, now time.Time) (msg, remedy string) {
+	if maxAge <= 0 {
+		return "", ""
+	}
+	if db.Modified.IsZero() {
+		return fmt.Sprintf("the vulnerability database's age is unknown (its entries carry no modification times and it was imported without a date); the policy allows %s, so it counts as too old", allowed),
+			"date the database by its source when importing it (hegui vulndb import --modified DATE), or update it (hegui vulndb update), and deliver again"
+	}
+	if age := now.Sub(db.Modified); age > maxAge {
+		return fmt.Sprintf("the vulnerability database is %.0f days old (modified %s); the policy allows %s",
+				age.Hours()/24, db.Modified.Format(time.DateOnly), allowed),
+			"update the database (hegui vulndb update, or import a newer OSV export) and deliver again"
+	}
+	return "", ""
 }
 
 // EffectiveSeverity is a finding's severity, or the policy's rating for

@@ -99,6 +99,24 @@ func TestIgnoreRulesAndDatabaseAge(t *testing.T) {
 		t.Errorf("90-day-old database with database-too-old: warn: %s", rules(vs))
 	}
 
+	// A database whose entries carry no modification times is of unknown
+	// age, which is too old: it was reported as new, dated by its import.
+	d = delivered()
+	d.Vulns.Database.Modified = time.Time{}
+	p.DatabaseTooOld = config.Fail
+	vs = Vulnerabilities(d, p, now)
+	if len(vs) != 1 || vs[0].Rule != "policy.vulnerabilities.database-max-age" || !strings.Contains(vs[0].Message, "age is unknown") ||
+		!strings.Contains(vs[0].Remedy, "--modified") {
+		t.Errorf("undated database with database-too-old: fail: %+v", vs)
+	}
+	p.DatabaseTooOld = config.Warn
+	if vs := Vulnerabilities(d, p, now); len(vs) != 0 {
+		t.Errorf("undated database with database-too-old: warn: %s", rules(vs))
+	}
+	if w := d.Warnings; len(w) != 1 || !strings.Contains(w[0], "age is unknown") {
+		t.Errorf("undated database with database-too-old: warn: warnings %q", w)
+	}
+
 	d = delivered()
 	d.Vulns = nil
 	d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: "no database"}

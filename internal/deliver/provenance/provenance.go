@@ -3,9 +3,9 @@
 // DSSE envelope by every signer and written to provenance.intoto.jsonl (one
 // envelope on one line, as SLSA tooling expects).
 //
-// The build type is https://hegui.dev/buildtypes/go/v1 (docs/formats.md):
+// The build type is https://hegui.dev/buildtypes/go/v2 (docs/delivery-format.md):
 // external parameters name the source (repository and commit), the module,
-// the version, the builds and the targets; resolved dependencies list the
+// the version, the targets and each build's recipe; resolved dependencies list the
 // source commit and every linked module with its go.sum dirhash.
 package provenance
 
@@ -32,6 +32,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"hegui.dev/hegui/internal/buildrecipe"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/envelope"
 )
@@ -39,8 +40,9 @@ import (
 // File is the provenance's path in the delivery.
 const File = "provenance.intoto.jsonl"
 
-// BuildType identifies hegui's build definition.
-const BuildType = "https://hegui.dev/buildtypes/go/v1"
+// BuildType identifies hegui's build definition. Version 2 records each
+// build as a recipe (package buildrecipe) rather than a command line.
+const BuildType = "https://hegui.dev/buildtypes/go/v2"
 
 // BuilderID identifies hegui as the builder.
 const BuilderID = "https://hegui.dev/builders/hegui-deliver"
@@ -97,7 +99,11 @@ func Statement(d *delivery.Delivery) (*intoto.Statement, error) {
 			Digest: map[string]string{"sha256": b.SHA256, "sm3": b.SM3},
 		})
 	}
-	external, err := structpb.NewStruct(externalParameters(d))
+	params, err := externalParameters(d)
+	if err != nil {
+		return nil, err
+	}
+	external, err := structpb.NewStruct(params)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +171,7 @@ func goVersion(d *delivery.Delivery) string {
 	return ""
 }
 
-func externalParameters(d *delivery.Delivery) map[string]any {
+func externalParameters(d *delivery.Delivery) (map[string]any, error) {
 	source := map[string]any{"module": d.Module.Path}
 	if d.Version.VCS {
 		source["digest"] = map[string]any{"gitCommit": d.Version.Commit}
@@ -181,11 +187,11 @@ func externalParameters(d *delivery.Delivery) map[string]any {
 			seen[b.Target.String()] = true
 			targets = append(targets, b.Target.String())
 		}
-		builds = append(builds, map[string]any{
-			"output": b.Path,
-			"args":   toAny(b.Args),
-			"env":    toAny(b.Env),
-		})
+		r, err := recipeParameter(b.Recipe)
+		if err != nil {
+			return nil, err
+		}
+		builds = append(builds, r)
 	}
 	params := map[string]any{
 		"source":  source,
@@ -199,15 +205,18 @@ func externalParameters(d *delivery.Delivery) map[string]any {
 			params["config"] = map[string]any{"path": "hegui.yaml", "digest": map[string]any{"sha256": hex.EncodeToString(sum[:])}}
 		}
 	}
-	return params
+	return params, nil
 }
 
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
+// recipeParameter is a recipe as a structpb value: its JSON form.
+func recipeParameter(r buildrecipe.Recipe) (any, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	var v any
+	err = json.Unmarshal(data, &v)
+	return v, err
 }
 
 // predicateDeps lists the source commit and every module linked into any

@@ -70,8 +70,12 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 			return err
 		}
 		second := filepath.Join(tmp, "out", filepath.FromSlash(b.Path))
-		g := gotool.Go{Dir: moduleCopy, Env: append(append([]string{}, b.Env...), env...)}
-		if _, err := g.Run(ctx, build.WithOutput(b.Args, second)...); err != nil {
+		args, buildEnv, err := b.Recipe.Command(build.Toolchain(d, b.GoVersion), second)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.Path, err)
+		}
+		g := gotool.Go{Dir: moduleCopy, Env: append(buildEnv, env...)}
+		if _, err := g.Run(ctx, args...); err != nil {
 			b.Reproducible = &delivery.Reproducibility{Status: "failed", Reason: "the second build failed: " + oneLine(err.Error())}
 			d.Warn("%s for %s: the second build, from a copy of the source, failed: %s", b.Path, b.Target, oneLine(err.Error()))
 			continue

@@ -159,24 +159,18 @@ type Evidence struct {
 	Verifiers []note.Verifier
 }
 
-// Present reports whether the delivery in dir carries a log proof.
-func Present(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(ProofFile)))
-	return err == nil
-}
-
-// Check verifies the log proof of the delivery in dir offline: the
-// checkpoint's signatures with verifiers (the delivery's own log.pub when
-// nil), the inclusion of entry.json, and that the entry names this
-// manifest.json by its SHA-256.
-func Check(dir string, verifiers []note.Verifier) (Evidence, error) {
-	read := func(name string) ([]byte, error) {
-		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-	}
+// Check verifies the log proof of a delivery offline: the checkpoint's
+// signatures with verifiers (the delivery's own log.pub when nil), the
+// inclusion of entry.json, and that the entry names this manifest.json by
+// its SHA-256. read reads a file of the delivery by its path in it.
+func Check(read func(rel string) ([]byte, error), verifiers []note.Verifier) (Evidence, error) {
 	if verifiers == nil {
-		var err error
-		if verifiers, err = translog.ReadVerifierKeys(filepath.Join(dir, filepath.FromSlash(KeysFile))); err != nil {
+		data, err := read(KeysFile)
+		if err != nil {
 			return Evidence{}, err
+		}
+		if verifiers, err = translog.ParseVerifierKeys(data); err != nil {
+			return Evidence{}, fmt.Errorf("%s: %w", KeysFile, err)
 		}
 	}
 	entry, err := read(EntryFile)

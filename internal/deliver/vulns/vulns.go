@@ -90,9 +90,17 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		return err
 	}
 	s := doc.Summary
-	d.Log.Stepf("%d known vulnerabilities: %d reachable, %d imported only, %d required only, %d accepted by the policy (database %s, %.0f days old)",
-		s.Total, s.Reachable, s.Imported, s.Required, s.Ignored, db.Modified.Format(time.DateOnly), doc.Database.AgeDays)
+	d.Log.Stepf("%d known vulnerabilities: %d reachable, %d imported only, %d required only, %d accepted by the policy (%s)",
+		s.Total, s.Reachable, s.Imported, s.Required, s.Ignored, databaseAge(db, now))
 	return nil
+}
+
+// databaseAge describes the database's date and age for the log.
+func databaseAge(db *vulndb.Info, now time.Time) string {
+	if !db.AgeKnown() {
+		return "database of unknown age: its entries carry no modification times"
+	}
+	return fmt.Sprintf("database %s, %.0f days old", db.Modified.Format(time.DateOnly), db.Age(now).Hours()/24)
 }
 
 // group is one scan: the main packages built with the same tags and
