@@ -3,6 +3,11 @@
 # Fuzzers that find a crash write the input to testdata/fuzz/ of their
 # package; commit it, so that the plain test run keeps checking it.
 #
+# The parsers `hegui verify` runs on a delivery someone else made get more:
+# with FUZZ_LONG set (CI sets it), FUZZ_LONG_COUNT of them (default 3) run
+# for FUZZ_LONG each instead of the short time. Which ones rotates with the
+# commit, so that over a series of submissions each gets its long runs.
+#
 # Go 1.26's fuzz coordinator can report a bare "context deadline exceeded"
 # as a failure when -fuzztime ends while a worker is busy, on a loaded
 # machine, without any failing input (golang/go#75804, fixed in Go 1.27).
@@ -22,11 +27,37 @@ deadline_flake() {
 		! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$log"
 }
 
+# The verifier's parsers of untrusted input, as "package target".
+verifier_targets=(
+	"hegui.dev/hegui/internal/verify FuzzReadSBOM"
+	"hegui.dev/hegui/internal/deliver/manifest FuzzParse"
+	"hegui.dev/hegui/internal/envelope FuzzParse"
+	"hegui.dev/hegui/internal/buildrecipe FuzzRecipe"
+	"hegui.dev/hegui/translog FuzzParseInclusionProof"
+	"hegui.dev/hegui/translog FuzzParseVerifierKeys"
+	"hegui.dev/hegui/translog FuzzParseEvent"
+	"hegui.dev/hegui/keys FuzzParsePublicKey"
+	"hegui.dev/hegui/pki FuzzParseCertificates"
+	"hegui.dev/hegui/sign FuzzVerify"
+)
+long=" "
+if [ -n "${FUZZ_LONG:-}" ]; then
+	n=${#verifier_targets[@]}
+	count=${FUZZ_LONG_COUNT:-3}
+	seed=$(( 0x$(git rev-parse --short=6 HEAD 2>/dev/null || echo 0) % n ))
+	for ((i = 0; i < count && i < n; i++)); do
+		long+="${verifier_targets[(seed + i) % n]} | "
+	done
+	echo "long fuzzing ($FUZZ_LONG each):$long"
+fi
+
 for pkg in $(go list ./...); do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
-		echo "fuzz $pkg $target ($fuzztime)"
+		time=$fuzztime
+		case "$long" in *" $pkg $target |"*) time=$FUZZ_LONG ;; esac
+		echo "fuzz $pkg $target ($time)"
 		for attempt in 1 2; do
-			if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1; then
+			if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$time" "$pkg" >"$log" 2>&1; then
 				break
 			fi
 			if [ "$attempt" = 1 ] && deadline_flake; then

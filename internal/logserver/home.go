@@ -15,9 +15,13 @@
 package logserver
 
 import (
+	"context"
+
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/inputfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -224,7 +228,7 @@ func Init(dir string, opts InitOptions) (h *Home, err error) {
 
 // Open reads the log home in dir.
 func Open(dir string) (*Home, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	data, err := inputfile.Read(context.Background(), filepath.Join(dir, ConfigFile), config.MaxYAMLSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s is not a log home (no %s): create one with `hegui log init`", dir, ConfigFile)
 	}
@@ -232,8 +236,8 @@ func Open(dir string) (*Home, error) {
 		return nil, err
 	}
 	var cfg Config
-	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("%s: %s", filepath.Join(dir, ConfigFile), yaml.FormatError(err, false, true))
+	if err := config.DecodeYAML(data, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ConfigFile), err)
 	}
 	if cfg.Origin == "" {
 		return nil, fmt.Errorf("%s: origin is missing", filepath.Join(dir, ConfigFile))
