@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/logserver"
 )
 
@@ -46,7 +47,7 @@ log's verifier keys; found by itself in a log home).`,
 // logKeyPassword is the password of a log's checkpoint keys: from
 // --password-file, $HEGUI_LOG_KEY_PASSWORD or the terminal.
 func logKeyPassword(cmd *cobra.Command, env *Env, confirm bool) *passwordSource {
-	p := &passwordSource{env: env, envName: logserver.KeyPasswordEnv, prompt: "Password for the log's checkpoint keys: ", confirm: confirm}
+	p := &passwordSource{env: env, cmd: cmd, envName: logserver.KeyPasswordEnv, prompt: "Password for the log's checkpoint keys: ", confirm: confirm}
 	cmd.Flags().StringVar(&p.file, "password-file", "", "read the checkpoint keys' password from `FILE` (else $"+logserver.KeyPasswordEnv+")")
 	return p
 }
@@ -270,7 +271,7 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 				scheme = "https"
 				cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 				if clientCA != "" {
-					pem, err := os.ReadFile(clientCA)
+					pem, err := inputfile.Read(cmd.Context(), clientCA, inputfile.DocumentLimit)
 					if err != nil {
 						srv.Close(context.Background())
 						return err

@@ -220,8 +220,8 @@ func vulnGate(doc *vuln.Document, failOn string) error {
 
 // writeVulnText writes the human summary of a scan.
 func writeVulnText(w io.Writer, doc *vuln.Document) {
-	fmt.Fprintf(w, "Scanned %s, Go %s, against the vulnerability database of %s (%d entries, %.0f days old).\n",
-		doc.Subject, orUnknown(doc.GoVersion), doc.Database.Modified.Format(time.DateOnly), doc.Database.Entries, doc.Database.AgeDays)
+	fmt.Fprintf(w, "Scanned %s, Go %s, against the vulnerability database of %s (%d entries, %s).\n",
+		doc.Subject, orUnknown(doc.GoVersion), doc.Database.ModifiedText(), doc.Database.Entries, doc.Database.AgeText())
 	for _, s := range doc.Scans {
 		what := s.Subject
 		if n := len(s.Patterns); n > 3 {

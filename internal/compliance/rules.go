@@ -58,6 +58,9 @@ type VulnEvidence struct {
 	Reason string
 	// AgeDays is the database's age at the scan; MaxAgeDays the policy's limit.
 	AgeDays, MaxAgeDays float64
+	// AgeUnknown is set for a database whose entries carry no date: it
+	// counts as too old.
+	AgeUnknown bool
 	// Precise is false when some scan fell back from a call graph.
 	Precise bool
 	// Reachable counts reachable findings not accepted by the policy;
@@ -326,6 +329,9 @@ func ruleVulnScan(e *Evidence) RuleResult {
 	switch {
 	case v.Status != "scanned":
 		return result(NotEvidenced, "no vulnerability scan: "+v.Reason, "未做漏洞扫描："+v.Reason, e)
+	case v.AgeUnknown:
+		return result(Partial, "scanned against a database of unknown age (its entries carry no modified date), which counts as too old",
+			"扫描所用漏洞库日期未知（条目无修改日期），视为过旧", e, v.Files...)
 	case v.MaxAgeDays > 0 && v.AgeDays > v.MaxAgeDays:
 		return result(Partial, fmt.Sprintf("scanned against a database %.0f days old (the policy allows %.0f)", v.AgeDays, v.MaxAgeDays),
 			fmt.Sprintf("扫描所用漏洞库已有 %.0f 天（策略允许 %.0f 天）", v.AgeDays, v.MaxAgeDays), e, v.Files...)

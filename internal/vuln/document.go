@@ -42,9 +42,28 @@ type Scanner struct {
 type Database struct {
 	Digest   string    `json:"digest"`
 	Modified time.Time `json:"modified"`
-	// AgeDays is the database's age when the scan ran.
-	AgeDays float64 `json:"ageDays"`
-	Entries int     `json:"entries"`
+	// AgeDays is the database's age when the scan ran; 0 when its age is
+	// unknown (its entries carry no modified date), which AgeUnknown says.
+	AgeDays    float64 `json:"ageDays"`
+	AgeUnknown bool    `json:"ageUnknown,omitempty"`
+	Entries    int     `json:"entries"`
+}
+
+// AgeText says how old the database is, for messages: "12 days old" or
+// "of unknown age".
+func (d Database) AgeText() string {
+	if d.AgeUnknown {
+		return "of unknown age"
+	}
+	return fmt.Sprintf("%.0f days old", d.AgeDays)
+}
+
+// ModifiedText is the database's date, or "an unknown date".
+func (d Database) ModifiedText() string {
+	if d.AgeUnknown || d.Modified.IsZero() {
+		return "an unknown date"
+	}
+	return d.Modified.Format(time.DateOnly)
 }
 
 // Summary counts findings.
@@ -65,8 +84,12 @@ func NewDocument(subject string, db *vulndb.Info, res *Result, scanned time.Time
 		Scanned: scanned.UTC(), Scans: res.Scans, Findings: res.Findings,
 		Database: Database{
 			Digest: db.Digest, Modified: db.Modified.UTC(), Entries: db.Entries,
-			AgeDays: math.Round(db.Age(scanned).Hours()/24*10) / 10,
 		},
+	}
+	if db.AgeKnown() {
+		d.Database.AgeDays = math.Round(db.Age(scanned).Hours()/24*10) / 10
+	} else {
+		d.Database.AgeUnknown = true
 	}
 	if d.Findings == nil {
 		d.Findings = []*Finding{}

@@ -19,16 +19,23 @@ func TestParse(t *testing.T) {
 		t.Errorf("parsed %+v", m)
 	}
 	bad := map[string]string{
-		"unknown field":  strings.Replace(valid, `"project"`, `"projekt"`, 1),
-		"other schema":   strings.Replace(valid, "manifest/v1", "manifest/v9", 1),
-		"escape":         strings.Replace(valid, "bin/linux_amd64/app", "../../etc/passwd", 1),
-		"absolute":       strings.Replace(valid, "bin/linux_amd64/app", "/etc/passwd", 1),
-		"unclean":        strings.Replace(valid, "bin/linux_amd64/app", "bin/../../x", 1),
-		"key path":       strings.Replace(valid, "signers/0123456789abcdef.pub", "../k.pub", 1),
-		"short key ID":   strings.Replace(valid, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "abc", 1),
-		"no signer":      strings.Replace(valid, `"signers":[{`, `"signers":[],"x":[{`, 1),
-		"duplicate file": strings.Replace(valid, `"files":[{"path":"bin/linux_amd64/app","size":1,"sha256":"aa","sm3":"bb"}]`, `"files":[{"path":"a"},{"path":"a"}]`, 1),
-		"not JSON":       "{",
+		"unknown field":         strings.Replace(valid, `"project"`, `"projekt"`, 1),
+		"other schema":          strings.Replace(valid, "manifest/v1", "manifest/v9", 1),
+		"escape":                strings.Replace(valid, "bin/linux_amd64/app", "../../etc/passwd", 1),
+		"absolute":              strings.Replace(valid, "bin/linux_amd64/app", "/etc/passwd", 1),
+		"unclean":               strings.Replace(valid, "bin/linux_amd64/app", "bin/../../x", 1),
+		"key path":              strings.Replace(valid, "signers/0123456789abcdef.pub", "../k.pub", 1),
+		"short key ID":          strings.Replace(valid, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "abc", 1),
+		"no signer":             strings.Replace(valid, `"signers":[{`, `"signers":[],"x":[{`, 1),
+		"duplicate file":        strings.Replace(valid, `"files":[{"path":"bin/linux_amd64/app","size":1,"sha256":"aa","sm3":"bb"}]`, `"files":[{"path":"a"},{"path":"a"}]`, 1),
+		"not JSON":              "{",
+		"duplicate path member": strings.Replace(valid, `"path":"bin/linux_amd64/app"`, `"path":"bin/linux_amd64/app","path":"SHA256SUMS"`, 1),
+		"trailing data":         valid + `{"files":[]}`,
+		"member in other case":  strings.Replace(valid, `"project"`, `"Project"`, 1),
+		"NUL in a path":         strings.Replace(valid, "bin/linux_amd64/app", `bin/app\u0000.txt`, 1),
+		"ESC in a path":         strings.Replace(valid, "bin/linux_amd64/app", `bin/\u001b[2Kapp`, 1),
+		"backslash in a path":   strings.Replace(valid, "bin/linux_amd64/app", `bin\\app`, 1),
+		"too many files":        strings.Replace(valid, `"files":[{"path":"bin/linux_amd64/app","size":1,"sha256":"aa","sm3":"bb"}]`, `"files":[`+strings.Repeat(`{},`, MaxFiles)+`{}]`, 1),
 	}
 	for name, data := range bad {
 		if _, err := Parse([]byte(data)); err == nil {

@@ -75,7 +75,7 @@ func vulnEvidence(r *Report) compliance.VulnEvidence {
 	if doc == nil {
 		return ev
 	}
-	ev.AgeDays = doc.Database.AgeDays
+	ev.AgeDays, ev.AgeUnknown = doc.Database.AgeDays, doc.Database.AgeUnknown
 	ev.Findings = len(doc.Findings)
 	ev.VEX = "vex.openvex.json"
 	for _, s := range doc.Scans {

@@ -32,8 +32,8 @@ func Markdown(r *Report) []byte {
 	w("\n## 漏洞 Vulnerabilities\n\n")
 	if doc := r.Vulnerabilities.Scan; doc != nil {
 		s := doc.Summary
-		w("Database of %s (%d entries, %.0f days old). %d known: **%d reachable**, %d imported only, %d required only, %d accepted.\n\n",
-			doc.Database.Modified.Format("2006-01-02"), doc.Database.Entries, doc.Database.AgeDays, s.Total, s.Reachable, s.Imported, s.Required, s.Ignored)
+		w("Database of %s (%d entries, %s). %d known: **%d reachable**, %d imported only, %d required only, %d accepted.\n\n",
+			doc.Database.ModifiedText(), doc.Database.Entries, doc.Database.AgeText(), s.Total, s.Reachable, s.Imported, s.Required, s.Ignored)
 		if len(doc.Findings) > 0 {
 			w("| ID | Module | Fixed in | Status | Severity | Call path |\n|---|---|---|---|---|---|\n")
 			for _, f := range doc.Findings {
