@@ -144,7 +144,7 @@ func (l Ldflags) validate() error {
 // Validate checks the toolchain fields.
 func (t Toolchain) Validate() error {
 	if !goVersionPattern.MatchString(t.GoVersion) {
-		return fmt.Errorf("Go version %q is not a go release (go1.26.8)", t.GoVersion)
+		return fmt.Errorf("the Go version %q is not a go release (go1.26.8)", t.GoVersion)
 	}
 	if t.SourceDateEpoch < 0 {
 		return fmt.Errorf("SOURCE_DATE_EPOCH %d is negative", t.SourceDateEpoch)
