@@ -32,6 +32,7 @@ func (s *state) recipes() ([]buildrecipe.Recipe, buildrecipe.Toolchain, error) {
 				InternalParameters struct {
 					GoVersion       string `json:"goVersion"`
 					SourceDateEpoch string `json:"sourceDateEpoch"`
+					Dirty           bool   `json:"dirty"`
 				} `json:"internalParameters"`
 			} `json:"buildDefinition"`
 		} `json:"predicate"`
@@ -49,6 +50,7 @@ func (s *state) recipes() ([]buildrecipe.Recipe, buildrecipe.Toolchain, error) {
 		return nil, tc, fmt.Errorf("provenance sourceDateEpoch %q is not a number of seconds", def.InternalParameters.SourceDateEpoch)
 	}
 	tc = buildrecipe.Toolchain{GoVersion: def.InternalParameters.GoVersion, SourceDateEpoch: epoch}
+	s.builtDirty = def.InternalParameters.Dirty
 	if err := tc.Validate(); err != nil {
 		return nil, tc, fmt.Errorf("provenance: %w", err)
 	}
@@ -151,7 +153,7 @@ func (s *state) checkSource(ctx context.Context, src string) error {
 	if info.Commit != s.manifest.Commit {
 		return fmt.Errorf("the source is at commit %.12s, the delivery was built from %.12s: check out that commit", info.Commit, s.manifest.Commit)
 	}
-	if info.Dirty {
+	if info.Dirty && !s.builtDirty {
 		return fmt.Errorf("the source at %s has uncommitted changes (git status lists them): the go command would stamp the binaries as modified; rebuild from a clean checkout of %.12s", s.opts.Source, s.manifest.Commit)
 	}
 	return nil

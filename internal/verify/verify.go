@@ -103,6 +103,9 @@ type state struct {
 	// (its payload) is signed by a trusted key. A rebuild needs both.
 	filesHold bool
 	statement []byte
+	// builtDirty is the provenance's word that the delivery was built from
+	// a work tree with uncommitted changes.
+	builtDirty bool
 }
 
 // Run verifies a delivery. Nothing the delivery says is believed before
