@@ -150,7 +150,9 @@ func verifyHint(d *delivery.Delivery) string {
 	if p := d.Primary(); p != nil && len(p.Chain) > 0 {
 		return "--trust-root ROOT.pem"
 	}
-	return "--pub " + filepath.Join(relPath(d.FinalDir), "signers", d.Primary().KeyID[:16]+".pub") + "   (better: a copy of the key you trust)"
+	// Never the copy of the key inside the delivery: a forgery re-signed
+	// with another key carries that key too, and would verify with it.
+	return "--pub KEY.pub   (key " + d.Primary().KeyID[:16] + " as you got it from the signer, which `hegui key export KEY --public` writes; never the copy inside the delivery)"
 }
 
 // relPath shortens a path relative to the working directory when it is below it.

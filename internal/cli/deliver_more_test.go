@@ -58,6 +58,12 @@ func TestDeliverDefaultsUseDevelopmentKey(t *testing.T) {
 	}
 	var dr deliverResult
 	json.Unmarshal([]byte(res.stdout), &dr)
+	// The hint never points at the key inside the delivery: a forgery
+	// re-signed with another key carries that key too.
+	text := r.ok("deliver", f.dir, "--snapshot", "--config", cfg, "--output", r.path("out-text"))
+	if !strings.Contains(text.stdout, "verify:  hegui verify") || strings.Contains(text.stdout, "signers/") {
+		t.Errorf("verify hint:\n%s", text.stdout)
+	}
 	var rep report.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(dr.Directory, "report.json"))), &rep)
 	if !rep.Development || rep.Signers[0].Algorithm != "sm2" {

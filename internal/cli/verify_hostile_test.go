@@ -195,7 +195,7 @@ func TestVerifyRebuildRunsNothingFromTheDelivery(t *testing.T) {
 		sign   *resigner
 		want   []string // in the output; the rebuild must not pass unless nil
 	}{
-		{"report.json --toolexec, signed by an untrusted key", reportArgs(toolexec, nil), untrusted, []string{"signature", "no other check ran"}},
+		{"report.json --toolexec, signed by an untrusted key", reportArgs(toolexec, nil), untrusted, []string{"[FAIL] signature    manifest.dsse.json:", "no other check ran"}},
 		{"report.json --toolexec, signed by the trusted key", reportArgs(toolexec, nil), trusted, nil},
 		{"report.json cgo -extld, signed by the trusted key", reportArgs(extld, []string{"CGO_ENABLED=1"}), trusted, nil},
 		{"report.json -o outside, signed by the trusted key", reportArgs([]string{"-trimpath", "-o=" + victim, "."}, nil), trusted, nil},

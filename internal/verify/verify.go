@@ -128,7 +128,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	detail, err := s.checkSignatures(ctx)
 	if err != nil {
-		r.add("signature", err, "")
+		r.add("signature", fmt.Errorf("%s: %w", manifest.EnvelopeFile, err), "")
 		r.Untrusted = true
 		return r, nil
 	}
