@@ -181,6 +181,12 @@ func wrapArgErrors(cmd *cobra.Command) {
 		check := cmd.Args
 		cmd.Args = func(c *cobra.Command, args []string) error {
 			if err := check(c, args); err != nil {
+				if len(args) > 0 && c.HasSubCommands() {
+					c.SuggestionsMinimumDistance = 2
+					if near := c.SuggestionsFor(args[0]); len(near) > 0 {
+						return usageError{fmt.Errorf("%w; did you mean %s? (see %s --help)", err, strings.Join(near, " or "), c.CommandPath())}
+					}
+				}
 				return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 			}
 			return nil
