@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -82,6 +83,9 @@ func Prepare(ctx context.Context, dir, configPath string) (*delivery.Delivery, e
 	if d.Config, d.ConfigFile, err = config.Find(mod.Dir, configPath); err != nil {
 		return nil, err
 	}
+	if err := checkTargets(ctx, d); err != nil {
+		return nil, err
+	}
 	d.Name = d.Config.Project.Name
 	if d.Name == "" {
 		d.Name = DefaultName(mod.Path)
@@ -91,6 +95,36 @@ func Prepare(ctx context.Context, dir, configPath string) (*delivery.Delivery, e
 		d.OutputDir = filepath.Join(mod.Dir, d.OutputDir)
 	}
 	return d, nil
+}
+
+// checkTargets refuses, before anything is built, a target the go command
+// cannot build for.
+func checkTargets(ctx context.Context, d *delivery.Delivery) error {
+	ports, err := d.Go.Platforms(ctx)
+	if err != nil {
+		return err
+	}
+	targets := slices.Clone(d.Config.Targets)
+	for _, b := range d.Config.Builds {
+		targets = append(targets, b.Targets...)
+	}
+	for _, ts := range targets {
+		t, err := delivery.ParseTarget(ts)
+		if err != nil {
+			return err
+		}
+		if !ports[t.OS+"/"+t.Arch] {
+			return fmt.Errorf("target %s in %s: the go command cannot build for %s/%s (go tool dist list names the platforms it can)", ts, configName(d), t.OS, t.Arch)
+		}
+	}
+	return nil
+}
+
+func configName(d *delivery.Delivery) string {
+	if d.ConfigFile == "" {
+		return "the default targets"
+	}
+	return d.ConfigFile
 }
 
 // DefaultName is the last element of a module path, without a /vN suffix.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +79,20 @@ func (g Go) EnvVars(ctx context.Context, names ...string) (map[string]string, er
 	return vars, nil
 }
 
+// Platforms lists the GOOS/GOARCH pairs the go command can build for
+// (`go tool dist list`).
+func (g Go) Platforms(ctx context.Context) (map[string]bool, error) {
+	out, err := g.Run(ctx, "tool", "dist", "list")
+	if err != nil {
+		return nil, err
+	}
+	ports := map[string]bool{}
+	for _, line := range strings.Fields(string(out)) {
+		ports[line] = true
+	}
+	return ports, nil
+}
+
 // Module is a module as `go list` describes it.
 type Module struct {
 	Path      string
@@ -92,6 +107,13 @@ type Module struct {
 
 // MainModule describes the module in g.Dir.
 func (g Go) MainModule(ctx context.Context) (*Module, error) {
+	if fi, err := os.Stat(g.Dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: give the directory of a Go module", g.Dir)
+	} else if err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory: give the directory of a Go module", g.Dir)
+	}
 	out, err := g.Run(ctx, "list", "-m", "-json")
 	if err != nil {
 		return nil, err

@@ -57,3 +57,17 @@ func TestModuleQueries(t *testing.T) {
 		t.Errorf("failing command: %v", err)
 	}
 }
+
+// TestMainModuleNamesAMissingDirectory: the go command's own error for a
+// missing directory is a chdir failure; hegui says what is wrong.
+func TestMainModuleNamesAMissingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "go.mod")
+	os.WriteFile(file, []byte("module m\n"), 0o644)
+	for path, want := range map[string]string{filepath.Join(dir, "missing"): "does not exist", file: "is not a directory"} {
+		_, err := Go{Dir: path}.MainModule(context.Background())
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "chdir") {
+			t.Errorf("%s: %v, want %q", path, err, want)
+		}
+	}
+}
