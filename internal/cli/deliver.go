@@ -244,8 +244,7 @@ main package, else the packages under cmd/, else all). Edit it, then run
 				mains[i] = strings.TrimSuffix(m, "/.")
 			}
 			if len(mains) == 0 {
-				mains = []string{"./cmd/CHANGE-ME"}
-				env.infof("no main package found; edit builds in hegui.yaml")
+				return fmt.Errorf("module %s has no main package: hegui delivers programs, and there is nothing here to build; run init in the module of a command (or add one, e.g. ./cmd/app)", mod.Path)
 			}
 			path := filepath.Join(mod.Dir, config.FileName)
 			if err := writeOutput(path, config.Template(deliver.DefaultName(mod.Path), mains), 0o644, force); err != nil {

@@ -217,6 +217,13 @@ func TestInit(t *testing.T) {
 	}
 	r.fails(1, []string{"already exists", "--force"}, "init", f.dir)
 	r.ok("init", f.dir, "--force")
+
+	// A library has nothing to deliver: init says so and writes nothing.
+	lib := filepath.Join(f.dir, "lib")
+	r.fails(1, []string{"fixture.example/lib has no main package"}, "init", lib)
+	if _, err := os.Stat(filepath.Join(lib, "hegui.yaml")); err == nil {
+		t.Error("init wrote a hegui.yaml for a library")
+	}
 }
 
 func readFile(t *testing.T, path string) string {
