@@ -250,7 +250,7 @@ main package, else the packages under cmd/, else all). Edit it, then run
 			if err := writeOutput(path, config.Template(deliver.DefaultName(mod.Path), mains), 0o644, force); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "Wrote %s (%d build(s): %s)\n", relPath(path), len(mains), strings.Join(mains, ", "))
+			env.infof("Wrote %s (%d build(s): %s)", relPath(path), len(mains), strings.Join(mains, ", "))
 			return nil
 		},
 	}

@@ -208,8 +208,11 @@ func TestInit(t *testing.T) {
 	r := newRunner(t)
 	f := newFixture(t)
 	out := r.ok("init", f.dir)
-	if !strings.Contains(out.stdout, "hegui.yaml (1 build(s): .)") {
-		t.Errorf("init: %s", out.stdout)
+	if !strings.Contains(out.stderr, "hegui.yaml (1 build(s): .)") {
+		t.Errorf("init: %s", out.stderr)
+	}
+	if out := r.ok("init", f.dir, "--force", "-q"); out.stdout+out.stderr != "" {
+		t.Errorf("init -q printed %q", out.stdout+out.stderr)
 	}
 	text := readFile(t, filepath.Join(f.dir, "hegui.yaml"))
 	if !strings.Contains(text, "name: app") || !strings.Contains(text, "- main: .") || !strings.Contains(text, "linux/loong64") {

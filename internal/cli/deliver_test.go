@@ -159,6 +159,9 @@ func TestDeliverRelease(t *testing.T) {
 		t.Errorf("verify:\n%s", out.stdout)
 	}
 	d.r.ok("verify", d.dir, "--pub", d.s.ecPub)
+	if out := d.r.ok("verify", d.dir, "--pub", d.s.ecPub, "-q"); out.stdout+out.stderr != "" {
+		t.Errorf("verify -q of a good delivery printed %q", out.stdout+out.stderr)
+	}
 	out = d.r.ok("verify", d.dir, "--trust-root", d.s.root, "--source", d.f.dir, "--rebuild", "--json")
 	var res struct {
 		Passed bool

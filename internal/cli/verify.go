@@ -102,11 +102,20 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 	return cmd
 }
 
-// printChecklist prints the result for a person. Everything in it that
+// printChecklist prints the result for a person; with --quiet only the
+// checks that failed (the error line on stderr says the rest). Everything in it that
 // came from the delivery (names, versions, file names in details) is
 // printed escaped, so that a file named with terminal control sequences
 // cannot rewrite what the user sees.
 func printChecklist(env *Env, res *verify.Result) {
+	if env.Quiet {
+		for _, it := range res.Items {
+			if !it.Passed {
+				fmt.Fprintf(env.Stdout, "[FAIL] %s: %s\n", it.Name, escapeText(it.Detail))
+			}
+		}
+		return
+	}
 	fmt.Fprintf(env.Stdout, "Verifying %s", escapeText(res.Delivery))
 	if res.Project != "" {
 		fmt.Fprintf(env.Stdout, " (%s %s)", escapeText(res.Project), escapeText(res.Version))

@@ -343,6 +343,10 @@ func TestVerifyHostileFiles(t *testing.T) {
 			if strings.Contains(out, "\x1b") {
 				t.Errorf("raw escape sequence in the output:\n%q", out)
 			}
+			quiet := d.r.run("verify", dir, "--trust-root", d.s.root, "-q")
+			if quiet.code != 1 || strings.Contains(quiet.stdout, "PASS") || !strings.Contains(quiet.stdout, "[FAIL]") {
+				t.Errorf("verify -q: exit %d, want 1 and only the failed checks:\n%s", quiet.code, quiet.stdout)
+			}
 		})
 	}
 }
