@@ -133,6 +133,20 @@ func TestEvaluate(t *testing.T) {
 	if o := outcome(res, "nist-ssdf-1.1", "PS.2.1"); o.Status != Partial {
 		t.Errorf("PS.2.1 with a development key = %s, want partial", o.Status)
 	}
+	// Warn mode never scores better than enforce mode with the same
+	// violations.
+	for _, mode := range []string{"enforce", "warn"} {
+		e := evidence()
+		e.PolicyMode, e.Violations = mode, 3
+		if r := rulePolicyGate(e); r.Status != NotEvidenced {
+			t.Errorf("policy gate with 3 violations in %s mode = %s, want not-evidenced", mode, r.Status)
+		}
+	}
+	if e := evidence(); rulePolicyGate(e).Status != Evidenced {
+		t.Error("a clean policy in enforce mode is not evidenced")
+	} else if e.PolicyMode = "warn"; rulePolicyGate(e).Status != Partial {
+		t.Error("a clean policy in warn mode is not partial")
+	}
 	f := res[0]
 	if f.Counts.Total() != len(f.Controls) {
 		t.Errorf("counts %+v do not add up to %d controls", f.Counts, len(f.Controls))

@@ -385,12 +385,14 @@ func ruleStaticAnalysis(e *Evidence) RuleResult {
 
 func rulePolicyGate(e *Evidence) RuleResult {
 	switch {
-	case e.Violations > 0 && e.PolicyMode == "enforce":
-		return result(NotEvidenced, fmt.Sprintf("the policy found %d violations", e.Violations),
-			fmt.Sprintf("策略检查发现 %d 项违规", e.Violations), e, "report.json")
+	case e.Violations > 0:
+		// A violation is a violation whether or not the policy stopped the
+		// delivery for it: warn mode must not score better than enforce.
+		return result(NotEvidenced, fmt.Sprintf("the policy found %d violations (%s mode)", e.Violations, e.PolicyMode),
+			fmt.Sprintf("策略检查发现 %d 项违规（%s 模式）", e.Violations, e.PolicyMode), e, "report.json")
 	case e.PolicyMode != "enforce":
-		return result(Partial, fmt.Sprintf("the policy ran in warn mode (%d violations reported, not enforced)", e.Violations),
-			fmt.Sprintf("策略以告警模式运行（报告 %d 项违规，未强制）", e.Violations), e, "report.json")
+		return result(Partial, "the policy ran in warn mode: no violations, but none would have stopped the delivery",
+			"策略以告警模式运行：无违规，但违规不会阻止交付", e, "report.json")
 	}
 	return result(Evidenced, "every gate of the delivery's policy (licences, vulnerabilities, static analysis, hardening, reproducibility) passed in enforce mode",
 		"交付策略的全部门禁（许可证、漏洞、静态分析、加固、可复现）在强制模式下通过", e, "report.json")
