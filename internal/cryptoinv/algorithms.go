@@ -69,6 +69,25 @@ var algorithms = map[string]Algorithm{
 	"bcrypt":            {Family: "bcrypt", Primitive: "kdf", Class: International},
 	"scrypt":            {Family: "scrypt", Primitive: "kdf", Class: International, Standard: "RFC 7914"},
 	"DRBG":              {Family: "DRBG", Primitive: "drbg", Class: International, Standard: "NIST SP 800-90A"},
+	"SM2-key-exchange":  {Family: "SM2", Primitive: "key-agree", Class: National, Standard: "GB/T 32918.3"},
+	"SM3-KDF":           {Family: "SM3", Primitive: "kdf", Class: National, Standard: "GB/T 32918.4"},
+	"CBC-MAC":           {Family: "CBC-MAC", Primitive: "mac", Class: International, Standard: "ISO/IEC 9797-1"},
+	"Poly1305":          {Family: "Poly1305", Primitive: "mac", Class: International, Standard: "RFC 8439"},
+	"ChaCha20":          {Family: "ChaCha20", Primitive: "stream-cipher", Class: International, Standard: "RFC 8439"},
+	"Salsa20":           {Family: "Salsa20", Primitive: "stream-cipher", Class: International},
+	"XTS":               {Family: "XTS", Primitive: "other", Class: International, Standard: "IEEE 1619 (a block-cipher mode)"},
+	"Twofish":           {Family: "Twofish", Primitive: "block-cipher", Class: International},
+	"Blowfish":          {Family: "Blowfish", Primitive: "block-cipher", Class: Legacy, Standard: "64-bit block (Sweet32)"},
+	"CAST5":             {Family: "CAST", Primitive: "block-cipher", Class: Legacy, OID: "1.2.840.113533.7.66.10", Standard: "RFC 2144"},
+	"TEA":               {Family: "TEA", Primitive: "block-cipher", Class: Legacy},
+	"XTEA":              {Family: "TEA", Primitive: "block-cipher", Class: Legacy},
+	"RC2":               {Family: "RC2", Primitive: "block-cipher", Class: Legacy, OID: "1.2.840.113549.3.2", Standard: "RFC 2268"},
+	"ElGamal":           {Family: "ElGamal", Primitive: "pke", Class: Legacy},
+	"BN256":             {Family: "BN256", Primitive: "other", Class: Legacy, Standard: "pairing curve below 128-bit security"},
+	"HPKE":              {Family: "HPKE", Primitive: "pke", Class: International, Standard: "RFC 9180"},
+	"SHAKE":             {Family: "SHA-3", Primitive: "xof", Class: International, Standard: "FIPS 202"},
+	"ML-DSA":            {Family: "ML-DSA", Primitive: "signature", Class: International, Standard: "FIPS 204"},
+	"SLH-DSA":           {Family: "SLH-DSA", Primitive: "signature", Class: International, Standard: "FIPS 205"},
 }
 
 // Lookup returns the algorithm called name (with its name filled in).
@@ -113,7 +132,36 @@ var packageAlgorithms = map[string][]string{
 	"golang.org/x/crypto/hkdf":             {"HKDF"},
 	"golang.org/x/crypto/md4":              {"MD4"},
 	"golang.org/x/crypto/ripemd160":        {"RIPEMD-160"},
-	"golang.org/x/crypto/nacl/":            {"XSalsa20-Poly1305"},
+	"golang.org/x/crypto/nacl/auth":        {"HMAC", "SHA-512"},
+	"golang.org/x/crypto/nacl/box":         {"XSalsa20-Poly1305", "X25519"},
+	"golang.org/x/crypto/nacl/secretbox":   {"XSalsa20-Poly1305"},
+	"golang.org/x/crypto/nacl/sign":        {"Ed25519"},
+	"golang.org/x/crypto/poly1305":         {"Poly1305"},
+	"golang.org/x/crypto/chacha20":         {"ChaCha20"},
+	"golang.org/x/crypto/salsa20":          {"Salsa20"},
+	"golang.org/x/crypto/salsa20/salsa":    {"Salsa20"},
+	"golang.org/x/crypto/xts":              {"XTS"},
+	"golang.org/x/crypto/twofish":          {"Twofish"},
+	"golang.org/x/crypto/blowfish":         {"Blowfish"},
+	"golang.org/x/crypto/cast5":            {"CAST5"},
+	"golang.org/x/crypto/tea":              {"TEA"},
+	"golang.org/x/crypto/xtea":             {"XTEA"},
+	"golang.org/x/crypto/bn256":            {"BN256"},
+	"golang.org/x/crypto/openpgp/elgamal":  {"ElGamal"},
+	"golang.org/x/crypto/pkcs12":           {"RC2", "3DES", "SHA-1"},
+	"crypto/hpke":                          {"HPKE"},
+	"github.com/emmansun/gmsm/sm2/sm2ec":   {"SM2"},
+	"github.com/emmansun/gmsm/ecdh":        {"SM2-key-exchange"},
+	"github.com/emmansun/gmsm/kdf":         {"SM3-KDF"},
+	"github.com/emmansun/gmsm/cbcmac":      {"CBC-MAC"},
+	"github.com/emmansun/gmsm/cfca":        {"SM2", "SM4"},
+	"github.com/emmansun/gmsm/drbg":        {"DRBG"},
+	"github.com/emmansun/gmsm/rand":        {"DRBG"},
+	"github.com/emmansun/gmsm/mlkem":       {"ML-KEM"},
+	"github.com/emmansun/gmsm/mldsa":       {"ML-DSA"},
+	"github.com/emmansun/gmsm/slhdsa":      {"SLH-DSA"},
+	"github.com/emmansun/gmsm/shake":       {"SHAKE"},
+	"github.com/emmansun/gmsm/pkcs8":       {"PBKDF2"},
 	"github.com/emmansun/gmsm/sm2":         {"SM2", "SM2-with-SM3"},
 	"github.com/emmansun/gmsm/sm3":         {"SM3", "HMAC-SM3"},
 	"github.com/emmansun/gmsm/sm4":         {"SM4"},
@@ -133,6 +181,35 @@ var packageProtocols = map[string]string{
 	"github.com/tjfoc/gmsm/gmtls":     "TLCP (GB/T 38636)",
 	"crypto/x509":                     "X.509",
 	"github.com/emmansun/gmsm/smx509": "X.509 (SM2)",
+	"github.com/emmansun/gmsm/pkcs7":  "PKCS #7 / CMS (SM2)",
+	"github.com/emmansun/gmsm/tls13":  "TLS 1.3",
+	"golang.org/x/crypto/ssh/":        "SSH",
+	"golang.org/x/crypto/acme":        "ACME",
+	"golang.org/x/crypto/acme/":       "ACME",
+	"golang.org/x/crypto/ocsp":        "OCSP",
+	"golang.org/x/crypto/openpgp":     "OpenPGP",
+	"golang.org/x/crypto/openpgp/":    "OpenPGP",
+	"golang.org/x/crypto/otr":         "OTR",
+}
+
+// withoutAlgorithm are the crypto packages that implement no algorithm of
+// their own, each with why: the packages they are used with name the
+// algorithm. A test holds every crypto package of the standard library,
+// golang.org/x/crypto and gmsm to this table or the two above.
+var withoutAlgorithm = map[string]string{
+	"crypto":                              "the hash and signer interfaces and their registry",
+	"crypto/cipher":                       "modes of operation; the block cipher's package names the algorithm",
+	"crypto/elliptic":                     "curve arithmetic used by ecdsa and ecdh, which name the algorithm",
+	"crypto/fips140":                      "reports the FIPS 140-3 mode",
+	"crypto/subtle":                       "constant-time helpers",
+	"crypto/x509/pkix":                    "ASN.1 structures of X.509",
+	"crypto/mlkem/mlkemtest":              "test helpers",
+	"golang.org/x/crypto/cryptobyte":      "ASN.1 and TLS encoding",
+	"golang.org/x/crypto/cryptobyte/asn1": "ASN.1 tags",
+	"golang.org/x/crypto/x509roots/nss":   "a root certificate store",
+	"github.com/emmansun/gmsm/cipher":     "modes of operation (CCM, XTS, ...); the block cipher's package names the algorithm",
+	"github.com/emmansun/gmsm/padding":    "block padding",
+	"github.com/emmansun/gmsm/pkcs":       "PKCS encodings; pkcs7 and pkcs8 name their algorithms",
 }
 
 // AlgorithmsOf returns the algorithms a package implements, if it is a
@@ -150,4 +227,14 @@ func AlgorithmsOf(importPath string) []string {
 }
 
 // ProtocolOf returns the protocol a package implements, or "".
-func ProtocolOf(importPath string) string { return packageProtocols[importPath] }
+func ProtocolOf(importPath string) string {
+	if p, ok := packageProtocols[importPath]; ok {
+		return p
+	}
+	for prefix, p := range packageProtocols {
+		if strings.HasSuffix(prefix, "/") && strings.HasPrefix(importPath, prefix) {
+			return p
+		}
+	}
+	return ""
+}
