@@ -129,6 +129,27 @@ func TestDeliverVulnerabilityGate(t *testing.T) {
 	}
 	cbom, _ := os.ReadFile(filepath.Join(dr.Directory, "cbom.cdx.json"))
 	schematest.CycloneDX(t, "cbom.cdx.json", cbom)
+	var cb struct {
+		SpecVersion string `json:"specVersion"`
+		Components  []struct {
+			Type             string          `json:"type"`
+			Name             string          `json:"name"`
+			CryptoProperties json.RawMessage `json:"cryptoProperties"`
+		} `json:"components"`
+	}
+	json.Unmarshal(cbom, &cb)
+	assets := 0
+	for _, c := range cb.Components {
+		if c.CryptoProperties != nil {
+			assets++
+			if c.Type != "cryptographic-asset" {
+				t.Errorf("CBOM component %s has type %q, want cryptographic-asset", c.Name, c.Type)
+			}
+		}
+	}
+	if cb.SpecVersion != "1.6" || assets == 0 {
+		t.Errorf("CBOM spec %s with %d crypto assets", cb.SpecVersion, assets)
+	}
 	var doc vex.VEX
 	data, _ := os.ReadFile(filepath.Join(dr.Directory, "vex.openvex.json"))
 	if err := json.Unmarshal(data, &doc); err != nil {

@@ -210,7 +210,11 @@ func CycloneDX(inv *cryptoinv.Inventory, d *delivery.Delivery) ([]byte, error) {
 			protocols[pr] = true
 			p = append(p, "crypto/protocol/"+pr)
 		}
-		deps = append(deps, cdx.Dependency{Ref: ref, Provides: &p})
+		dep := cdx.Dependency{Ref: ref}
+		if len(p) > 0 { // a binary with no cryptography provides nothing
+			dep.Provides = &p
+		}
+		deps = append(deps, dep)
 	}
 	var names []string
 	for pr := range protocols {
@@ -231,17 +235,29 @@ func CycloneDX(inv *cryptoinv.Inventory, d *delivery.Delivery) ([]byte, error) {
 				ProtocolProperties: &cdx.CryptoProtocolProperties{Type: typ}},
 		})
 	}
-	deps = append([]cdx.Dependency{{Ref: "delivery", Provides: &provides}}, deps...)
+	root := cdx.Dependency{Ref: "delivery"}
+	if len(provides) > 0 {
+		root.Provides = &provides
+	}
+	deps = append([]cdx.Dependency{root}, deps...)
 	bom.Components = &comps
 	bom.Dependencies = &deps
 	var buf bytes.Buffer
 	enc := cdx.NewBOMEncoder(&buf, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true).SetEscapeHTML(false)
-	if err := enc.EncodeVersion(bom, cdx.SpecVersion1_6); err != nil {
+	// The BOM is made as 1.6 and encoded as it is: cyclonedx-go v0.12.0's
+	// conversion to an older version (EncodeVersion) does not know the
+	// cryptographic-asset component type and would turn every asset into
+	// an "application" (convert.go, supportsComponentType).
+	bom.SpecVersion, bom.JSONSchema = cdx.SpecVersion1_6, cbomSchema
+	if err := enc.Encode(bom); err != nil {
 		return nil, fmt.Errorf("write the CBOM: %w", err)
 	}
 	return buf.Bytes(), nil
 }
+
+// cbomSchema is CycloneDX 1.6's JSON schema URI, as the library writes it.
+const cbomSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
 
 func orNone(s string) string {
 	if s == "" {
