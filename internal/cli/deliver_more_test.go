@@ -23,7 +23,7 @@ func TestDeliverVersioning(t *testing.T) {
 
 	r.fails(1, []string{"no release tag", "--snapshot"}, "deliver", f.dir, "--output", out)
 	f.write("main.go", strings.Replace(readFile(t, filepath.Join(f.dir, "main.go")), "dev", "dev2", 1))
-	r.fails(1, []string{"uncommitted changes", "--snapshot"}, "deliver", f.dir, "--output", out)
+	r.fails(1, []string{"uncommitted changes (M main.go)", "--snapshot"}, "deliver", f.dir, "--output", out)
 
 	var res deliverResult
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--output", out, "--snapshot", "--json").stdout), &res)
@@ -40,6 +40,37 @@ func TestDeliverVersioning(t *testing.T) {
 	if res.Version != "v0.9.0" {
 		t.Errorf("release version %q", res.Version)
 	}
+}
+
+// TestDeliverOutputKeepsTheTreeClean: with the default output (dist/ in
+// the module) and nothing in .gitignore about it, one delivery must not
+// make the next tagged one fail as "uncommitted changes".
+func TestDeliverOutputKeepsTheTreeClean(t *testing.T) {
+	r := newRunner(t)
+	f := newFixture(t)
+	f.git("rm", "-q", ".gitignore")
+	f.write("hegui.yaml", oneTarget+"reproducibility:\n  check: false\n")
+	f.git("add", "hegui.yaml")
+	f.commit("no .gitignore")
+	f.git("tag", "v1.0.0")
+	first := r.ok("deliver", f.dir)
+	if !strings.Contains(first.stderr, ".gitignore of its own") {
+		t.Errorf("the first delivery does not say it keeps dist/ ignored:\n%s", first.stderr)
+	}
+	if status := f.git("status", "--porcelain"); strings.TrimSpace(status) != "" {
+		t.Errorf("the work tree is dirty after a delivery:\n%s", status)
+	}
+	f.git("commit", "-q", "--allow-empty", "-m", "next")
+	f.git("tag", "v1.0.1")
+	r.ok("deliver", f.dir)
+
+	// Other changes are named.
+	f.write("notes.txt", "x")
+	f.git("add", "notes.txt")
+	f.commit("after")
+	f.write("notes.txt", "y")
+	f.git("tag", "v1.0.2")
+	r.fails(1, []string{"uncommitted changes (M notes.txt)"}, "deliver", f.dir)
 }
 
 func TestDeliverDefaultsUseDevelopmentKey(t *testing.T) {

@@ -184,9 +184,31 @@ func cleanUp(d *delivery.Delivery) {
 	}
 }
 
+// outputIgnore is the .gitignore hegui puts in an output directory it
+// creates: it ignores everything there, itself included, so that deliveries
+// under the module (the default dist/) never dirty the work tree and the
+// next tagged delivery, `hegui sbom` and `verify --rebuild` see a clean one.
+const outputIgnore = "# Written by hegui deliver: deliveries are build output, not source.\n*\n"
+
+// makeOutputDir creates the output directory, with its own .gitignore when
+// hegui is the one creating it. A directory that exists is left as it is.
+func makeOutputDir(d *delivery.Delivery) error {
+	if _, err := os.Stat(d.OutputDir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(d.OutputDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(d.OutputDir, ".gitignore"), []byte(outputIgnore), 0o644); err != nil {
+		return err
+	}
+	d.Log.Stepf("created %s with a .gitignore of its own, so deliveries never dirty the work tree", d.OutputDir)
+	return nil
+}
+
 // publish moves the staging directory (and archive) into place.
 func publish(d *delivery.Delivery) error {
-	if err := os.MkdirAll(d.OutputDir, 0o755); err != nil {
+	if err := makeOutputDir(d); err != nil {
 		return err
 	}
 	if d.Options.Force {

@@ -25,6 +25,8 @@ type Info struct {
 	Commit     string    // HEAD, full hex
 	CommitTime time.Time // committer time of HEAD
 	Dirty      bool      // uncommitted changes or untracked files
+	// Changes are git status's lines for them ("M main.go", "?? dist/").
+	Changes []string
 	Tag        string    // the release tag at HEAD (without the module prefix), or ""
 	LatestTag  string    // the newest release tag reachable from HEAD, or ""
 	TagPrefix  string    // "sub/dir/" for a module in a subdirectory
@@ -75,6 +77,11 @@ func Read(ctx context.Context, moduleDir string) (*Info, error) {
 		return nil, err
 	}
 	info.Dirty = status != ""
+	for _, line := range strings.Split(status, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			info.Changes = append(info.Changes, line)
+		}
+	}
 
 	absModule, _ := filepath.Abs(moduleDir)
 	realRoot, _ := filepath.EvalSymlinks(root)
@@ -126,4 +133,13 @@ func (i *Info) PseudoVersion() string {
 		v += "+dirty"
 	}
 	return v
+}
+
+// ChangesText lists the first max changes for a message: "M main.go,
+// ?? notes.txt and 3 more".
+func ChangesText(changes []string, max int) string {
+	if len(changes) <= max {
+		return strings.Join(changes, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(changes[:max], ", "), len(changes)-max)
 }

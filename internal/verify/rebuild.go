@@ -154,7 +154,7 @@ func (s *state) checkSource(ctx context.Context, src string) error {
 		return fmt.Errorf("the source is at commit %.12s, the delivery was built from %.12s: check out that commit", info.Commit, s.manifest.Commit)
 	}
 	if info.Dirty && !s.builtDirty {
-		return fmt.Errorf("the source at %s has uncommitted changes (git status lists them): the go command would stamp the binaries as modified; rebuild from a clean checkout of %.12s", s.opts.Source, s.manifest.Commit)
+		return fmt.Errorf("the source at %s has uncommitted changes (%s): the go command would stamp the binaries as modified; rebuild from a clean checkout of %.12s", s.opts.Source, vcs.ChangesText(info.Changes, 5), s.manifest.Commit)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	case d.Options.Snapshot:
 		v.Version, v.Snapshot = info.PseudoVersion(), true
 	case info.Dirty:
-		return errors.New("the work tree has uncommitted changes: commit them, or pass --snapshot to deliver a snapshot of the work in progress")
+		return fmt.Errorf("the work tree has uncommitted changes (%s): commit them, or pass --snapshot to deliver a snapshot of the work in progress", vcs.ChangesText(info.Changes, 5))
 	default:
 		return fmt.Errorf("HEAD (%s) has no release tag: tag it (git tag %sv1.2.3) or pass --snapshot", v.ShortCommit, info.TagPrefix)
 	}
