@@ -26,11 +26,11 @@ type Info struct {
 	CommitTime time.Time // committer time of HEAD
 	Dirty      bool      // uncommitted changes or untracked files
 	// Changes are git status's lines for them ("M main.go", "?? dist/").
-	Changes []string
-	Tag        string    // the release tag at HEAD (without the module prefix), or ""
-	LatestTag  string    // the newest release tag reachable from HEAD, or ""
-	TagPrefix  string    // "sub/dir/" for a module in a subdirectory
-	RemoteURL  string    // the origin remote, if any
+	Changes   []string
+	Tag       string // the release tag at HEAD (without the module prefix), or ""
+	LatestTag string // the newest release tag reachable from HEAD, or ""
+	TagPrefix string // "sub/dir/" for a module in a subdirectory
+	RemoteURL string // the origin remote, if any
 }
 
 // ErrNotRepository means the directory is not in a git work tree.
