@@ -78,8 +78,9 @@ policy:
     #    reason: "Accept-Language only comes from our own gateway"
     #    expires: 2027-06-30   # after this date the rule itself fails the delivery
   static-analysis:
-    fail-on: high              # unsuppressed findings of this severity or more fail: high, medium, low, none
-    rules: []                  # rules that fail at any severity, e.g. [G101]
+    fail-on: high              # unsuppressed findings in shipped packages of this severity or more fail: high, medium, low, none
+    min-confidence: high       # gosec findings below this confidence are reported only: high, medium, low
+    rules: []                  # rules that fail at any severity and confidence, e.g. [G101]
   hardening: fail              # failed hardening checks: fail, warn, off
   reproducibility: fail        # binaries whose second build differs: fail, warn, off
 

@@ -31,6 +31,10 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	for _, v := range Evaluate(d, time.Now()) {
 		d.AddViolation(v)
 	}
+	if unlinked, unsure := ungated(d); unlinked+unsure > 0 {
+		d.Log.Stepf("static analysis: %d finding(s) in packages not linked into a binary and %d below confidence %s are reported in sast.json, not gated",
+			unlinked, unsure, orHigh(d.Config.Policy.StaticAnalysis.MinConfidence))
+	}
 	mode := d.Config.Policy.Mode
 	switch n := len(d.Violations); {
 	case n == 0:
@@ -49,7 +53,7 @@ func Evaluate(d *delivery.Delivery, now time.Time) []delivery.Violation {
 	p := d.Config.Policy
 	vs := license.Evaluate(p.Licenses, d.Licenses)
 	vs = append(vs, Vulnerabilities(d, p.Vulnerabilities, now)...)
-	vs = append(vs, StaticAnalysis(p.StaticAnalysis, d.SAST)...)
+	vs = append(vs, StaticAnalysis(p.StaticAnalysis, d.SAST, linkedPackages(d))...)
 	vs = append(vs, Hardening(d, p.Hardening)...)
 	vs = append(vs, Reproducibility(d, p.Reproducibility)...)
 	return vs
@@ -192,18 +196,26 @@ func firstN(xs []string, n int) []string {
 
 // StaticAnalysis is the static-analysis gate: unsuppressed findings at or
 // above the fail-on severity, and any finding of a listed rule.
-func StaticAnalysis(p config.StaticPolicy, doc *sast.Document) []delivery.Violation {
+//
+// Only what is shipped is gated: with linked set (the import paths of the
+// packages linked into any delivered binary), a finding in another package
+// of the module (a release helper, a test backend) is reported in
+// sast.json and sast.sarif but fails nothing. A gosec finding below the
+// policy's confidence fails only when its rule is listed.
+func StaticAnalysis(p config.StaticPolicy, doc *sast.Document, linked map[string]bool) []delivery.Violation {
 	if doc == nil {
 		return nil
 	}
 	threshold := sast.SeverityRank(p.FailOn)
+	minConfidence := sast.SeverityRank(orHigh(p.MinConfidence))
 	var vs []delivery.Violation
 	for _, f := range doc.Findings {
-		if f.Suppression != nil {
+		if f.Suppression != nil || linked != nil && !linked[f.Package] {
 			continue
 		}
 		listed := slices.Contains(p.Rules, f.Rule)
-		if !listed && (p.FailOn == "none" || sast.SeverityRank(f.Severity) < threshold) {
+		confident := f.Confidence == "" || sast.SeverityRank(f.Confidence) >= minConfidence
+		if !listed && (p.FailOn == "none" || sast.SeverityRank(f.Severity) < threshold || !confident) {
 			continue
 		}
 		why := "severity " + f.Severity
@@ -221,6 +233,48 @@ func StaticAnalysis(p config.StaticPolicy, doc *sast.Document) []delivery.Violat
 		})
 	}
 	return vs
+}
+
+// ungated counts the unsuppressed static-analysis findings the gate leaves
+// to the report: outside the linked packages, or below the confidence.
+func ungated(d *delivery.Delivery) (unlinked, unsure int) {
+	if d.SAST == nil {
+		return 0, 0
+	}
+	linked := linkedPackages(d)
+	min := sast.SeverityRank(orHigh(d.Config.Policy.StaticAnalysis.MinConfidence))
+	for _, f := range d.SAST.Findings {
+		switch {
+		case f.Suppression != nil:
+		case linked != nil && !linked[f.Package]:
+			unlinked++
+		case f.Confidence != "" && sast.SeverityRank(f.Confidence) < min:
+			unsure++
+		}
+	}
+	return unlinked, unsure
+}
+
+// linkedPackages are the import paths linked into the delivered binaries,
+// or nil when no binary says (then every finding counts).
+func linkedPackages(d *delivery.Delivery) map[string]bool {
+	var linked map[string]bool
+	for _, b := range d.Binaries {
+		for _, p := range b.Packages {
+			if linked == nil {
+				linked = map[string]bool{}
+			}
+			linked[p] = true
+		}
+	}
+	return linked
+}
+
+func orHigh(s string) string {
+	if s == "" {
+		return "high"
+	}
+	return s
 }
 
 // Hardening is the hardening gate: binaries failing a check.

@@ -133,12 +133,33 @@ func TestStaticHardeningReproducibility(t *testing.T) {
 		{Tool: "gosec", Rule: "G204", Severity: "high", File: "a.go", Line: 3},
 		{Tool: "gosec", Rule: "G304", Severity: "high", File: "a.go", Line: 4, Suppression: &sast.Suppression{Directive: "#nosec"}},
 	}}
-	vs := StaticAnalysis(config.StaticPolicy{FailOn: "high", Rules: []string{"G101"}}, doc)
+	vs := StaticAnalysis(config.StaticPolicy{FailOn: "high", Rules: []string{"G101"}}, doc, nil)
 	if got := rules(vs); got != "policy.static-analysis G101 at a.go:2:0; policy.static-analysis G204 at a.go:3:0" {
 		t.Errorf("static-analysis gate: %s", got)
 	}
-	if vs := StaticAnalysis(config.StaticPolicy{FailOn: "none"}, doc); len(vs) != 0 {
+	if vs := StaticAnalysis(config.StaticPolicy{FailOn: "none"}, doc, nil); len(vs) != 0 {
 		t.Errorf("fail-on none: %s", rules(vs))
+	}
+	// Only what is shipped, and only what gosec is confident of, fails by
+	// default; a listed rule fails whatever its confidence.
+	shipped := &sast.Document{Findings: []*sast.Finding{
+		{Tool: "gosec", Rule: "G204", Severity: "high", Confidence: "high", Package: "m/cmd/app", File: "cmd/app/a.go", Line: 1},
+		{Tool: "gosec", Rule: "G204", Severity: "high", Confidence: "high", Package: "m/tools/release", File: "tools/release/r.go", Line: 2},
+		{Tool: "gosec", Rule: "G115", Severity: "high", Confidence: "medium", Package: "m/cmd/app", File: "cmd/app/b.go", Line: 3},
+		{Tool: "gosec", Rule: "G101", Severity: "high", Confidence: "low", Package: "m/cmd/app", File: "cmd/app/c.go", Line: 4},
+		{Tool: "vet", Rule: "printf", Severity: "high", Package: "m/cmd/app", File: "cmd/app/d.go", Line: 5},
+	}}
+	linked := map[string]bool{"m/cmd/app": true}
+	p := config.StaticPolicy{FailOn: "high", MinConfidence: "high", Rules: []string{"G101"}}
+	if got := rules(StaticAnalysis(p, shipped, linked)); got != "policy.static-analysis G204 at cmd/app/a.go:1:0; policy.static-analysis G101 at cmd/app/c.go:4:0; policy.static-analysis printf at cmd/app/d.go:5:0" {
+		t.Errorf("linked, confident: %s", got)
+	}
+	p.MinConfidence = "medium"
+	if vs := StaticAnalysis(p, shipped, linked); len(vs) != 4 {
+		t.Errorf("min-confidence medium: %s", rules(vs))
+	}
+	if vs := StaticAnalysis(p, shipped, nil); len(vs) != 5 {
+		t.Errorf("without linked packages every package counts: %s", rules(vs))
 	}
 
 	d := delivered()
