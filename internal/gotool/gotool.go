@@ -150,11 +150,16 @@ type Package struct {
 	Dir        string
 	Standard   bool
 	Module     *Module
+	// GoFiles and CgoFiles are the package's non-test source files.
+	GoFiles  []string
+	CgoFiles []string
 }
 
-// MainPackages lists the main packages of the module, as import paths.
+// MainPackages lists the main packages of the module, as import paths. A
+// directory whose only files are tests declaring package main (as some
+// modules keep at their root) is not a program and is left out.
 func (g Go) MainPackages(ctx context.Context) ([]Package, error) {
-	out, err := g.Run(ctx, "list", "-json=ImportPath,Name,Dir", "./...")
+	out, err := g.Run(ctx, "list", "-json=ImportPath,Name,Dir,GoFiles,CgoFiles", "./...")
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +167,9 @@ func (g Go) MainPackages(ctx context.Context) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(pkgs, func(p Package) bool { return p.Name != "main" }), nil
+	return slices.DeleteFunc(pkgs, func(p Package) bool {
+		return p.Name != "main" || len(p.GoFiles)+len(p.CgoFiles) == 0
+	}), nil
 }
 
 func decodePackages(out []byte) ([]Package, error) {

@@ -71,3 +71,26 @@ func TestMainModuleNamesAMissingDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestMainPackagesSkipsTestOnlyMain: golang.org/x/vuln keeps an
+// all_test.go declaring package main at its root; that is not a program.
+func TestMainPackagesSkipsTestOnlyMain(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/m\n\ngo 1.22\n")
+	write("all_test.go", "package main\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n")
+	write("cmd/app/main.go", "package main\n\nfunc main() {}\n")
+	pkgs, err := Go{Dir: dir}.MainPackages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || pkgs[0].ImportPath != "example.com/m/cmd/app" {
+		t.Errorf("main packages %+v, want only example.com/m/cmd/app", pkgs)
+	}
+}
