@@ -109,6 +109,12 @@ func TestDeliverRelease(t *testing.T) {
 	for _, l := range rep.Licenses.Modules {
 		lic[l.Module] = l.Concluded
 		notices[l.Module] = l.Notices
+		if l.Module == "fixture.example/app" && l.Version != "v1.2.3" {
+			t.Errorf("the main module's licence entry has version %q, want the delivery's v1.2.3", l.Version)
+		}
+		if l.Version == "" {
+			t.Errorf("licence entry of %s has no version", l.Module)
+		}
 	}
 	for mod, want := range map[string]string{
 		"github.com/davecgh/go-spew": "ISC", // not 0BSD

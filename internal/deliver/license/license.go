@@ -63,6 +63,11 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
+	for _, r := range results {
+		if r.Main && r.Module == d.Module.Path {
+			r.Version = d.Version.Version // the main module is the delivery
+		}
+	}
 	d.Licenses = results
 	unknown := 0
 	for _, r := range results {
@@ -83,8 +88,8 @@ func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.M
 		if m.Replace != nil && m.Replace.Version != "" {
 			r.Version = m.Replace.Version
 		}
-		if m.Replace != nil && m.Replace.Version == "" {
-			r.Version = "(devel)"
+		if m.Replace != nil && m.Replace.Version == "" || r.Version == "" {
+			r.Version = "(devel)" // a directory, as go version -m says
 		}
 		if dir == "" {
 			r.Concluded = "NOASSERTION"
