@@ -24,9 +24,16 @@ func Markdown(r *Report) []byte {
 	if len(r.Verdict.Violations) == 0 {
 		w("Passed: no violations.\n")
 	} else {
-		w("| Rule | Subject | Problem | What to do |\n|---|---|---|---|\n")
-		for _, v := range r.Verdict.Violations {
-			w("| `%s` | `%s` | %s | %s |\n", v.Rule, md(v.Subject), md(v.Message), md(v.Remedy))
+		w("| Rule | Count | Problem | What to do |\n|---|---|---|---|\n")
+		for _, g := range groupViolations(r.Verdict.Violations) {
+			var places []string
+			for _, v := range g.Shown() {
+				places = append(places, place(v))
+			}
+			if n := len(g.Folded()); n > 0 {
+				places = append(places, fmt.Sprintf("… and %d more (report.html lists every one)", n))
+			}
+			w("| `%s` | %d | %s | %s |\n", g.Rule, len(g.Violations), md(strings.Join(places, "; ")), md(g.Remedy))
 		}
 	}
 	w("\n## 漏洞 Vulnerabilities\n\n")

@@ -285,6 +285,8 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		return d
 	},
 	"counts": sortedCounts,
+	"groups": groupViolations,
+	"place":  place,
 	"sum": func(xs []*delivery.Binary) int64 {
 		var n int64
 		for _, b := range xs {

@@ -198,30 +198,15 @@ func TestHTMLGolden(t *testing.T) {
 // TestReportInBrowser opens report.html in headless Chromium: it renders
 // every section, makes no network request, and prints to PDF.
 func TestReportInBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is needed by this test (apt-get install chromium)")
-	}
 	html, _ := HTML(sample())
 	dir := t.TempDir()
 	file := filepath.Join(dir, "report.html")
 	os.WriteFile(file, html, 0o644)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := browser(t)
 
 	var mu sync.Mutex
 	var requests []string
-	err = chromedp.Listen(ctx, func(ev any) {
+	err := chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
 			mu.Lock()
 			requests = append(requests, e.Request.URL)
@@ -308,6 +293,27 @@ func TestReportInBrowser(t *testing.T) {
 			t.Errorf("chart screenshot: colour of %s present = %v, want %v (%d controls)", status, got, want, countOf(counts, status))
 		}
 	}
+}
+
+// browser starts headless Chromium for one test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is needed by this test (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // hasColor reports whether img has a bar segment of the colour hex
