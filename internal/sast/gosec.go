@@ -1,13 +1,11 @@
 package sast
 
 import (
-	"context"
 	"io"
 	"log"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/securego/gosec/v2"
 	"github.com/securego/gosec/v2/analyzers"
@@ -20,63 +18,56 @@ import (
 // (its CWE table is a 2021 subset), so those findings keep their CWE.
 var gosecCWE = map[string]int{"G116": 838, "G121": 346, "G710": 601}
 
-// runGosec runs gosec's AST rules and SSA analyzers on the root packages,
-// a few packages at a time, keeping suppressed findings.
-func runGosec(ctx context.Context, roots []*packages.Package, excluded map[string]bool, tests bool) ([]*Finding, int, error) {
-	setGoVersion(roots)
+// gosecSuite is gosec's rules and SSA analyzers less the excluded ones.
+type gosecSuite struct {
+	rules     rules.RuleList
+	analyzers *analyzers.AnalyzerList
+	tests     bool
+}
+
+func newGosecSuite(excluded map[string]bool, tests bool) *gosecSuite {
 	var ex []string
 	for id := range excluded {
 		ex = append(ex, id)
 	}
-	ruleList := rules.Generate(false, rules.NewRuleFilter(true, ex...))
-	analyzerList := analyzers.Generate(false, analyzers.NewAnalyzerFilter(true, ex...))
-	analyzerDefs, _ := analyzerList.AnalyzersInfo()
-	nRules := len(ruleList.Rules) + len(analyzerDefs)
+	return &gosecSuite{
+		rules:     rules.Generate(false, rules.NewRuleFilter(true, ex...)),
+		analyzers: analyzers.Generate(false, analyzers.NewAnalyzerFilter(true, ex...)),
+		tests:     tests,
+	}
+}
 
-	jobs := make(chan *packages.Package)
-	var (
-		mu     sync.Mutex
-		issues []*issue.Issue
-		pkgOf  = map[*issue.Issue]string{}
-		wg     sync.WaitGroup
-	)
-	quiet := log.New(io.Discard, "", 0)
-	for range min(workers(), len(roots)) {
-		wg.Go(func() {
-			a := gosec.NewAnalyzer(gosec.NewConfig(), tests, true, true, 1, quiet)
-			a.LoadRules(ruleList.RulesInfo())
-			a.LoadAnalyzers(analyzerList.AnalyzersInfo())
-			for p := range jobs {
-				a.CheckRules(p)
-				a.CheckAnalyzers(p)
-				found, _, _ := a.Report()
-				mu.Lock()
-				for _, is := range found {
-					if _, seen := pkgOf[is]; !seen {
-						issues = append(issues, is)
-						pkgOf[is] = p.PkgPath
-					}
-				}
-				mu.Unlock()
-			}
-		})
+// size is the number of rules and analyzers.
+func (s *gosecSuite) size() int {
+	defs, _ := s.analyzers.AnalyzersInfo()
+	return len(s.rules.Rules) + len(defs)
+}
+
+// gosecChecker runs the suite on one package at a time, keeping
+// suppressed findings. It is for one goroutine.
+type gosecChecker struct {
+	analyzer *gosec.Analyzer
+	reported int // issues of earlier packages, which the analyzer keeps
+}
+
+func (s *gosecSuite) newChecker() *gosecChecker {
+	a := gosec.NewAnalyzer(gosec.NewConfig(), s.tests, true, true, 1, log.New(io.Discard, "", 0))
+	a.LoadRules(s.rules.RulesInfo())
+	a.LoadAnalyzers(s.analyzers.AnalyzersInfo())
+	return &gosecChecker{analyzer: a}
+}
+
+// check runs gosec's AST rules and SSA analyzers on p.
+func (c *gosecChecker) check(p *packages.Package) []*Finding {
+	c.analyzer.CheckRules(p)
+	c.analyzer.CheckAnalyzers(p)
+	found, _, _ := c.analyzer.Report()
+	out := make([]*Finding, 0, len(found)-c.reported)
+	for _, is := range found[c.reported:] {
+		out = append(out, fromIssue(is, p.PkgPath))
 	}
-	for _, p := range roots {
-		if ctx.Err() != nil {
-			break
-		}
-		jobs <- p
-	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, 0, err
-	}
-	out := make([]*Finding, 0, len(issues))
-	for _, is := range issues {
-		out = append(out, fromIssue(is, pkgOf[is]))
-	}
-	return out, nRules, nil
+	c.reported = len(found)
+	return out
 }
 
 // fromIssue converts a gosec issue.

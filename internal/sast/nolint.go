@@ -37,21 +37,36 @@ func (n nolint) covers(tool string, line int) bool {
 	return n.linters[tool]
 }
 
+// nolintDirectives finds the //nolint directives in a parsed package's
+// files, by file name.
+func nolintDirectives(p *packages.Package) map[string][]nolint {
+	byFile := map[string][]nolint{}
+	for _, f := range p.Syntax {
+		if mentionsNolint(f) {
+			byFile[p.Fset.File(f.Pos()).Name()] = directives(p.Fset, f)
+		}
+	}
+	return byFile
+}
+
+// mentionsNolint is a quick test that spares building the comment map of
+// files without directives, most of them.
+func mentionsNolint(f *ast.File) bool {
+	for _, g := range f.Comments {
+		for _, c := range g.List {
+			if strings.Contains(c.Text, "nolint") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // applyNolint marks the findings that a //nolint directive covers. As in
 // golangci-lint, a directive covers the syntax node it is attached to: the
 // statement or declaration it ends the line of, or the declaration it
 // precedes. gosec's own #nosec directives are gosec's to handle.
-func applyNolint(roots []*packages.Package, findings []*Finding) {
-	byFile := map[string][]nolint{}
-	for _, p := range roots {
-		for _, f := range p.Syntax {
-			name := p.Fset.File(f.Pos()).Name()
-			if _, done := byFile[name]; done {
-				continue
-			}
-			byFile[name] = directives(p.Fset, f)
-		}
-	}
+func applyNolint(byFile map[string][]nolint, findings []*Finding) {
 	for _, f := range findings {
 		if f.Suppression != nil {
 			continue

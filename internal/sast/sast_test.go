@@ -2,6 +2,7 @@ package sast
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,14 +42,23 @@ func main() {
 `
 
 func fixture(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range map[string]string{
+	return writeModule(t, map[string]string{
 		"go.mod":  "module fixture.example/sast\n\ngo 1.22\n",
 		"main.go": fixtureMain,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
+	})
+}
+
+// writeModule writes files (path: content) to a new directory.
+func writeModule(tb testing.TB, files map[string]string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for name, body := range files {
+		name = filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+			tb.Fatal(err)
 		}
 	}
 	return dir
@@ -144,5 +154,109 @@ func TestAnalyzeErrors(t *testing.T) {
 	}
 	if _, err := Analyze(context.Background(), &Request{Dir: t.TempDir()}); err == nil {
 		t.Error("directory without a module: no error")
+	}
+}
+
+// crossFixture is a module whose findings depend on types another package
+// of the module declares: each package is type-checked against the others'
+// export data, and an external test against its package's test variant.
+var crossFixture = map[string]string{
+	"go.mod": "module fixture.example/cross\n\ngo 1.22\n",
+	"lock/lock.go": `package lock
+
+import "sync"
+
+// Guarded holds a mutex: copying it is a bug.
+type Guarded struct {
+	mu sync.Mutex
+	N  int
+}
+
+// Inc counts one.
+func (g *Guarded) Inc() { g.mu.Lock(); g.N++; g.mu.Unlock() }
+
+// Format is a format for a count.
+const Format = "%d items\n"
+`,
+	"lock/export_test.go": `package lock
+
+// Internal is visible to the external tests only.
+var Internal = 42
+`,
+	"lock/lock_test.go": `package lock_test
+
+import (
+	"testing"
+
+	"fixture.example/cross/lock"
+)
+
+func TestInternal(t *testing.T) {
+	var g lock.Guarded
+	h := g
+	if h.N != 0 || lock.Internal != 42 {
+		t.Fail()
+	}
+}
+`,
+	"use/use.go": `package use
+
+import (
+	"fmt"
+
+	"fixture.example/cross/lock"
+)
+
+// Count passes a lock by value.
+func Count(g lock.Guarded) int { return g.N }
+
+// Report formats a string as a number.
+func Report() { fmt.Printf(lock.Format, "three") }
+`,
+}
+
+func TestAnalyzeAcrossPackages(t *testing.T) {
+	dir := writeModule(t, crossFixture)
+	doc, err := Analyze(context.Background(), &Request{Dir: dir, Tests: true, Analyzers: "vet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Errors) > 0 {
+		t.Errorf("errors: %q", doc.Errors)
+	}
+	for _, want := range []struct {
+		rule, file string
+		line       int
+	}{
+		{"copylocks", "use/use.go", 10},        // lock.Guarded's mutex, seen in export data
+		{"printf", "use/use.go", 13},           // lock.Format's value, from export data
+		{"copylocks", "lock/lock_test.go", 11}, // in the external test
+	} {
+		found := false
+		for _, f := range doc.Findings {
+			found = found || f.Rule == want.rule && f.File == want.file && f.Line == want.line
+		}
+		if !found {
+			t.Errorf("no %s finding at %s:%d; findings: %+v", want.rule, want.file, want.line, doc.Findings)
+		}
+	}
+}
+
+// BenchmarkAnalyze analyses a module of three packages and an external
+// test with both suites. docs/PERFORMANCE.md measures real projects, next
+// to gosec, with scripts/bench-scan.sh.
+func BenchmarkAnalyze(b *testing.B) {
+	files := map[string]string{"main.go": fixtureMain}
+	maps.Copy(files, crossFixture)
+	dir := writeModule(b, files)
+	b.ReportAllocs()
+	for b.Loop() {
+		doc, err := Analyze(context.Background(), &Request{Dir: dir, Tests: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(doc.Findings) == 0 {
+			b.Fatal("no findings")
+		}
 	}
 }

@@ -101,20 +101,25 @@ var withoutCrossPackageFacts = sync.OnceValue(func() []*analysis.Analyzer {
 	return out
 })
 
-// runVet runs go vet's analyzers on the root packages.
-func runVet(roots []*packages.Package, excluded map[string]bool) ([]*Finding, int, error) {
+// vetAnalyzers is go vet's suite less the excluded analyzers.
+func vetAnalyzers(excluded map[string]bool) ([]*analysis.Analyzer, error) {
 	var suite []*analysis.Analyzer
 	for _, a := range withoutCrossPackageFacts() {
 		if !excluded[a.Name] {
 			suite = append(suite, a)
 		}
 	}
-	if len(suite) == 0 || len(roots) == 0 {
-		return nil, 0, nil
+	return suite, analysis.Validate(suite)
+}
+
+// runVet runs go vet's analyzers on one type-checked package.
+func runVet(p *packages.Package, suite []*analysis.Analyzer) ([]*Finding, error) {
+	if len(suite) == 0 {
+		return nil, nil
 	}
-	graph, err := checker.Analyze(suite, roots, &checker.Options{})
+	graph, err := checker.Analyze(suite, []*packages.Package{p}, &checker.Options{})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	var out []*Finding
 	for _, act := range graph.Roots {
@@ -133,5 +138,5 @@ func runVet(roots []*packages.Package, excluded map[string]bool) ([]*Finding, in
 			out = append(out, f)
 		}
 	}
-	return out, len(suite), nil
+	return out, nil
 }
