@@ -45,7 +45,6 @@ module graph's dependency relationships.`,
   hegui sbom . --target linux/arm64 --main ./cmd/server`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			license.Prewarm()
 			write := sbom.SPDX
 			switch strings.ToLower(format) {
 			case "spdx", "spdx-json":
@@ -122,30 +121,34 @@ func binaryInput(ctx context.Context, path string) (sbom.Input, error) {
 	if err != nil {
 		return in, err
 	}
-	in.Licenses, err = licenseMap(ctx, g, wd, mods)
+	in.Licenses, err = licenseMap(ctx, g, wd, mods, nil)
 	return in, err
 }
 
 // sourceInput describes what a module's main package links for a target.
+// One go list gives the module, its main packages and what the main package
+// links, and one go env what the build information and the standard
+// library's licence need (see docs/PERFORMANCE.md).
 func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string) (sbom.Input, error) {
-	g, mod, err := moduleIn(ctx, dir, target)
+	g, err := goFor(dir, target)
 	if err != nil {
 		return sbom.Input{}, err
 	}
+	// Without --main, the main package is chosen among the module's
+	// programs as hegui deliver chooses it: from go list ./... without tags.
+	patterns, listTags := []string{mainPkg}, tags
 	if mainPkg == "" {
-		d := &delivery.Delivery{Config: config.Default(), Go: g, Module: mod, ModuleDir: mod.Dir}
-		builds, err := build.Builds(ctx, d)
-		if err != nil {
+		patterns, listTags = []string{"./..."}, nil
+	}
+	listing, err := g.ListModule(ctx, patterns, listTags)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	g, mod := listing.Go, listing.Module
+	if mainPkg == "" {
+		if mainPkg, err = defaultMain(ctx, listing); err != nil {
 			return sbom.Input{}, err
 		}
-		if len(builds) > 1 {
-			var mains []string
-			for _, b := range builds {
-				mains = append(mains, b.Main)
-			}
-			return sbom.Input{}, usagef("the module has several main packages (%s); choose one with --main", strings.Join(mains, ", "))
-		}
-		mainPkg = builds[0].Main
 	}
 	version, created := "(devel)", time.Now().UTC()
 	if info, err := vcs.Read(ctx, mod.Dir); err == nil {
@@ -156,7 +159,16 @@ func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string
 	} else if !errors.Is(err, vcs.ErrNotRepository) {
 		return sbom.Input{}, err
 	}
-	info, mods, err := sbom.FromSource(ctx, g, mainPkg, tags, version)
+	mods, pkgs, err := listing.Linked(ctx, mainPkg, tags)
+	if err != nil {
+		return sbom.Input{}, err
+	}
+	// The build information needs GOVERSION, the standard library's
+	// licence GOROOT and GOVERSION: one go env for both.
+	if g, err = g.ReadEnvVars(ctx, "GOROOT", "GOVERSION"); err != nil {
+		return sbom.Input{}, err
+	}
+	info, err := sbom.FromSource(ctx, g, mainPkg, mods, version)
 	if err != nil {
 		return sbom.Input{}, err
 	}
@@ -164,11 +176,40 @@ func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string
 	if err != nil {
 		return sbom.Input{}, err
 	}
-	lic, err := licenseMap(ctx, g, mod.Dir, mods)
+	lic, err := licenseMap(ctx, g, mod.Dir, mods, pkgs)
 	if err != nil {
 		return sbom.Input{}, err
 	}
 	return sbom.Input{Version: version, Info: info, Graph: graph, Licenses: lic, Created: created, Target: target}, nil
+}
+
+// defaultMain is the main package hegui deliver builds when hegui.yaml names
+// none (build.Builds), from the listing's programs: "." when the module
+// root is one, else the one under cmd/, else the only one.
+func defaultMain(ctx context.Context, listing *gotool.ModuleListing) (string, error) {
+	pkgs, err := listing.MainPackages(ctx)
+	if err != nil {
+		return "", err
+	}
+	var mains []string
+	for _, p := range pkgs {
+		rel, err := filepath.Rel(listing.Module.Dir, p.Dir)
+		if err != nil {
+			return "", err
+		}
+		mains = append(mains, "./"+filepath.ToSlash(rel))
+	}
+	mains = build.DefaultMains(mains)
+	switch len(mains) {
+	case 0:
+		return "", fmt.Errorf("module %s has no main package to build; name one in hegui.yaml (builds: - main: ./cmd/app)", listing.Module.Path)
+	case 1:
+		return strings.TrimSuffix(mains[0], "/."), nil
+	}
+	for i, m := range mains {
+		mains[i] = strings.TrimSuffix(m, "/.")
+	}
+	return "", usagef("the module has several main packages (%s); choose one with --main", strings.Join(mains, ", "))
 }
 
 // dirArg is the optional directory argument, "." when absent.
@@ -182,17 +223,9 @@ func dirArg(args []string) string {
 // moduleIn finds the module containing dir and returns a go command set up
 // for it and, if target is set, for that GOOS/GOARCH.
 func moduleIn(ctx context.Context, dir, target string) (gotool.Go, *gotool.Module, error) {
-	abs, err := filepath.Abs(dir)
+	g, err := goFor(dir, target)
 	if err != nil {
-		return gotool.Go{}, nil, err
-	}
-	g := gotool.Go{Dir: abs}
-	if target != "" {
-		t, err := delivery.ParseTarget(target)
-		if err != nil {
-			return g, nil, usageError{err}
-		}
-		g = g.With(t.Env()...)
+		return g, nil, err
 	}
 	mod, err := g.MainModule(ctx)
 	if err != nil {
@@ -202,8 +235,28 @@ func moduleIn(ctx context.Context, dir, target string) (gotool.Go, *gotool.Modul
 	return g, mod, nil
 }
 
-func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module) (map[string]*delivery.ModuleLicense, error) {
-	results, err := license.Modules(ctx, g, moduleDir, mods)
+// goFor returns a go command run in dir and, if target is set, for that
+// GOOS/GOARCH.
+func goFor(dir, target string) (gotool.Go, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return gotool.Go{}, err
+	}
+	g := gotool.Go{Dir: abs}
+	if target != "" {
+		t, err := delivery.ParseTarget(target)
+		if err != nil {
+			return g, usageError{err}
+		}
+		g = g.With(t.Env()...)
+	}
+	return g, nil
+}
+
+// licenseMap is license.ModulesLinked by module path; pkgs may be nil when
+// the packages linked are not known (a binary's build information).
+func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module, pkgs []string) (map[string]*delivery.ModuleLicense, error) {
+	results, err := license.ModulesLinked(ctx, g, moduleDir, mods, pkgs)
 	if err != nil {
 		return nil, err
 	}
@@ -233,16 +286,20 @@ on a violation.`,
   hegui licenses --check`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			license.Prewarm()
-			g, mod, err := moduleIn(cmd.Context(), dirArg(args), target)
+			g, err := goFor(dirArg(args), target)
 			if err != nil {
 				return err
 			}
-			mods, err := g.LinkedModules(cmd.Context(), "./...", tags)
+			listing, err := g.ListModule(cmd.Context(), []string{"./..."}, tags)
 			if err != nil {
 				return err
 			}
-			results, err := license.Modules(cmd.Context(), g, mod.Dir, mods)
+			g, mod := listing.Go, listing.Module
+			mods, pkgs, err := listing.Linked(cmd.Context(), "./...", tags)
+			if err != nil {
+				return err
+			}
+			results, err := license.ModulesLinked(cmd.Context(), g, mod.Dir, mods, pkgs)
 			if err != nil {
 				return err
 			}

@@ -138,7 +138,6 @@ func DefaultName(modulePath string) string {
 // Run runs every stage on d and publishes the result to d.FinalDir.
 func Run(ctx context.Context, d *delivery.Delivery) (err error) {
 	d.Started = time.Now()
-	license.Prewarm() // ready by the licence stage, while the builds run
 	if d.Dir, err = os.MkdirTemp("", "hegui-deliver-"); err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +25,17 @@ type Go struct {
 	Dir string
 	// Env is added to the process environment, overriding it.
 	Env []string
+
+	// read holds go env values already read (see ReadEnvVars).
+	read *envValues
+}
+
+// envValues are go env values and the directory and environment they were
+// read in: they answer only a Go with the same.
+type envValues struct {
+	dir  string
+	env  []string
+	vars map[string]string
 }
 
 // Run runs go with args and returns standard output. A failure carries the
@@ -66,8 +76,23 @@ func (g Go) With(env ...string) Go {
 	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...)}
 }
 
-// EnvVars reads `go env` values.
+// EnvVars reads `go env` values. Values ReadEnvVars has read for g's
+// directory and environment are not asked again.
 func (g Go) EnvVars(ctx context.Context, names ...string) (map[string]string, error) {
+	if r := g.read; r != nil && r.dir == g.Dir && slices.Equal(r.env, g.Env) {
+		vars := map[string]string{}
+		for _, name := range names {
+			v, ok := r.vars[name]
+			if !ok {
+				vars = nil
+				break
+			}
+			vars[name] = v
+		}
+		if vars != nil {
+			return vars, nil
+		}
+	}
 	out, err := g.Run(ctx, append([]string{"env", "-json"}, names...)...)
 	if err != nil {
 		return nil, err
@@ -77,6 +102,19 @@ func (g Go) EnvVars(ctx context.Context, names ...string) (map[string]string, er
 		return nil, fmt.Errorf("go env: %w", err)
 	}
 	return vars, nil
+}
+
+// ReadEnvVars runs `go env` once for names and returns a copy of g whose
+// EnvVars answers for them without running it again. Stages that each ask
+// for a value or two (GOVERSION, GOROOT) then share one go command; a
+// change of directory or environment (With) forgets the values.
+func (g Go) ReadEnvVars(ctx context.Context, names ...string) (Go, error) {
+	vars, err := g.EnvVars(ctx, names...)
+	if err != nil {
+		return g, err
+	}
+	g.read = &envValues{dir: g.Dir, env: slices.Clone(g.Env), vars: vars}
+	return g, nil
 }
 
 // Platforms lists the GOOS/GOARCH pairs the go command can build for
@@ -107,12 +145,8 @@ type Module struct {
 
 // MainModule describes the module in g.Dir.
 func (g Go) MainModule(ctx context.Context) (*Module, error) {
-	if fi, err := os.Stat(g.Dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist: give the directory of a Go module", g.Dir)
-	} else if err != nil {
+	if err := checkModuleDir(g.Dir); err != nil {
 		return nil, err
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory: give the directory of a Go module", g.Dir)
 	}
 	out, err := g.Run(ctx, "list", "-m", "-json")
 	if err != nil {
@@ -167,22 +201,35 @@ func (g Go) MainPackages(ctx context.Context) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(pkgs, func(p Package) bool {
-		return p.Name != "main" || len(p.GoFiles)+len(p.CgoFiles) == 0
-	}), nil
+	return slices.DeleteFunc(pkgs, func(p Package) bool { return !isProgram(p) }), nil
+}
+
+// isProgram reports whether p is a main package with files to build.
+func isProgram(p Package) bool {
+	return p.Name == "main" && len(p.GoFiles)+len(p.CgoFiles) > 0
 }
 
 func decodePackages(out []byte) ([]Package, error) {
-	var pkgs []Package
+	pkgs, err := decodeJSONStream[Package](out)
+	if err != nil {
+		return nil, fmt.Errorf("go list: %w", err)
+	}
+	return pkgs, nil
+}
+
+// decodeJSONStream decodes the JSON values go list prints one after
+// another.
+func decodeJSONStream[T any](out []byte) ([]T, error) {
+	var vs []T
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
-		var p Package
-		if err := dec.Decode(&p); err == io.EOF {
-			return pkgs, nil
+		var v T
+		if err := dec.Decode(&v); err == io.EOF {
+			return vs, nil
 		} else if err != nil {
-			return nil, fmt.Errorf("go list: %w", err)
+			return nil, err
 		}
-		pkgs = append(pkgs, p)
+		vs = append(vs, v)
 	}
 }
 
@@ -228,13 +275,18 @@ func (g Go) Linked(ctx context.Context, pkg string, tags []string) ([]Module, []
 		seen[p.Module.Path] = true
 		mods = append(mods, *p.Module)
 	}
+	sortModules(mods, first)
+	return mods, paths, nil
+}
+
+// sortModules puts the module first first and the others in path order.
+func sortModules(mods []Module, first string) {
 	sort.SliceStable(mods, func(i, j int) bool {
 		if (mods[i].Path == first) != (mods[j].Path == first) {
 			return mods[i].Path == first
 		}
 		return mods[i].Path < mods[j].Path
 	})
-	return mods, paths, nil
 }
 
 // Edge is one requirement in the module graph: From requires To.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type Info struct {
 // ErrNotRepository means the directory is not in a git work tree.
 var ErrNotRepository = errors.New("not a git repository")
 
+// git runs git in dir and returns its standard output, trimmed. A failure
+// carries git's standard error; the output is returned with it, since some
+// commands print part of their answer before they fail.
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
@@ -45,33 +49,57 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 		if errors.Is(err, exec.ErrNotFound) {
 			return "", errors.New("git is not installed")
 		}
-		return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(stderr.String()))
+		return strings.TrimSpace(stdout.String()), fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(stdout.String()), nil
 }
 
 // Read inspects the repository containing moduleDir.
+//
+// It asks git as few questions as it can, since every delivery and SBOM
+// starts here: the work tree's top and HEAD (one rev-parse), HEAD's time and
+// tags (one log), the changes (status), the latest release tag (describe,
+// skipped when HEAD carries exactly one tag describe could match, which is
+// then its answer) and the origin remote.
 func Read(ctx context.Context, moduleDir string) (*Info, error) {
-	root, err := git(ctx, moduleDir, "rev-parse", "--show-toplevel")
+	out, err := git(ctx, moduleDir, "rev-parse", "--show-toplevel", "HEAD")
 	if err != nil {
-		if strings.Contains(err.Error(), "not a git repository") {
+		switch {
+		case strings.Contains(err.Error(), "not a git repository"):
 			return nil, ErrNotRepository
+		case out != "": // the top was printed, HEAD was not
+			return nil, fmt.Errorf("the repository has no commit yet: %w", err)
 		}
 		return nil, err
 	}
-	info := &Info{Root: root}
-	if info.Commit, err = git(ctx, moduleDir, "rev-parse", "HEAD"); err != nil {
-		return nil, fmt.Errorf("the repository has no commit yet: %w", err)
+	// The top directory's name could hold a newline; a commit hash can not.
+	nl := strings.LastIndexByte(out, '\n')
+	if nl < 0 {
+		return nil, fmt.Errorf("git rev-parse --show-toplevel HEAD printed %q, not a directory and a commit", out)
 	}
-	ct, err := git(ctx, moduleDir, "log", "-1", "--format=%ct", "HEAD")
+	info := &Info{Root: out[:nl], Commit: out[nl+1:]}
+
+	// %D lists HEAD's tags as "tag: v1.2.3, tag: sub/v0.4.0", annotated
+	// ones included; a ref name holds no spaces, so ", " only separates.
+	// The options override configuration that would change the output
+	// (log.showSignature, log.decorate=full, colour).
+	out, err = git(ctx, moduleDir, "log", "-1", "--no-show-signature", "--no-color", "--decorate=short", "--decorate-refs=refs/tags", "--format=%ct%n%D", info.Commit)
 	if err != nil {
 		return nil, err
 	}
+	ct, decorations, _ := strings.Cut(out, "\n")
 	secs, err := strconv.ParseInt(ct, 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("commit time %q: %w", ct, err)
 	}
 	info.CommitTime = time.Unix(secs, 0).UTC()
+	var tags []string
+	for _, d := range strings.Split(decorations, ", ") {
+		if tag, ok := strings.CutPrefix(d, "tag: "); ok {
+			tags = append(tags, tag)
+		}
+	}
+
 	status, err := git(ctx, moduleDir, "status", "--porcelain")
 	if err != nil {
 		return nil, err
@@ -84,21 +112,47 @@ func Read(ctx context.Context, moduleDir string) (*Info, error) {
 	}
 
 	absModule, _ := filepath.Abs(moduleDir)
-	realRoot, _ := filepath.EvalSymlinks(root)
+	realRoot, _ := filepath.EvalSymlinks(info.Root)
 	realModule, _ := filepath.EvalSymlinks(absModule)
 	if rel, err := filepath.Rel(realRoot, realModule); err == nil && rel != "." {
 		info.TagPrefix = filepath.ToSlash(rel) + "/"
 	}
-	tags, err := git(ctx, moduleDir, "tag", "--points-at", "HEAD")
-	if err != nil {
-		return nil, err
-	}
-	info.Tag = newestRelease(strings.Fields(tags), info.TagPrefix)
-	if described, err := git(ctx, moduleDir, "describe", "--tags", "--abbrev=0", "--match", info.TagPrefix+"v[0-9]*", "HEAD"); err == nil {
-		info.LatestTag = newestRelease([]string{described}, info.TagPrefix)
+	// In git tag's order (by name), for newestRelease's choice between
+	// equal versions such as v1.1 and v1.1.0.
+	slices.Sort(tags)
+	info.Tag = newestRelease(tags, info.TagPrefix)
+	info.LatestTag = latestAtHead(tags, info.TagPrefix)
+	if info.LatestTag == "" {
+		if described, err := git(ctx, moduleDir, "describe", "--tags", "--abbrev=0", "--match", info.TagPrefix+"v[0-9]*", info.Commit); err == nil {
+			info.LatestTag = newestRelease([]string{described}, info.TagPrefix)
+		}
 	}
 	info.RemoteURL, _ = git(ctx, moduleDir, "remote", "get-url", "origin")
 	return info, nil
+}
+
+// latestAtHead is what `git describe --tags --abbrev=0 --match
+// PREFIXv[0-9]*` would name as the latest release, when HEAD's own tags
+// settle it: exactly one of them matches the pattern (describe prefers a
+// tag at HEAD to any older one), and it is a release. Otherwise it returns
+// "" and describe has to walk the history. A prefix holding glob
+// characters is left to describe.
+func latestAtHead(tags []string, prefix string) string {
+	if strings.ContainsAny(prefix, "*?[\\") {
+		return ""
+	}
+	var match string
+	for _, t := range tags {
+		rest, ok := strings.CutPrefix(t, prefix+"v")
+		if !ok || rest == "" || rest[0] < '0' || rest[0] > '9' {
+			continue
+		}
+		if match != "" {
+			return "" // describe picks among several by its own rules
+		}
+		match = t
+	}
+	return newestRelease([]string{match}, prefix)
 }
 
 // newestRelease picks the highest semantic version among tags carrying the

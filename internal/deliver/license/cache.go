@@ -18,10 +18,14 @@ import (
 const classifierVersion = "licensecheck-v0.3.1"
 
 // The first licensecheck.Scan in a process compiles the licence patterns,
-// which takes a second or more; the texts themselves take milliseconds.
-// Licence files in the module cache never change (go.sum pins them), so
-// results are cached on disk by the SHA-256 of the text, and later runs that
-// meet only known texts never pay for the compilation.
+// which takes about a second of CPU; the texts themselves take
+// milliseconds. The common texts need no licensecheck at all
+// (knowntexts.go). For the others, the results are cached on disk by the
+// SHA-256 of the text: licence files in the module cache never change
+// (go.sum pins them), so later runs that meet only texts seen before never
+// pay for the compilation. The cache and the known-text table are both
+// licensecheck v0.3.1's verdicts; a new licensecheck needs a new
+// classifierVersion and a new table.
 
 var cacheDir = sync.OnceValue(func() string {
 	dir, err := os.UserCacheDir()
@@ -31,9 +35,14 @@ var cacheDir = sync.OnceValue(func() string {
 	return filepath.Join(dir, "hegui", classifierVersion)
 })
 
-// classify returns licensecheck's coverage of a licence text, from the
-// cache when this exact text was classified before.
+// classify returns licensecheck's coverage of a licence text: known texts
+// without licensecheck (knowntexts.go), others from the cache when this
+// exact text was classified before. The coverage of a known text has no
+// match offsets.
 func classify(text []byte) licensecheck.Coverage {
+	if cov, ok := classifyKnown(text); ok {
+		return cov
+	}
 	sum := sha256.Sum256(text)
 	var path string
 	if dir := cacheDir(); dir != "" {
@@ -52,10 +61,4 @@ func classify(text []byte) licensecheck.Coverage {
 		}
 	}
 	return cov
-}
-
-// Prewarm compiles licensecheck's patterns in the background, so that a
-// licence scan later in the same process does not wait for it.
-func Prewarm() {
-	go licensecheck.Scan([]byte("MIT License"))
 }

@@ -3,26 +3,48 @@
 // with google/licensecheck, and applies the licence policy of hegui.yaml.
 // It never uses the network.
 //
+// Which files it reads for a module (files.go):
+//   - every licence-named file at the module root: a name that, split at
+//     '.', '-' and '_', has a part LICENSE, LICENCE, COPYING, COPYRIGHT or
+//     UNLICENSE (or a plural LICENSES, LICENCES), in any case, and is not
+//     code or data (.go, .json, .sh, ...): LICENSE, LICENSE.txt,
+//     LICENSE-APACHE, MIT-LICENSE, go.LICENSE, COPYING.LESSER;
+//   - REUSE's LICENSES/*.txt at the root;
+//   - when the linked packages are known (ModulesLinked; hegui deliver
+//     knows them), the licence-named files in each linked package's
+//     directory and in every directory between it and the module root:
+//     code copied into a package keeps its licence beside it
+//     (internal/snapref/LICENSE). Licence files of packages that are not
+//     linked do not apply. A binary's build information names modules, not
+//     packages, so for a binary only the root is read (Modules);
+//   - for the standard library, GOROOT's root only.
+//
 // What it reports per module, kept apart as SPDX keeps them:
-//   - declared: each licence found, with the file and how much of the file's
-//     text it covers;
+//   - declared: each licence found, once per file, with the file and how
+//     much of the file's text it covers, sorted by file and licence;
 //   - concluded: the SPDX expression hegui stands behind (the licences of
 //     the licence files, joined with AND), or NOASSERTION when a licence file
-//     is only partly recognised, holds several licences (a choice or a
-//     combination: hegui does not guess which), or none is found;
+//     is only partly recognised, holds several different licences (a choice
+//     or a combination: hegui does not guess which), or none is found; a
+//     file that holds one licence twice (Apache-2.0 and its appendix) holds
+//     one licence;
 //   - notices: NOTICE and PATENTS files, which carry attribution or patent
 //     grants that travel with the binary but are not licences;
 //   - unknown: licence files whose text matches no known licence.
+//
+// The common licence texts are classified without compiling licensecheck's
+// patterns, with the same verdicts (knowntexts.go).
 package license
 
 import (
 	"context"
 	"debug/buildinfo"
 	"fmt"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/github/go-spdx/v2/spdxexp"
@@ -50,6 +72,7 @@ func (Stage) Name() string { return "licenses" }
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	seen := map[string]bool{}
 	var mods []gotool.Module
+	var pkgs []string
 	for _, b := range d.Binaries {
 		for _, m := range b.Modules {
 			key := m.Path + "@" + m.Version
@@ -58,8 +81,9 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 				mods = append(mods, m)
 			}
 		}
+		pkgs = append(pkgs, b.Packages...)
 	}
-	results, err := Modules(ctx, d.Go, d.ModuleDir, mods)
+	results, err := ModulesLinked(ctx, d.Go, d.ModuleDir, mods, pkgs)
 	if err != nil {
 		return err
 	}
@@ -79,9 +103,32 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	return nil
 }
 
-// Modules finds the licences of modules and of the standard library.
+// Modules finds the licences of modules and of the standard library from
+// the licence files at each module's root, for when the linked packages are
+// not known (a binary's build information names modules only). When they
+// are, ModulesLinked also reads the licence files that sit with them.
 func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module) ([]*delivery.ModuleLicense, error) {
+	return ModulesLinked(ctx, g, moduleDir, mods, nil)
+}
+
+// ModulesLinked finds the licences of modules and of the standard library.
+// pkgs are the import paths of the packages linked (as go list -deps
+// reports them); a licence file in a package's directory, or in one between
+// it and its module's root, applies too (code copied into a package keeps
+// its own licence there, as klauspost/compress's internal/snapref does).
+// Each module is reported once, in the order of mods, then the standard
+// library. The standard library is read at GOROOT's root only: its vendored
+// golang.org/x packages carry the same licence, and the LICENSE in
+// crypto/internal/boring covers BoringCrypto objects that only a
+// GOEXPERIMENT=boringcrypto build links.
+func ModulesLinked(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module, pkgs []string) ([]*delivery.ModuleLicense, error) {
+	paths := make([]string, 0, len(mods))
+	for _, m := range mods {
+		paths = append(paths, m.Path)
+	}
+	dirs := packageDirs(paths, pkgs)
 	var results []*delivery.ModuleLicense
+	reported := map[string]bool{}
 	for _, m := range mods {
 		dir, source := locate(m, moduleDir)
 		r := &delivery.ModuleLicense{Module: m.Path, Version: m.Version, Source: source, Main: m.Main}
@@ -91,13 +138,17 @@ func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.M
 		if m.Replace != nil && m.Replace.Version == "" || r.Version == "" {
 			r.Version = "(devel)" // a directory, as go version -m says
 		}
+		if reported[r.Module+"@"+r.Version] {
+			continue
+		}
+		reported[r.Module+"@"+r.Version] = true
 		if dir == "" {
 			r.Concluded = "NOASSERTION"
 			r.Source = "not found (module not in the module cache or vendor directory)"
 			results = append(results, r)
 			continue
 		}
-		if err := Scan(dir, r); err != nil {
+		if err := Scan(dir, dirs[m.Path], r); err != nil {
 			return nil, fmt.Errorf("licences of %s: %w", m.Path, err)
 		}
 		results = append(results, r)
@@ -107,7 +158,7 @@ func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.M
 		return nil, err
 	}
 	std := &delivery.ModuleLicense{Module: StdlibModule, Version: vars["GOVERSION"], Source: "GOROOT"}
-	if err := Scan(vars["GOROOT"], std); err != nil {
+	if err := Scan(vars["GOROOT"], nil, std); err != nil {
 		return nil, fmt.Errorf("licence of the standard library: %w", err)
 	}
 	results = append(results, std)
@@ -132,23 +183,23 @@ func locate(m gotool.Module, moduleDir string) (string, string) {
 	return "", ""
 }
 
-// Scan reads the licence and notice files at the root of dir (and in a
-// LICENSES directory, as REUSE lays them out) into r.
-func Scan(dir string, r *delivery.ModuleLicense) error {
-	files, err := licenseFiles(dir)
+// Scan reads into r the licence and notice files of the module in dir that
+// apply to the packages in pkgDirs (directories relative to dir,
+// slash-separated; see licenseFiles). With no pkgDirs it reads those at the
+// root only. Declared, Notices and Unknown come out sorted, each entry once.
+func Scan(dir string, pkgDirs []string, r *delivery.ModuleLicense) error {
+	files, err := licenseFiles(dir, pkgDirs)
 	if err != nil {
 		return err
 	}
 	conclusive := len(files) > 0
 	ids := map[string]bool{}
-	for _, f := range files {
-		rel, _ := filepath.Rel(dir, f)
-		rel = filepath.ToSlash(rel)
-		if isNotice(filepath.Base(f)) {
+	for _, rel := range files {
+		if isNotice(path.Base(rel)) {
 			r.Notices = append(r.Notices, rel)
 			continue
 		}
-		text, err := os.ReadFile(f)
+		text, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
 		}
@@ -158,14 +209,20 @@ func Scan(dir string, r *delivery.ModuleLicense) error {
 			conclusive = false
 			continue
 		}
+		// A licence can match twice in one file: Apache-2.0 followed by
+		// its own "how to apply" notice, or two BSD-3-Clause texts of
+		// different holders. It is one licence of the file.
+		inFile := map[string]bool{}
 		for _, m := range cov.Match {
-			id := SPDXID(m.ID)
+			inFile[SPDXID(m.ID)] = true
+		}
+		for _, id := range slices.Sorted(maps.Keys(inFile)) {
 			r.Declared = append(r.Declared, delivery.LicenseMatch{ID: id, File: rel, Confidence: roundPercent(cov.Percent)})
 			ids[id] = true
 		}
 		// Several licences in one file may be a choice ("either A or B")
 		// or a combination; hegui does not guess which.
-		if cov.Percent < MinConfidence || len(cov.Match) > 1 {
+		if cov.Percent < MinConfidence || len(inFile) > 1 {
 			conclusive = false
 		}
 	}
@@ -176,12 +233,7 @@ func Scan(dir string, r *delivery.ModuleLicense) error {
 		r.Concluded = "NOASSERTION"
 		return nil
 	}
-	list := make([]string, 0, len(ids))
-	for id := range ids {
-		list = append(list, id)
-	}
-	sort.Strings(list)
-	r.Concluded = strings.Join(list, " AND ")
+	r.Concluded = strings.Join(slices.Sorted(maps.Keys(ids)), " AND ")
 	return nil
 }
 
@@ -199,69 +251,6 @@ func SPDXID(id string) string {
 		}
 		return '-'
 	}, id)
-}
-
-// licenseFiles lists the licence-like files at the root of dir.
-func licenseFiles(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, e := range entries {
-		name := e.Name()
-		switch {
-		case e.IsDir() && name == "LICENSES":
-			// REUSE (reuse.software) keeps one LICENSES/<SPDX-ID>.txt per licence.
-			sub, err := os.ReadDir(filepath.Join(dir, name))
-			if err != nil {
-				return nil, err
-			}
-			for _, s := range sub {
-				if s.Type().IsRegular() && strings.HasSuffix(s.Name(), ".txt") {
-					files = append(files, filepath.Join(dir, name, s.Name()))
-				}
-			}
-		case e.Type().IsRegular() && (isLicense(name) || isNotice(name)):
-			files = append(files, filepath.Join(dir, name))
-		}
-	}
-	sort.Strings(files)
-	return files, nil
-}
-
-func stem(name string) string {
-	upper := strings.ToUpper(name)
-	for _, ext := range []string{".MD", ".TXT", ".RST", ".HTML"} {
-		upper = strings.TrimSuffix(upper, ext)
-	}
-	return upper
-}
-
-// sourceExtensions mark files that are code or data, never licence texts,
-// even when named like one (license.go, licenses.json).
-var sourceExtensions = map[string]bool{
-	".go": true, ".c": true, ".h": true, ".cc": true, ".cpp": true, ".s": true, ".py": true, ".js": true,
-	".ts": true, ".sh": true, ".json": true, ".yaml": true, ".yml": true, ".proto": true, ".rs": true,
-	".java": true, ".rb": true, ".lre": true, ".tmpl": true, ".xml": true, ".toml": true, ".mod": true, ".sum": true,
-}
-
-func isLicense(name string) bool {
-	if sourceExtensions[strings.ToLower(filepath.Ext(name))] {
-		return false
-	}
-	s := stem(name)
-	for _, p := range []string{"LICENSE", "LICENCE", "COPYING", "COPYRIGHT", "UNLICENSE", "MIT-LICENSE"} {
-		if s == p || strings.HasPrefix(s, p+"-") || strings.HasPrefix(s, p+".") || strings.HasPrefix(s, p+"_") {
-			return true
-		}
-	}
-	return false
-}
-
-func isNotice(name string) bool {
-	s := stem(name)
-	return s == "NOTICE" || strings.HasPrefix(s, "NOTICE-") || strings.HasPrefix(s, "NOTICE.") || s == "PATENTS"
 }
 
 // Evaluate applies a licence policy to the modules the project uses (not to

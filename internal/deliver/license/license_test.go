@@ -65,6 +65,36 @@ SOFTWARE.
 `
 )
 
+// bsd3 is the Go project's licence, as go.LICENSE files carry it.
+const bsd3 = `Copyright 2009 The Go Authors.
+
+Redistribution and use in source and binary forms, with or without
+modification, are permitted provided that the following conditions are
+met:
+
+   * Redistributions of source code must retain the above copyright
+notice, this list of conditions and the following disclaimer.
+   * Redistributions in binary form must reproduce the above
+copyright notice, this list of conditions and the following disclaimer
+in the documentation and/or other materials provided with the
+distribution.
+   * Neither the name of Google LLC nor the names of its
+contributors may be used to endorse or promote products derived from
+this software without specific prior written permission.
+
+THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS
+"AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT
+LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR
+A PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT
+OWNER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL,
+SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT
+LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE,
+DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON ANY
+THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+(INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+`
+
 func moduleDir(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -81,7 +111,7 @@ func moduleDir(t *testing.T, files map[string]string) string {
 func scan(t *testing.T, files map[string]string) *delivery.ModuleLicense {
 	t.Helper()
 	r := &delivery.ModuleLicense{}
-	if err := Scan(moduleDir(t, files), r); err != nil {
+	if err := Scan(moduleDir(t, files), nil, r); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -102,13 +132,32 @@ func TestScan(t *testing.T) {
 		{"NOTICE is a notice, not a licence", map[string]string{"LICENSE": mit, "NOTICE": "Example\nCopyright 2026 Example Inc.\n"}, "MIT", []string{"MIT"}, 1, 0},
 		{"PATENTS is a notice", map[string]string{"LICENSE": isc, "PATENTS": "Additional IP Rights Grant (Patents)\n"}, "ISC", []string{"ISC"}, 1, 0},
 		{"two licence files combine", map[string]string{"LICENSE-MIT": mit, "LICENSE-ISC": isc}, "ISC AND MIT", []string{"ISC", "MIT"}, 0, 0},
-		{"two licences in one file: no guess", map[string]string{"LICENSE": "Choose either licence.\n\n" + mit + "\n\n" + isc}, "NOASSERTION", []string{"MIT", "ISC"}, 0, 0},
+		{"two licences in one file: no guess", map[string]string{"LICENSE": "Choose either licence.\n\n" + mit + "\n\n" + isc}, "NOASSERTION", []string{"ISC", "MIT"}, 0, 0},
 		{"unknown text", map[string]string{"LICENSE": "You may use this software only on Tuesdays.\n"}, "NOASSERTION", nil, 0, 1},
 		{"partly known", map[string]string{"LICENSE": mit + strings.Repeat("Additional terms apply to commercial users who must pay a fee. ", 40)}, "NOASSERTION", []string{"MIT"}, 0, 0},
 		{"no licence file", map[string]string{"README.md": "hello"}, "NOASSERTION", nil, 0, 0},
 		{"code named like a licence is not one", map[string]string{"license.go": "package license\n", "LICENSE": isc}, "ISC", []string{"ISC"}, 0, 0},
 		{"REUSE LICENSES directory", map[string]string{"LICENSES/MIT.txt": mit, "LICENSES/ISC.txt": isc}, "ISC AND MIT", []string{"ISC", "MIT"}, 0, 0},
 	}
+	// containerd's LICENSE: Apache-2.0, then its appendix, which
+	// licensecheck matches as Apache-2.0 a second time.
+	apache, err := os.ReadFile("testdata/known/Apache-2.0+Apache-2.0__github.com_containerd_containerd_api_LICENSE.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, []struct {
+		name      string
+		files     map[string]string
+		concluded string
+		declared  []string
+		notices   int
+		unknown   int
+	}{
+		{"one licence twice in one file is one licence", map[string]string{"LICENSE": string(apache)}, "Apache-2.0", []string{"Apache-2.0"}, 0, 0},
+		{"one licence in two files: two pieces of evidence, one licence", map[string]string{"LICENSE": mit, "LICENSE.txt": mit}, "MIT", []string{"MIT", "MIT"}, 0, 0},
+		{"go.LICENSE beside LICENSE", map[string]string{"LICENSE": mit, "go.LICENSE": bsd3}, "BSD-3-Clause AND MIT", []string{"MIT", "BSD-3-Clause"}, 0, 0},
+		{"declared sorted by file, then licence", map[string]string{"LICENSE-MIT": mit, "LICENSE-APACHE": string(apache), "COPYING": isc}, "Apache-2.0 AND ISC AND MIT", []string{"ISC", "Apache-2.0", "MIT"}, 0, 0},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := scan(t, c.files)

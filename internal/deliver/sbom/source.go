@@ -10,24 +10,21 @@ import (
 )
 
 // FromSource builds the build information a binary of the main package pkg
-// would carry for the environment of g (GOOS, GOARCH, CGO_ENABLED), from
-// `go list -deps` and go.sum, so that source and binary SBOMs are made the
-// same way. It also returns the linked modules as the go command lists them.
-func FromSource(ctx context.Context, g gotool.Go, pkg string, tags []string, version string) (*buildinfo.BuildInfo, []gotool.Module, error) {
-	mods, err := g.LinkedModules(ctx, pkg, tags)
-	if err != nil {
-		return nil, nil, err
-	}
+// would carry, from the modules it links (as LinkedModules lists them for
+// the environment of g: GOOS, GOARCH, CGO_ENABLED and tags), go.sum and the
+// go command's version, so that source and binary SBOMs are made the same
+// way.
+func FromSource(ctx context.Context, g gotool.Go, pkg string, mods []gotool.Module, version string) (*buildinfo.BuildInfo, error) {
 	if len(mods) == 0 || !mods[0].Main {
-		return nil, nil, fmt.Errorf("%s is not a package of the main module", pkg)
+		return nil, fmt.Errorf("%s is not a package of the main module", pkg)
 	}
 	sums, err := gotool.GoSum(mods[0].Dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	vars, err := g.EnvVars(ctx, "GOVERSION")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	info := &debug.BuildInfo{GoVersion: vars["GOVERSION"], Path: pkg, Main: debug.Module{Path: mods[0].Path, Version: version}}
 	for _, m := range mods[1:] {
@@ -40,5 +37,5 @@ func FromSource(ctx context.Context, g gotool.Go, pkg string, tags []string, ver
 		}
 		info.Deps = append(info.Deps, dep)
 	}
-	return info, mods, nil
+	return info, nil
 }

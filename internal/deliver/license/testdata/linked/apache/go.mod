@@ -1,0 +1,3 @@
+module example.com/apache
+
+go 1.22

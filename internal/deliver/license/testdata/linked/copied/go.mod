@@ -1,0 +1,3 @@
+module example.com/copied
+
+go 1.22
