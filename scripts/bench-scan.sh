@@ -13,6 +13,10 @@
 #   3. Static analysis (node_exporter, ./...): "hegui vet" (go vet's 35
 #      analyzers and gosec over one load) and "hegui vet --analyzers
 #      security" vs "gosec ./...".
+#   4. Larger projects (restic v0.18.0, 72 modules; versitygw v1.8.0):
+#      restic's main package scanned by "hegui vuln" and "govulncheck", and
+#      by "hegui vuln --memory-budget 2GiB" (which precision, how long);
+#      "hegui vet" vs "gosec ./..." on both, time, peak memory, findings.
 #
 # Needs govulncheck (golang.org/x/vuln v1.8.0, `go build
 # golang.org/x/vuln/cmd/govulncheck` in hegui's module) and gosec v2.27.1 on
@@ -119,4 +123,44 @@ printf "  ratio hegui vet/gosec: time %.2f\n" "$(echo "$(col 1 "$work/v" | media
 (cd "$node" && "$gosec" -quiet -fmt json -out "$work/gosec.json" ./... || true)
 "$hegui" vet --analyzers security --format json --fail-on none -q -o "$work/vet.json" "$node"
 echo "  gosec findings: gosec $(grep -c '"rule_id"' "$work/gosec.json"), hegui $(grep -c '"tool": "gosec"' "$work/vet.json")"
+fi
+
+if [[ $parts == *4* ]]; then
+	restic=$(fetch github.com/restic/restic v0.18.0)
+	versitygw=$(fetch github.com/versity/versitygw v1.8.0)
+	echo
+	echo "== 4. Larger projects: restic v0.18.0 ($(find "$restic" -name '*.go' | wc -l) Go files), versitygw v1.8.0, $rounds rounds"
+	(cd "$restic" && "$govulncheck" -db "file://$db" -format json ./cmd/restic >/dev/null) # warm the build cache
+	: >"$work/rg"
+	: >"$work/rh"
+	for _ in $(seq "$rounds"); do
+		measure "$work/rg" "$govulncheck" -db "file://$db" -format json -C "$restic" ./cmd/restic
+		measure "$work/rh" "$hegui" vuln --db "$db" --format json --fail-on none -q "$restic" ./cmd/restic
+	done
+	report "restic: govulncheck ./cmd/restic" "$work/rg"
+	report "restic: hegui vuln ./cmd/restic (4 GiB budget)" "$work/rh"
+	: >"$work/rb"
+	measure "$work/rb" "$hegui" vuln --db "$db" --format json --fail-on none -q --memory-budget 2GiB -o "$work/restic-2g.json" "$restic" ./cmd/restic
+	report "restic: hegui vuln --memory-budget 2GiB" "$work/rb"
+	# The scan records: what was scanned how, and why.
+	sed -n '/^  "scans": \[/,/^  \],/p' "$work/restic-2g.json" | grep -o '"\(precision\|note\|seconds\)": [^,]*' | sed 's/^/  /'
+	echo "  (a scan outside a delivery builds the binary for its fallback: the compile is what the build cache lacks)"
+	for src in "$restic" "$versitygw"; do
+		name=$(basename "$src")
+		(cd "$src" && "$gosec" -quiet -fmt json -out /dev/null ./... || true)
+		: >"$work/$name-s"
+		: >"$work/$name-v"
+		for _ in $(seq "$rounds"); do
+			(cd "$src" && measure "$work/$name-s" "$gosec" -quiet -fmt json -out /dev/null ./...)
+			measure "$work/$name-v" "$hegui" vet --format json --fail-on none -q "$src"
+		done
+		report "$name: gosec ./..." "$work/$name-s"
+		report "$name: hegui vet (go vet's analyzers + gosec)" "$work/$name-v"
+		printf "  ratio hegui vet/gosec: time %.2f, memory %.2f\n" \
+			"$(echo "$(col 1 "$work/$name-v" | median) / $(col 1 "$work/$name-s" | median)" | bc -l)" \
+			"$(echo "$(col 2 "$work/$name-v" | median) / $(col 2 "$work/$name-s" | median)" | bc -l)"
+		(cd "$src" && "$gosec" -quiet -fmt json -out "$work/$name-gosec.json" ./... || true)
+		"$hegui" vet --analyzers security --format json --fail-on none -q -o "$work/$name-vet.json" "$src"
+		echo "  gosec findings: gosec $(grep -c '"rule_id"' "$work/$name-gosec.json"), hegui $(grep -c '"tool": "gosec"' "$work/$name-vet.json")"
+	done
 fi
