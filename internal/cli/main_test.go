@@ -2,14 +2,20 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"hegui.dev/hegui/internal/vuln"
 )
 
 // TestMain lets this test binary serve as the vulnerability engine's
-// process when a delivery under test scans (hegui's main does the same).
+// process when a delivery under test scans (hegui's main does the same),
+// and removes what the tests share across the run (testVulnDB) at its end.
 func TestMain(m *testing.M) {
 	vuln.RunChildIfRequested()
-	os.Exit(m.Run())
+	code := m.Run()
+	if vulnDBPath != "" {
+		os.RemoveAll(filepath.Dir(vulnDBPath))
+	}
+	os.Exit(code)
 }

@@ -19,9 +19,29 @@ import (
 	"hegui.dev/hegui/internal/vulndb"
 )
 
+// TestMain lets this test binary serve as the engine's process, and
+// removes what the tests share across the run (testDB, govulncheck) at its
+// end.
 func TestMain(m *testing.M) {
 	RunChildIfRequested()
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, dir := range sharedDirs {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// sharedDirs are temporary directories that live for the whole run.
+var (
+	sharedDirsMu sync.Mutex
+	sharedDirs   []string
+)
+
+// shareDir records a directory for TestMain to remove.
+func shareDir(dir string) {
+	sharedDirsMu.Lock()
+	defer sharedDirsMu.Unlock()
+	sharedDirs = append(sharedDirs, dir)
 }
 
 // The fixtures use golang.org/x/text v0.3.5, which has GO-2021-0113
@@ -80,6 +100,7 @@ func testDB(t *testing.T) *vulndb.Info {
 			dbErr = err
 			return
 		}
+		shareDir(dir)
 		var res *vulndb.ImportResult
 		res, dbErr = vulndb.Import(context.Background(), "../../testdata/govulndb/osv.tar.gz", filepath.Join(dir, "db"), vulndb.ImportOptions{})
 		if dbErr == nil {
@@ -144,6 +165,7 @@ func govulncheck(t *testing.T) string {
 			peerErr = err
 			return
 		}
+		shareDir(dir)
 		peerPath = filepath.Join(dir, "govulncheck")
 		out, err := exec.Command("go", "build", "-o", peerPath, "golang.org/x/vuln/cmd/govulncheck").CombinedOutput()
 		if err != nil {
