@@ -140,7 +140,7 @@ func Analyze(ctx context.Context, req *Request) (*Document, error) {
 		// Analysis makes garbage fast (each package's syntax, types and
 		// SSA form, dropped when it is done): collecting at half the
 		// default growth keeps the peak about 15% lower, below gosec's
-		// own, for about 10% more time (docs/PERFORMANCE.md).
+		// own, for about 15% more time (docs/PERFORMANCE.md).
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}
 	all, err := listPackages(ctx, req)
