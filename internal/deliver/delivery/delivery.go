@@ -164,11 +164,26 @@ type Binary struct {
 
 // Reproducibility is the result of building a binary a second time.
 type Reproducibility struct {
-	Status       string `json:"status"` // "identical", "different", "skipped"
-	SecondSHA256 string `json:"secondSha256,omitempty"`
-	Difference   string `json:"difference,omitempty"` // where the two builds differ
-	Reason       string `json:"reason,omitempty"`     // why it was skipped
+	Status       ReproducibilityStatus `json:"status"`
+	SecondSHA256 string                `json:"secondSha256,omitempty"`
+	Difference   string                `json:"difference,omitempty"` // where the two builds differ
+	Reason       string                `json:"reason,omitempty"`     // why it failed or was skipped
 }
+
+// ReproducibilityStatus is how a binary's second build came out.
+type ReproducibilityStatus string
+
+// The reproducibility statuses; report.json's schema allows exactly these
+// (TestStatusesMatchTheSchema).
+const (
+	Identical         ReproducibilityStatus = "identical" // the same SHA-256 twice
+	Different         ReproducibilityStatus = "different" // Difference says where
+	SecondBuildFailed ReproducibilityStatus = "failed"    // Reason says why
+	NotReproduced     ReproducibilityStatus = "skipped"   // not checked; Reason says why
+)
+
+// ReproducibilityStatuses are all the reproducibility statuses.
+var ReproducibilityStatuses = []ReproducibilityStatus{Identical, Different, SecondBuildFailed, NotReproduced}
 
 // Hardening is the result of inspecting a binary.
 type Hardening struct {
@@ -176,19 +191,26 @@ type Hardening struct {
 	Checks []Check `json:"checks"`
 }
 
-// Check statuses.
+// CheckStatus is the outcome of a hardening or verification check.
+type CheckStatus string
+
+// The check statuses; report.json's schema allows exactly these
+// (TestStatusesMatchTheSchema).
 const (
-	Pass          = "pass"
-	Fail          = "fail"
-	Warn          = "warn"
-	NotApplicable = "n/a"
+	Pass          CheckStatus = "pass"
+	Fail          CheckStatus = "fail"
+	Warn          CheckStatus = "warn"
+	NotApplicable CheckStatus = "n/a"
 )
+
+// CheckStatuses are all the check statuses.
+var CheckStatuses = []CheckStatus{Pass, Fail, Warn, NotApplicable}
 
 // Check is one hardening or verification item.
 type Check struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
-	Detail string `json:"detail,omitempty"`
+	Name   string      `json:"name"`
+	Status CheckStatus `json:"status"`
+	Detail string      `json:"detail,omitempty"`
 }
 
 // Failed reports whether any check failed.
@@ -267,15 +289,22 @@ type OpenedKey struct {
 
 // ScanStatus says whether a scan ran.
 type ScanStatus struct {
-	Status string `json:"status"` // Scanned or Skipped
-	Reason string `json:"reason,omitempty"`
+	Status ScanState `json:"status"`
+	Reason string    `json:"reason,omitempty"` // why it was skipped
 }
 
-// Scan statuses.
+// ScanState is whether a scan ran.
+type ScanState string
+
+// The scan states; report.json's schema allows exactly these
+// (TestStatusesMatchTheSchema).
 const (
-	Scanned = "scanned"
-	Skipped = "skipped"
+	Scanned ScanState = "scanned"
+	Skipped ScanState = "skipped"
 )
+
+// ScanStates are all the scan states.
+var ScanStates = []ScanState{Scanned, Skipped}
 
 // IgnoreRule is a policy rule accepting a vulnerability, and what it did.
 type IgnoreRule struct {

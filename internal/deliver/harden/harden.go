@@ -62,7 +62,7 @@ func Inspect(path, glibcBaseline string) (*delivery.Hardening, error) {
 	defer ef.Close()
 	external := externalLinker(path)
 	h := &delivery.Hardening{Format: "ELF"}
-	add := func(name, status, detail string) {
+	add := func(name string, status delivery.CheckStatus, detail string) {
 		h.Checks = append(h.Checks, delivery.Check{Name: name, Status: status, Detail: detail})
 	}
 
@@ -158,7 +158,7 @@ func bindNow(ef *elf.File) bool {
 
 // glibcCheck finds the newest GLIBC_x.y symbol version the binary imports
 // and names the symbols newer than the baseline.
-func glibcCheck(ef *elf.File, baseline string) (string, string, string) {
+func glibcCheck(ef *elf.File, baseline string) (string, delivery.CheckStatus, string) {
 	syms, err := ef.ImportedSymbols()
 	if err != nil || len(syms) == 0 {
 		return "glibc", delivery.NotApplicable, "imports no versioned C library symbols"

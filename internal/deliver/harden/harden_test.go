@@ -46,7 +46,7 @@ func TestStaticStrippedBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := checks(h)
-	for name, want := range map[string]string{"static": "pass", "stripped": "pass", "nx-stack": "pass", "pie": "n/a", "relro": "n/a", "bind-now": "n/a", "glibc": "n/a"} {
+	for name, want := range map[string]delivery.CheckStatus{"static": "pass", "stripped": "pass", "nx-stack": "pass", "pie": "n/a", "relro": "n/a", "bind-now": "n/a", "glibc": "n/a"} {
 		if c[name].Status != want {
 			t.Errorf("%s: %s (%s), want %s", name, c[name].Status, c[name].Detail, want)
 		}

@@ -309,7 +309,7 @@ func Reproducibility(d *delivery.Delivery, action string) []delivery.Violation {
 	}
 	var vs []delivery.Violation
 	for _, b := range d.Binaries {
-		if r := b.Reproducible; r != nil && r.Status == "different" {
+		if r := b.Reproducible; r != nil && r.Status == delivery.Different {
 			vs = append(vs, delivery.Violation{
 				Rule: "policy.reproducibility", Subject: b.Path,
 				Message: fmt.Sprintf("%s is not reproducible: %s", b.Path, r.Difference),

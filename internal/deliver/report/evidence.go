@@ -35,7 +35,7 @@ func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
 	for _, b := range r.Binaries {
 		eb := compliance.Binary{Path: b.Path, SBOMs: b.SBOMs}
 		if b.Reproducible != nil {
-			eb.Reproducible = b.Reproducible.Status
+			eb.Reproducible = string(b.Reproducible.Status)
 		}
 		if b.Hardening != nil {
 			for _, c := range b.Hardening.Checks {
@@ -70,7 +70,7 @@ func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
 
 func vulnEvidence(r *Report) compliance.VulnEvidence {
 	v := r.Vulnerabilities
-	ev := compliance.VulnEvidence{Status: v.Status, Reason: v.Reason, Files: v.Files, MaxAgeDays: r.Policy.DatabaseMaxAgeDays, Precise: true}
+	ev := compliance.VulnEvidence{Status: string(v.Status), Reason: v.Reason, Files: v.Files, MaxAgeDays: r.Policy.DatabaseMaxAgeDays, Precise: true}
 	doc := v.Scan
 	if doc == nil {
 		return ev
@@ -96,7 +96,7 @@ func vulnEvidence(r *Report) compliance.VulnEvidence {
 
 func sastEvidence(r *Report) compliance.SASTEvidence {
 	s := r.StaticAnalysis
-	ev := compliance.SASTEvidence{Status: s.Status, Files: s.Files}
+	ev := compliance.SASTEvidence{Status: string(s.Status), Files: s.Files}
 	doc := s.Scan
 	if doc == nil {
 		return ev

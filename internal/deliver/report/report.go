@@ -83,7 +83,7 @@ type Verdict struct {
 // VulnSection is the vulnerability scan: its status, the documents
 // written, the policy's ignore rules and, when it ran, the scan itself.
 type VulnSection struct {
-	Status  string                `json:"status"`
+	Status  delivery.ScanState    `json:"status"`
 	Reason  string                `json:"reason,omitempty"`
 	Files   []string              `json:"files"`
 	Ignores []delivery.IgnoreRule `json:"ignoreRules"`
@@ -92,10 +92,10 @@ type VulnSection struct {
 
 // SASTSection is the static analysis.
 type SASTSection struct {
-	Status string         `json:"status"`
-	Reason string         `json:"reason,omitempty"`
-	Files  []string       `json:"files"`
-	Scan   *sast.Document `json:"scan,omitempty"`
+	Status delivery.ScanState `json:"status"`
+	Reason string             `json:"reason,omitempty"`
+	Files  []string           `json:"files"`
+	Scan   *sast.Document     `json:"scan,omitempty"`
 }
 
 // PolicySettings are the policy the delivery was held to.
@@ -306,13 +306,15 @@ func HTML(r *Report) ([]byte, error) {
 }
 
 // statusClass maps a status to the CSS class that colours it.
-func statusClass(s string) string {
-	switch s {
-	case delivery.Pass, "identical", "passed", compliance.Evidenced, cryptoinv.National:
+// It takes any of the status types (delivery.CheckStatus,
+// delivery.ReproducibilityStatus, ...) as the template gives them.
+func statusClass(status any) string {
+	switch s := fmt.Sprint(status); s {
+	case string(delivery.Pass), string(delivery.Identical), "passed", compliance.Evidenced, cryptoinv.National:
 		return "ok"
-	case delivery.Fail, "different", "failed", compliance.NotEvidenced, vuln.Called, vuln.Linked, "high", cryptoinv.Legacy:
+	case string(delivery.Fail), string(delivery.Different), string(delivery.SecondBuildFailed), compliance.NotEvidenced, vuln.Called, vuln.Linked, "high", cryptoinv.Legacy:
 		return "bad"
-	case delivery.Warn, "skipped", compliance.Partial, vuln.Imported, "medium":
+	case string(delivery.Warn), string(delivery.NotReproduced), compliance.Partial, vuln.Imported, "medium":
 		return "warn"
 	}
 	return "na"

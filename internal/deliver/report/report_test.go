@@ -168,6 +168,39 @@ func TestJSONSchema(t *testing.T) {
 	}
 }
 
+// TestEveryStatusValidates writes the sample report with each value of
+// each status type the pipeline can record, and validates it: a status the
+// schema does not allow would make hegui deliver publish a report that hegui
+// report refuses (a failed second build once did).
+func TestEveryStatusValidates(t *testing.T) {
+	validate := func(what string, r *Report) {
+		t.Helper()
+		r.normalize()
+		data, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schematest.ValidateReport(data); err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	for _, s := range delivery.ReproducibilityStatuses {
+		r := sample()
+		r.Binaries[0].Reproducible = &delivery.Reproducibility{Status: s, Reason: "why"}
+		validate("reproducibility "+string(s), r)
+	}
+	for _, s := range delivery.CheckStatuses {
+		r := sample()
+		r.Binaries[0].Hardening.Checks[0].Status = s
+		validate("check "+string(s), r)
+	}
+	for _, s := range delivery.ScanStates {
+		r := sample()
+		r.Vulnerabilities.Status, r.StaticAnalysis.Status = s, s
+		validate("scan "+string(s), r)
+	}
+}
+
 func TestHTMLGolden(t *testing.T) {
 	html, err := HTML(sample())
 	if err != nil {

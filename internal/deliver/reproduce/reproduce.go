@@ -36,7 +36,7 @@ func (Stage) Name() string { return "reproduce" }
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	skip := func(reason string) error {
 		for _, b := range d.Binaries {
-			b.Reproducible = &delivery.Reproducibility{Status: "skipped", Reason: reason}
+			b.Reproducible = &delivery.Reproducibility{Status: delivery.NotReproduced, Reason: reason}
 		}
 		d.Log.Stepf("skipped: %s", reason)
 		return nil
@@ -76,7 +76,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		}
 		g := gotool.Go{Dir: moduleCopy, Env: append(buildEnv, env...)}
 		if _, err := g.Run(ctx, args...); err != nil {
-			b.Reproducible = &delivery.Reproducibility{Status: "failed", Reason: "the second build failed: " + oneLine(err.Error())}
+			b.Reproducible = &delivery.Reproducibility{Status: delivery.SecondBuildFailed, Reason: "the second build failed: " + oneLine(err.Error())}
 			d.Warn("%s for %s: the second build, from a copy of the source, failed: %s", b.Path, b.Target, oneLine(err.Error()))
 			continue
 		}
@@ -84,7 +84,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		if err != nil {
 			return err
 		}
-		if b.Reproducible.Status == "identical" {
+		if b.Reproducible.Status == delivery.Identical {
 			d.Log.Stepf("%s: identical (%s…)", b.Path, b.SHA256[:16])
 		} else {
 			d.Warn("%s is not reproducible: %s", b.Path, b.Reproducible.Difference)
@@ -287,10 +287,10 @@ func compare(ctx context.Context, first, second, firstSHA256 string) (*delivery.
 	}
 	r := &delivery.Reproducibility{SecondSHA256: fmt.Sprintf("%x", sums[0])}
 	if r.SecondSHA256 == firstSHA256 {
-		r.Status = "identical"
+		r.Status = delivery.Identical
 		return r, nil
 	}
-	r.Status = "different"
+	r.Status = delivery.Different
 	r.Difference, err = Difference(first, second)
 	return r, err
 }

@@ -1,0 +1,60 @@
+package delivery
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"hegui.dev/hegui/schemas"
+)
+
+// TestStatusesMatchTheSchema checks that report.json's schema allows
+// exactly the statuses the pipeline records, no fewer (a delivery would
+// publish a report that hegui report refuses) and no more.
+func TestStatusesMatchTheSchema(t *testing.T) {
+	var schema struct {
+		Defs map[string]json.RawMessage `json:"$defs"`
+	}
+	if err := json.Unmarshal(schemas.ReportV1, &schema); err != nil {
+		t.Fatal(err)
+	}
+	// enum follows path (property names) from a definition to an enum.
+	enum := func(def string, path ...string) []string {
+		t.Helper()
+		var node struct {
+			Enum       []string                   `json:"enum"`
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		raw := schema.Defs[def]
+		for _, p := range path {
+			if err := json.Unmarshal(raw, &node); err != nil {
+				t.Fatal(err)
+			}
+			raw = node.Properties[p]
+		}
+		node.Enum = nil
+		if err := json.Unmarshal(raw, &node); err != nil {
+			t.Fatalf("$defs/%s %v: %v", def, path, err)
+		}
+		return node.Enum
+	}
+	check := func(what string, schemaValues []string, values []string) {
+		t.Helper()
+		slices.Sort(schemaValues)
+		slices.Sort(values)
+		if !slices.Equal(schemaValues, values) {
+			t.Errorf("%s: the schema allows %q, the pipeline records %q", what, schemaValues, values)
+		}
+	}
+	check("reproducibility status", enum("binary", "reproducibility", "status"), strings(ReproducibilityStatuses))
+	check("check status", enum("check", "status"), strings(CheckStatuses))
+	check("scan status", enum("scanStatus"), strings(ScanStates))
+}
+
+func strings[S ~string](values []S) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
