@@ -128,7 +128,10 @@ func (tc *typeChecker) readExportData(p *packages.Package) error {
 		return err
 	}
 	defer f.Close()
-	r, err := gcexportdata.NewReader(f)
+	// The go command's export files are compiler archives (!<arch>), which
+	// NewReader unwraps, as go/packages does with the same files; Go 1.29
+	// is to change them to plain export data, read with Read alone.
+	r, err := gcexportdata.NewReader(f) //lint:ignore SA1019 the go command still writes archives (see above)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", p.ExportFile, err)
 	}
