@@ -129,7 +129,7 @@ func printChecklist(env *Env, res *verify.Result) {
 		fmt.Fprintf(env.Stdout, "  [%s] %-12s %s\n", mark, it.Name, escapeText(it.Detail))
 	}
 	if res.Untrusted {
-		fmt.Fprintln(env.Stdout, "  no other check ran: without a valid signature by a trusted key, nothing in the delivery can be believed")
+		fmt.Fprintln(env.Stdout, "  no other check ran (files, provenance, SBOMs, report): without a valid signature by a trusted key on the manifest, nothing in the delivery can be believed")
 	}
 	if res.Development {
 		fmt.Fprintln(env.Stdout, "  note: signed with a development key; it shows the delivery is unaltered, not who made it")

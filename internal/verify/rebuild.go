@@ -98,7 +98,7 @@ func (s *state) rebuild(ctx context.Context) (string, error) {
 	if err := s.checkSource(ctx, src); err != nil {
 		return "", err
 	}
-	toolchain, err := s.toolchain(ctx, src, tc)
+	toolchain, localGo, err := s.toolchain(ctx, src, tc)
 	if err != nil {
 		return "", err
 	}
@@ -119,6 +119,12 @@ func (s *state) rebuild(ctx context.Context) (string, error) {
 		}
 		g := gotool.Go{Dir: src, Env: append(env, toolchain)}
 		if _, err := g.Run(ctx, args...); err != nil {
+			if localGo != tc.GoVersion {
+				// Most likely the toolchain could not be had (offline, no
+				// module cache copy): say which versions are involved.
+				return "", fmt.Errorf("rebuild %s: the delivery was built with %s, this machine's go is %s, and the build with %s failed (the go command fetches that toolchain as a module: is it in the module cache, or GOPROXY reachable?): %w",
+					r.Output, tc.GoVersion, localGo, tc.GoVersion, err)
+			}
 			return "", fmt.Errorf("rebuild %s: %w", r.Output, err)
 		}
 		f, err := os.Open(out)
@@ -162,16 +168,16 @@ func (s *state) checkSource(ctx context.Context, src string) error {
 // toolchain picks the go command the recipe needs: the one on PATH when it
 // is that version (GOTOOLCHAIN=local), else that version by name, which
 // the go command fetches through GOPROXY when it can.
-func (s *state) toolchain(ctx context.Context, src string, tc buildrecipe.Toolchain) (string, error) {
+func (s *state) toolchain(ctx context.Context, src string, tc buildrecipe.Toolchain) (string, string, error) {
 	vars, err := gotool.Go{Dir: src, Env: []string{"GOTOOLCHAIN=local"}}.EnvVars(ctx, "GOVERSION")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if vars["GOVERSION"] == tc.GoVersion {
-		return "GOTOOLCHAIN=local", nil
+		return "GOTOOLCHAIN=local", vars["GOVERSION"], nil
 	}
 	if s.opts.Progress != nil {
 		s.opts.Progress(fmt.Sprintf("the delivery was built with %s, this machine's go is %s: using GOTOOLCHAIN=%s", tc.GoVersion, vars["GOVERSION"], tc.GoVersion))
 	}
-	return "GOTOOLCHAIN=" + tc.GoVersion, nil
+	return "GOTOOLCHAIN=" + tc.GoVersion, vars["GOVERSION"], nil
 }
