@@ -78,6 +78,7 @@ policy:
     #    reason: "Accept-Language only comes from our own gateway"
     #    expires: 2027-06-30   # after this date the rule itself fails the delivery
   static-analysis:
+    gate: warn                 # findings reaching fail-on (in shipped packages, at min-confidence): warn, fail, off
     fail-on: high              # unsuppressed findings in shipped packages of this severity or more fail: high, medium, low, none
     min-confidence: high       # gosec findings below this confidence are reported only: high, medium, low
     rules: []                  # rules that fail at any severity and confidence, e.g. [G101]

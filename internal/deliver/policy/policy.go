@@ -53,7 +53,7 @@ func Evaluate(d *delivery.Delivery, now time.Time) []delivery.Violation {
 	p := d.Config.Policy
 	vs := license.Evaluate(p.Licenses, d.Licenses)
 	vs = append(vs, Vulnerabilities(d, p.Vulnerabilities, now)...)
-	vs = append(vs, StaticAnalysis(p.StaticAnalysis, d.SAST, linkedPackages(d))...)
+	vs = append(vs, gateStaticAnalysis(d, p.StaticAnalysis, StaticAnalysis(p.StaticAnalysis, d.SAST, linkedPackages(d)))...)
 	vs = append(vs, Hardening(d, p.Hardening)...)
 	vs = append(vs, Reproducibility(d, p.Reproducibility)...)
 	return vs
@@ -231,6 +231,38 @@ func StaticAnalysis(p config.StaticPolicy, doc *sast.Document, linked map[string
 			Message: fmt.Sprintf("%s %s at %s: %s (%s%s)", f.Tool, f.Rule, f.Where(), f.Message, why, cwe),
 			Remedy:  fmt.Sprintf("fix the code; if it is a false positive, mark the line with \"#nosec %s -- reason\"", f.Rule),
 		})
+	}
+	return vs
+}
+
+// gateStaticAnalysis applies the static-analysis gate's action to the
+// findings that reach its thresholds: with fail they are violations, with
+// warn only those of listed rules are and the others one warning, with off
+// none are.
+func gateStaticAnalysis(d *delivery.Delivery, p config.StaticPolicy, found []delivery.Violation) []delivery.Violation {
+	switch p.Gate {
+	case config.Fail:
+		return found
+	case config.Off:
+		return nil
+	}
+	var vs []delivery.Violation
+	var warned []string
+	for _, v := range found {
+		rule, _, _ := strings.Cut(v.Subject, " at ")
+		if slices.Contains(p.Rules, rule) {
+			vs = append(vs, v)
+		} else {
+			warned = append(warned, v.Subject)
+		}
+	}
+	if n := len(warned); n > 0 {
+		more := ""
+		if n > 3 {
+			warned, more = warned[:3], fmt.Sprintf(" and %d more", n-3)
+		}
+		d.Warn("%d static-analysis finding(s) in shipped code reach severity %s at confidence %s (%s%s): reported in sast.json, not gated (policy.static-analysis.gate: warn); review them, mark false positives with #nosec, and set gate: fail to enforce",
+			n, p.FailOn, orHigh(p.MinConfidence), strings.Join(warned, ", "), more)
 	}
 	return vs
 }

@@ -177,3 +177,44 @@ func TestStaticHardeningReproducibility(t *testing.T) {
 		t.Errorf("reproducibility gate: %s", rules(vs))
 	}
 }
+
+// TestStaticAnalysisGateAction: by default (gate: warn) findings reaching
+// the thresholds are one warning and only listed rules fail; fail makes
+// them all violations; off none.
+func TestStaticAnalysisGateAction(t *testing.T) {
+	doc := &sast.Document{Findings: []*sast.Finding{
+		{Tool: "gosec", Rule: "G204", Severity: "high", Confidence: "high", Package: "m/cmd/app", File: "cmd/app/a.go", Line: 1},
+		{Tool: "gosec", Rule: "G101", Severity: "high", Confidence: "high", Package: "m/cmd/app", File: "cmd/app/c.go", Line: 4},
+	}}
+	run := func(gate string) (*delivery.Delivery, []delivery.Violation) {
+		d := delivered()
+		d.SAST = doc
+		d.Config.Policy.StaticAnalysis.Rules = []string{"G101"}
+		if gate != "" {
+			d.Config.Policy.StaticAnalysis.Gate = gate
+		}
+		var vs []delivery.Violation
+		for _, v := range Evaluate(d, now) {
+			if v.Rule == "policy.static-analysis" {
+				vs = append(vs, v)
+			}
+		}
+		return d, vs
+	}
+	if config.Default().Policy.StaticAnalysis.Gate != config.Warn {
+		t.Fatalf("default gate %q, want warn", config.Default().Policy.StaticAnalysis.Gate)
+	}
+	d, vs := run("")
+	if got := rules(vs); got != "policy.static-analysis G101 at cmd/app/c.go:4:0" {
+		t.Errorf("gate warn: violations %s, want the listed rule only", got)
+	}
+	if len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "G204 at cmd/app/a.go:1:0") || !strings.Contains(d.Warnings[0], "not gated") {
+		t.Errorf("gate warn: warnings %q", d.Warnings)
+	}
+	if _, vs := run(config.Fail); len(vs) != 2 {
+		t.Errorf("gate fail: %s", rules(vs))
+	}
+	if d, vs := run(config.Off); len(vs) != 0 || len(d.Warnings) != 0 {
+		t.Errorf("gate off: %s %q", rules(vs), d.Warnings)
+	}
+}

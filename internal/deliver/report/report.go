@@ -107,7 +107,9 @@ type PolicySettings struct {
 	UnknownSeverity    string   `json:"unknownSeverity"`
 	DatabaseMaxAge     string   `json:"databaseMaxAge"`
 	DatabaseMaxAgeDays float64  `json:"databaseMaxAgeDays"`
+	StaticGate         string   `json:"staticAnalysisGate,omitempty"`
 	StaticFailOn       string   `json:"staticAnalysisFailOn"`
+	StaticConfidence   string   `json:"staticAnalysisMinConfidence,omitempty"`
 	StaticRules        []string `json:"staticAnalysisRules"`
 	Hardening          string   `json:"hardening"`
 	Reproducibility    string   `json:"reproducibility"`
@@ -206,8 +208,9 @@ func policySettings(p config.Policy) PolicySettings {
 		Mode: p.Mode, LicenseAllow: orEmpty(p.Licenses.Allow), LicenseDeny: orEmpty(p.Licenses.Deny),
 		VulnFailOn: p.Vulnerabilities.FailOn, UnknownSeverity: p.Vulnerabilities.UnknownSeverity,
 		DatabaseMaxAge: p.Vulnerabilities.DatabaseMaxAge, DatabaseMaxAgeDays: age.Hours() / 24,
-		StaticFailOn: p.StaticAnalysis.FailOn, StaticRules: orEmpty(p.StaticAnalysis.Rules),
-		Hardening: p.Hardening, Reproducibility: p.Reproducibility,
+		StaticGate: p.StaticAnalysis.Gate, StaticFailOn: p.StaticAnalysis.FailOn, StaticRules: orEmpty(p.StaticAnalysis.Rules),
+		StaticConfidence: p.StaticAnalysis.MinConfidence,
+		Hardening:        p.Hardening, Reproducibility: p.Reproducibility,
 	}
 }
 
