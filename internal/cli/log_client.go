@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -51,11 +52,11 @@ func addLogTarget(cmd *cobra.Command, env *Env) *logTarget {
 
 // open resolves the flags into a client.
 func (t *logTarget) open() (*translog.Client, error) {
-	loc := firstNonEmpty(t.location, t.env.Getenv(envLog))
+	loc := cmp.Or(t.location, t.env.Getenv(envLog))
 	if loc == "" {
 		return nil, usagef("--log is required (a URL such as http://127.0.0.1:8080, or a log home)")
 	}
-	pub := firstNonEmpty(t.pub, t.env.Getenv(envLogPub))
+	pub := cmp.Or(t.pub, t.env.Getenv(envLogPub))
 	if st, err := os.Stat(filepath.Join(loc, logserver.ConfigFile)); err == nil && !st.IsDir() {
 		h, err := logserver.Open(loc)
 		if err != nil {
@@ -83,7 +84,7 @@ func (t *logTarget) open() (*translog.Client, error) {
 }
 
 func (t *logTarget) seen() (translog.SeenStore, error) {
-	dir := firstNonEmpty(t.state, t.env.Getenv(envLogState))
+	dir := cmp.Or(t.state, t.env.Getenv(envLogState))
 	if dir == "" {
 		var err error
 		if dir, err = translog.DefaultStateDir(t.env.Getenv); err != nil {
@@ -112,15 +113,6 @@ func (t *logTarget) provenEntry(ctx context.Context, n uint64) ([]byte, translog
 	return entry, p, cp, err
 }
 
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 func newLogAppendCmd(env *Env) *cobra.Command {
 	var logURL, tokenFile, eventFile string
 	var ev translog.Event
@@ -139,7 +131,7 @@ event, timed now. The token comes from --token-file or $HEGUI_LOG_TOKEN.`,
       --object db-2026-11-21 --digest dump.sql=sha256:9f86d081884c7d65...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u := firstNonEmpty(logURL, env.Getenv(envLog))
+			u := cmp.Or(logURL, env.Getenv(envLog))
 			if u == "" {
 				return usagef("--log is required: the URL of the log server")
 			}
@@ -368,7 +360,7 @@ func checkProofFile(ctx context.Context, env *Env, t *logTarget, proofFile, entr
 	if entryFile == "" {
 		return usagef("--check needs --entry FILE (the entry's exact bytes)")
 	}
-	pub := firstNonEmpty(t.pub, env.Getenv(envLogPub))
+	pub := cmp.Or(t.pub, env.Getenv(envLogPub))
 	if pub == "" {
 		return usagef("--check needs --pub FILE")
 	}
