@@ -2,15 +2,11 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/peertest"
 	"hegui.dev/hegui/internal/schematest"
 )
 
@@ -74,7 +70,7 @@ func TestSBOMOfSourceRunsEachLookupOnce(t *testing.T) {
 	r := newRunner(t)
 	f := newFixture(t)
 	f.git("tag", "v1.0.0")
-	runs := logRuns(t, "go", "git")
+	runs := peertest.LogRuns(t, "go", "git")
 	for _, args := range [][]string{{"sbom", f.dir}, {"sbom", f.dir, "--main", "."}} {
 		r.ok(args...)
 		var goRuns, gitRuns []string
@@ -88,37 +84,5 @@ func TestSBOMOfSourceRunsEachLookupOnce(t *testing.T) {
 		if len(goRuns) != 3 || len(gitRuns) != 4 {
 			t.Errorf("hegui %s ran %d go and %d git commands, want 3 and 4:\n%s\n%s", strings.Join(args, " "), len(goRuns), len(gitRuns), strings.Join(goRuns, "\n"), strings.Join(gitRuns, "\n"))
 		}
-	}
-}
-
-// logRuns puts ahead of PATH a script for each named command that logs
-// the command's arguments and runs the real one, so a test can count the
-// processes without replacing them. It returns a function that reads the
-// log, one "name args" line per run, and clears it.
-func logRuns(t *testing.T, names ...string) func() []string {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("the logging scripts are shell scripts")
-	}
-	dir := t.TempDir()
-	log := filepath.Join(dir, "runs.log")
-	for _, name := range names {
-		real, err := exec.LookPath(name)
-		if err != nil {
-			t.Skipf("%s is not installed", name)
-		}
-		script := fmt.Sprintf("#!/bin/sh\necho \"%s $*\" >> '%s'\nexec '%s' \"$@\"\n", name, log, real)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return func() []string {
-		data, err := os.ReadFile(log)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		os.Remove(log)
-		return strings.FieldsFunc(string(data), func(r rune) bool { return r == '\n' })
 	}
 }

@@ -40,6 +40,7 @@ import (
 	"context"
 	"debug/buildinfo"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path"
@@ -48,6 +49,7 @@ import (
 	"strings"
 
 	"github.com/github/go-spdx/v2/spdxexp"
+	"github.com/google/licensecheck"
 	"golang.org/x/mod/module"
 
 	"hegui.dev/hegui/internal/config"
@@ -199,11 +201,14 @@ func Scan(dir string, pkgDirs []string, r *delivery.ModuleLicense) error {
 			r.Notices = append(r.Notices, rel)
 			continue
 		}
-		text, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		text, err := readLicense(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
 		}
-		cov := classify(text)
+		var cov licensecheck.Coverage
+		if text != nil {
+			cov = classify(text)
+		}
 		if len(cov.Match) == 0 {
 			r.Unknown = append(r.Unknown, rel)
 			conclusive = false
@@ -235,6 +240,29 @@ func Scan(dir string, pkgDirs []string, r *delivery.ModuleLicense) error {
 	}
 	r.Concluded = strings.Join(slices.Sorted(maps.Keys(ids)), " AND ")
 	return nil
+}
+
+// maxLicenseBytes bounds the licence files read. The longest real ones,
+// bundles of third-party licences, run to a few hundred kilobytes; a bigger
+// file is left unclassified (listed as unknown) rather than read whole.
+const maxLicenseBytes = 4 << 20
+
+// readLicense reads a licence file, or returns nil for one larger than
+// maxLicenseBytes.
+func readLicense(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	text, err := io.ReadAll(io.LimitReader(f, maxLicenseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(text) > maxLicenseBytes {
+		return nil, nil
+	}
+	return text, nil
 }
 
 func roundPercent(p float64) float64 { return float64(int(p*10+0.5)) / 10 }

@@ -118,14 +118,15 @@ func scan(t *testing.T, files map[string]string) *delivery.ModuleLicense {
 }
 
 func TestScan(t *testing.T) {
-	cases := []struct {
+	type scanCase struct {
 		name      string
 		files     map[string]string
 		concluded string
 		declared  []string
 		notices   int
 		unknown   int
-	}{
+	}
+	cases := []scanCase{
 		{"ISC is ISC", map[string]string{"LICENSE": isc}, "ISC", []string{"ISC"}, 0, 0},
 		{"0BSD is 0BSD", map[string]string{"LICENSE": zeroBSD}, "0BSD", []string{"0BSD"}, 0, 0},
 		{"MIT in LICENSE.txt", map[string]string{"LICENSE.txt": "MIT License\n\n" + mit}, "MIT", []string{"MIT"}, 0, 0},
@@ -145,14 +146,7 @@ func TestScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases = append(cases, []struct {
-		name      string
-		files     map[string]string
-		concluded string
-		declared  []string
-		notices   int
-		unknown   int
-	}{
+	cases = append(cases, []scanCase{
 		{"one licence twice in one file is one licence", map[string]string{"LICENSE": string(apache)}, "Apache-2.0", []string{"Apache-2.0"}, 0, 0},
 		{"one licence in two files: two pieces of evidence, one licence", map[string]string{"LICENSE": mit, "LICENSE.txt": mit}, "MIT", []string{"MIT", "MIT"}, 0, 0},
 		{"go.LICENSE beside LICENSE", map[string]string{"LICENSE": mit, "go.LICENSE": bsd3}, "BSD-3-Clause AND MIT", []string{"MIT", "BSD-3-Clause"}, 0, 0},
@@ -206,5 +200,26 @@ func TestSPDXID(t *testing.T) {
 		if got := SPDXID(in); got != want {
 			t.Errorf("SPDXID(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestScanHugeLicenseFile: a licence file bigger than any real one (here
+// sparse, 3 GiB) is left unclassified, not read into memory.
+func TestScanHugeLicenseFile(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "LICENSE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(3 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r := &delivery.ModuleLicense{}
+	if err := Scan(dir, nil, r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Concluded != "NOASSERTION" || len(r.Unknown) != 1 || r.Unknown[0] != "LICENSE" {
+		t.Errorf("got concluded %q, unknown %q; want NOASSERTION and LICENSE unknown", r.Concluded, r.Unknown)
 	}
 }
