@@ -10,6 +10,10 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
+// MaxCheckpointSize is the largest signed checkpoint read: a few lines of
+// text and a few signatures fit many times over.
+const MaxCheckpointSize = 16 << 10
+
 // Checkpoint is a verified C2SP tlog-checkpoint: the log's origin, its size
 // and the RFC 6962 root hash of the tree of that size, and the signed note
 // it was read from.
@@ -34,8 +38,8 @@ func OpenCheckpoint(raw []byte, verifiers []note.Verifier) (Checkpoint, error) {
 	if len(verifiers) == 0 {
 		return Checkpoint{}, errors.New("no verifier keys for the log")
 	}
-	if len(raw) > maxCheckpointSize {
-		return Checkpoint{}, fmt.Errorf("checkpoint is larger than %d bytes", maxCheckpointSize)
+	if len(raw) > MaxCheckpointSize {
+		return Checkpoint{}, fmt.Errorf("checkpoint is larger than %d bytes", MaxCheckpointSize)
 	}
 	origin := verifiers[0].Name()
 	n, err := note.Open(raw, note.VerifierList(verifiers...))

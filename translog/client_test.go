@@ -1,3 +1,7 @@
+// The tests of package logclient live here, beside the test logs, keys and
+// trees of this package's tests (notekey_test.go, proof_test.go) that they
+// read.
+
 package translog_test
 
 import (
@@ -18,6 +22,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // tileFiles is a tlog-tiles log held in memory: its hash tiles made by
@@ -109,17 +114,17 @@ func (tf *tileFiles) writeDir(t testing.TB) string {
 
 // clients returns a client reading tf over HTTP and one reading it as a
 // directory.
-func (tf *tileFiles) clients(t testing.TB, k logKeys) map[string]*translog.Client {
+func (tf *tileFiles) clients(t testing.TB, k logKeys) map[string]*logclient.Client {
 	t.Helper()
 	srv := httptest.NewServer(tf)
 	t.Cleanup(srv.Close)
-	out := map[string]*translog.Client{}
+	out := map[string]*logclient.Client{}
 	for name, loc := range map[string]string{"http": srv.URL + "/log", "dir": tf.writeDir(t)} {
-		src, err := translog.OpenSource(loc, nil)
+		src, err := logclient.OpenSource(loc, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := translog.NewClient(src, k.verifiers)
+		c, err := logclient.NewClient(src, k.verifiers)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +258,7 @@ func TestVerifyTreeNamesCorruptFile(t *testing.T) {
 					t.Fatal(err)
 				}
 				_, err = c.VerifyTree(ctx, cp, nil)
-				var ce *translog.CorruptionError
+				var ce *logclient.CorruptionError
 				if !errors.As(err, &ce) {
 					t.Fatalf("%s: VerifyTree = %v, want a *CorruptionError", name, err)
 				}
@@ -280,7 +285,7 @@ func TestVerifyTreeNamesCorruptFile(t *testing.T) {
 		other := newTlogTree(t, numberedEntries(601)[1:])
 		for name, c := range tf.clients(t, k) {
 			_, err := c.VerifyTree(ctx, other.signedCheckpoint(t, k, 600), nil)
-			var ce *translog.CorruptionError
+			var ce *logclient.CorruptionError
 			if !errors.As(err, &ce) {
 				t.Fatalf("%s: VerifyTree = %v, want a *CorruptionError", name, err)
 			}
@@ -317,8 +322,8 @@ func TestClientConsistencyFork(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.Consistency(ctx, tt.older, tt.newer)
-			var fe *translog.ForkError
-			if !errors.As(err, &fe) || !errors.Is(err, translog.ErrFork) {
+			var fe *logclient.ForkError
+			if !errors.As(err, &fe) || !errors.Is(err, logclient.ErrFork) {
 				t.Fatalf("Consistency = %v, want a *ForkError", err)
 			}
 			if fe.Seen.Size != tt.older.Size || fe.Presented.Size != tt.newer.Size || !strings.Contains(fe.Reason, tt.reasonContain) {
@@ -335,7 +340,7 @@ func TestAdvance(t *testing.T) {
 	fork := newTlogTree(t, append(numberedEntries(10), numberedEntries(50)[20:]...))
 	tf := newTileFiles(t, tr, k, 10, 30, 50)
 	c := tf.clients(t, k)["dir"]
-	store := translog.NewSeenStore(filepath.Join(t.TempDir(), "state"))
+	store := logclient.NewSeenStore(filepath.Join(t.TempDir(), "state"))
 
 	if _, ok, err := store.Load(k.verifiers); ok || err != nil {
 		t.Fatalf("Load of an empty store = %v, %v", ok, err)
@@ -344,7 +349,7 @@ func TestAdvance(t *testing.T) {
 		t.Helper()
 		seen, ok, err := c.Advance(ctx, store, cp)
 		if wantFork {
-			if !errors.Is(err, translog.ErrFork) {
+			if !errors.Is(err, logclient.ErrFork) {
 				t.Fatalf("Advance to %d = %v, want ErrFork", cp.Size, err)
 			}
 		} else if err != nil {
@@ -390,11 +395,11 @@ func TestAdvance(t *testing.T) {
 
 func TestDefaultStateDir(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	got, err := translog.DefaultStateDir(env(map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/h"}))
+	got, err := logclient.DefaultStateDir(env(map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/h"}))
 	if err != nil || got != filepath.Join("/x", "hegui", "translog") {
 		t.Fatalf("with XDG_STATE_HOME: %q, %v", got, err)
 	}
-	got, err = translog.DefaultStateDir(env(map[string]string{"HOME": "/h"}))
+	got, err = logclient.DefaultStateDir(env(map[string]string{"HOME": "/h"}))
 	if err != nil || got != filepath.Join("/h", ".local", "state", "hegui", "translog") {
 		t.Fatalf("with HOME: %q, %v", got, err)
 	}
@@ -403,16 +408,16 @@ func TestDefaultStateDir(t *testing.T) {
 func TestClientErrors(t *testing.T) {
 	ctx := context.Background()
 	k := newLogKeys(t, "log.example")
-	if _, err := translog.NewClient(nil, nil); err == nil {
+	if _, err := logclient.NewClient(nil, nil); err == nil {
 		t.Fatal("NewClient without keys succeeded")
 	}
 
 	// An empty directory: no checkpoint yet, said plainly.
-	src, err := translog.OpenSource(t.TempDir(), nil)
+	src, err := logclient.OpenSource(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := translog.NewClient(src, k.verifiers)
+	c, err := logclient.NewClient(src, k.verifiers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +436,7 @@ func TestClientErrors(t *testing.T) {
 		w.Write(body)
 	}))
 	defer srv.Close()
-	src, err = translog.OpenSource(srv.URL, nil)
+	src, err = logclient.OpenSource(srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,13 +458,13 @@ func TestClientErrors(t *testing.T) {
 	}
 
 	for _, loc := range []string{"ftp://example.com/log", "http://", filepath.Join(t.TempDir(), "missing")} {
-		if _, err := translog.OpenSource(loc, nil); err == nil {
+		if _, err := logclient.OpenSource(loc, nil); err == nil {
 			t.Errorf("OpenSource(%q) succeeded", loc)
 		}
 	}
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o644)
-	if _, err := translog.OpenSource(file, nil); err == nil {
+	if _, err := logclient.OpenSource(file, nil); err == nil {
 		t.Error("OpenSource of a regular file succeeded")
 	}
 }
@@ -477,7 +482,7 @@ func TestSourceFallsBackToFullTile(t *testing.T) {
 	srv := httptest.NewServer(tf)
 	defer srv.Close()
 	for _, loc := range []string{srv.URL + "/log/", tf.writeDir(t)} {
-		src, err := translog.OpenSource(loc, nil)
+		src, err := logclient.OpenSource(loc, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -18,8 +20,6 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 	"golang.org/x/mod/sumdb/note"
-
-	"hegui.dev/hegui/sign"
 )
 
 // Signature types of the C2SP signed-note key encoding: Ed25519 is type
@@ -41,9 +41,18 @@ func NewEd25519Signer(name string, key crypto.Signer) (note.Signer, error) {
 	}
 	enc := append([]byte{algEd25519}, pub...)
 	return newNoteSigner(name, enc, func(msg []byte) ([]byte, error) {
-		return sign.SignMessage(key, msg, sign.Options{})
+		sig, err := key.Sign(rand.Reader, msg, crypto.Hash(0))
+		if err == nil && !ed25519.Verify(pub, msg, sig) {
+			err = errSignerFaulty
+		}
+		return sig, err
 	})
 }
+
+// errSignerFaulty means a key returned a signature that does not verify
+// (a faulty or misconfigured token); each signature is checked, since a
+// checkpoint signed once a second can afford it.
+var errSignerFaulty = errors.New("translog: the checkpoint key returned a signature that does not verify")
 
 // NewSM2Signer returns a signed-note signer for name backed by an SM2 key:
 // SM2 with SM3 and the default ID (GB/T 32918.2, GM/T 0009), the signature a
@@ -54,8 +63,15 @@ func NewSM2Signer(name string, key crypto.Signer) (note.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
+	pub := key.Public().(*ecdsa.PublicKey)
 	return newNoteSigner(name, enc, func(msg []byte) ([]byte, error) {
-		return sign.SignMessage(key, msg, sign.Options{})
+		// gmsm's keys and hegui's PKCS#11 keys hash Z || msg with SM3
+		// themselves when asked with SM2SignerOption.
+		sig, err := key.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
+		if err == nil && !sm2.VerifyASN1WithSM2(pub, nil, msg, sig) {
+			err = errSignerFaulty
+		}
+		return sig, err
 	})
 }
 
@@ -122,7 +138,8 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 		if !sm2.IsSM2PublicKey(pub) {
 			return nil, fmt.Errorf("verifier key for %q: SM2-SM3 key is not on the SM2 curve", name)
 		}
-		v.verify = func(msg, sig []byte) bool { return sign.VerifyMessage(pub, msg, sig, sign.Options{}) == nil }
+		sm2pub := pub.(*ecdsa.PublicKey)
+		v.verify = func(msg, sig []byte) bool { return sm2.VerifyASN1WithSM2(sm2pub, nil, msg, sig) }
 		v.algorithm = "sm2"
 	default:
 		return nil, fmt.Errorf("verifier key for %q: unsupported key type 0x%02x (hegui reads Ed25519 and SM2-SM3)", name, enc[0])

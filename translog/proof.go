@@ -59,7 +59,7 @@ func (p InclusionProof) Marshal() []byte {
 // ParseInclusionProof decodes a C2SP tlog-proof. It does not verify it.
 func ParseInclusionProof(data []byte) (InclusionProof, error) {
 	var p InclusionProof
-	if len(data) > maxCheckpointSize+maxProofHashes*48+1024 {
+	if len(data) > MaxCheckpointSize+maxProofHashes*48+1024 {
 		return p, errors.New("tlog-proof: too large")
 	}
 	head, cp, ok := bytes.Cut(data, []byte("\n\n"))

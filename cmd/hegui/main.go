@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/cli"
-	"hegui.dev/hegui/internal/vuln"
+	vulnengine "hegui.dev/hegui/internal/vuln/engine"
 )
 
 // stopGrace is how long a command has to stop cleanly (abort its output
@@ -19,7 +19,7 @@ import (
 const stopGrace = 5 * time.Second
 
 func main() {
-	vuln.RunChildIfRequested() // hegui's own vulnerability-engine processes
+	vulnengine.RunIfRequested() // hegui's own vulnerability-engine processes
 	ctx, cancel := context.WithCancel(context.Background())
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)

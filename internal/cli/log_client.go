@@ -24,6 +24,7 @@ import (
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/logserver"
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // Environment variables of the log client commands.
@@ -51,7 +52,7 @@ func addLogTarget(cmd *cobra.Command, env *Env) *logTarget {
 }
 
 // open resolves the flags into a client.
-func (t *logTarget) open() (*translog.Client, error) {
+func (t *logTarget) open() (*logclient.Client, error) {
 	loc := cmp.Or(t.location, t.env.Getenv(envLog))
 	if loc == "" {
 		return nil, usagef("--log is required (a URL such as http://127.0.0.1:8080, or a log home)")
@@ -76,22 +77,22 @@ func (t *logTarget) open() (*translog.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := translog.OpenSource(loc, nil)
+	src, err := logclient.OpenSource(loc, nil)
 	if err != nil {
 		return nil, err
 	}
-	return translog.NewClient(src, vs)
+	return logclient.NewClient(src, vs)
 }
 
-func (t *logTarget) seen() (translog.SeenStore, error) {
+func (t *logTarget) seen() (logclient.SeenStore, error) {
 	dir := cmp.Or(t.state, t.env.Getenv(envLogState))
 	if dir == "" {
 		var err error
-		if dir, err = translog.DefaultStateDir(t.env.Getenv); err != nil {
-			return translog.SeenStore{}, err
+		if dir, err = logclient.DefaultStateDir(t.env.Getenv); err != nil {
+			return logclient.SeenStore{}, err
 		}
 	}
-	return translog.NewSeenStore(dir), nil
+	return logclient.NewSeenStore(dir), nil
 }
 
 // provenEntry reads entry n with its inclusion proof in the log's latest
@@ -593,8 +594,8 @@ with exit 1. --print writes each new entry on stdout.`,
 // so each poll hashes only the new entries.
 type logMonitor struct {
 	env   *Env
-	c     *translog.Client
-	store translog.SeenStore
+	c     *logclient.Client
+	store logclient.SeenStore
 	print bool
 	cur   translog.Checkpoint
 	rng   *compact.Range
@@ -672,7 +673,7 @@ func (m *logMonitor) start(ctx context.Context, latest translog.Checkpoint) erro
 		return err
 	}
 	if !bytes.Equal(root, seen.Root) {
-		return &translog.ForkError{Seen: seen, Presented: seen, Reason: "the log's tiles for the size seen before hash to another root"}
+		return &logclient.ForkError{Seen: seen, Presented: seen, Reason: "the log's tiles for the size seen before hash to another root"}
 	}
 	m.rng, m.cur = rng, seen
 	return nil

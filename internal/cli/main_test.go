@@ -5,14 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"hegui.dev/hegui/internal/vuln"
+	vulnengine "hegui.dev/hegui/internal/vuln/engine"
 )
 
 // TestMain lets this test binary serve as the vulnerability engine's
 // process when a delivery under test scans (hegui's main does the same),
 // and removes what the tests share across the run (testVulnDB) at its end.
 func TestMain(m *testing.M) {
-	vuln.RunChildIfRequested()
+	vulnengine.RunIfRequested()
 	code := m.Run()
 	if vulnDBPath != "" {
 		os.RemoveAll(filepath.Dir(vulnDBPath))

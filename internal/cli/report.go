@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/compliance"
-	"hegui.dev/hegui/internal/deliver/manifest"
 	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/sarif"
 )
@@ -85,14 +85,14 @@ signatures; run "hegui verify" for that.`,
 // deliveryDigests reads manifest.json: path → "sha256:HEX". The delivery
 // came from elsewhere, so its files are read as inputfile.Dir reads them.
 func deliveryDigests(ctx context.Context, dir *inputfile.Dir) (map[string]string, error) {
-	data, err := dir.Read(ctx, manifest.File, inputfile.DocumentLimit)
+	data, err := dir.Read(ctx, format.ManifestFile, inputfile.DocumentLimit)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not a delivery: it has no %s", dir.Name(), manifest.File)
+		return nil, fmt.Errorf("%s is not a delivery: it has no %s", dir.Name(), format.ManifestFile)
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := manifest.Parse(data)
+	m, err := format.ParseManifest(data)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"hegui.dev/hegui/internal/verify"
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 func newVerifyCmd(env *Env) *cobra.Command {
@@ -54,7 +55,7 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 				return usagef("--rebuild needs --source DIR")
 			}
 			opts := verify.Options{Dir: args[0], Source: source, Rebuild: rebuild, Progress: func(s string) { env.infof("  %s", s) }}
-			opts.LogURL = logURL
+			opts.LogURL, opts.CheckLog = logURL, logclient.CheckConsistent
 			if logPub != "" {
 				var err error
 				if opts.LogKeys, err = translog.ReadVerifierKeys(logPub); err != nil {

@@ -11,10 +11,9 @@ import (
 	"syscall"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/manifest"
-	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/deliver/report"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/keys"
 )
 
@@ -66,7 +65,7 @@ func (rs *resigner) editJSON(path string, edit func(map[string]any)) {
 // editProvenance changes the provenance statement and signs it anew.
 func (rs *resigner) editProvenance(dir string, edit func(stmt map[string]any)) {
 	rs.t.Helper()
-	path := filepath.Join(dir, provenance.File)
+	path := filepath.Join(dir, format.ProvenanceFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		rs.t.Fatal(err)
@@ -98,8 +97,8 @@ func (rs *resigner) editProvenance(dir string, edit func(stmt map[string]any)) {
 func (rs *resigner) sign(dir string, rawEdit func([]byte) []byte) {
 	rs.t.Helper()
 	ctx := context.Background()
-	files, err := manifest.Hash(ctx, dir, func(p string) bool {
-		return manifest.Excluded(p) || p == manifest.SHA256Sums || p == manifest.SM3Sums
+	files, err := format.HashFiles(ctx, dir, func(p string) bool {
+		return format.OutsideManifest(p) || p == format.SHA256SumsFile || p == format.SM3SumsFile
 	})
 	if err != nil {
 		rs.t.Fatal(err)
@@ -109,14 +108,14 @@ func (rs *resigner) sign(dir string, rawEdit func([]byte) []byte) {
 		fmt.Fprintf(&sha, "%s  %s\n", f.SHA256, f.Path)
 		fmt.Fprintf(&sm, "%s  %s\n", f.SM3, f.Path)
 	}
-	os.WriteFile(filepath.Join(dir, manifest.SHA256Sums), []byte(sha.String()), 0o644)
-	os.WriteFile(filepath.Join(dir, manifest.SM3Sums), []byte(sm.String()), 0o644)
-	all, err := manifest.Hash(ctx, dir, manifest.Excluded)
+	os.WriteFile(filepath.Join(dir, format.SHA256SumsFile), []byte(sha.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, format.SM3SumsFile), []byte(sm.String()), 0o644)
+	all, err := format.HashFiles(ctx, dir, format.OutsideManifest)
 	if err != nil {
 		rs.t.Fatal(err)
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, manifest.File))
-	var m manifest.Manifest
+	data, _ := os.ReadFile(filepath.Join(dir, format.ManifestFile))
+	var m format.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		rs.t.Fatal(err)
 	}
@@ -130,8 +129,8 @@ func (rs *resigner) sign(dir string, rawEdit func([]byte) []byte) {
 		rs.t.Fatal(err)
 	}
 	envData, _ := envelope.Marshal(env)
-	os.WriteFile(filepath.Join(dir, manifest.File), data, 0o644)
-	os.WriteFile(filepath.Join(dir, manifest.EnvelopeFile), envData, 0o644)
+	os.WriteFile(filepath.Join(dir, format.ManifestFile), data, 0o644)
+	os.WriteFile(filepath.Join(dir, format.ManifestEnvelopeFile), envData, 0o644)
 }
 
 // copyDelivery makes a scratch copy of a delivery to tamper with.
@@ -292,13 +291,13 @@ func TestVerifyHostileFiles(t *testing.T) {
 		tamper func(dir string)
 		want   []string
 	}{
-		{"manifest is a FIFO", fifo(manifest.File), []string{"manifest.json", "named pipe"}},
-		{"envelope is a FIFO", fifo(manifest.EnvelopeFile), []string{"manifest.dsse.json", "named pipe"}},
-		{"envelope is a link to /dev/zero", symlink(manifest.EnvelopeFile, "/dev/zero"), []string{"manifest.dsse.json", "symbolic link"}},
+		{"manifest is a FIFO", fifo(format.ManifestFile), []string{"manifest.json", "named pipe"}},
+		{"envelope is a FIFO", fifo(format.ManifestEnvelopeFile), []string{"manifest.dsse.json", "named pipe"}},
+		{"envelope is a link to /dev/zero", symlink(format.ManifestEnvelopeFile, "/dev/zero"), []string{"manifest.dsse.json", "symbolic link"}},
 		{"signer key is a FIFO", fifo(pubRel), []string{"signature", "named pipe"}},
 		{"signer key is a link to /dev/zero", symlink(pubRel, "/dev/zero"), []string{"signature", "symbolic link"}},
-		{"provenance is a FIFO", fifo(provenance.File), []string{"provenance", "named pipe"}},
-		{"provenance is a link", symlink(provenance.File, "/etc/passwd"), []string{"provenance", "symbolic link"}},
+		{"provenance is a FIFO", fifo(format.ProvenanceFile), []string{"provenance", "named pipe"}},
+		{"provenance is a link", symlink(format.ProvenanceFile, "/etc/passwd"), []string{"provenance", "symbolic link"}},
 		{"an SBOM is a FIFO", fifo("sbom/app_linux_amd64.spdx.json"), []string{"sbom", "named pipe"}},
 		{"report.json is a FIFO", fifo(report.JSONFile), []string{"files", "report.json is a named pipe"}},
 		{"the bin directory is a link", func(dir string) {

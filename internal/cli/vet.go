@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/sast/analyze"
 )
 
 func newVetCmd(env *Env) *cobra.Command {
@@ -48,14 +49,14 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 			if err != nil {
 				return err
 			}
-			req := &sast.Request{Dir: mod.Dir, Env: g.Env, Tags: tags, Tests: tests, Analyzers: analyzers, Exclude: exclude}
+			req := &analyze.Request{Dir: mod.Dir, Env: g.Env, Tags: tags, Tests: tests, Analyzers: analyzers, Exclude: exclude}
 			for _, p := range pkgs {
 				req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
 			}
 			if !env.Quiet {
 				req.Progress = func(f string, a ...any) { env.infof("  "+f, a...) }
 			}
-			doc, err := sast.Analyze(cmd.Context(), req)
+			doc, err := analyze.Run(cmd.Context(), req)
 			if err != nil {
 				return err
 			}

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // Benchmarks of the audit log. docs/PERFORMANCE.md has the commands and
@@ -248,7 +249,7 @@ func benchLatency(b *testing.B, writers int, size uint, age time.Duration) {
 // millionLog returns a client for a POSIX log of 1,000,000 events, built
 // once per machine under the temporary directory (it takes about a
 // minute) and reused by later runs.
-func millionLog(b *testing.B) (*translog.Client, translog.Checkpoint) {
+func millionLog(b *testing.B) (*logclient.Client, translog.Checkpoint) {
 	b.Helper()
 	const n = 1_000_000
 	dir := filepath.Join(os.TempDir(), "hegui-bench-log-1m")
@@ -291,11 +292,11 @@ func millionLog(b *testing.B) (*translog.Client, translog.Checkpoint) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src, err := translog.OpenSource(h.StaticDir(), nil)
+	src, err := logclient.OpenSource(h.StaticDir(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := translog.NewClient(src, vs)
+	c, err := logclient.NewClient(src, vs)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -352,7 +353,7 @@ func BenchmarkProofs(b *testing.B) {
 
 // rootAt computes the root of the tree of size n from the tiles, standing
 // in for an older checkpoint.
-func rootAt(ctx context.Context, c *translog.Client, n, latest uint64) ([]byte, error) {
+func rootAt(ctx context.Context, c *logclient.Client, n, latest uint64) ([]byte, error) {
 	r, err := c.TreeAt(ctx, n, latest)
 	if err != nil {
 		return nil, err

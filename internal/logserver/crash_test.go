@@ -22,6 +22,7 @@ import (
 	"github.com/transparency-dev/tessera/api/layout"
 
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // childServer is this test binary run as a log server (see TestMain).
@@ -258,11 +259,11 @@ func TestCrashKeepsAcknowledgedAppends(t *testing.T) {
 		highest = max(highest, r.index)
 	}
 
-	src, err := translog.OpenSource(child.URL, nil)
+	src, err := logclient.OpenSource(child.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpClient, err := translog.NewClient(src, verifiersOf(t, h))
+	httpClient, err := logclient.NewClient(src, verifiersOf(t, h))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"hegui.dev/hegui/internal/logserver"
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // appendAndStop starts the log in h, appends n events, waits for their
@@ -37,7 +38,7 @@ func TestRollbackIsFork(t *testing.T) {
 		t.Fatalf("sizes %d and %d", at10.Size, at15.Size)
 	}
 
-	store := translog.NewSeenStore(t.TempDir())
+	store := logclient.NewSeenStore(t.TempDir())
 	current := dirClient(t, h)
 	cp, err := current.Checkpoint(ctx)
 	if err != nil {
@@ -56,7 +57,7 @@ func TestRollbackIsFork(t *testing.T) {
 		t.Fatalf("restored copy has size %d", old.Size)
 	}
 	seen, _, err := restored.Advance(ctx, store, old)
-	if !errors.Is(err, translog.ErrFork) {
+	if !errors.Is(err, logclient.ErrFork) {
 		t.Fatalf("Advance to the restored copy = %v, want ErrFork", err)
 	}
 	if seen.Size != 15 {
@@ -73,7 +74,7 @@ func TestRollbackIsFork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := restored.Advance(ctx, store, grown); !errors.Is(err, translog.ErrFork) {
+	if _, _, err := restored.Advance(ctx, store, grown); !errors.Is(err, logclient.ErrFork) {
 		t.Fatalf("Advance to a rewritten log of size %d = %v, want ErrFork", grown.Size, err)
 	}
 }
@@ -104,7 +105,7 @@ func TestSplitViewIsFork(t *testing.T) {
 	}
 	// Each view on its own is a valid log.
 	for _, v := range []struct {
-		c  *translog.Client
+		c  *logclient.Client
 		cp translog.Checkpoint
 	}{{ca, cpA}, {cb, cpB}} {
 		if _, err := v.c.VerifyTree(ctx, v.cp, nil); err != nil {
@@ -112,11 +113,11 @@ func TestSplitViewIsFork(t *testing.T) {
 		}
 	}
 
-	store := translog.NewSeenStore(t.TempDir())
+	store := logclient.NewSeenStore(t.TempDir())
 	if _, _, err := ca.Advance(ctx, store, cpA); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := cb.Advance(ctx, store, cpB); !errors.Is(err, translog.ErrFork) {
+	if _, _, err := cb.Advance(ctx, store, cpB); !errors.Is(err, logclient.ErrFork) {
 		t.Fatalf("Advance to the other view at the same size = %v, want ErrFork", err)
 	}
 
@@ -129,7 +130,7 @@ func TestSplitViewIsFork(t *testing.T) {
 		t.Fatalf("view b has size %d", cpB2.Size)
 	}
 	_, _, err = cb.Advance(ctx, store, cpB2)
-	var fe *translog.ForkError
+	var fe *logclient.ForkError
 	if !errors.As(err, &fe) || fe.Seen.Size != 25 || fe.Presented.Size != 32 {
 		t.Fatalf("Advance to the other view at a greater size = %v, want a ForkError from 25 to 32", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"hegui.dev/hegui/internal/logserver"
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // The crash test runs this test binary a second time as a log server it
@@ -126,13 +127,13 @@ func verifiersOf(t testing.TB, h *logserver.Home) []note.Verifier {
 
 // dirClient reads a log home's files directly, as `hegui log verify DIR`
 // does.
-func dirClient(t testing.TB, h *logserver.Home) *translog.Client {
+func dirClient(t testing.TB, h *logserver.Home) *logclient.Client {
 	t.Helper()
-	src, err := translog.OpenSource(h.StaticDir(), nil)
+	src, err := logclient.OpenSource(h.StaticDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := translog.NewClient(src, verifiersOf(t, h))
+	c, err := logclient.NewClient(src, verifiersOf(t, h))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ type runningLog struct {
 	srv    *logserver.Server
 	http   *httptest.Server
 	URL    string
-	client *translog.Client // reads over HTTP
+	client *logclient.Client // reads over HTTP
 	closed bool
 }
 
@@ -158,11 +159,11 @@ func startLog(t testing.TB, h *logserver.Home) *runningLog {
 	l := &runningLog{home: h, srv: srv, http: httptest.NewServer(srv.Handler())}
 	l.URL = l.http.URL
 	t.Cleanup(func() { l.stop(t) })
-	src, err := translog.OpenSource(l.URL, nil)
+	src, err := logclient.OpenSource(l.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.client, err = translog.NewClient(src, verifiersOf(t, h)); err != nil {
+	if l.client, err = logclient.NewClient(src, verifiersOf(t, h)); err != nil {
 		t.Fatal(err)
 	}
 	return l
@@ -225,7 +226,7 @@ func (l *runningLog) appendBatch(t testing.TB, token string, events [][]byte) []
 }
 
 // waitForSize polls the log's checkpoint until it covers n entries.
-func waitForSize(t testing.TB, c *translog.Client, n uint64) translog.Checkpoint {
+func waitForSize(t testing.TB, c *logclient.Client, n uint64) translog.Checkpoint {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {

@@ -13,6 +13,7 @@ import (
 
 	"hegui.dev/hegui/internal/logserver"
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 func TestReadAPI(t *testing.T) {
@@ -204,7 +205,7 @@ func TestClientRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	store := translog.NewSeenStore(t.TempDir())
+	store := logclient.NewSeenStore(t.TempDir())
 	if _, _, err := l.client.Advance(ctx, store, older); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestClientRoundTrip(t *testing.T) {
 		t.Fatalf("Advance(200 -> 600) = %v, %v, %v", seen.Size, ok, err)
 	}
 
-	for name, c := range map[string]*translog.Client{"http": l.client, "dir": dirClient(t, h)} {
+	for name, c := range map[string]*logclient.Client{"http": l.client, "dir": dirClient(t, h)} {
 		rep, err := c.VerifyTree(ctx, cp, nil)
 		if err != nil {
 			t.Fatalf("%s: VerifyTree: %v", name, err)

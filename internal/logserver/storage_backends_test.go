@@ -32,6 +32,7 @@ import (
 	"github.com/transparency-dev/tessera/api"
 
 	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // mariaDBSocket is where Debian's MariaDB listens.
@@ -432,11 +433,11 @@ func verifyLog(t *testing.T, h *Home, urls []string, want map[uint64][]byte) {
 	}
 	var first translog.Checkpoint
 	for i, u := range urls {
-		src, err := translog.OpenSource(u, nil)
+		src, err := logclient.OpenSource(u, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := translog.NewClient(src, verifiers)
+		c, err := logclient.NewClient(src, verifiers)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,7 +478,7 @@ func verifyLog(t *testing.T, h *Home, urls []string, want map[uint64][]byte) {
 	}
 }
 
-func waitForCheckpoint(t *testing.T, c *translog.Client, size uint64) translog.Checkpoint {
+func waitForCheckpoint(t *testing.T, c *logclient.Client, size uint64) translog.Checkpoint {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

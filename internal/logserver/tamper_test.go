@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"hegui.dev/hegui/translog"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // TestVerifyTreeFindsTampering changes one byte of one file in a copy of a
@@ -60,7 +60,7 @@ func TestVerifyTreeFindsTampering(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = client.VerifyTree(ctx, cp, nil)
-			var ce *translog.CorruptionError
+			var ce *logclient.CorruptionError
 			if !errors.As(err, &ce) {
 				t.Fatalf("VerifyTree = %v, want a *CorruptionError", err)
 			}

@@ -9,26 +9,21 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
-	"hegui.dev/hegui/internal/deliver/manifest"
-	"hegui.dev/hegui/internal/deliver/provenance"
-	"hegui.dev/hegui/internal/deliver/sbom"
-	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
-	"hegui.dev/hegui/translog"
 )
 
 // verifyChain checks a signer's certificate chain against the roots, for
 // code signing, at the time the manifest says it was signed.
-func (s *state) verifyChain(ctx context.Context, sg manifest.SignerEntry, pub crypto.PublicKey) (string, error) {
+func (s *state) verifyChain(ctx context.Context, sg format.SignerEntry, pub crypto.PublicKey) (string, error) {
 	data, err := s.dir.Read(ctx, sg.Chain, inputfile.KeyLimit)
 	if err != nil {
 		return "", fmt.Errorf("signer %s certificate chain: %w", keys.ShortID(sg.KeyID), err)
@@ -49,7 +44,7 @@ func (s *state) verifyChain(ctx context.Context, sg manifest.SignerEntry, pub cr
 
 // maxWalk bounds the directory entries checkFiles looks at, so that a
 // delivery padded with millions of files costs a bounded walk.
-const maxWalk = 2 * manifest.MaxFiles
+const maxWalk = 2 * format.MaxManifestFiles
 
 // checkFiles compares every file with the manifest, and the directory with
 // the list: nothing missing, nothing added, nothing but regular files.
@@ -82,7 +77,7 @@ func (s *state) checkFiles(ctx context.Context) (string, error) {
 			problems = append(problems, fmt.Sprintf("%s is %s; a delivery holds regular files only", rel, inputfile.Describe(e.Type())))
 			return nil
 		}
-		if manifest.Excluded(rel) {
+		if format.OutsideManifest(rel) {
 			return nil
 		}
 		want, listed := s.entries[rel]
@@ -106,11 +101,11 @@ func (s *state) checkFiles(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("list the delivery's files: %w", err)
 	}
 	for _, want := range s.manifest.Files {
-		if !found[want.Path] && !manifest.Excluded(want.Path) {
+		if !found[want.Path] && !format.OutsideManifest(want.Path) {
 			problems = append(problems, want.Path+" is missing")
 		}
 	}
-	hashed, err := manifest.HashPaths(ctx, toHash, func(rel string) (manifest.Opened, error) {
+	hashed, err := format.HashPaths(ctx, toHash, func(rel string) (format.Opened, error) {
 		f, _, err := s.dir.Open(rel)
 		return f, err
 	})
@@ -136,8 +131,8 @@ func (s *state) checkFiles(ctx context.Context) (string, error) {
 }
 
 // binaries are the manifest entries under bin/.
-func (s *state) binaries() []manifest.FileEntry {
-	var bins []manifest.FileEntry
+func (s *state) binaries() []format.FileEntry {
+	var bins []format.FileEntry
 	for _, f := range s.manifest.Files {
 		if strings.HasPrefix(f.Path, "bin/") {
 			bins = append(bins, f)
@@ -147,17 +142,16 @@ func (s *state) binaries() []manifest.FileEntry {
 }
 
 // checkProvenance verifies the provenance signature by a trusted key and
-// matches its subjects with the binaries. The statement is parsed strictly:
-// a duplicated member or trailing data is refused, not read one way here
-// and another way elsewhere.
+// matches its subjects with the binaries (format.ParseProvenance reads it
+// strictly).
 func (s *state) checkProvenance(ctx context.Context) (string, error) {
-	data, err := s.read(ctx, provenance.File, envelopeLimit)
+	data, err := s.read(ctx, format.ProvenanceFile, envelopeLimit)
 	if err != nil {
 		return "", err
 	}
 	env, payload, err := envelope.Parse(data, envelope.InTotoPayloadType)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", provenance.File, err)
+		return "", fmt.Errorf("%s: %w", format.ProvenanceFile, err)
 	}
 	signed := false
 	for _, pub := range s.trusted {
@@ -168,24 +162,11 @@ func (s *state) checkProvenance(ctx context.Context) (string, error) {
 	if !signed {
 		return "", errors.New("the provenance is not signed by a trusted key (changed, or signed by another key)")
 	}
-	var stmt struct {
-		Type          string `json:"_type"`
-		PredicateType string `json:"predicateType"`
-		Subject       []struct {
-			Name   string            `json:"name"`
-			Digest map[string]string `json:"digest"`
-		} `json:"subject"`
+	prov, err := format.ParseProvenance(payload)
+	if err != nil {
+		return "", err
 	}
-	if err := jsonv2.Unmarshal(payload, &stmt); err != nil {
-		return "", fmt.Errorf("provenance statement: %w", err)
-	}
-	if stmt.Type != "https://in-toto.io/Statement/v1" || stmt.PredicateType != provenance.PredicateType {
-		return "", fmt.Errorf("provenance is %q / %q, want an in-toto Statement v1 with SLSA Provenance v1", stmt.Type, stmt.PredicateType)
-	}
-	subjects := map[string]map[string]string{}
-	for _, sub := range stmt.Subject {
-		subjects[sub.Name] = sub.Digest
-	}
+	subjects := maps.Clone(prov.Subjects)
 	var problems []string
 	bins := s.binaries()
 	for _, b := range bins {
@@ -205,7 +186,7 @@ func (s *state) checkProvenance(ctx context.Context) (string, error) {
 		sort.Strings(problems)
 		return "", errors.New(strings.Join(problems, "; "))
 	}
-	s.statement = payload
+	s.provenance = prov
 	return fmt.Sprintf("in-toto Statement v1 / SLSA Provenance v1, signed by a trusted key; its %d subjects are the binaries", len(bins)), nil
 }
 
@@ -228,11 +209,11 @@ func (s *state) checkSBOMs(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		var got SBOMContent
+		var got format.SBOMContent
 		if strings.HasSuffix(doc, ".spdx.json") {
-			got, err = ReadSPDX(data)
+			got, err = format.ReadSPDX(data)
 		} else {
-			got, err = ReadCycloneDX(data)
+			got, err = format.ReadCycloneDX(data)
 		}
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", doc, err)
@@ -251,7 +232,7 @@ func (s *state) checkSBOMs(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if diff := diffModules(sbom.ModuleVersions(info), got.Modules); diff != "" {
+		if diff := diffModules(format.ModuleVersions(info), got.Modules); diff != "" {
 			return "", fmt.Errorf("%s does not match the build information of %s: %s", doc, got.File, diff)
 		}
 		described[got.File]++
@@ -302,10 +283,10 @@ func diffModules(want, got map[string]string) string {
 func (s *state) checkSums(ctx context.Context) (string, error) {
 	for _, sf := range []struct {
 		file string
-		pick func(manifest.FileEntry) string
+		pick func(format.FileEntry) string
 	}{
-		{manifest.SHA256Sums, func(f manifest.FileEntry) string { return f.SHA256 }},
-		{manifest.SM3Sums, func(f manifest.FileEntry) string { return f.SM3 }},
+		{format.SHA256SumsFile, func(f format.FileEntry) string { return f.SHA256 }},
+		{format.SM3SumsFile, func(f format.FileEntry) string { return f.SM3 }},
 	} {
 		data, err := s.read(ctx, sf.file, manifestLimit)
 		if err != nil {
@@ -335,11 +316,11 @@ func (s *state) checkSums(ctx context.Context) (string, error) {
 // checkTransparency checks the delivery's audit-log proof offline and,
 // with a log URL, that the log has only grown since that checkpoint.
 func (s *state) checkTransparency(ctx context.Context) (string, error) {
-	if !s.present(transparency.ProofFile) {
+	if !s.present(format.TransparencyProofFile) {
 		return "", errors.New("the delivery carries no audit-log proof (transparency/), but --log was given")
 	}
 	read := func(rel string) ([]byte, error) { return s.read(ctx, rel, inputfile.DocumentLimit) }
-	ev, err := transparency.Check(read, s.opts.LogKeys)
+	ev, err := format.CheckTransparency(read, s.opts.LogKeys)
 	if err != nil {
 		return "", err
 	}
@@ -351,19 +332,11 @@ func (s *state) checkTransparency(ctx context.Context) (string, error) {
 	if s.opts.LogURL == "" {
 		return detail, nil
 	}
-	src, err := translog.OpenSource(s.opts.LogURL, nil)
-	if err != nil {
-		return "", err
+	if s.opts.CheckLog == nil {
+		return "", errors.New("no way to reach the log was given (verify.Options.CheckLog)")
 	}
-	c, err := translog.NewClient(src, ev.Verifiers)
+	latest, err := s.opts.CheckLog(ctx, s.opts.LogURL, ev.Checkpoint, ev.Verifiers)
 	if err != nil {
-		return "", err
-	}
-	latest, err := c.Checkpoint(ctx)
-	if err != nil {
-		return "", fmt.Errorf("log %s: %w", s.opts.LogURL, err)
-	}
-	if _, err := c.Consistency(ctx, ev.Checkpoint, latest); err != nil {
 		return "", err
 	}
 	return detail + fmt.Sprintf("; the log at %s (now %d entries) is consistent with it", s.opts.LogURL, latest.Size), nil

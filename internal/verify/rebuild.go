@@ -5,70 +5,28 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/buildrecipe"
-	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/vcs"
 )
 
-// recipes reads the build recipes from the verified provenance statement:
-// each build strictly (a member this hegui does not know is refused, not
-// ignored), each validated, one per binary of the delivery.
+// recipes reads the build recipes from the verified provenance statement
+// (format.Provenance.Recipes), one per binary of the delivery.
 func (s *state) recipes() ([]buildrecipe.Recipe, buildrecipe.Toolchain, error) {
-	var stmt struct {
-		Predicate struct {
-			BuildDefinition struct {
-				BuildType          string `json:"buildType"`
-				ExternalParameters struct {
-					Builds []jsontext.Value `json:"builds"`
-				} `json:"externalParameters"`
-				InternalParameters struct {
-					GoVersion       string `json:"goVersion"`
-					SourceDateEpoch string `json:"sourceDateEpoch"`
-					Dirty           bool   `json:"dirty"`
-				} `json:"internalParameters"`
-			} `json:"buildDefinition"`
-		} `json:"predicate"`
-	}
-	var tc buildrecipe.Toolchain
-	if err := jsonv2.Unmarshal(s.statement, &stmt); err != nil {
-		return nil, tc, fmt.Errorf("provenance statement: %w", err)
-	}
-	def := stmt.Predicate.BuildDefinition
-	if def.BuildType != provenance.BuildType {
-		return nil, tc, fmt.Errorf("the provenance's build type is %q; this hegui rebuilds %s only", def.BuildType, provenance.BuildType)
-	}
-	epoch, err := strconv.ParseInt(def.InternalParameters.SourceDateEpoch, 10, 64)
+	recipes, tc, dirty, err := s.provenance.Recipes()
 	if err != nil {
-		return nil, tc, fmt.Errorf("provenance sourceDateEpoch %q is not a number of seconds", def.InternalParameters.SourceDateEpoch)
+		return nil, tc, err
 	}
-	tc = buildrecipe.Toolchain{GoVersion: def.InternalParameters.GoVersion, SourceDateEpoch: epoch}
-	s.builtDirty = def.InternalParameters.Dirty
-	if err := tc.Validate(); err != nil {
-		return nil, tc, fmt.Errorf("provenance: %w", err)
-	}
-	var recipes []buildrecipe.Recipe
+	s.builtDirty = dirty
 	seen := map[string]bool{}
-	for i, raw := range def.ExternalParameters.Builds {
-		var r buildrecipe.Recipe
-		if err := jsonv2.Unmarshal(raw, &r, jsonv2.RejectUnknownMembers(true)); err != nil {
-			return nil, tc, fmt.Errorf("provenance builds[%d]: %w", i, err)
-		}
-		if err := r.Validate(); err != nil {
-			return nil, tc, fmt.Errorf("provenance builds[%d]: %w", i, err)
-		}
+	for i, r := range recipes {
 		if _, ok := s.entries[r.Output]; !ok || seen[r.Output] {
 			return nil, tc, fmt.Errorf("provenance builds[%d] writes %q, which is not a binary of the delivery, or is written twice", i, r.Output)
 		}
 		seen[r.Output] = true
-		recipes = append(recipes, r)
 	}
 	if len(recipes) != len(s.binaries()) {
 		return nil, tc, fmt.Errorf("the provenance has %d build recipes for %d binaries", len(recipes), len(s.binaries()))
@@ -84,7 +42,7 @@ func (s *state) rebuild(ctx context.Context) (string, error) {
 	if s.opts.Source == "" {
 		return "", fmt.Errorf("--rebuild needs --source DIR")
 	}
-	if !s.filesHold || s.statement == nil {
+	if !s.filesHold || s.provenance == nil {
 		return "", fmt.Errorf("not attempted: a rebuild runs only the recipe of a delivery whose files and signed provenance hold")
 	}
 	recipes, tc, err := s.recipes()

@@ -20,11 +20,11 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"hegui.dev/hegui/internal/deliver/manifest"
-	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
+	"hegui.dev/hegui/translog"
 )
 
 // Options say what to verify against.
@@ -45,10 +45,17 @@ type Options struct {
 	// LogKeys are the trusted verifier keys of the transparency log the
 	// delivery was recorded in; nil uses the copy in the delivery.
 	LogKeys []note.Verifier
-	// LogURL, when set, asks to check online that the log's current state
-	// is consistent with the checkpoint in the delivery.
-	LogURL string
+	// LogURL, when set, asks to check online with CheckLog that the log's
+	// current state is consistent with the checkpoint in the delivery.
+	LogURL   string
+	CheckLog LogChecker
 }
+
+// LogChecker reads the current checkpoint of the log at url, verified with
+// verifiers, and checks that it extends cp (logclient.CheckConsistent).
+// It lives outside this package so that verifying a delivery offline does
+// not compile a log client.
+type LogChecker func(ctx context.Context, url string, cp translog.Checkpoint, verifiers []note.Verifier) (translog.Checkpoint, error)
 
 // Item is one check.
 type Item struct {
@@ -93,16 +100,16 @@ func (r *Result) Failed() []string {
 type state struct {
 	opts     Options
 	dir      *inputfile.Dir
-	manifest *manifest.Manifest
+	manifest *format.Manifest
 	data     []byte // manifest.json
 	env      *envelope.Envelope
 	trusted  []crypto.PublicKey // keys whose signatures on the manifest verified and are trusted
-	entries  map[string]manifest.FileEntry
-	// filesHold and statement are set by the checks that earn them: every
-	// file is the one the manifest lists, and the provenance statement
-	// (its payload) is signed by a trusted key. A rebuild needs both.
-	filesHold bool
-	statement []byte
+	entries  map[string]format.FileEntry
+	// filesHold and provenance are set by the checks that earn them: every
+	// file is the one the manifest lists, and the provenance statement is
+	// signed by a trusted key. A rebuild needs both.
+	filesHold  bool
+	provenance *format.Provenance
 	// builtDirty is the provenance's word that the delivery was built from
 	// a work tree with uncommitted changes.
 	builtDirty bool
@@ -128,7 +135,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	detail, err := s.checkSignatures(ctx)
 	if err != nil {
-		r.add("signature", fmt.Errorf("%s: %w", manifest.EnvelopeFile, err), "")
+		r.add("signature", fmt.Errorf("%s: %w", format.ManifestEnvelopeFile, err), "")
 		r.Untrusted = true
 		return r, nil
 	}
@@ -147,7 +154,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	r.add("sbom", err, detail)
 	detail, err = s.checkSums(ctx)
 	r.add("checksums", err, detail)
-	if s.present(transparency.ProofFile) || opts.LogURL != "" {
+	if s.present(format.TransparencyProofFile) || opts.LogURL != "" {
 		detail, err = s.checkTransparency(ctx)
 		r.add("transparency", err, detail)
 	}
@@ -182,27 +189,27 @@ func (s *state) read(ctx context.Context, rel string, limit int64) ([]byte, erro
 }
 
 func (s *state) readManifest(ctx context.Context) error {
-	data, err := s.read(ctx, manifest.File, manifestLimit)
+	data, err := s.read(ctx, format.ManifestFile, manifestLimit)
 	if err != nil {
 		return err
 	}
-	envData, err := s.read(ctx, manifest.EnvelopeFile, envelopeLimit)
+	envData, err := s.read(ctx, format.ManifestEnvelopeFile, envelopeLimit)
 	if err != nil {
 		return err
 	}
 	env, payload, err := envelope.Parse(envData, envelope.ManifestPayloadType)
 	if err != nil {
-		return fmt.Errorf("%s: %w", manifest.EnvelopeFile, err)
+		return fmt.Errorf("%s: %w", format.ManifestEnvelopeFile, err)
 	}
 	if !bytes.Equal(payload, data) {
-		return fmt.Errorf("%s differs from the document signed in %s: it was changed after signing", manifest.File, manifest.EnvelopeFile)
+		return fmt.Errorf("%s differs from the document signed in %s: it was changed after signing", format.ManifestFile, format.ManifestEnvelopeFile)
 	}
-	m, err := manifest.Parse(data)
+	m, err := format.ParseManifest(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", manifest.File, err)
+		return fmt.Errorf("%s: %w", format.ManifestFile, err)
 	}
 	s.manifest, s.data, s.env = m, data, env
-	s.entries = map[string]manifest.FileEntry{}
+	s.entries = map[string]format.FileEntry{}
 	for _, f := range m.Files {
 		s.entries[f.Path] = f
 	}
@@ -210,7 +217,7 @@ func (s *state) readManifest(ctx context.Context) error {
 }
 
 func (s *state) manifestDetail() string {
-	return fmt.Sprintf("%s is the signed document (%s %s, %d files)", manifest.File, s.manifest.Project, s.manifest.Version, len(s.manifest.Files))
+	return fmt.Sprintf("%s is the signed document (%s %s, %d files)", format.ManifestFile, s.manifest.Project, s.manifest.Version, len(s.manifest.Files))
 }
 
 // checkSignatures verifies the manifest signatures: at least one by a
@@ -266,7 +273,7 @@ func (s *state) checkSignatures(ctx context.Context) (string, error) {
 
 // signerKey reads a signer's public key from the delivery and checks that
 // it is the key the manifest names.
-func (s *state) signerKey(ctx context.Context, sg manifest.SignerEntry) (crypto.PublicKey, error) {
+func (s *state) signerKey(ctx context.Context, sg format.SignerEntry) (crypto.PublicKey, error) {
 	data, err := s.dir.Read(ctx, sg.PublicKey, inputfile.KeyLimit)
 	if err != nil {
 		return nil, fmt.Errorf("signer %s: %w", keys.ShortID(sg.KeyID), err)

@@ -384,11 +384,15 @@ func engineError(err error, stderr string) error {
 	return fmt.Errorf("vulnerability scan failed: %s %s", strings.TrimSpace(lines[0]), lines[1])
 }
 
+// engineMarker asks a hegui process to be the engine (engine.Marker; the
+// scanner lives in package engine so that this package does not compile it).
+const engineMarker = "HEGUI_INTERNAL_VULNSCAN"
+
 // childEnv is the child's environment: the request's, the Go version, no
 // toolchain switching and no module downloads, so that a scan never
 // reaches the network.
 func childEnv(req *Request) []string {
-	env := append([]string{childMarker + "=1"}, scanEnv(req)...)
+	env := append([]string{engineMarker + "=1"}, scanEnv(req)...)
 	if os.Getenv("GOGC") == "" {
 		// The engine's process is hegui, whose packages leave some 20 MB of
 		// tables on the heap at start (gosec's password dictionaries among

@@ -16,6 +16,7 @@ import (
 	"github.com/openvex/go-vex/pkg/vex"
 
 	"hegui.dev/hegui/internal/schematest"
+	vulnengine "hegui.dev/hegui/internal/vuln/engine"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -23,12 +24,20 @@ import (
 // removes what the tests share across the run (testDB, govulncheck) at its
 // end.
 func TestMain(m *testing.M) {
-	RunChildIfRequested()
+	vulnengine.RunIfRequested()
 	code := m.Run()
 	for _, dir := range sharedDirs {
 		os.RemoveAll(dir)
 	}
 	os.Exit(code)
+}
+
+// TestEngineMarker checks that Scan asks for the engine the way package
+// engine listens for it.
+func TestEngineMarker(t *testing.T) {
+	if engineMarker != vulnengine.Marker {
+		t.Fatalf("vuln asks for the engine with %s, package engine listens for %s", engineMarker, vulnengine.Marker)
+	}
 }
 
 // sharedDirs are temporary directories that live for the whole run.

@@ -9,78 +9,17 @@ package manifest
 import (
 	"context"
 	"crypto"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"runtime"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
-	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/envelope"
-	"hegui.dev/hegui/internal/inputfile"
+	"hegui.dev/hegui/internal/format"
 )
-
-// Files of the delivery this stage writes.
-const (
-	File         = "manifest.json"
-	EnvelopeFile = "manifest.dsse.json"
-	SHA256Sums   = "SHA256SUMS"
-	SM3Sums      = "SM3SUMS"
-)
-
-// Schema identifies the manifest format.
-const Schema = "hegui.dev/manifest/v1"
-
-// Manifest is manifest.json.
-type Manifest struct {
-	Schema  string `json:"schema"`
-	Project string `json:"project"`
-	Module  string `json:"module"`
-	Version string `json:"version"`
-	Commit  string `json:"commit,omitempty"`
-	// Signed is when the manifest was signed: certificates are checked for
-	// validity at this time.
-	Signed  time.Time     `json:"signed"`
-	Signers []SignerEntry `json:"signers"`
-	Files   []FileEntry   `json:"files"`
-}
-
-// SignerEntry names a key that signed the manifest.
-type SignerEntry struct {
-	KeyID       string `json:"keyId"`
-	Algorithm   string `json:"algorithm"`
-	Role        string `json:"role"`
-	PublicKey   string `json:"publicKey"`                  // path in the delivery
-	Chain       string `json:"certificateChain,omitempty"` // path in the delivery
-	Development bool   `json:"development,omitempty"`
-}
-
-// FileEntry is one file of the delivery.
-type FileEntry struct {
-	Path   string `json:"path"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-	SM3    string `json:"sm3"`
-}
-
-// Excluded reports whether a delivery path is outside the manifest: the
-// manifest and its signatures, and the transparency log's proof of them
-// (transparency/, written after the manifest; the log vouches for it).
-func Excluded(path string) bool {
-	return path == File || path == EnvelopeFile || strings.HasPrefix(path, "transparency/")
-}
 
 // Stage writes the checksum files, the manifest and its signatures.
 type Stage struct{}
@@ -90,7 +29,9 @@ func (Stage) Name() string { return "manifest" }
 
 // Run implements delivery.Stage.
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
-	files, err := Hash(ctx, d.Dir, func(p string) bool { return Excluded(p) || p == SHA256Sums || p == SM3Sums })
+	files, err := format.HashFiles(ctx, d.Dir, func(p string) bool {
+		return format.OutsideManifest(p) || p == format.SHA256SumsFile || p == format.SM3SumsFile
+	})
 	if err != nil {
 		return err
 	}
@@ -99,26 +40,26 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		fmt.Fprintf(&sha, "%s  %s\n", f.SHA256, f.Path)
 		fmt.Fprintf(&sm, "%s  %s\n", f.SM3, f.Path)
 	}
-	for name, content := range map[string]string{SHA256Sums: sha.String(), SM3Sums: sm.String()} {
+	for name, content := range map[string]string{format.SHA256SumsFile: sha.String(), format.SM3SumsFile: sm.String()} {
 		if err := os.WriteFile(d.Path(name), []byte(content), 0o644); err != nil {
 			return err
 		}
 	}
-	sums, err := Hash(ctx, d.Dir, func(p string) bool { return p != SHA256Sums && p != SM3Sums })
+	sums, err := format.HashFiles(ctx, d.Dir, func(p string) bool { return p != format.SHA256SumsFile && p != format.SM3SumsFile })
 	if err != nil {
 		return err
 	}
 	files = append(files, sums...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 
-	m := Manifest{
-		Schema: Schema, Project: d.Name, Module: d.Module.Path, Version: d.Version.Version, Commit: d.Version.Commit,
+	m := format.Manifest{
+		Schema: format.ManifestSchema, Project: d.Name, Module: d.Module.Path, Version: d.Version.Version, Commit: d.Version.Commit,
 		Signed: time.Now().UTC().Truncate(time.Second), Files: files,
 	}
 	for _, s := range d.Signers {
-		m.Signers = append(m.Signers, SignerEntry{
+		m.Signers = append(m.Signers, format.SignerEntry{
 			KeyID: s.KeyID, Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development,
-			PublicKey: SignerPublicKeyPath(s.KeyID), Chain: chainPath(s),
+			PublicKey: format.SignerPublicKeyPath(s.KeyID), Chain: chainPath(s),
 		})
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
@@ -126,7 +67,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		return err
 	}
 	data = append(data, '\n')
-	if err := os.WriteFile(d.Path(File), data, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.ManifestFile), data, 0o644); err != nil {
 		return err
 	}
 	var keys []crypto.Signer
@@ -141,154 +82,16 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(EnvelopeFile), envData, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.ManifestEnvelopeFile), envData, 0o644); err != nil {
 		return err
 	}
 	d.Log.Stepf("%d files; signed by %d key(s)", len(files), len(env.Signatures))
 	return nil
 }
 
-// SignerPublicKeyPath is where a signer's public key is kept in the delivery.
-func SignerPublicKeyPath(keyID string) string { return "signers/" + keyID[:16] + ".pub" }
-
-// SignerChainPath is where a signer's certificate chain is kept.
-func SignerChainPath(keyID string) string { return "signers/" + keyID[:16] + ".chain.pem" }
-
 func chainPath(s *delivery.Signer) string {
 	if len(s.Chain) == 0 {
 		return ""
 	}
-	return SignerChainPath(s.KeyID)
-}
-
-// MaxFiles is the most files a manifest may list: far more than any
-// delivery holds, few enough that reading one stays cheap.
-const MaxFiles = 100_000
-
-// Opened is what HashPaths reads: an opened file.
-type Opened interface {
-	io.Reader
-	io.Closer
-}
-
-// Hash lists the regular files under dir (paths relative, with slashes),
-// skipping those skip selects, with their sizes and digests, sorted.
-func Hash(ctx context.Context, dir string, skip func(string) bool) ([]FileEntry, error) {
-	var paths []string
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if skip(rel) {
-			return nil
-		}
-		if !e.Type().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", rel)
-		}
-		paths = append(paths, rel)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return HashPaths(ctx, paths, func(rel string) (Opened, error) {
-		return os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
-	})
-}
-
-// HashPaths opens each path with open and returns its size and digests,
-// sorted by path. Files are hashed in parallel, one per CPU: SM3 runs at a
-// fifth of SHA-256's speed, so the digests, not the disk, are the cost.
-func HashPaths(ctx context.Context, paths []string, open func(rel string) (Opened, error)) ([]FileEntry, error) {
-	paths = slices.Clone(paths)
-	sort.Strings(paths)
-	files := make([]FileEntry, len(paths))
-	errs := make([]error, len(paths))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
-		wg.Go(func() {
-			for i := range next {
-				files[i], errs[i] = hashFile(ctx, paths[i], open)
-			}
-		})
-	}
-	for i := range paths {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return files, errors.Join(errs...)
-}
-
-func hashFile(ctx context.Context, rel string, open func(string) (Opened, error)) (FileEntry, error) {
-	f, err := open(rel)
-	if err != nil {
-		return FileEntry{}, err
-	}
-	defer f.Close()
-	sums, n, err := digest.Sum(ctx, f, digest.SHA256, digest.SM3)
-	if err != nil {
-		return FileEntry{}, fmt.Errorf("%s: %w", rel, err)
-	}
-	return FileEntry{Path: rel, Size: n, SHA256: hex.EncodeToString(sums[0]), SM3: hex.EncodeToString(sums[1])}, nil
-}
-
-// Parse decodes and checks a manifest. A manifest is untrusted input until
-// its signature is verified, so every path must stay inside the delivery.
-//
-// The JSON is read strictly, as a signed document must be: exact member
-// names, no unknown members, no member twice, nothing after the document,
-// at most MaxFiles files.
-func Parse(data []byte) (*Manifest, error) {
-	var m Manifest
-	if err := jsonv2.Unmarshal(data, &m, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return nil, fmt.Errorf("malformed manifest: %w", err)
-	}
-	if len(m.Files) > MaxFiles {
-		return nil, fmt.Errorf("the manifest lists %d files, more than the %d a delivery may hold", len(m.Files), MaxFiles)
-	}
-	if m.Schema != Schema {
-		return nil, fmt.Errorf("manifest schema %q, want %q", m.Schema, Schema)
-	}
-	if len(m.Signers) == 0 {
-		return nil, errors.New("the manifest names no signer")
-	}
-	seen := map[string]bool{}
-	for _, f := range m.Files {
-		if err := CheckPath(f.Path); err != nil {
-			return nil, err
-		}
-		if seen[f.Path] {
-			return nil, fmt.Errorf("the manifest lists %s twice", f.Path)
-		}
-		seen[f.Path] = true
-	}
-	for _, s := range m.Signers {
-		if len(s.KeyID) != 64 {
-			return nil, fmt.Errorf("signer key ID %q is not a hegui key ID", s.KeyID)
-		}
-		for _, p := range []string{s.PublicKey, s.Chain} {
-			if p != "" {
-				if err := CheckPath(p); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	return &m, nil
-}
-
-// CheckPath accepts a relative, clean, slash-separated path that stays
-// inside the delivery and holds no control character.
-func CheckPath(p string) error {
-	if inputfile.CheckName(p) != nil {
-		return fmt.Errorf("the manifest names the file %q, which is not a path inside the delivery", p)
-	}
-	return nil
+	return format.SignerChainPath(s.KeyID)
 }

@@ -35,20 +35,8 @@ import (
 	"hegui.dev/hegui/internal/buildrecipe"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/format"
 )
-
-// File is the provenance's path in the delivery.
-const File = "provenance.intoto.jsonl"
-
-// BuildType identifies hegui's build definition. Version 2 records each
-// build as a recipe (package buildrecipe) rather than a command line.
-const BuildType = "https://hegui.dev/buildtypes/go/v2"
-
-// BuilderID identifies hegui as the builder.
-const BuilderID = "https://hegui.dev/builders/hegui-deliver"
-
-// PredicateType is SLSA Provenance v1.
-const PredicateType = "https://slsa.dev/provenance/v1"
 
 // Stage writes and signs the provenance.
 type Stage struct{}
@@ -74,10 +62,10 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(File), append(line, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.ProvenanceFile), append(line, '\n'), 0o644); err != nil {
 		return err
 	}
-	d.Provenance = File
+	d.Provenance = format.ProvenanceFile
 	d.Log.Stepf("%d subjects, %d signature(s)", len(stmt.Subject), len(env.Signatures))
 	return nil
 }
@@ -130,14 +118,14 @@ func Statement(d *delivery.Delivery) (*intoto.Statement, error) {
 	}
 	pred := &slsa.Provenance{
 		BuildDefinition: &slsa.BuildDefinition{
-			BuildType:            BuildType,
+			BuildType:            format.BuildType,
 			ExternalParameters:   external,
 			InternalParameters:   internal,
 			ResolvedDependencies: predicateDeps(d),
 		},
 		RunDetails: &slsa.RunDetails{
 			Builder: &slsa.Builder{
-				Id:      BuilderID,
+				Id:      format.BuilderID,
 				Version: map[string]string{"hegui": d.HeguiVersion, "go": goVersion(d)},
 			},
 			Metadata: &slsa.BuildMetadata{
@@ -159,7 +147,7 @@ func Statement(d *delivery.Delivery) (*intoto.Statement, error) {
 	return &intoto.Statement{
 		Type:          intoto.StatementTypeUri,
 		Subject:       subjects,
-		PredicateType: PredicateType,
+		PredicateType: format.PredicateType,
 		Predicate:     predStruct,
 	}, nil
 }

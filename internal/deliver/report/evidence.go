@@ -3,8 +3,7 @@ package report
 import (
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/deliver/manifest"
-	"hegui.dev/hegui/internal/deliver/transparency"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/sast"
 	"hegui.dev/hegui/internal/vuln"
 )
@@ -23,12 +22,12 @@ func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
 	if r.AuditLog != "" {
 		// Written after the report, like the manifest: cited without a
 		// digest, checked by hegui verify.
-		e.AuditLogProof = transparency.ProofFile
+		e.AuditLogProof = format.TransparencyProofFile
 	}
 	for _, s := range r.Signers {
 		sig := compliance.Signer{Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development}
 		if s.Subject != "" {
-			sig.Chain = manifest.SignerChainPath(s.KeyID)
+			sig.Chain = format.SignerChainPath(s.KeyID)
 		}
 		e.Signers = append(e.Signers, sig)
 	}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -43,7 +44,7 @@ type Input struct {
 	// Graph holds module requirement edges; without it the SBOM lists the
 	// modules but not which requires which.
 	Graph []gotool.Edge
-	// Licenses by module path (StdlibModule for the standard library).
+	// Licenses by module path (format.StdlibModule for the standard library).
 	Licenses map[string]*delivery.ModuleLicense
 	// Created is the document time (the commit time, for reproducibility).
 	Created time.Time
@@ -68,12 +69,6 @@ type component struct {
 	dependsOn []string // refs
 }
 
-// StdlibModule is the component name of the Go standard library.
-const StdlibModule = "stdlib"
-
-// devel is the version of code from a local directory.
-const devel = "(devel)"
-
 // components turns build information into components, main module first,
 // then modules sorted by path, then the standard library.
 func components(in Input) []*component {
@@ -84,26 +79,21 @@ func components(in Input) []*component {
 	}
 	list := []*component{mainMod}
 	for _, dep := range info.Deps {
-		c := &component{path: dep.Path, version: dep.Version, sum: dep.Sum}
+		c := &component{path: dep.Path, version: format.ModuleVersion(dep), sum: dep.Sum}
 		if r := dep.Replace; r != nil {
-			if r.Version == "" || r.Version == devel {
-				// A local directory has no version; "(devel)" is what the
-				// go command reports for such code.
+			if r.Version == "" || r.Version == format.DevelVersion {
+				// A local directory has no version.
 				c.replace = "=> " + r.Path
-				c.version = devel
 			} else {
 				c.replace = "=> " + r.Path + "@" + r.Version
 				c.shipped = r.Path + "@" + r.Version
-				if r.Path == dep.Path {
-					c.version = r.Version
-				}
 				c.sum = r.Sum
 			}
 		}
 		list = append(list, c)
 	}
 	sort.Slice(list[1:], func(i, j int) bool { return list[1+i].path < list[1+j].path })
-	list = append(list, &component{path: StdlibModule, version: info.GoVersion, stdlib: true})
+	list = append(list, &component{path: format.StdlibModule, version: info.GoVersion, stdlib: true})
 	for i, c := range list {
 		c.ref = fmt.Sprintf("Package-%d-%s", i, refSafe(c.path))
 		c.purl = purl(c)
@@ -121,7 +111,7 @@ func purl(c *component) string {
 		name, version, _ = strings.Cut(c.shipped, "@")
 	}
 	p := "pkg:golang/" + escapePath(name)
-	if version != "" && version != devel {
+	if version != "" && version != format.DevelVersion {
 		p += "@" + url.PathEscape(version)
 	}
 	return p
@@ -210,17 +200,4 @@ func declaredIDs(l *delivery.ModuleLicense) []string {
 	}
 	sort.Strings(ids)
 	return ids
-}
-
-// ModuleVersions returns, for every module in a binary's build information
-// (without the main module), the version an SBOM of it records.
-func ModuleVersions(info *buildinfo.BuildInfo) map[string]string {
-	in := Input{Info: info}
-	out := map[string]string{}
-	for _, c := range components(in)[1:] {
-		if !c.stdlib {
-			out[c.path] = c.version
-		}
-	}
-	return out
 }

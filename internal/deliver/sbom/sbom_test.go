@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/schematest"
 )
@@ -53,7 +54,7 @@ func input() Input {
 			"golang.org/x/text":          lic("golang.org/x/text", "BSD-3-Clause", "BSD-3-Clause"),
 			"github.com/davecgh/go-spew": lic("github.com/davecgh/go-spew", "ISC", "ISC"),
 			"example.com/forked":         lic("example.com/forked", "LicenseRef-GooglePatentsFile", "NOASSERTION"),
-			StdlibModule:                 lic(StdlibModule, "BSD-3-Clause", "BSD-3-Clause"),
+			format.StdlibModule:          lic(format.StdlibModule, "BSD-3-Clause", "BSD-3-Clause"),
 		},
 		Created:   time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC),
 		Tool:      "hegui-v0.1.0",
@@ -133,7 +134,7 @@ func TestComponents(t *testing.T) {
 	for _, c := range comps {
 		got[c.path] = c
 	}
-	if comps[0].path != "example.com/app" || comps[0].version != "v1.2.3" || comps[len(comps)-1].path != StdlibModule {
+	if comps[0].path != "example.com/app" || comps[0].version != "v1.2.3" || comps[len(comps)-1].path != format.StdlibModule {
 		t.Errorf("order: first %s, last %s", comps[0].path, comps[len(comps)-1].path)
 	}
 	cases := []struct{ path, version, purl, replace string }{
@@ -141,7 +142,7 @@ func TestComponents(t *testing.T) {
 		{"example.com/pinned", "v2.0.1", "pkg:golang/example.com/pinned@v2.0.1", "=> example.com/pinned@v2.0.1"},
 		{"example.com/local", "(devel)", "pkg:golang/example.com/local", "=> ./local"},
 		{"github.com/davecgh/go-spew", "v1.1.1", "pkg:golang/github.com/davecgh/go-spew@v1.1.1", ""},
-		{StdlibModule, "go1.26.8", "pkg:golang/stdlib@go1.26.8", ""},
+		{format.StdlibModule, "go1.26.8", "pkg:golang/stdlib@go1.26.8", ""},
 	}
 	for _, c := range cases {
 		g := got[c.path]
@@ -157,7 +158,15 @@ func TestComponents(t *testing.T) {
 	if f := got["example.com/forked"]; len(f.dependsOn) != 1 || f.dependsOn[0] != got["golang.org/x/text"].ref {
 		t.Errorf("forked depends on %v", f.dependsOn)
 	}
-	if v := ModuleVersions(input().Info); len(v) != 5 || v["example.com/local"] != "(devel)" {
+	// The verifier's reading of a binary (format.ModuleVersions) names
+	// every module with the version its SBOM records.
+	v := format.ModuleVersions(input().Info)
+	if len(v) != 5 || v["example.com/local"] != "(devel)" {
 		t.Errorf("ModuleVersions %v", v)
+	}
+	for _, c := range comps[1 : len(comps)-1] {
+		if v[c.path] != c.version {
+			t.Errorf("%s: the SBOM records %s, the verifier expects %s", c.path, c.version, v[c.path])
+		}
 	}
 }

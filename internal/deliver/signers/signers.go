@@ -14,7 +14,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/keyring"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
@@ -73,11 +73,11 @@ func writePublicMaterial(d *delivery.Delivery) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(d.Path(manifest.SignerPublicKeyPath(s.KeyID)), pub, 0o644); err != nil {
+		if err := os.WriteFile(d.Path(format.SignerPublicKeyPath(s.KeyID)), pub, 0o644); err != nil {
 			return err
 		}
 		if len(s.Chain) > 0 {
-			if err := os.WriteFile(d.Path(manifest.SignerChainPath(s.KeyID)), pki.EncodeCertificates(s.Chain...), 0o644); err != nil {
+			if err := os.WriteFile(d.Path(format.SignerChainPath(s.KeyID)), pki.EncodeCertificates(s.Chain...), 0o644); err != nil {
 				return err
 			}
 		}

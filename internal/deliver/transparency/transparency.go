@@ -26,21 +26,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/translog"
-)
-
-// Files of the delivery this stage writes.
-const (
-	Dir        = "transparency"
-	EntryFile  = Dir + "/entry.json"
-	ProofFile  = Dir + "/entry.tlog-proof"
-	KeysFile   = Dir + "/log.pub"
-	ActionName = "delivery.publish"
+	"hegui.dev/hegui/translog/logclient"
 )
 
 // Stage appends the delivery's event to the configured log.
@@ -89,11 +79,11 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("the audit log's checkpoint: %w", err)
 	}
-	src, err := translog.OpenSource(cfg.URL, nil)
+	src, err := logclient.OpenSource(cfg.URL, nil)
 	if err != nil {
 		return err
 	}
-	c, err := translog.NewClient(src, verifiers)
+	c, err := logclient.NewClient(src, verifiers)
 	if err != nil {
 		return err
 	}
@@ -101,10 +91,10 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("the audit log's inclusion proof: %w", err)
 	}
-	if err := os.MkdirAll(d.Path(Dir), 0o755); err != nil {
+	if err := os.MkdirAll(d.Path(format.TransparencyDir), 0o755); err != nil {
 		return err
 	}
-	for name, data := range map[string][]byte{EntryFile: entry, ProofFile: proof.Marshal(), KeysFile: keyData} {
+	for name, data := range map[string][]byte{format.TransparencyEntryFile: entry, format.TransparencyProofFile: proof.Marshal(), format.TransparencyKeysFile: keyData} {
 		if err := os.WriteFile(d.Path(name), data, 0o644); err != nil {
 			return err
 		}
@@ -115,7 +105,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 
 // event describes the delivery for the log.
 func event(d *delivery.Delivery) (translog.Event, error) {
-	data, err := os.ReadFile(d.Path(manifest.File))
+	data, err := os.ReadFile(d.Path(format.ManifestFile))
 	if err != nil {
 		return translog.Event{}, err
 	}
@@ -125,15 +115,15 @@ func event(d *delivery.Delivery) (translog.Event, error) {
 	host, _ := os.Hostname()
 	ev := translog.Event{
 		Time:        d.Started.UTC(),
-		Action:      ActionName,
+		Action:      format.PublishAction,
 		Object:      d.Name + "_" + d.Version.Version,
 		Outcome:     translog.OutcomeSuccess,
 		Host:        host,
 		Application: "hegui",
 		Message:     fmt.Sprintf("hegui deliver %s %s (%s)", d.Name, d.Version.Version, d.Module.Path),
 		Digests: []translog.Digest{
-			{Name: manifest.File, Algorithm: "sha256", Value: hex.EncodeToString(sha[:])},
-			{Name: manifest.File, Algorithm: "sm3", Value: hex.EncodeToString(sm3.Sum(nil))},
+			{Name: format.ManifestFile, Algorithm: "sha256", Value: hex.EncodeToString(sha[:])},
+			{Name: format.ManifestFile, Algorithm: "sm3", Value: hex.EncodeToString(sm3.Sum(nil))},
 		},
 		Attributes: map[string]string{"module": d.Module.Path, "version": d.Version.Version},
 	}
@@ -148,68 +138,4 @@ func event(d *delivery.Delivery) (translog.Event, error) {
 		return translog.Event{}, errors.New("no signer to name as the delivery's actor")
 	}
 	return ev, nil
-}
-
-// Evidence is what Check found.
-type Evidence struct {
-	Checkpoint translog.Checkpoint
-	Index      uint64
-	Event      translog.Event
-	// Verifiers are the log keys the checkpoint was verified with.
-	Verifiers []note.Verifier
-}
-
-// Check verifies the log proof of a delivery offline: the checkpoint's
-// signatures with verifiers (the delivery's own log.pub when nil), the
-// inclusion of entry.json, and that the entry names this manifest.json by
-// its SHA-256. read reads a file of the delivery by its path in it.
-func Check(read func(rel string) ([]byte, error), verifiers []note.Verifier) (Evidence, error) {
-	if verifiers == nil {
-		data, err := read(KeysFile)
-		if err != nil {
-			return Evidence{}, err
-		}
-		if verifiers, err = translog.ParseVerifierKeys(data); err != nil {
-			return Evidence{}, fmt.Errorf("%s: %w", KeysFile, err)
-		}
-	}
-	entry, err := read(EntryFile)
-	if err != nil {
-		return Evidence{}, err
-	}
-	proofData, err := read(ProofFile)
-	if err != nil {
-		return Evidence{}, err
-	}
-	proof, err := translog.ParseInclusionProof(proofData)
-	if err != nil {
-		return Evidence{}, fmt.Errorf("%s: %w", ProofFile, err)
-	}
-	cp, err := proof.Verify(entry, verifiers)
-	if err != nil {
-		return Evidence{}, fmt.Errorf("%s: %w", ProofFile, err)
-	}
-	ev, err := translog.ParseEvent(entry)
-	if err != nil {
-		return Evidence{}, fmt.Errorf("%s: %w", EntryFile, err)
-	}
-	mdata, err := read(manifest.File)
-	if err != nil {
-		return Evidence{}, err
-	}
-	sum := sha256.Sum256(mdata)
-	want := hex.EncodeToString(sum[:])
-	found := false
-	for _, dg := range ev.Digests {
-		if dg.Name == manifest.File && dg.Algorithm == "sha256" {
-			if dg.Value != want {
-				return Evidence{}, fmt.Errorf("the logged event names another manifest.json (sha256 %s, this one is %s)", dg.Value, want)
-			}
-			found = true
-		}
-	}
-	if !found || ev.Action != ActionName {
-		return Evidence{}, fmt.Errorf("%s is not a %s event for manifest.json", EntryFile, ActionName)
-	}
-	return Evidence{Checkpoint: cp, Index: proof.Index, Event: ev, Verifiers: verifiers}, nil
 }

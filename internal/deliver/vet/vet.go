@@ -9,7 +9,7 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/sast/analyze"
 )
 
 // Files written by the stage.
@@ -32,7 +32,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		d.Warn("static analysis skipped: static-analysis.analyzers is off")
 		return nil
 	}
-	req := &sast.Request{
+	req := &analyze.Request{
 		Dir: d.ModuleDir, Tests: cfg.Tests, Analyzers: cfg.Analyzers, Exclude: cfg.Exclude, Progress: d.Log.Stepf,
 	}
 	if len(d.Binaries) > 0 {
@@ -40,7 +40,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		b := d.Binaries[0]
 		req.Env, req.Tags = b.Target.Env(), b.Tags
 	}
-	doc, err := sast.Analyze(ctx, req)
+	doc, err := analyze.Run(ctx, req)
 	if err != nil {
 		return err
 	}

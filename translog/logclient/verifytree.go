@@ -1,4 +1,4 @@
-package translog
+package logclient
 
 import (
 	"bytes"
@@ -9,11 +9,12 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/tessera/api"
 	"github.com/transparency-dev/tessera/api/layout"
+	"hegui.dev/hegui/translog"
 )
 
 // TreeReport summarises a full verification of a log.
 type TreeReport struct {
-	Checkpoint Checkpoint
+	Checkpoint translog.Checkpoint
 	Entries    uint64 // entries hashed
 	Tiles      int    // hash tiles compared
 	Bundles    int    // entry bundles read
@@ -40,7 +41,7 @@ const fetchWindow = 16
 // *CorruptionError that names the file: an entry bundle when the entries
 // do not hash to the signed root, a hash tile when the entries do but the
 // tile disagrees. progress, if not nil, is called after each bundle.
-func (c *Client) VerifyTree(ctx context.Context, cp Checkpoint, progress func(done, total uint64)) (TreeReport, error) {
+func (c *Client) VerifyTree(ctx context.Context, cp translog.Checkpoint, progress func(done, total uint64)) (TreeReport, error) {
 	rep := TreeReport{Checkpoint: cp}
 	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	rng := rf.NewEmptyRange(0)
@@ -209,7 +210,7 @@ func (c *Client) readBundle(ctx context.Context, i, size uint64) bundleResult {
 	}
 	r.leaves = make([]byte, 0, want*32)
 	for _, e := range b.Entries[:want] {
-		r.leaves = append(r.leaves, LeafHash(e)...)
+		r.leaves = append(r.leaves, translog.LeafHash(e)...)
 	}
 	if r.tile, err = c.src.ReadTile(ctx, 0, i, p); err != nil {
 		r.err = fmt.Errorf("read %s: %w", r.tilePath, err)

@@ -1,4 +1,4 @@
-package manifest
+package format
 
 import (
 	"strings"
@@ -11,7 +11,7 @@ const valid = `{"schema":"hegui.dev/manifest/v1","project":"app","module":"examp
 "files":[{"path":"bin/linux_amd64/app","size":1,"sha256":"aa","sm3":"bb"}]}`
 
 func TestParse(t *testing.T) {
-	m, err := Parse([]byte(valid))
+	m, err := ParseManifest([]byte(valid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +35,10 @@ func TestParse(t *testing.T) {
 		"NUL in a path":         strings.Replace(valid, "bin/linux_amd64/app", `bin/app\u0000.txt`, 1),
 		"ESC in a path":         strings.Replace(valid, "bin/linux_amd64/app", `bin/\u001b[2Kapp`, 1),
 		"backslash in a path":   strings.Replace(valid, "bin/linux_amd64/app", `bin\\app`, 1),
-		"too many files":        strings.Replace(valid, `"files":[{"path":"bin/linux_amd64/app","size":1,"sha256":"aa","sm3":"bb"}]`, `"files":[`+strings.Repeat(`{},`, MaxFiles)+`{}]`, 1),
+		"too many files":        strings.Replace(valid, `"files":[{"path":"bin/linux_amd64/app","size":1,"sha256":"aa","sm3":"bb"}]`, `"files":[`+strings.Repeat(`{},`, MaxManifestFiles)+`{}]`, 1),
 	}
 	for name, data := range bad {
-		if _, err := Parse([]byte(data)); err == nil {
+		if _, err := ParseManifest([]byte(data)); err == nil {
 			t.Errorf("%s: parsed", name)
 		}
 	}
@@ -48,7 +48,7 @@ func TestParse(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := Parse(data)
+		m, err := ParseManifest(data)
 		if err != nil {
 			return
 		}

@@ -1,16 +1,49 @@
-package verify
+package format
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"errors"
+	"runtime/debug"
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	spdxjson "github.com/spdx/tools-golang/json"
 	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
-
-	"hegui.dev/hegui/internal/deliver/sbom"
 )
+
+// StdlibModule is the component name of the Go standard library in an SBOM.
+const StdlibModule = "stdlib"
+
+// DevelVersion is the version an SBOM gives code from a local directory,
+// as the go command reports it.
+const DevelVersion = "(devel)"
+
+// ModuleVersion is the version an SBOM records for a module linked into a
+// binary: its own, or its replacement's when a module of the same path at
+// another version replaces it, or DevelVersion for a local directory.
+func ModuleVersion(dep *debug.Module) string {
+	r := dep.Replace
+	switch {
+	case r == nil:
+		return dep.Version
+	case r.Version == "" || r.Version == DevelVersion:
+		return DevelVersion
+	case r.Path == dep.Path:
+		return r.Version
+	}
+	return dep.Version
+}
+
+// ModuleVersions returns, for every module in a binary's build information
+// (without the main module), the version an SBOM of it records.
+func ModuleVersions(info *buildinfo.BuildInfo) map[string]string {
+	out := map[string]string{}
+	for _, dep := range info.Deps {
+		out[dep.Path] = ModuleVersion(dep)
+	}
+	return out
+}
 
 // SBOMContent is what verification reads from an SBOM: the binary it
 // describes, with its digests, and its modules with their versions.
@@ -45,7 +78,7 @@ func ReadSPDX(data []byte) (SBOMContent, error) {
 					c.SM3 = v
 				}
 			}
-		case p.PrimaryPackagePurpose == "LIBRARY" && p.PackageName != sbom.StdlibModule:
+		case p.PrimaryPackagePurpose == "LIBRARY" && p.PackageName != StdlibModule:
 			c.Modules[p.PackageName] = p.PackageVersion
 		}
 	}
@@ -85,7 +118,7 @@ func ReadCycloneDX(data []byte) (SBOMContent, error) {
 	}
 	if bom.Components != nil {
 		for _, comp := range *bom.Components {
-			if comp.Name != sbom.StdlibModule {
+			if comp.Name != StdlibModule {
 				c.Modules[comp.Name] = comp.Version
 			}
 		}

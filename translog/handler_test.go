@@ -108,9 +108,17 @@ func (l *errorList) add(err error) {
 	l.errs = append(l.errs, err)
 }
 
-func (l *errorList) all() []error {
+// all returns the reports, failing t for any that does not begin with the
+// package's prefix exactly once.
+func (l *errorList) all(t *testing.T) []error {
+	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for _, err := range l.errs {
+		if msg := err.Error(); !strings.HasPrefix(msg, "translog: ") || strings.Count(msg, "translog: ") != 1 {
+			t.Errorf("reported %q: want one \"translog: \" prefix", msg)
+		}
+	}
 	return slices.Clone(l.errs)
 }
 
@@ -468,7 +476,7 @@ func TestHandlerRefusesInvalidEvents(t *testing.T) {
 			}
 			logEvent(t, h, 1)
 			closeHandler(t, h)
-			if got := reports.all(); len(got) != 1 || got[0] != err {
+			if got := reports.all(t); len(got) != 1 || got[0] != err {
 				t.Errorf("ErrorHandler got %v, want exactly the error Handle returned", got)
 			}
 			if got, want := log.messages(), []string{"event 1"}; !slices.Equal(got, want) {
@@ -506,7 +514,7 @@ func TestHandlerLogRejects(t *testing.T) {
 			if n := log.attemptsOf("event 1"); n != 1 {
 				t.Errorf("the refused event was sent %d times, want once", n)
 			}
-			errs := reports.all()
+			errs := reports.all(t)
 			var ee *EventError
 			var rejected *RejectedError
 			if len(errs) != 1 || !errors.As(errs[0], &ee) || !errors.As(errs[0], &rejected) || ee.Event.Message != "event 1" {
@@ -539,8 +547,8 @@ func TestHandlerBackpressure(t *testing.T) {
 			case Drop:
 				for i := buffer + 1; i < buffer+4; i++ {
 					r := slog.NewRecord(recordTime, slog.LevelInfo, fmt.Sprintf("event %d", i), 0)
-					if err := h.Handle(context.Background(), r); err == nil {
-						t.Errorf("Handle event %d with a full buffer succeeded, want a drop", i)
+					if err := h.Handle(context.Background(), r); !errors.Is(err, ErrDropped) || strings.Count(err.Error(), "translog: ") != 1 {
+						t.Errorf("Handle event %d with a full buffer: %v, want ErrDropped with one prefix", i, err)
 					}
 				}
 				if s := h.Stats(); s.Dropped != 3 {
@@ -554,8 +562,8 @@ func TestHandlerBackpressure(t *testing.T) {
 				}()
 				cancelled, cancel := context.WithCancel(context.Background())
 				cancel()
-				if err := h.Handle(cancelled, slog.NewRecord(recordTime, slog.LevelInfo, "given up", 0)); !errors.Is(err, context.Canceled) {
-					t.Errorf("Handle with a cancelled context and a full buffer: %v, want context.Canceled", err)
+				if err := h.Handle(cancelled, slog.NewRecord(recordTime, slog.LevelInfo, "given up", 0)); !errors.Is(err, context.Canceled) || !errors.Is(err, ErrDropped) {
+					t.Errorf("Handle with a cancelled context and a full buffer: %v, want ErrDropped and context.Canceled", err)
 				}
 				time.Sleep(20 * time.Millisecond)
 				select {
@@ -698,7 +706,7 @@ func TestHandlerReplaysDamagedSpool(t *testing.T) {
 			if got, want := log.messages(), append(slices.Clone(tt.want), "new"); !slices.Equal(got, want) {
 				t.Errorf("the log got %q, want %q", got, want)
 			}
-			errs := reports.all()
+			errs := reports.all(t)
 			switch {
 			case tt.report == "" && len(errs) != 0:
 				t.Errorf("reports %v, want none", errs)
@@ -842,7 +850,7 @@ func TestHandlerCloseGivesUp(t *testing.T) {
 			if !errors.Is(err, ErrHandlerClosed) {
 				t.Errorf("Handle after Close: %v, want ErrHandlerClosed", err)
 			}
-			if got := reports.all(); len(got) != 1 || !errors.Is(got[0], ErrHandlerClosed) {
+			if got := reports.all(t); len(got) != 1 || !errors.Is(got[0], ErrHandlerClosed) {
 				t.Errorf("reports %v, want one about the event logged after Close", got)
 			}
 			if s2 := h.Stats(); s2.Dropped != s.Dropped+1 {

@@ -1,4 +1,11 @@
-package translog
+// Package logclient reads a hegui transparency log over HTTP or from its
+// directory and checks it: checkpoints, entries, inclusion and consistency
+// proofs (built from the log's tiles with Tessera's client), the last
+// checkpoint seen (SeenStore, Client.Advance: a rolled-back or forked log
+// is a *ForkError), and the whole tree (Client.VerifyTree: a
+// *CorruptionError names the first file that disagrees). Package translog
+// has the formats and proof checks it builds on; services need only that.
+package logclient
 
 import (
 	"context"
@@ -12,6 +19,7 @@ import (
 	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 	"golang.org/x/mod/sumdb/note"
+	"hegui.dev/hegui/translog"
 )
 
 // Client reads and checks a log: its checkpoint, entries and proofs. It
@@ -40,15 +48,15 @@ func (c *Client) Source() Source { return c.src }
 func (c *Client) Verifiers() []note.Verifier { return c.verifiers }
 
 // Checkpoint fetches the log's latest checkpoint and verifies it.
-func (c *Client) Checkpoint(ctx context.Context) (Checkpoint, error) {
+func (c *Client) Checkpoint(ctx context.Context) (translog.Checkpoint, error) {
 	raw, err := c.src.ReadCheckpoint(ctx)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return Checkpoint{}, errors.New("the log has no checkpoint yet: is it initialised and served from this location?")
+			return translog.Checkpoint{}, errors.New("the log has no checkpoint yet: is it initialised and served from this location?")
 		}
-		return Checkpoint{}, fmt.Errorf("read checkpoint: %w", err)
+		return translog.Checkpoint{}, fmt.Errorf("read checkpoint: %w", err)
 	}
-	return OpenCheckpoint(raw, c.verifiers)
+	return translog.OpenCheckpoint(raw, c.verifiers)
 }
 
 // Entry returns entry index of the tree of size treeSize. The bytes are not
@@ -77,28 +85,28 @@ func (c *Client) Entry(ctx context.Context, index, treeSize uint64) ([]byte, err
 // Inclusion builds the inclusion proof of entry index in the tree of cp and
 // checks it against entry before returning it, so a proof this returns
 // always verifies.
-func (c *Client) Inclusion(ctx context.Context, entry []byte, index uint64, cp Checkpoint) (InclusionProof, error) {
+func (c *Client) Inclusion(ctx context.Context, entry []byte, index uint64, cp translog.Checkpoint) (translog.InclusionProof, error) {
 	if index >= cp.Size {
-		return InclusionProof{}, fmt.Errorf("entry %d is not covered by the checkpoint of size %d", index, cp.Size)
+		return translog.InclusionProof{}, fmt.Errorf("entry %d is not covered by the checkpoint of size %d", index, cp.Size)
 	}
 	pb, err := client.NewProofBuilder(ctx, cp.Size, c.tilesSince())
 	if err != nil {
-		return InclusionProof{}, fmt.Errorf("read tiles for size %d: %w", cp.Size, err)
+		return translog.InclusionProof{}, fmt.Errorf("read tiles for size %d: %w", cp.Size, err)
 	}
 	hashes, err := pb.InclusionProof(ctx, index)
 	if err != nil {
-		return InclusionProof{}, fmt.Errorf("inclusion proof for %d: %w", index, err)
+		return translog.InclusionProof{}, fmt.Errorf("inclusion proof for %d: %w", index, err)
 	}
-	if err := VerifyInclusion(LeafHash(entry), index, hashes, cp); err != nil {
-		return InclusionProof{}, err
+	if err := translog.VerifyInclusion(translog.LeafHash(entry), index, hashes, cp); err != nil {
+		return translog.InclusionProof{}, err
 	}
-	return InclusionProof{Index: index, Hashes: hashes, Checkpoint: cp.Raw}, nil
+	return translog.InclusionProof{Index: index, Hashes: hashes, Checkpoint: cp.Raw}, nil
 }
 
 // Consistency builds the consistency proof from older to newer and checks
 // it before returning it. An error wrapping ErrFork means the two
 // checkpoints cannot both be true of one append-only log.
-func (c *Client) Consistency(ctx context.Context, older, newer Checkpoint) ([][]byte, error) {
+func (c *Client) Consistency(ctx context.Context, older, newer translog.Checkpoint) ([][]byte, error) {
 	if older.Size > newer.Size {
 		return nil, &ForkError{Seen: older, Presented: newer, Reason: fmt.Sprintf("the log shrank from %d to %d entries (rolled back)", older.Size, newer.Size)}
 	}
@@ -119,7 +127,7 @@ func (c *Client) Consistency(ctx context.Context, older, newer Checkpoint) ([][]
 	if err != nil {
 		return nil, fmt.Errorf("consistency proof %d to %d: %w", older.Size, newer.Size, err)
 	}
-	if err := VerifyConsistency(older, newer, hashes); err != nil {
+	if err := translog.VerifyConsistency(older, newer, hashes); err != nil {
 		return nil, &ForkError{Seen: older, Presented: newer, Reason: err.Error()}
 	}
 	return hashes, nil
@@ -132,7 +140,7 @@ var ErrFork = errors.New("log fork")
 // can explain: the log was rolled back, forked, or is showing different
 // views to different clients.
 type ForkError struct {
-	Seen, Presented Checkpoint
+	Seen, Presented translog.Checkpoint
 	Reason          string
 }
 
@@ -187,4 +195,26 @@ func (c *Client) tilesSince() client.TileFetcherFunc {
 		}
 		return c.src.ReadTile(ctx, level, index, layout.PartialTileSize(level, index, latest))
 	}
+}
+
+// CheckConsistent reads the current checkpoint of the log at location (a
+// URL or a directory), verified with verifiers, and checks that it extends
+// cp: the log has only grown since. It returns the current checkpoint.
+func CheckConsistent(ctx context.Context, location string, cp translog.Checkpoint, verifiers []note.Verifier) (translog.Checkpoint, error) {
+	src, err := OpenSource(location, nil)
+	if err != nil {
+		return translog.Checkpoint{}, err
+	}
+	c, err := NewClient(src, verifiers)
+	if err != nil {
+		return translog.Checkpoint{}, err
+	}
+	latest, err := c.Checkpoint(ctx)
+	if err != nil {
+		return translog.Checkpoint{}, fmt.Errorf("log %s: %w", location, err)
+	}
+	if _, err := c.Consistency(ctx, cp, latest); err != nil {
+		return translog.Checkpoint{}, err
+	}
+	return latest, nil
 }

@@ -1,4 +1,4 @@
-package sast
+package analyze
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/sast"
 	"hegui.dev/hegui/internal/schematest"
 )
 
@@ -64,7 +65,7 @@ func writeModule(tb testing.TB, files map[string]string) string {
 	return dir
 }
 
-func findAt(d *Document, rule string, line int) *Finding {
+func findAt(d *sast.Document, rule string, line int) *sast.Finding {
 	for _, f := range d.Findings {
 		if f.Rule == rule && f.Line == line {
 			return f
@@ -75,7 +76,7 @@ func findAt(d *Document, rule string, line int) *Finding {
 
 func TestAnalyze(t *testing.T) {
 	dir := fixture(t)
-	doc, err := Analyze(context.Background(), &Request{Dir: dir})
+	doc, err := Run(context.Background(), &Request{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestAnalyze(t *testing.T) {
 
 func TestAnalyzeSubsets(t *testing.T) {
 	dir := fixture(t)
-	vet, err := Analyze(context.Background(), &Request{Dir: dir, Analyzers: "vet"})
+	vet, err := Run(context.Background(), &Request{Dir: dir, Analyzers: "vet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestAnalyzeSubsets(t *testing.T) {
 			t.Errorf("vet-only analysis reported %s from %s", f.Rule, f.Tool)
 		}
 	}
-	sec, err := Analyze(context.Background(), &Request{Dir: dir, Analyzers: "security", Exclude: []string{"G401"}})
+	sec, err := Run(context.Background(), &Request{Dir: dir, Analyzers: "security", Exclude: []string{"G401"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +149,11 @@ func TestAnalyzeErrors(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken.example\n\ngo 1.22\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
-	_, err := Analyze(context.Background(), &Request{Dir: dir})
+	_, err := Run(context.Background(), &Request{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "undefined") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("ill-typed module: err = %v, want one line naming the error", err)
 	}
-	if _, err := Analyze(context.Background(), &Request{Dir: t.TempDir()}); err == nil {
+	if _, err := Run(context.Background(), &Request{Dir: t.TempDir()}); err == nil {
 		t.Error("directory without a module: no error")
 	}
 }
@@ -217,7 +218,7 @@ func Report() { fmt.Printf(lock.Format, "three") }
 
 func TestAnalyzeAcrossPackages(t *testing.T) {
 	dir := writeModule(t, crossFixture)
-	doc, err := Analyze(context.Background(), &Request{Dir: dir, Tests: true, Analyzers: "vet"})
+	doc, err := Run(context.Background(), &Request{Dir: dir, Tests: true, Analyzers: "vet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func BenchmarkAnalyze(b *testing.B) {
 	dir := writeModule(b, files)
 	b.ReportAllocs()
 	for b.Loop() {
-		doc, err := Analyze(context.Background(), &Request{Dir: dir, Tests: true})
+		doc, err := Run(context.Background(), &Request{Dir: dir, Tests: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package translog
+package logclient
 
 import (
 	"context"
@@ -14,15 +14,15 @@ import (
 	"time"
 
 	"github.com/transparency-dev/tessera/api/layout"
+	"hegui.dev/hegui/translog"
 )
 
 // Size limits for what a Source reads, so a hostile or broken server cannot
 // make a client read without end. A full hash tile is 8 KiB; an entry bundle
 // holds at most 256 entries of at most MaxEventSize bytes each.
 const (
-	maxCheckpointSize = 16 << 10
-	maxTileSize       = layout.TileWidth * 32
-	maxBundleSize     = layout.EntryBundleWidth * (2 + MaxEventSize)
+	maxTileSize   = layout.TileWidth * 32
+	maxBundleSize = layout.EntryBundleWidth * (2 + translog.MaxEventSize)
 )
 
 // A Source reads the static files of a C2SP tlog-tiles log: the checkpoint,
@@ -90,7 +90,7 @@ func (d dirSource) read(p string, limit int64) ([]byte, error) {
 }
 
 func (d dirSource) ReadCheckpoint(context.Context) ([]byte, error) {
-	return d.read(layout.CheckpointPath, maxCheckpointSize)
+	return d.read(layout.CheckpointPath, translog.MaxCheckpointSize)
 }
 
 func (d dirSource) ReadTile(ctx context.Context, level, index uint64, p uint8) ([]byte, error) {
@@ -132,7 +132,7 @@ func (h *httpSource) get(ctx context.Context, p string, limit int64) ([]byte, er
 }
 
 func (h *httpSource) ReadCheckpoint(ctx context.Context) ([]byte, error) {
-	return h.get(ctx, layout.CheckpointPath, maxCheckpointSize)
+	return h.get(ctx, layout.CheckpointPath, translog.MaxCheckpointSize)
 }
 
 func (h *httpSource) ReadTile(ctx context.Context, level, index uint64, p uint8) ([]byte, error) {

@@ -1,4 +1,4 @@
-package translog
+package logclient
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"hegui.dev/hegui/internal/atomicfile"
+	"hegui.dev/hegui/translog"
 )
 
 // SeenStore keeps, per log, the latest checkpoint a client has verified, so
@@ -49,27 +50,27 @@ func (s SeenStore) path(origin string) string {
 
 // Load returns the checkpoint last saved for the log of verifiers, verified
 // again, and whether there was one.
-func (s SeenStore) Load(verifiers []note.Verifier) (Checkpoint, bool, error) {
+func (s SeenStore) Load(verifiers []note.Verifier) (translog.Checkpoint, bool, error) {
 	if len(verifiers) == 0 {
-		return Checkpoint{}, false, errors.New("no verifier keys")
+		return translog.Checkpoint{}, false, errors.New("no verifier keys")
 	}
 	p := s.path(verifiers[0].Name())
 	raw, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Checkpoint{}, false, nil
+		return translog.Checkpoint{}, false, nil
 	}
 	if err != nil {
-		return Checkpoint{}, false, err
+		return translog.Checkpoint{}, false, err
 	}
-	cp, err := OpenCheckpoint(raw, verifiers)
+	cp, err := translog.OpenCheckpoint(raw, verifiers)
 	if err != nil {
-		return Checkpoint{}, false, fmt.Errorf("saved checkpoint %s: %w", p, err)
+		return translog.Checkpoint{}, false, fmt.Errorf("saved checkpoint %s: %w", p, err)
 	}
 	return cp, true, nil
 }
 
 // Save records cp as the latest checkpoint seen for its log.
-func (s SeenStore) Save(cp Checkpoint) error {
+func (s SeenStore) Save(cp translog.Checkpoint) error {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return err
 	}
@@ -80,10 +81,10 @@ func (s SeenStore) Save(cp Checkpoint) error {
 // (if any) and then records latest as seen. It returns the earlier
 // checkpoint and whether there was one. A *ForkError means the log was
 // rolled back or forked; latest is then not recorded.
-func (c *Client) Advance(ctx context.Context, store SeenStore, latest Checkpoint) (Checkpoint, bool, error) {
+func (c *Client) Advance(ctx context.Context, store SeenStore, latest translog.Checkpoint) (translog.Checkpoint, bool, error) {
 	seen, ok, err := store.Load(c.verifiers)
 	if err != nil {
-		return Checkpoint{}, false, err
+		return translog.Checkpoint{}, false, err
 	}
 	if ok {
 		if _, err := c.Consistency(ctx, seen, latest); err != nil {

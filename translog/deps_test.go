@@ -1,0 +1,42 @@
+package translog_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// serviceBudget is every module outside the standard library that a
+// service importing this package may compile, and why. Services import the
+// event type, the appender, the slog handler and proof checking from here;
+// reading a whole log (Tessera's client, OpenTelemetry) is logclient's,
+// running one is the server's.
+var serviceBudget = map[string]string{
+	"github.com/emmansun/gmsm":            "SM2 checkpoint signatures",
+	"golang.org/x/crypto/cryptobyte":      "gmsm's DER parsing (golang.org/x/crypto, the standard library's own vendored copy)",
+	"golang.org/x/mod/sumdb/note":         "signed notes: checkpoints (C2SP signed-note), no dependencies",
+	"github.com/transparency-dev/merkle":  "RFC 6962 inclusion and consistency proofs, no dependencies",
+	"github.com/transparency-dev/formats": "the C2SP tlog-checkpoint body, no dependencies",
+	"github.com/go-json-experiment/json":  "strict event parsing (encoding/json/v2 before Go ships it)",
+	"hegui.dev/hegui/translog":            "this package",
+}
+
+// TestServiceDependencyBudget keeps what a service compiles small: a
+// dependency this package gains must be added above, with its reason.
+func TestServiceDependencyBudget(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "hegui.dev/hegui/translog").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		allowed := false
+		for mod := range serviceBudget {
+			if pkg == mod || strings.HasPrefix(pkg, mod+"/") {
+				allowed = true
+			}
+		}
+		if !allowed {
+			t.Errorf("hegui.dev/hegui/translog compiles %s, outside its dependency budget", pkg)
+		}
+	}
+}
