@@ -29,8 +29,9 @@ deadline_flake() {
 
 # The verifier's parsers of untrusted input, as "package target".
 verifier_targets=(
-	"hegui.dev/hegui/internal/verify FuzzReadSBOM"
-	"hegui.dev/hegui/internal/deliver/manifest FuzzParse"
+	"hegui.dev/hegui/internal/deliver/sbom FuzzReadSBOM"
+	"hegui.dev/hegui/internal/format FuzzParseManifest"
+	"hegui.dev/hegui/internal/format FuzzParseProvenance"
 	"hegui.dev/hegui/internal/envelope FuzzParse"
 	"hegui.dev/hegui/internal/buildrecipe FuzzRecipe"
 	"hegui.dev/hegui/translog FuzzParseInclusionProof"

@@ -15,7 +15,7 @@ import (
 	"hegui.dev/hegui/internal/deliver"
 	"hegui.dev/hegui/internal/deliver/build"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/format"
 )
 
 func newDeliverCmd(env *Env) *cobra.Command {
@@ -102,7 +102,7 @@ a Go pseudo-version.`,
 				return err
 			}
 			res := deliverResult{
-				Directory: d.FinalDir, Version: d.Version.Version, Report: filepath.Join(d.FinalDir, report.HTMLFile),
+				Directory: d.FinalDir, Version: d.Version.Version, Report: filepath.Join(d.FinalDir, format.ReportHTMLFile),
 				Archive: d.Archive, Binaries: len(d.Binaries), Warnings: d.Warnings,
 				DevelopmentKey: d.Primary() != nil && d.Primary().Development,
 			}

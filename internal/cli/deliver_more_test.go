@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/format"
 )
 
 // oneTarget keeps the delivery tests that are not about targets quick.
@@ -95,7 +95,7 @@ func TestDeliverDefaultsUseDevelopmentKey(t *testing.T) {
 	if !strings.Contains(text.stdout, "verify:  hegui verify") || strings.Contains(text.stdout, "signers/") {
 		t.Errorf("verify hint:\n%s", text.stdout)
 	}
-	var rep report.Report
+	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(dr.Directory, "report.json"))), &rep)
 	if !rep.Development || rep.Signers[0].Algorithm != "sm2" {
 		t.Errorf("report: development %v, signers %+v", rep.Development, rep.Signers)
@@ -151,7 +151,7 @@ func TestDeliverLicensePolicy(t *testing.T) {
 		t.Fatalf("no kept directory named:\n%s", res.stderr)
 	}
 	defer os.RemoveAll(kept)
-	var rep report.Report
+	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(kept, "report.json"))), &rep)
 	if rep.Verdict.Passed || len(rep.Verdict.Violations) != 2 || strings.Contains(res.stderr, "fixture.example/app") {
 		t.Errorf("kept report verdict %+v", rep.Verdict)
@@ -181,7 +181,7 @@ func TestDeliverVendoredModule(t *testing.T) {
 	f.commit("vendor")
 	var res deliverResult
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--json").stdout), &res)
-	var rep report.Report
+	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(res.Directory, "report.json"))), &rep)
 	sources := map[string]string{}
 	for _, l := range rep.Licenses.Modules {
@@ -216,7 +216,7 @@ func TestDeliverWorkspace(t *testing.T) {
 	f.commit("workspace")
 	var res deliverResult
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--json").stdout), &res)
-	var rep report.Report
+	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(res.Directory, "report.json"))), &rep)
 	found := false
 	for _, l := range rep.Licenses.Modules {
@@ -297,7 +297,7 @@ func TestDeliverOutsideGit(t *testing.T) {
 	}
 	var dr deliverResult
 	json.Unmarshal([]byte(res.stdout), &dr)
-	var rep report.Report
+	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(dr.Directory, "report.json"))), &rep)
 	if rep.Version.Version != "v0.0.0-snapshot" || rep.Version.VCS || rep.Version.CommitTime.Unix() != 1700000000 {
 		t.Errorf("version %+v", rep.Version)

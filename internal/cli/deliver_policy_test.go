@@ -11,9 +11,8 @@ import (
 
 	"github.com/openvex/go-vex/pkg/vex"
 
-	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
-	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -74,14 +73,14 @@ func main() {
 
 // readReport reads report.json of a delivery and checks it against the
 // published schema.
-func readReport(t *testing.T, dir string) *report.Report {
+func readReport(t *testing.T, dir string) *format.Report {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	data, err := os.ReadFile(filepath.Join(dir, format.ReportJSONFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	schematest.Report(t, "report.json", data)
-	var r report.Report
+	var r format.Report
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +110,13 @@ func TestDeliverVulnerabilityGate(t *testing.T) {
 	if rep.Verdict.Passed || rep.Verdict.Mode != "warn" || len(rep.Verdict.Violations) == 0 || rep.Verdict.Violations[0].Rule != "policy.vulnerabilities.fail-on" {
 		t.Errorf("warn-mode verdict %+v", rep.Verdict)
 	}
-	var parse *vuln.Finding
+	var parse *format.VulnFinding
 	for _, f := range rep.Vulnerabilities.Scan.Findings {
 		if f.ID == "GO-2021-0113" {
 			parse = f
 		}
 	}
-	if parse == nil || parse.Status != vuln.Called || len(parse.Paths) == 0 || parse.Paths[0][0].File != "main.go" {
+	if parse == nil || parse.Status != format.VulnCalled || len(parse.Paths) == 0 || parse.Paths[0][0].File != "main.go" {
 		t.Errorf("GO-2021-0113 in the report: %+v", parse)
 	}
 	for _, name := range []string{"vulns.sarif", "sast.sarif"} {
@@ -203,7 +202,7 @@ func TestReportCommand(t *testing.T) {
 
 	res = r.ok("report", dir, "--format", "json", "--framework", "等保", "--framework", "ssdf")
 	schematest.Report(t, "hegui report --format json", []byte(res.stdout))
-	var rep report.Report
+	var rep format.Report
 	json.Unmarshal([]byte(res.stdout), &rep)
 	if len(rep.Compliance) != 2 || rep.Compliance[0].ID != "gbt22239-2019-l3" || rep.Compliance[1].ID != "nist-ssdf-1.1" {
 		t.Errorf("frameworks %v", rep.Compliance)
@@ -249,7 +248,7 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("not a delivery: %d %s", res.code, res.stderr)
 	}
 	// A report.json changed after signing is refused.
-	p := filepath.Join(dir, report.JSONFile)
+	p := filepath.Join(dir, format.ReportJSONFile)
 	data, _ := os.ReadFile(p)
 	os.WriteFile(p, []byte(strings.Replace(string(data), `"passed": true`, `"passed": false`, 1)), 0o644)
 	if res := r.run("report", dir); res.code != ExitFailure || !strings.Contains(res.stderr, "does not match the delivery's manifest") {

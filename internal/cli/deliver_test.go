@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"hegui.dev/hegui/internal/deliver/bundle"
-	"hegui.dev/hegui/internal/deliver/report"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
 	"hegui.dev/hegui/keys"
 )
@@ -42,7 +42,7 @@ type deliveryRun struct {
 	f      *fixture
 	s      signingFiles
 	dir    string // the delivery
-	report report.Report
+	report format.Report
 }
 
 // deliverRelease tags the fixture v1.2.3 and delivers it.
@@ -64,7 +64,7 @@ func deliverRelease(t *testing.T) *deliveryRun {
 	if res.Version != "v1.2.3" || res.DevelopmentKey || filepath.Base(res.Directory) != "app_v1.2.3" {
 		t.Fatalf("result %+v", res)
 	}
-	data, err := os.ReadFile(filepath.Join(d.dir, report.JSONFile))
+	data, err := os.ReadFile(filepath.Join(d.dir, format.ReportJSONFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 func newReportCmd(env *Env) *cobra.Command {
 	var frameworks []string
-	var format, output string
+	var outFormat, output string
 	cmd := &cobra.Command{
 		Use:   "report DELIVERY",
 		Short: "Render a delivery's report again: compliance matrix, HTML, JSON, Markdown or SARIF",
@@ -44,8 +44,8 @@ signatures; run "hegui verify" for that.`,
   hegui report dist/app_v1.2.3 --format sarif -o app.sarif`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !oneOf(format, "html", "json", "md", "sarif") {
-				return usagef("--format %q: want html, json, md or sarif", format)
+			if !oneOf(outFormat, "html", "json", "md", "sarif") {
+				return usagef("--format %q: want html, json, md or sarif", outFormat)
 			}
 			cats, err := compliance.Catalogs()
 			if err != nil {
@@ -65,10 +65,10 @@ signatures; run "hegui verify" for that.`,
 				return err
 			}
 			var data []byte
-			if format == "sarif" {
+			if outFormat == "sarif" {
 				data, err = mergedSARIF(ctx, dir, digests)
 			} else {
-				data, err = rerender(ctx, dir, digests, cats, format)
+				data, err = rerender(ctx, dir, digests, cats, outFormat)
 			}
 			if err != nil {
 				return err
@@ -77,7 +77,7 @@ signatures; run "hegui verify" for that.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&frameworks, "framework", nil, "framework `ID` or alias to include (repeatable; default: all)")
-	cmd.Flags().StringVar(&format, "format", "html", "html, json, md or sarif")
+	cmd.Flags().StringVar(&outFormat, "format", "html", "html, json, md or sarif")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` (default: standard output)")
 	return cmd
 }
@@ -121,17 +121,17 @@ func readListed(ctx context.Context, dir *inputfile.Dir, name string, digests ma
 	return data, nil
 }
 
-func rerender(ctx context.Context, dir *inputfile.Dir, digests map[string]string, cats []*compliance.Catalog, format string) ([]byte, error) {
-	data, err := readListed(ctx, dir, report.JSONFile, digests)
+func rerender(ctx context.Context, dir *inputfile.Dir, digests map[string]string, cats []*compliance.Catalog, outFormat string) ([]byte, error) {
+	data, err := readListed(ctx, dir, format.ReportJSONFile, digests)
 	if err != nil {
 		return nil, err
 	}
-	r, err := report.Read(data)
+	r, err := format.ReadReport(data)
 	if err != nil {
 		return nil, err
 	}
-	r.Compliance = compliance.Evaluate(cats, r.Evidence(func(p string) string { return digests[p] }))
-	switch format {
+	r.Compliance = compliance.Evaluate(cats, report.Evidence(r, func(p string) string { return digests[p] }))
+	switch outFormat {
 	case "json":
 		out, err := json.MarshalIndent(r, "", "  ")
 		return append(out, '\n'), err
@@ -143,7 +143,7 @@ func rerender(ctx context.Context, dir *inputfile.Dir, digests map[string]string
 
 func mergedSARIF(ctx context.Context, dir *inputfile.Dir, digests map[string]string) ([]byte, error) {
 	var logs [][]byte
-	for _, name := range []string{"vulns.sarif", "sast.sarif"} {
+	for _, name := range []string{format.VulnsSARIFFile, format.SASTSARIFFile} {
 		if _, listed := digests[name]; !listed {
 			continue
 		}

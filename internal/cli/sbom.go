@@ -21,6 +21,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/license"
 	"hegui.dev/hegui/internal/deliver/sbom"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/vcs"
@@ -255,12 +256,12 @@ func goFor(dir, target string) (gotool.Go, error) {
 
 // licenseMap is license.ModulesLinked by module path; pkgs may be nil when
 // the packages linked are not known (a binary's build information).
-func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module, pkgs []string) (map[string]*delivery.ModuleLicense, error) {
+func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module, pkgs []string) (map[string]*format.ModuleLicense, error) {
 	results, err := license.ModulesLinked(ctx, g, moduleDir, mods, pkgs)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]*delivery.ModuleLicense{}
+	m := map[string]*format.ModuleLicense{}
 	for _, r := range results {
 		m[r.Module] = r
 	}
@@ -303,7 +304,7 @@ on a violation.`,
 			if err != nil {
 				return err
 			}
-			var violations []delivery.Violation
+			var violations []format.Violation
 			if check {
 				cfg, _, err := config.Find(mod.Dir, configPath)
 				if err != nil {
@@ -332,7 +333,7 @@ on a violation.`,
 	return cmd
 }
 
-func printLicenses(env *Env, results []*delivery.ModuleLicense, violations []delivery.Violation) {
+func printLicenses(env *Env, results []*format.ModuleLicense, violations []format.Violation) {
 	w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "MODULE\tVERSION\tLICENCE\tEVIDENCE\tNOTICES")
 	for _, r := range results {

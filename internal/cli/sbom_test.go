@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/peertest"
 	"hegui.dev/hegui/internal/schematest"
 )
@@ -52,7 +52,7 @@ func TestLicensesCommand(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
-	var results []delivery.ModuleLicense
+	var results []format.ModuleLicense
 	if err := json.Unmarshal([]byte(r.ok("licenses", f.dir, "--json").stdout), &results); err != nil || len(results) != 5 {
 		t.Fatalf("--json: %v (%d results)", err, len(results))
 	}

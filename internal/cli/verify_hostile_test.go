@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/report"
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/keys"
@@ -166,7 +165,7 @@ func TestVerifyRebuildRunsNothingFromTheDelivery(t *testing.T) {
 	// The routes of the old report.json.
 	reportArgs := func(args []string, env []string) func(dir string) {
 		return func(dir string) {
-			trusted.editJSON(filepath.Join(dir, report.JSONFile), func(doc map[string]any) {
+			trusted.editJSON(filepath.Join(dir, format.ReportJSONFile), func(doc map[string]any) {
 				for _, b := range doc["binaries"].([]any) {
 					bin := b.(map[string]any)
 					bin["args"] = append([]any{"build"}, toAnySlice(args)...)
@@ -299,7 +298,7 @@ func TestVerifyHostileFiles(t *testing.T) {
 		{"provenance is a FIFO", fifo(format.ProvenanceFile), []string{"provenance", "named pipe"}},
 		{"provenance is a link", symlink(format.ProvenanceFile, "/etc/passwd"), []string{"provenance", "symbolic link"}},
 		{"an SBOM is a FIFO", fifo("sbom/app_linux_amd64.spdx.json"), []string{"sbom", "named pipe"}},
-		{"report.json is a FIFO", fifo(report.JSONFile), []string{"files", "report.json is a named pipe"}},
+		{"report.json is a FIFO", fifo(format.ReportJSONFile), []string{"files", "report.json is a named pipe"}},
 		{"the bin directory is a link", func(dir string) {
 			os.Rename(filepath.Join(dir, "bin"), filepath.Join(dir, "elsewhere"))
 			os.Symlink("elsewhere", filepath.Join(dir, "bin"))

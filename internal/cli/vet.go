@@ -7,12 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/sast"
-	"hegui.dev/hegui/internal/sast/analyze"
 )
 
 func newVetCmd(env *Env) *cobra.Command {
-	var format, output, target, analyzers, failOn string
+	var outFormat, output, target, analyzers, failOn string
 	var tags, exclude []string
 	var tests bool
 	cmd := &cobra.Command{
@@ -35,8 +35,8 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
   hegui vet ./service ./internal/... --format sarif -o sast.sarif
   hegui vet --analyzers security --exclude G104 --fail-on high`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !oneOf(format, "text", "json", "sarif") {
-				return usagef("--format %q: want text, json or sarif", format)
+			if !oneOf(outFormat, "text", "json", "sarif") {
+				return usagef("--format %q: want text, json or sarif", outFormat)
 			}
 			if !oneOf(analyzers, "all", "vet", "security") {
 				return usagef("--analyzers %q: want all, vet or security", analyzers)
@@ -49,14 +49,14 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 			if err != nil {
 				return err
 			}
-			req := &analyze.Request{Dir: mod.Dir, Env: g.Env, Tags: tags, Tests: tests, Analyzers: analyzers, Exclude: exclude}
+			req := &sast.Request{Dir: mod.Dir, Env: g.Env, Tags: tags, Tests: tests, Analyzers: analyzers, Exclude: exclude}
 			for _, p := range pkgs {
 				req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
 			}
 			if !env.Quiet {
 				req.Progress = func(f string, a ...any) { env.infof("  "+f, a...) }
 			}
-			doc, err := analyze.Run(cmd.Context(), req)
+			doc, err := sast.Analyze(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
@@ -64,11 +64,11 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 				env.infof("warning: %s", e)
 			}
 			var data []byte
-			switch format {
+			switch outFormat {
 			case "json":
 				data, err = doc.JSON()
 			case "sarif":
-				data, err = doc.SARIF(readVersion().Version)
+				data, err = sast.SARIF(doc, readVersion().Version)
 			default:
 				var b strings.Builder
 				writeVetText(&b, doc)
@@ -85,7 +85,7 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 			}
 			n := 0
 			for _, f := range doc.Findings {
-				if f.Suppression == nil && sast.SeverityRank(f.Severity) >= sast.SeverityRank(failOn) {
+				if f.Suppression == nil && format.SASTSeverityRank(f.Severity) >= format.SASTSeverityRank(failOn) {
 					n++
 				}
 			}
@@ -95,7 +95,7 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output: text, json or sarif")
+	cmd.Flags().StringVar(&outFormat, "format", "text", "output: text, json or sarif")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the output to `FILE` (default: standard output)")
 	cmd.Flags().StringVar(&target, "target", "", "analyse the files built for `GOOS/GOARCH` (default: this machine's)")
 	cmd.Flags().StringVar(&analyzers, "analyzers", "all", "all, vet (go vet's analyzers) or security (gosec)")
@@ -107,7 +107,7 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 }
 
 // writeVetText lists findings, unsuppressed first, most severe first.
-func writeVetText(w io.Writer, doc *sast.Document) {
+func writeVetText(w io.Writer, doc *format.SASTDocument) {
 	fmt.Fprintf(w, "%d packages, %d files: %d findings, %d suppressed.\n", doc.Packages, doc.Files, doc.Summary.Total, doc.Summary.Suppressed)
 	for _, f := range doc.Findings {
 		cwe := ""

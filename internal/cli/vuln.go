@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/units"
 	"hegui.dev/hegui/internal/vuln"
@@ -91,10 +92,10 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
 			case "json":
 				data, err = doc.JSON()
 			case "sarif":
-				data, err = doc.SARIF(readVersion().Version, goMod)
+				data, err = vuln.SARIF(doc, readVersion().Version, goMod)
 			case "openvex":
 				product := "pkg:golang/" + strings.TrimPrefix(subject, "pkg:golang/")
-				data, err = doc.OpenVEX(vuln.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
+				data, err = vuln.OpenVEX(doc, vuln.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
 			default:
 				var b strings.Builder
 				writeVulnText(&b, doc)
@@ -202,13 +203,13 @@ func packagePattern(dirArg, moduleDir, p string) string {
 }
 
 // vulnGate fails when a reachable finding reaches the severity.
-func vulnGate(doc *vuln.Document, failOn string) error {
+func vulnGate(doc *format.VulnDocument, failOn string) error {
 	if failOn == "none" {
 		return nil
 	}
 	n := 0
 	for _, f := range doc.Findings {
-		if f.Reachable && (failOn == "any" || vuln.SeverityRank(f.Severity) >= vuln.SeverityRank(failOn) || f.Severity == "unknown") {
+		if f.Reachable && (failOn == "any" || format.VulnSeverityRank(f.Severity) >= format.VulnSeverityRank(failOn) || f.Severity == "unknown") {
 			n++
 		}
 	}
@@ -219,7 +220,7 @@ func vulnGate(doc *vuln.Document, failOn string) error {
 }
 
 // writeVulnText writes the human summary of a scan.
-func writeVulnText(w io.Writer, doc *vuln.Document) {
+func writeVulnText(w io.Writer, doc *format.VulnDocument) {
 	fmt.Fprintf(w, "Scanned %s, Go %s, against the vulnerability database of %s (%d entries, %s).\n",
 		doc.Subject, orUnknown(doc.GoVersion), doc.Database.ModifiedText(), doc.Database.Entries, doc.Database.AgeText())
 	for _, s := range doc.Scans {
@@ -237,14 +238,14 @@ func writeVulnText(w io.Writer, doc *vuln.Document) {
 	}
 	groups := []struct {
 		title string
-		match func(*vuln.Finding) bool
+		match func(*format.VulnFinding) bool
 	}{
-		{"Reachable: your code can run the vulnerable functions", func(f *vuln.Finding) bool { return f.Reachable }},
-		{"Imported, not called", func(f *vuln.Finding) bool { return f.Status == vuln.Imported }},
-		{"Required only: the vulnerable packages are not built in", func(f *vuln.Finding) bool { return f.Status == vuln.Required }},
+		{"Reachable: your code can run the vulnerable functions", func(f *format.VulnFinding) bool { return f.Reachable }},
+		{"Imported, not called", func(f *format.VulnFinding) bool { return f.Status == format.VulnImported }},
+		{"Required only: the vulnerable packages are not built in", func(f *format.VulnFinding) bool { return f.Status == format.VulnRequired }},
 	}
 	for _, g := range groups {
-		var fs []*vuln.Finding
+		var fs []*format.VulnFinding
 		for _, f := range doc.Findings {
 			if g.match(f) {
 				fs = append(fs, f)
@@ -257,9 +258,9 @@ func writeVulnText(w io.Writer, doc *vuln.Document) {
 		for _, f := range fs {
 			fixed := "no fix"
 			if f.Fixed != "" {
-				fixed = "fixed in " + vuln.DisplayVersion(f.Module, f.Fixed)
+				fixed = "fixed in " + format.DisplayVersion(f.Module, f.Fixed)
 			}
-			fmt.Fprintf(w, "  %s  %s@%s, %s, severity %s", f.ID, f.Module, vuln.DisplayVersion(f.Module, f.Version), fixed, f.Severity)
+			fmt.Fprintf(w, "  %s  %s@%s, %s, severity %s", f.ID, f.Module, format.DisplayVersion(f.Module, f.Version), fixed, f.Severity)
 			if f.Ignored != nil {
 				fmt.Fprintf(w, " (accepted until %s: %s)", f.Ignored.Expires, f.Ignored.Reason)
 			}

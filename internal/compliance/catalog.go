@@ -16,40 +16,35 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"hegui.dev/hegui/catalogs"
+	"hegui.dev/hegui/internal/format"
 )
 
 // CatalogSchema is the catalog file format this hegui reads.
 const CatalogSchema = "hegui.dev/catalog/v1"
 
-// Text is a phrase in English and Chinese.
-type Text struct {
-	EN string `yaml:"en" json:"en"`
-	ZH string `yaml:"zh" json:"zh"`
-}
-
 // Catalog is one framework's controls.
 type Catalog struct {
-	Schema   string    `yaml:"schema" json:"-"`
-	ID       string    `yaml:"id" json:"id"`
-	Aliases  []string  `yaml:"aliases" json:"aliases,omitempty"`
-	Revision int       `yaml:"revision" json:"revision"`
-	Name     Text      `yaml:"name" json:"name"`
-	Scope    Text      `yaml:"scope" json:"scope"`
-	Sources  []string  `yaml:"sources" json:"-"`
-	Controls []Control `yaml:"controls" json:"-"`
+	Schema   string      `yaml:"schema" json:"-"`
+	ID       string      `yaml:"id" json:"id"`
+	Aliases  []string    `yaml:"aliases" json:"aliases,omitempty"`
+	Revision int         `yaml:"revision" json:"revision"`
+	Name     format.Text `yaml:"name" json:"name"`
+	Scope    format.Text `yaml:"scope" json:"scope"`
+	Sources  []string    `yaml:"sources" json:"-"`
+	Controls []Control   `yaml:"controls" json:"-"`
 }
 
 // Control is one requirement and how to evidence it.
 type Control struct {
-	ID       string   `yaml:"id"`
-	Ref      string   `yaml:"ref"`
-	Group    Text     `yaml:"group"`
-	Modal    string   `yaml:"modal"`
-	Text     Text     `yaml:"text"`
-	Evidence []string `yaml:"evidence"`
-	Partial  bool     `yaml:"partial"`
-	Manual   *Text    `yaml:"manual"`
-	Runtime  string   `yaml:"runtime"`
+	ID       string       `yaml:"id"`
+	Ref      string       `yaml:"ref"`
+	Group    format.Text  `yaml:"group"`
+	Modal    string       `yaml:"modal"`
+	Text     format.Text  `yaml:"text"`
+	Evidence []string     `yaml:"evidence"`
+	Partial  bool         `yaml:"partial"`
+	Manual   *format.Text `yaml:"manual"`
+	Runtime  string       `yaml:"runtime"`
 }
 
 // Runtime package names a control may point to.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"hegui.dev/hegui/internal/format"
 )
 
 func TestShippedCatalogs(t *testing.T) {
@@ -92,7 +94,7 @@ func evidence() *Evidence {
 	}
 }
 
-func outcome(fs []Framework, fw, id string) Outcome {
+func outcome(fs []format.Framework, fw, id string) format.ControlOutcome {
 	for _, f := range fs {
 		if f.ID != fw {
 			continue
@@ -103,7 +105,7 @@ func outcome(fs []Framework, fw, id string) Outcome {
 			}
 		}
 	}
-	return Outcome{}
+	return format.ControlOutcome{}
 }
 
 func TestEvaluate(t *testing.T) {
@@ -112,13 +114,13 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := Evaluate(cats, evidence())
-	if o := outcome(full, "nist-ssdf-1.1", "PS.2.1"); o.Status != Evidenced || len(o.Rules) == 0 || o.Rules[0].Evidence[0].File != "manifest.json" {
+	if o := outcome(full, "nist-ssdf-1.1", "PS.2.1"); o.Status != format.Evidenced || len(o.Rules) == 0 || o.Rules[0].Evidence[0].File != "manifest.json" {
 		t.Errorf("SSDF PS.2.1 with full evidence = %+v, want evidenced citing manifest.json", o)
 	}
-	if o := outcome(full, "gbt22239-2019-l3", "8.1.4.4 e"); o.Status != Partial {
+	if o := outcome(full, "gbt22239-2019-l3", "8.1.4.4 e"); o.Status != format.Partial {
 		t.Errorf("8.1.4.4 e is marked partial-only, got %s", o.Status)
 	}
-	if o := outcome(full, "gbt22239-2019-l3", "8.1.4.5 a"); o.Status != Manual {
+	if o := outcome(full, "gbt22239-2019-l3", "8.1.4.5 a"); o.Status != format.Manual {
 		t.Errorf("8.1.4.5 a (malware scan) = %s, want manual", o.Status)
 	}
 
@@ -127,10 +129,10 @@ func TestEvaluate(t *testing.T) {
 	weak.Vuln = VulnEvidence{Status: "skipped", Reason: "no database"}
 	weak.AuditLogProof = ""
 	res := Evaluate(cats, weak)
-	if o := outcome(res, "nist-ssdf-1.1", "RV.1.1"); o.Status != NotEvidenced {
+	if o := outcome(res, "nist-ssdf-1.1", "RV.1.1"); o.Status != format.NotEvidenced {
 		t.Errorf("RV.1.1 without a scan = %s, want not-evidenced", o.Status)
 	}
-	if o := outcome(res, "nist-ssdf-1.1", "PS.2.1"); o.Status != Partial {
+	if o := outcome(res, "nist-ssdf-1.1", "PS.2.1"); o.Status != format.Partial {
 		t.Errorf("PS.2.1 with a development key = %s, want partial", o.Status)
 	}
 	// Warn mode never scores better than enforce mode with the same
@@ -138,13 +140,13 @@ func TestEvaluate(t *testing.T) {
 	for _, mode := range []string{"enforce", "warn"} {
 		e := evidence()
 		e.PolicyMode, e.Violations = mode, 3
-		if r := rulePolicyGate(e); r.Status != NotEvidenced {
+		if r := rulePolicyGate(e); r.Status != format.NotEvidenced {
 			t.Errorf("policy gate with 3 violations in %s mode = %s, want not-evidenced", mode, r.Status)
 		}
 	}
-	if e := evidence(); rulePolicyGate(e).Status != Evidenced {
+	if e := evidence(); rulePolicyGate(e).Status != format.Evidenced {
 		t.Error("a clean policy in enforce mode is not evidenced")
-	} else if e.PolicyMode = "warn"; rulePolicyGate(e).Status != Partial {
+	} else if e.PolicyMode = "warn"; rulePolicyGate(e).Status != format.Partial {
 		t.Error("a clean policy in warn mode is not partial")
 	}
 	f := res[0]

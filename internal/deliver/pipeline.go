@@ -41,6 +41,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/version"
 	"hegui.dev/hegui/internal/deliver/vet"
 	"hegui.dev/hegui/internal/deliver/vulns"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -164,7 +165,7 @@ func Run(ctx context.Context, d *delivery.Delivery) (err error) {
 			}
 			return fmt.Errorf("%s: %w", s.Name(), err)
 		}
-		d.Stages = append(d.Stages, delivery.StageRecord{Name: s.Name(), Seconds: time.Since(start).Seconds()})
+		d.Stages = append(d.Stages, format.StageRecord{Name: s.Name(), Seconds: time.Since(start).Seconds()})
 	}
 	d.Finished = time.Now()
 	return publish(d)

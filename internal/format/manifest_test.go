@@ -45,7 +45,7 @@ func TestParse(t *testing.T) {
 }
 
 // FuzzParse: a manifest is untrusted until its signature is checked.
-func FuzzParse(f *testing.F) {
+func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManifest(data)

@@ -134,7 +134,7 @@ func (s *state) checkFiles(ctx context.Context) (string, error) {
 func (s *state) binaries() []format.FileEntry {
 	var bins []format.FileEntry
 	for _, f := range s.manifest.Files {
-		if strings.HasPrefix(f.Path, "bin/") {
+		if format.IsBinary(f.Path) {
 			bins = append(bins, f)
 		}
 	}
@@ -195,7 +195,7 @@ func (s *state) checkProvenance(ctx context.Context) (string, error) {
 func (s *state) checkSBOMs(ctx context.Context) (string, error) {
 	var docs []string
 	for _, f := range s.manifest.Files {
-		if strings.HasPrefix(f.Path, "sbom/") && (strings.HasSuffix(f.Path, ".spdx.json") || strings.HasSuffix(f.Path, ".cdx.json")) {
+		if ok, _ := format.IsSBOM(f.Path); ok {
 			docs = append(docs, f.Path)
 		}
 	}
@@ -210,7 +210,7 @@ func (s *state) checkSBOMs(ctx context.Context) (string, error) {
 			return "", err
 		}
 		var got format.SBOMContent
-		if strings.HasSuffix(doc, ".spdx.json") {
+		if _, spdx := format.IsSBOM(doc); spdx {
 			got, err = format.ReadSPDX(data)
 		} else {
 			got, err = format.ReadCycloneDX(data)
@@ -219,7 +219,7 @@ func (s *state) checkSBOMs(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("%s: %w", doc, err)
 		}
 		entry, ok := s.entries[got.File]
-		if !ok || !strings.HasPrefix(got.File, "bin/") {
+		if !ok || !format.IsBinary(got.File) {
 			return "", fmt.Errorf("%s describes %q, which is not a binary of the delivery", doc, got.File)
 		}
 		if got.SHA256 != entry.SHA256 {

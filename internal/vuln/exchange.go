@@ -10,15 +10,16 @@ import (
 	"github.com/openvex/go-vex/pkg/vex"
 	"golang.org/x/mod/modfile"
 
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/sarif"
 )
 
-// SARIF renders the document as a SARIF 2.1.0 log: a rule per
+// SARIF renders the document d as a SARIF 2.1.0 log: a rule per
 // vulnerability, a result per finding (error when reachable, warning when
 // only imported, note when only required), call paths as code flows, and
 // policy-accepted findings as suppressed. goMod, the scanned module's
 // go.mod, anchors findings that have no call path at their requirement.
-func (d *Document) SARIF(toolVersion string, goMod []byte) ([]byte, error) {
+func SARIF(d *format.VulnDocument, toolVersion string, goMod []byte) ([]byte, error) {
 	log := sarif.New("hegui vuln", toolVersion, "https://pkg.go.dev/golang.org/x/vuln")
 	reqLines := requirementLines(goMod)
 	for _, f := range d.Findings {
@@ -31,7 +32,7 @@ func (d *Document) SARIF(toolVersion string, goMod []byte) ([]byte, error) {
 		}
 		log.AddRule(rule)
 		res := sarif.Result{
-			RuleID: f.ID, Level: level(f), Message: d.message(f),
+			RuleID: f.ID, Level: level(f), Message: sarifMessage(d, f),
 			Properties: map[string]any{
 				"module": f.Module, "version": f.Version, "fixedVersion": f.Fixed, "status": f.Status,
 				"reachable": f.Reachable, "precision": f.Precision, "severity": f.Severity, "subjects": f.Subjects,
@@ -40,7 +41,7 @@ func (d *Document) SARIF(toolVersion string, goMod []byte) ([]byte, error) {
 		for _, p := range f.Paths {
 			var flow []sarif.Location
 			for _, st := range p {
-				if loc := d.stepLocation(st); loc != nil {
+				if loc := stepLocation(d, st); loc != nil {
 					flow = append(flow, *loc)
 				}
 			}
@@ -70,26 +71,26 @@ func (d *Document) SARIF(toolVersion string, goMod []byte) ([]byte, error) {
 	return log.Bytes()
 }
 
-func level(f *Finding) string {
+func level(f *format.VulnFinding) string {
 	switch {
 	case f.Reachable:
 		return sarif.Error
-	case f.Status == Imported:
+	case f.Status == format.VulnImported:
 		return sarif.Warning
 	}
 	return sarif.Note
 }
 
 // message describes a finding in one sentence.
-func (d *Document) message(f *Finding) string {
+func sarifMessage(d *format.VulnDocument, f *format.VulnFinding) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s in %s@%s", f.ID, f.Module, DisplayVersion(f.Module, f.Version))
+	fmt.Fprintf(&b, "%s in %s@%s", f.ID, f.Module, format.DisplayVersion(f.Module, f.Version))
 	switch f.Status {
-	case Called:
+	case format.VulnCalled:
 		fmt.Fprintf(&b, ": the code calls %s", strings.Join(firstN(f.Symbols, 3), ", "))
-	case Linked:
+	case format.VulnLinked:
 		fmt.Fprintf(&b, ": the binary contains %s", strings.Join(firstN(f.Symbols, 3), ", "))
-	case Imported:
+	case format.VulnImported:
 		fmt.Fprintf(&b, ": the code imports %s but does not call the vulnerable functions", strings.Join(firstN(f.Packages, 3), ", "))
 	default:
 		b.WriteString(": the module is required, but its vulnerable packages are not imported")
@@ -104,7 +105,7 @@ func (d *Document) message(f *Finding) string {
 
 // stepLocation places a call-path step: in the scanned module (SRCROOT),
 // the standard library (GOROOT) or the module cache (GOMODCACHE).
-func (d *Document) stepLocation(st PathStep) *sarif.Location {
+func stepLocation(d *format.VulnDocument, st format.PathStep) *sarif.Location {
 	if st.File == "" {
 		return nil
 	}
@@ -160,12 +161,12 @@ type VEXBinary struct {
 	SHA256 string
 }
 
-// OpenVEX renders the document as an OpenVEX v0.2.0 document: reachable
+// OpenVEX renders the document d as an OpenVEX v0.2.0 document: reachable
 // findings are "affected" with what to do; the others "not_affected",
 // because the vulnerable code is not in the execute path (imported, not
 // called) or not present at all (the module is required, its vulnerable
 // packages are not built in).
-func (d *Document) OpenVEX(opts VEXOptions) ([]byte, error) {
+func OpenVEX(d *format.VulnDocument, opts VEXOptions) ([]byte, error) {
 	doc := vex.New()
 	t := opts.Time.UTC()
 	doc.Timestamp = &t
@@ -203,10 +204,10 @@ func (d *Document) OpenVEX(opts VEXOptions) ([]byte, error) {
 			if f.Ignored != nil {
 				st.ActionStatement += fmt.Sprintf(" The supplier accepts the risk until %s: %s.", f.Ignored.Expires, strings.TrimSuffix(f.Ignored.Reason, "."))
 			}
-			if f.Precision == BinarySymbols {
+			if f.Precision == format.PrecisionBinarySymbols {
 				st.StatusNotes = "the vulnerable function is linked into the binary; reachability was not analysed"
 			}
-		case f.Status == Imported:
+		case f.Status == format.VulnImported:
 			st.Status = vex.StatusNotAffected
 			st.Justification = vex.VulnerableCodeNotInExecutePath
 			st.ImpactStatement = fmt.Sprintf("%s imports %s, but no call path reaches the vulnerable functions (%s analysis)",
@@ -246,4 +247,11 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+func firstN(xs []string, n int) []string {
+	if len(xs) > n {
+		return append(xs[:n:n], "…")
+	}
+	return xs
 }

@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/units"
 	"hegui.dev/hegui/internal/vulndb"
@@ -71,25 +72,10 @@ type Request struct {
 
 // Result is what a scan found.
 type Result struct {
-	Findings []*Finding `json:"findings"`
-	Scans    []*Record  `json:"scans"`
+	Findings []*format.VulnFinding `json:"findings"`
+	Scans    []*format.VulnRecord  `json:"scans"`
 	// GoVersion is the Go version of the standard library scanned.
 	GoVersion string `json:"goVersion,omitempty"`
-}
-
-// Record describes one run of the engine.
-type Record struct {
-	Subject   string   `json:"subject"` // "source" or a binary
-	Patterns  []string `json:"patterns,omitempty"`
-	Mode      string   `json:"mode"`      // source or binary
-	Precision string   `json:"precision"` // call-graph, binary-symbols, package-imports
-	// Estimate is the memory the scan was expected to need (source
-	// call-graph scans), and PeakRSS what it used, in bytes.
-	Estimate int64   `json:"estimatedBytes,omitempty"`
-	PeakRSS  int64   `json:"peakRssBytes"`
-	Seconds  float64 `json:"seconds"`
-	// Note explains a fallback to a less precise scan.
-	Note string `json:"note,omitempty"`
 }
 
 func (r *Request) progress(format string, args ...any) {
@@ -128,10 +114,10 @@ func Scan(ctx context.Context, req *Request) (*Result, error) {
 // graph if they fit, else by their imports only.
 func scanSource(ctx context.Context, req *Request, res *Result) error {
 	if req.PackageLevel {
-		return runSource(ctx, req, req.Patterns, PackageImports, 0, "", res)
+		return runSource(ctx, req, req.Patterns, format.PrecisionPackageImports, 0, "", res)
 	}
 	if req.MemoryBudget <= 0 {
-		return runSource(ctx, req, req.Patterns, CallGraph, 0, "", res)
+		return runSource(ctx, req, req.Patterns, format.PrecisionCallGraph, 0, "", res)
 	}
 	// The whole scan starts at once. Only when its memory passes half the
 	// budget is its estimate worked out, beside it: a scan that fits (most
@@ -148,7 +134,7 @@ func scanSource(ctx context.Context, req *Request, res *Result) error {
 	var once sync.Once
 	go func() {
 		r := &Result{}
-		err := runSource(scanCtx, req, req.Patterns, CallGraph, 0, "", r, func() { once.Do(func() { close(halfway) }) })
+		err := runSource(scanCtx, req, req.Patterns, format.PrecisionCallGraph, 0, "", r, func() { once.Do(func() { close(halfway) }) })
 		whole <- outcome{r, err}
 	}()
 	var o outcome
@@ -215,7 +201,7 @@ func scanPart(ctx context.Context, req *Request, graph *sourceGraph, pkgs []stri
 	est := graph.estimate(pkgs)
 	err := fmt.Errorf("%w: estimated %s", errOverBudget, units.Bytes(est))
 	if est <= req.MemoryBudget {
-		err = runSource(ctx, req, pkgs, CallGraph, est, "", res)
+		err = runSource(ctx, req, pkgs, format.PrecisionCallGraph, est, "", res)
 	}
 	if !errors.Is(err, errOverBudget) {
 		return err
@@ -231,7 +217,7 @@ func scanPart(ctx context.Context, req *Request, graph *sourceGraph, pkgs []stri
 	note := fmt.Sprintf("call-graph scan of %s exceeds the memory budget of %s (%s); scanned their imports only",
 		what, units.Bytes(req.MemoryBudget), reason)
 	req.progress("%s", note)
-	return runSource(ctx, req, pkgs, PackageImports, 0, note, res)
+	return runSource(ctx, req, pkgs, format.PrecisionPackageImports, 0, note, res)
 }
 
 // fallbackToBinary scans pattern, a main package, as a binary because its
@@ -256,7 +242,7 @@ const engineGOGC = 90
 // runSource runs one source scan.
 func runSource(ctx context.Context, req *Request, patterns []string, precision string, est int64, note string, res *Result, halfway ...func()) error {
 	level := "symbol"
-	if precision == PackageImports {
+	if precision == format.PrecisionPackageImports {
 		level = "package"
 	}
 	args := []string{"-db", req.DB.URL, "-format", "json", "-scan", level, "-C", req.Dir}
@@ -269,7 +255,7 @@ func runSource(ctx context.Context, req *Request, patterns []string, precision s
 	args = append(args, patterns...)
 	req.progress("scanning %s (%s)", describe(patterns), precision)
 	var w *watch
-	if precision == CallGraph && req.MemoryBudget > 0 {
+	if precision == format.PrecisionCallGraph && req.MemoryBudget > 0 {
 		w = &watch{budget: req.MemoryBudget}
 		if len(halfway) > 0 {
 			w.halfway = halfway[0]
@@ -296,12 +282,12 @@ func scanBinary(ctx context.Context, req *Request, bin, subject, note string, re
 	if err != nil {
 		return fmt.Errorf("%s: %w", subject, err)
 	}
-	rec.Subject, rec.Mode, rec.Precision, rec.Note = subject, "binary", BinarySymbols, note
+	rec.Subject, rec.Mode, rec.Precision, rec.Note = subject, "binary", format.PrecisionBinarySymbols, note
 	res.Scans = append(res.Scans, rec)
 	if res.GoVersion == "" && s.sbom != nil {
 		res.GoVersion = s.sbom.GoVersion
 	}
-	res.Findings = Merge(res.Findings, findingsOf(s, subject, BinarySymbols))
+	res.Findings = Merge(res.Findings, findingsOf(s, subject, format.PrecisionBinarySymbols))
 	return nil
 }
 
@@ -315,7 +301,7 @@ type watch struct {
 // runEngine runs the engine in a child process with args and decodes its
 // output. With a watch, the budget is enforced: the child is stopped when
 // its memory passes it.
-func runEngine(ctx context.Context, req *Request, args []string, w *watch) (*stream, *Record, error) {
+func runEngine(ctx context.Context, req *Request, args []string, w *watch) (*stream, *format.VulnRecord, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
@@ -336,7 +322,7 @@ func runEngine(ctx context.Context, req *Request, args []string, w *watch) (*str
 	}
 	werr := cmd.Wait()
 	close(stop)
-	rec := &Record{Seconds: time.Since(start).Seconds()}
+	rec := &format.VulnRecord{Seconds: time.Since(start).Seconds()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rec.PeakRSS = ru.Maxrss * 1024
 	}

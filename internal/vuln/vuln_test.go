@@ -15,6 +15,7 @@ import (
 
 	"github.com/openvex/go-vex/pkg/vex"
 
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
 	vulnengine "hegui.dev/hegui/internal/vuln/engine"
 	"hegui.dev/hegui/internal/vulndb"
@@ -241,7 +242,7 @@ func ours(res *Result) map[string]string {
 	out := map[string]string{}
 	for _, f := range res.Findings {
 		s := f.Status
-		if s == Linked {
+		if s == format.VulnLinked {
 			s = "called"
 		}
 		out[f.ID+" "+f.Module] = s
@@ -268,7 +269,7 @@ func sameFindings(t *testing.T, got, want map[string]string) {
 	}
 }
 
-func find(res *Result, id, module string) *Finding {
+func find(res *Result, id, module string) *format.VulnFinding {
 	for _, f := range res.Findings {
 		if f.ID == id && f.Module == module {
 			return f
@@ -285,7 +286,7 @@ func TestSourceReachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := find(res, "GO-2021-0113", "golang.org/x/text")
-	if f == nil || f.Status != Called || !f.Reachable || f.Precision != CallGraph {
+	if f == nil || f.Status != format.VulnCalled || !f.Reachable || f.Precision != format.PrecisionCallGraph {
 		t.Fatalf("GO-2021-0113 = %+v, want called through the call graph", f)
 	}
 	if f.Fixed != "v0.3.7" || f.Version != "v0.3.5" {
@@ -300,7 +301,7 @@ func TestSourceReachable(t *testing.T) {
 	if last := f.Paths[0][len(f.Paths[0])-1]; last.Symbol != "golang.org/x/text/language.Parse" {
 		t.Errorf("call path ends at %s, want language.Parse", last.Symbol)
 	}
-	if g := find(res, "GO-2022-1059", "golang.org/x/text"); g == nil || g.Status != Imported || g.Reachable {
+	if g := find(res, "GO-2022-1059", "golang.org/x/text"); g == nil || g.Status != format.VulnImported || g.Reachable {
 		t.Errorf("GO-2022-1059 = %+v, want imported, not reachable", g)
 	}
 	sameFindings(t, ours(res), peerFindings(t, db, dir, nil, "."))
@@ -314,7 +315,7 @@ func TestSourceNotReachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := find(res, "GO-2021-0113", "golang.org/x/text")
-	if f == nil || f.Status != Imported || f.Reachable {
+	if f == nil || f.Status != format.VulnImported || f.Reachable {
 		t.Fatalf("GO-2021-0113 = %+v, want imported but not reachable", f)
 	}
 	if len(f.Paths) != 0 {
@@ -348,7 +349,7 @@ func TestOpenVEXAndSARIFOfReachableFinding(t *testing.T) {
 		}
 	}
 	goMod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
-	sarifLog, err := doc.SARIF("test", goMod)
+	sarifLog, err := SARIF(doc, "test", goMod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func TestBinaryMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := find(res, "GO-2021-0113", "golang.org/x/text")
-	if f == nil || f.Status != Linked || f.Precision != BinarySymbols || !f.Reachable {
+	if f == nil || f.Status != format.VulnLinked || f.Precision != format.PrecisionBinarySymbols || !f.Reachable {
 		t.Fatalf("GO-2021-0113 = %+v, want linked (binary symbols)", f)
 	}
 	if !contains(f.Symbols, "golang.org/x/text/language.Parse") {
@@ -400,7 +401,7 @@ func TestOldStandardLibrary(t *testing.T) {
 		if f.Module != "stdlib" || f.Version != "v1.22.0" {
 			t.Errorf("%s in %s@%s: want only go1.22.0 standard-library findings", f.ID, f.Module, f.Version)
 		}
-		if f.Status == Called {
+		if f.Status == format.VulnCalled {
 			called++
 		}
 	}
@@ -432,11 +433,11 @@ func TestMemoryBudgetFallsBackToBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Scans) != 1 || res.Scans[0].Precision != BinarySymbols || res.Scans[0].Note == "" {
+	if len(res.Scans) != 1 || res.Scans[0].Precision != format.PrecisionBinarySymbols || res.Scans[0].Note == "" {
 		t.Fatalf("scans %+v, want one binary scan with a note", res.Scans)
 	}
 	f := find(res, "GO-2021-0113", "golang.org/x/text")
-	if f == nil || f.Status != Linked || f.Precision != BinarySymbols {
+	if f == nil || f.Status != format.VulnLinked || f.Precision != format.PrecisionBinarySymbols {
 		t.Errorf("GO-2021-0113 = %+v, want linked (binary symbols)", f)
 	}
 }
@@ -469,13 +470,13 @@ func Preferred(header string) ([]language.Tag, error) {
 			t.Errorf("scan %+v has no note explaining the fallback", s)
 		}
 	}
-	if len(res.Scans) != 2 || precisions["fixture.example/split "] != BinarySymbols || precisions["source fixture.example/split/internal/tags"] != PackageImports {
+	if len(res.Scans) != 2 || precisions["fixture.example/split "] != format.PrecisionBinarySymbols || precisions["source fixture.example/split/internal/tags"] != format.PrecisionPackageImports {
 		t.Errorf("scans %v, want the main package as a binary and internal/tags by imports", precisions)
 	}
-	if f := find(res, "GO-2021-0113", "golang.org/x/text"); f == nil || f.Status != Linked {
+	if f := find(res, "GO-2021-0113", "golang.org/x/text"); f == nil || f.Status != format.VulnLinked {
 		t.Errorf("GO-2021-0113 = %+v, want linked", f)
 	}
-	if f := find(res, "GO-2022-1059", "golang.org/x/text"); f == nil || f.Status != Imported {
+	if f := find(res, "GO-2022-1059", "golang.org/x/text"); f == nil || f.Status != format.VulnImported {
 		t.Errorf("GO-2022-1059 = %+v, want imported", f)
 	}
 	// Within budget, one call-graph scan covers everything.
@@ -483,10 +484,10 @@ func Preferred(header string) ([]language.Tag, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Scans) != 1 || res.Scans[0].Precision != CallGraph {
+	if len(res.Scans) != 1 || res.Scans[0].Precision != format.PrecisionCallGraph {
 		t.Errorf("scans %+v, want one call-graph scan", res.Scans)
 	}
-	if f := find(res, "GO-2022-1059", "golang.org/x/text"); f == nil || f.Status != Called {
+	if f := find(res, "GO-2022-1059", "golang.org/x/text"); f == nil || f.Status != format.VulnCalled {
 		t.Errorf("GO-2022-1059 = %+v, want called (exported Preferred is an entry point)", f)
 	}
 }
@@ -509,11 +510,11 @@ func TestScanErrors(t *testing.T) {
 // vexStatement writes the OpenVEX document of a scan of fixture module
 // name and returns the findings document, the OpenVEX document and its one
 // statement about vulnerability id.
-func vexStatement(t *testing.T, db *vulndb.Info, res *Result, name, id string) (*Document, vex.VEX, vex.Statement) {
+func vexStatement(t *testing.T, db *vulndb.Info, res *Result, name, id string) (*format.VulnDocument, vex.VEX, vex.Statement) {
 	t.Helper()
 	doc := NewDocument("fixture.example/"+name, db, res, db.Modified)
 	doc.Module = "fixture.example/" + name
-	data, err := doc.OpenVEX(VEXOptions{Author: "fixture authors", Product: "pkg:golang/fixture.example/" + name + "@v1.0.0", Time: db.Modified})
+	data, err := OpenVEX(doc, VEXOptions{Author: "fixture authors", Product: "pkg:golang/fixture.example/" + name + "@v1.0.0", Time: db.Modified})
 	if err != nil {
 		t.Fatal(err)
 	}

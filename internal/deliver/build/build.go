@@ -24,6 +24,7 @@ import (
 	"hegui.dev/hegui/internal/buildrecipe"
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 )
 
 // Stage builds d.Binaries.
@@ -285,10 +286,12 @@ func buildOne(ctx context.Context, d *delivery.Delivery, job Job, goVersion stri
 		return nil, fmt.Errorf("list the modules linked into %s for %s: %w", job.Build.Main, job.Target, err)
 	}
 	return &delivery.Binary{
-		Build: buildID(job.Build, d.Module.Path), Main: job.Build.Main, Target: job.Target, Path: job.Out,
-		Size: size, SHA256: fmt.Sprintf("%x", sums[0]), SM3: fmt.Sprintf("%x", sums[1]), Seconds: elapsed,
-		Args: args, Env: env, Recipe: recipe, Tags: job.Build.Tags, GoVersion: goVersion,
-		Modules: mods, ModuleCount: len(mods), Packages: pkgs,
+		Binary: format.Binary{
+			Build: buildID(job.Build, d.Module.Path), Main: job.Build.Main, Target: job.Target, Path: job.Out,
+			Size: size, SHA256: fmt.Sprintf("%x", sums[0]), SM3: fmt.Sprintf("%x", sums[1]), Seconds: elapsed,
+			Args: args, Env: env, Tags: job.Build.Tags, GoVersion: goVersion, ModuleCount: len(mods),
+		},
+		Recipe: recipe, Modules: mods, Packages: pkgs,
 	}, nil
 }
 

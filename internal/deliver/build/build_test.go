@@ -7,6 +7,7 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -63,7 +64,7 @@ func TestPlan(t *testing.T) {
 func TestRecipe(t *testing.T) {
 	d := &delivery.Delivery{
 		Module:  &gotool.Module{Path: "example.com/app"},
-		Version: delivery.Version{Version: "v1.2.3", Commit: "0123456789abcdef0123", ShortCommit: "0123456789ab", CommitTime: time.Unix(1700000000, 0), VCS: true},
+		Version: format.Version{Version: "v1.2.3", Commit: "0123456789abcdef0123", ShortCommit: "0123456789ab", CommitTime: time.Unix(1700000000, 0), VCS: true},
 	}
 	job := Job{
 		Build:  config.Build{Main: "cmd/app/", Ldflags: []string{"-s", "-X main.version={{.Version}}", "-X main.os={{.Os}}/{{.Arch}}", "-X main.date={{.Date}}"}, Tags: []string{"netgo"}, Env: []string{"CGO_ENABLED=1"}},

@@ -21,15 +21,13 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/sign"
 )
 
 // MediaType is the bundle format written.
 const MediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
-
-// Dir holds the bundles in the delivery.
-const Dir = "cosign"
 
 // Stage writes the bundles.
 type Stage struct{}
@@ -43,7 +41,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		if s.Algorithm != keys.ECDSAP256 {
 			continue
 		}
-		if err := os.MkdirAll(d.Path(Dir), 0o755); err != nil {
+		if err := os.MkdirAll(d.Path(format.CosignDir), 0o755); err != nil {
 			return err
 		}
 		for _, b := range d.Binaries {
@@ -56,7 +54,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 			return err
 		}
 		short := keys.ShortID(s.KeyID)
-		if err := os.WriteFile(d.Path(path.Join(Dir, short+".pub")), pub, 0o644); err != nil {
+		if err := os.WriteFile(d.Path(path.Join(format.CosignDir, short+".pub")), pub, 0o644); err != nil {
 			return err
 		}
 		for _, b := range d.Binaries {
@@ -91,7 +89,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 // path under cosign/, with the short key ID and .sigstore.json appended, so
 // that scripts find the binary from the bundle's name.
 func BundlePath(binary, shortKeyID string) string {
-	return path.Join(Dir, binary) + "." + shortKeyID + ".sigstore.json"
+	return path.Join(format.CosignDir, binary) + "." + shortKeyID + ".sigstore.json"
 }
 
 // Marshal encodes a message-signature bundle for a SHA-256 digest (hex) and

@@ -18,12 +18,10 @@ import (
 
 	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/keys"
 )
-
-// File is the CBOM's name in the delivery.
-const File = "cbom.cdx.json"
 
 // Stage fills d.Crypto.
 type Stage struct{}
@@ -39,13 +37,13 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(File), data, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.CBOMFile), data, 0o644); err != nil {
 		return err
 	}
 	classes := inv.Classes()
 	d.Log.Stepf("%d algorithms (%d national, %d international, %d legacy), %d keys, %d certificates; %s",
 		len(inv.Algorithms), len(classes[cryptoinv.National]), len(classes[cryptoinv.International]),
-		len(classes[cryptoinv.Legacy]), len(inv.Keys), len(inv.Certificates), File)
+		len(classes[cryptoinv.Legacy]), len(inv.Keys), len(inv.Certificates), format.CBOMFile)
 	return nil
 }
 
@@ -65,7 +63,7 @@ func SignatureAlgorithm(alg keys.Algorithm) string {
 func Inventory(d *delivery.Delivery) *cryptoinv.Inventory {
 	inv := &cryptoinv.Inventory{}
 	for _, s := range d.Signers {
-		covers := []string{"manifest.json"}
+		covers := []string{format.ManifestFile}
 		purpose := "co-signature of the manifest"
 		if s.Role == "primary" {
 			covers = append(covers, d.Provenance)
@@ -85,8 +83,8 @@ func Inventory(d *delivery.Delivery) *cryptoinv.Inventory {
 		}
 	}
 	inv.Protection = append(inv.Protection,
-		cryptoinv.Use{Algorithm: "SM3", Purpose: "digest of every file", Covers: []string{"manifest.json", "SM3SUMS", "SBOMs (binaries)"}},
-		cryptoinv.Use{Algorithm: "SHA-256", Purpose: "digest of every file", Covers: []string{"manifest.json", "SHA256SUMS", "provenance subjects", "SBOMs (binaries)"}},
+		cryptoinv.Use{Algorithm: "SM3", Purpose: "digest of every file", Covers: []string{format.ManifestFile, format.SM3SumsFile, "SBOMs (binaries)"}},
+		cryptoinv.Use{Algorithm: "SHA-256", Purpose: "digest of every file", Covers: []string{format.ManifestFile, format.SHA256SumsFile, "provenance subjects", "SBOMs (binaries)"}},
 	)
 	libs := map[string]bool{}
 	for _, b := range d.Binaries {

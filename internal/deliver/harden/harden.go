@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -40,7 +41,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		b.Hardening = h
 		var failed []string
 		for _, c := range h.Checks {
-			if c.Status == delivery.Fail {
+			if c.Status == format.Fail {
 				failed = append(failed, c.Name)
 			}
 		}
@@ -54,42 +55,42 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 }
 
 // Inspect runs the file-format checks on a binary.
-func Inspect(path, glibcBaseline string) (*delivery.Hardening, error) {
+func Inspect(path, glibcBaseline string) (*format.Hardening, error) {
 	ef, err := elf.Open(path)
 	if err != nil {
 		return other(path)
 	}
 	defer ef.Close()
 	external := externalLinker(path)
-	h := &delivery.Hardening{Format: "ELF"}
-	add := func(name string, status delivery.CheckStatus, detail string) {
-		h.Checks = append(h.Checks, delivery.Check{Name: name, Status: status, Detail: detail})
+	h := &format.Hardening{Format: "ELF"}
+	add := func(name string, status format.CheckStatus, detail string) {
+		h.Checks = append(h.Checks, format.Check{Name: name, Status: status, Detail: detail})
 	}
 
 	libs, _ := ef.ImportedLibraries()
 	hasInterp := slices.ContainsFunc(ef.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP })
 	if len(libs) == 0 && !hasInterp {
-		add("static", delivery.Pass, "statically linked, needs no shared libraries")
+		add("static", format.Pass, "statically linked, needs no shared libraries")
 	} else {
-		add("static", delivery.Pass, "dynamically linked; needs "+strings.Join(libs, ", "))
+		add("static", format.Pass, "dynamically linked; needs "+strings.Join(libs, ", "))
 	}
 
 	switch {
 	case ef.Section(".symtab") != nil:
-		add("stripped", delivery.Fail, "has a symbol table (.symtab); link with -s")
+		add("stripped", format.Fail, "has a symbol table (.symtab); link with -s")
 	case ef.Section(".debug_info") != nil || ef.Section(".zdebug_info") != nil:
-		add("stripped", delivery.Fail, "has DWARF debug information; link with -w")
+		add("stripped", format.Fail, "has DWARF debug information; link with -w")
 	default:
-		add("stripped", delivery.Pass, "no symbol table, no DWARF")
+		add("stripped", format.Pass, "no symbol table, no DWARF")
 	}
 
-	stack := delivery.Check{Name: "nx-stack", Status: delivery.Fail, Detail: "no PT_GNU_STACK header: the loader may make the stack executable"}
+	stack := format.Check{Name: "nx-stack", Status: format.Fail, Detail: "no PT_GNU_STACK header: the loader may make the stack executable"}
 	for _, p := range ef.Progs {
 		if p.Type == elf.PT_GNU_STACK {
 			if p.Flags&elf.PF_X != 0 {
 				stack.Detail = "PT_GNU_STACK is executable"
 			} else {
-				stack = delivery.Check{Name: "nx-stack", Status: delivery.Pass, Detail: "stack is not executable"}
+				stack = format.Check{Name: "nx-stack", Status: format.Pass, Detail: "stack is not executable"}
 			}
 		}
 	}
@@ -98,11 +99,11 @@ func Inspect(path, glibcBaseline string) (*delivery.Hardening, error) {
 	ifExternal := func(name string, ok bool, good, bad string) {
 		switch {
 		case ok:
-			add(name, delivery.Pass, good)
+			add(name, format.Pass, good)
 		case !external:
-			add(name, delivery.NotApplicable, "Go's internal linker; applies to builds with an external linker (cgo)")
+			add(name, format.NotApplicable, "Go's internal linker; applies to builds with an external linker (cgo)")
 		default:
-			add(name, delivery.Fail, bad)
+			add(name, format.Fail, bad)
 		}
 	}
 	ifExternal("pie", ef.Type == elf.ET_DYN, "position-independent executable", "not position-independent; build with -buildmode=pie")
@@ -115,19 +116,19 @@ func Inspect(path, glibcBaseline string) (*delivery.Hardening, error) {
 }
 
 // other describes a binary that is not ELF: the ELF checks do not apply.
-func other(path string) (*delivery.Hardening, error) {
-	format := ""
+func other(path string) (*format.Hardening, error) {
+	kind := ""
 	if f, err := pe.Open(path); err == nil {
 		f.Close()
-		format = "PE"
+		kind = "PE"
 	} else if f, err := macho.Open(path); err == nil {
 		f.Close()
-		format = "Mach-O"
+		kind = "Mach-O"
 	} else {
 		return nil, errors.New("not an ELF, PE or Mach-O executable")
 	}
-	return &delivery.Hardening{Format: format, Checks: []delivery.Check{
-		{Name: "elf-checks", Status: delivery.NotApplicable, Detail: format + " binary: the ELF hardening checks do not apply"},
+	return &format.Hardening{Format: kind, Checks: []format.Check{
+		{Name: "elf-checks", Status: format.NotApplicable, Detail: kind + " binary: the ELF hardening checks do not apply"},
 	}}, nil
 }
 
@@ -158,10 +159,10 @@ func bindNow(ef *elf.File) bool {
 
 // glibcCheck finds the newest GLIBC_x.y symbol version the binary imports
 // and names the symbols newer than the baseline.
-func glibcCheck(ef *elf.File, baseline string) (string, delivery.CheckStatus, string) {
+func glibcCheck(ef *elf.File, baseline string) (string, format.CheckStatus, string) {
 	syms, err := ef.ImportedSymbols()
 	if err != nil || len(syms) == 0 {
-		return "glibc", delivery.NotApplicable, "imports no versioned C library symbols"
+		return "glibc", format.NotApplicable, "imports no versioned C library symbols"
 	}
 	newest := ""
 	var over []string
@@ -179,12 +180,12 @@ func glibcCheck(ef *elf.File, baseline string) (string, delivery.CheckStatus, st
 	}
 	switch {
 	case newest == "":
-		return "glibc", delivery.NotApplicable, "imports no GLIBC_ versioned symbols"
+		return "glibc", format.NotApplicable, "imports no GLIBC_ versioned symbols"
 	case len(over) > 0:
 		sort.Strings(over)
-		return "glibc", delivery.Fail, fmt.Sprintf("needs glibc %s, newer than the baseline %s: %s", newest, baseline, strings.Join(over, ", "))
+		return "glibc", format.Fail, fmt.Sprintf("needs glibc %s, newer than the baseline %s: %s", newest, baseline, strings.Join(over, ", "))
 	}
-	return "glibc", delivery.Pass, fmt.Sprintf("needs glibc %s at most (baseline %s)", newest, baseline)
+	return "glibc", format.Pass, fmt.Sprintf("needs glibc %s at most (baseline %s)", newest, baseline)
 }
 
 // versionLess compares dotted version numbers such as 2.17 and 2.34.
@@ -208,8 +209,8 @@ func versionLess(a, b string) bool {
 // checkBuildInfo compares the binary's embedded build information with the
 // build hegui ran: the same target, the linked modules at the versions the
 // source module graph selected, and the commit.
-func checkBuildInfo(path string, b *delivery.Binary, commit string) delivery.Check {
-	c := delivery.Check{Name: "build-info", Status: delivery.Fail}
+func checkBuildInfo(path string, b *delivery.Binary, commit string) format.Check {
+	c := format.Check{Name: "build-info", Status: format.Fail}
 	info, err := buildinfo.ReadFile(path)
 	if err != nil {
 		c.Detail = "no readable Go build information: " + err.Error()
@@ -234,7 +235,7 @@ func checkBuildInfo(path string, b *delivery.Binary, commit string) delivery.Che
 		c.Detail = strings.Join(problems, "; ")
 		return c
 	}
-	c.Status = delivery.Pass
+	c.Status = format.Pass
 	c.Detail = fmt.Sprintf("%d modules, target, -trimpath and commit agree with the source", len(info.Deps)+1)
 	return c
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -29,8 +29,8 @@ func buildProgram(t *testing.T, src string, env []string, flags ...string) strin
 	return bin
 }
 
-func checks(h *delivery.Hardening) map[string]delivery.Check {
-	m := map[string]delivery.Check{}
+func checks(h *format.Hardening) map[string]format.Check {
+	m := map[string]format.Check{}
 	for _, c := range h.Checks {
 		m[c.Name] = c
 	}
@@ -46,7 +46,7 @@ func TestStaticStrippedBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := checks(h)
-	for name, want := range map[string]delivery.CheckStatus{"static": "pass", "stripped": "pass", "nx-stack": "pass", "pie": "n/a", "relro": "n/a", "bind-now": "n/a", "glibc": "n/a"} {
+	for name, want := range map[string]format.CheckStatus{"static": "pass", "stripped": "pass", "nx-stack": "pass", "pie": "n/a", "relro": "n/a", "bind-now": "n/a", "glibc": "n/a"} {
 		if c[name].Status != want {
 			t.Errorf("%s: %s (%s), want %s", name, c[name].Status, c[name].Detail, want)
 		}

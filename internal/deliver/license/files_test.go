@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -104,7 +104,7 @@ func TestModulesLinked(t *testing.T) {
 	}
 	for _, r := range results {
 		if r.Module == "example.com/copied" {
-			want := []delivery.LicenseMatch{{ID: "MIT", File: "LICENSE", Confidence: 100}, {ID: "BSD-3-Clause", File: "go.LICENSE", Confidence: 100}}
+			want := []format.LicenseMatch{{ID: "MIT", File: "LICENSE", Confidence: 100}, {ID: "BSD-3-Clause", File: "go.LICENSE", Confidence: 100}}
 			if !reflect.DeepEqual(r.Declared, want) || r.Concluded != "BSD-3-Clause AND MIT" {
 				t.Errorf("root only: %+v", r)
 			}

@@ -54,6 +54,7 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -109,7 +110,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 // the licence files at each module's root, for when the linked packages are
 // not known (a binary's build information names modules only). When they
 // are, ModulesLinked also reads the licence files that sit with them.
-func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module) ([]*delivery.ModuleLicense, error) {
+func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module) ([]*format.ModuleLicense, error) {
 	return ModulesLinked(ctx, g, moduleDir, mods, nil)
 }
 
@@ -123,17 +124,17 @@ func Modules(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.M
 // golang.org/x packages carry the same licence, and the LICENSE in
 // crypto/internal/boring covers BoringCrypto objects that only a
 // GOEXPERIMENT=boringcrypto build links.
-func ModulesLinked(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module, pkgs []string) ([]*delivery.ModuleLicense, error) {
+func ModulesLinked(ctx context.Context, g gotool.Go, moduleDir string, mods []gotool.Module, pkgs []string) ([]*format.ModuleLicense, error) {
 	paths := make([]string, 0, len(mods))
 	for _, m := range mods {
 		paths = append(paths, m.Path)
 	}
 	dirs := packageDirs(paths, pkgs)
-	var results []*delivery.ModuleLicense
+	var results []*format.ModuleLicense
 	reported := map[string]bool{}
 	for _, m := range mods {
 		dir, source := locate(m, moduleDir)
-		r := &delivery.ModuleLicense{Module: m.Path, Version: m.Version, Source: source, Main: m.Main}
+		r := &format.ModuleLicense{Module: m.Path, Version: m.Version, Source: source, Main: m.Main}
 		if m.Replace != nil && m.Replace.Version != "" {
 			r.Version = m.Replace.Version
 		}
@@ -159,7 +160,7 @@ func ModulesLinked(ctx context.Context, g gotool.Go, moduleDir string, mods []go
 	if err != nil {
 		return nil, err
 	}
-	std := &delivery.ModuleLicense{Module: StdlibModule, Version: vars["GOVERSION"], Source: "GOROOT"}
+	std := &format.ModuleLicense{Module: StdlibModule, Version: vars["GOVERSION"], Source: "GOROOT"}
 	if err := Scan(vars["GOROOT"], nil, std); err != nil {
 		return nil, fmt.Errorf("licence of the standard library: %w", err)
 	}
@@ -189,7 +190,7 @@ func locate(m gotool.Module, moduleDir string) (string, string) {
 // apply to the packages in pkgDirs (directories relative to dir,
 // slash-separated; see licenseFiles). With no pkgDirs it reads those at the
 // root only. Declared, Notices and Unknown come out sorted, each entry once.
-func Scan(dir string, pkgDirs []string, r *delivery.ModuleLicense) error {
+func Scan(dir string, pkgDirs []string, r *format.ModuleLicense) error {
 	files, err := licenseFiles(dir, pkgDirs)
 	if err != nil {
 		return err
@@ -222,7 +223,7 @@ func Scan(dir string, pkgDirs []string, r *delivery.ModuleLicense) error {
 			inFile[SPDXID(m.ID)] = true
 		}
 		for _, id := range slices.Sorted(maps.Keys(inFile)) {
-			r.Declared = append(r.Declared, delivery.LicenseMatch{ID: id, File: rel, Confidence: roundPercent(cov.Percent)})
+			r.Declared = append(r.Declared, format.LicenseMatch{ID: id, File: rel, Confidence: roundPercent(cov.Percent)})
 			ids[id] = true
 		}
 		// Several licences in one file may be a choice ("either A or B")
@@ -285,8 +286,8 @@ func SPDXID(id string) string {
 // its own main modules). A module breaks it when one of its declared
 // licences is denied, or when an allow list is set and its concluded licence
 // does not satisfy it (an unknown licence never does).
-func Evaluate(p config.LicensePolicy, results []*delivery.ModuleLicense) []delivery.Violation {
-	var vs []delivery.Violation
+func Evaluate(p config.LicensePolicy, results []*format.ModuleLicense) []format.Violation {
+	var vs []format.Violation
 	for _, r := range results {
 		if r.Main {
 			continue // the project's own code: its licence is its owner's choice
@@ -304,7 +305,7 @@ func Evaluate(p config.LicensePolicy, results []*delivery.ModuleLicense) []deliv
 			}
 		}
 		if len(denied) > 0 {
-			vs = append(vs, delivery.Violation{
+			vs = append(vs, format.Violation{
 				Rule: "policy.licenses.deny", Subject: subject,
 				Message: fmt.Sprintf("%s is licensed under %s, which the policy denies", subject, strings.Join(denied, ", ")),
 				Remedy:  "remove or replace the module, or change policy.licenses.deny in hegui.yaml after legal review",
@@ -315,13 +316,13 @@ func Evaluate(p config.LicensePolicy, results []*delivery.ModuleLicense) []deliv
 			continue
 		}
 		if r.Concluded == "NOASSERTION" {
-			vs = append(vs, delivery.Violation{
+			vs = append(vs, format.Violation{
 				Rule: "policy.licenses.allow", Subject: subject,
 				Message: fmt.Sprintf("the licence of %s could not be determined (%s)", subject, describeEvidence(r)),
 				Remedy:  "check the module's licence by hand; if acceptable, vendor a clear LICENSE file or replace the module",
 			})
 		} else if ok, _ := spdxexp.Satisfies(r.Concluded, p.Allow); !ok {
-			vs = append(vs, delivery.Violation{
+			vs = append(vs, format.Violation{
 				Rule: "policy.licenses.allow", Subject: subject,
 				Message: fmt.Sprintf("%s is licensed under %s, which is not on the allow list", subject, r.Concluded),
 				Remedy:  "remove or replace the module, or add the licence to policy.licenses.allow after legal review",
@@ -331,7 +332,7 @@ func Evaluate(p config.LicensePolicy, results []*delivery.ModuleLicense) []deliv
 	return vs
 }
 
-func describeEvidence(r *delivery.ModuleLicense) string {
+func describeEvidence(r *format.ModuleLicense) string {
 	switch {
 	case len(r.Unknown) > 0:
 		return "unrecognised licence text in " + strings.Join(r.Unknown, ", ")

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"hegui.dev/hegui/internal/config"
-	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 )
 
 // The ISC licence as go-spew ships it, and the zero-clause BSD licence that
@@ -108,9 +108,9 @@ func moduleDir(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func scan(t *testing.T, files map[string]string) *delivery.ModuleLicense {
+func scan(t *testing.T, files map[string]string) *format.ModuleLicense {
 	t.Helper()
-	r := &delivery.ModuleLicense{}
+	r := &format.ModuleLicense{}
 	if err := Scan(moduleDir(t, files), nil, r); err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +173,11 @@ func TestScan(t *testing.T) {
 }
 
 func TestEvaluate(t *testing.T) {
-	results := []*delivery.ModuleLicense{
-		{Module: "a", Version: "v1", Declared: []delivery.LicenseMatch{{ID: "MIT"}}, Concluded: "MIT"},
-		{Module: "b", Version: "v2", Declared: []delivery.LicenseMatch{{ID: "AGPL-3.0"}}, Concluded: "AGPL-3.0"},
+	results := []*format.ModuleLicense{
+		{Module: "a", Version: "v1", Declared: []format.LicenseMatch{{ID: "MIT"}}, Concluded: "MIT"},
+		{Module: "b", Version: "v2", Declared: []format.LicenseMatch{{ID: "AGPL-3.0"}}, Concluded: "AGPL-3.0"},
 		{Module: "c", Version: "v3", Concluded: "NOASSERTION", Unknown: []string{"LICENSE"}},
-		{Module: "d", Version: "v4", Declared: []delivery.LicenseMatch{{ID: "Apache-2.0"}, {ID: "GPL-2.0"}}, Concluded: "NOASSERTION"},
+		{Module: "d", Version: "v4", Declared: []format.LicenseMatch{{ID: "Apache-2.0"}, {ID: "GPL-2.0"}}, Concluded: "NOASSERTION"},
 	}
 	vs := Evaluate(config.LicensePolicy{Deny: []string{"AGPL-3.0-only", "AGPL-3.0-or-later", "GPL-2.0-only"}}, results)
 	if len(vs) != 2 || vs[0].Subject != "b@v2" || vs[1].Subject != "d@v4" || !strings.Contains(vs[0].Message, "AGPL-3.0") || vs[0].Remedy == "" {
@@ -215,7 +215,7 @@ func TestScanHugeLicenseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	r := &delivery.ModuleLicense{}
+	r := &format.ModuleLicense{}
 	if err := Scan(dir, nil, r); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,7 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/license"
-	"hegui.dev/hegui/internal/sast"
-	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/format"
 )
 
 // Stage records d.Violations.
@@ -49,7 +48,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 
 // Evaluate applies every gate of d's policy. Gates set to "warn" add
 // warnings to d instead of violations.
-func Evaluate(d *delivery.Delivery, now time.Time) []delivery.Violation {
+func Evaluate(d *delivery.Delivery, now time.Time) []format.Violation {
 	p := d.Config.Policy
 	vs := license.Evaluate(p.Licenses, d.Licenses)
 	vs = append(vs, Vulnerabilities(d, p.Vulnerabilities, now)...)
@@ -62,11 +61,11 @@ func Evaluate(d *delivery.Delivery, now time.Time) []delivery.Violation {
 // Vulnerabilities is the vulnerability gate: reachable findings at or
 // above the fail-on severity, expired ignore rules, the database's age,
 // and a missing scan.
-func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) []delivery.Violation {
-	var vs []delivery.Violation
+func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) []format.Violation {
+	var vs []format.Violation
 	if d.Vulns == nil {
-		if d.VulnScan.Status == delivery.Skipped && p.NoScan == config.Fail {
-			vs = append(vs, delivery.Violation{
+		if d.VulnScan.Status == format.Skipped && p.NoScan == config.Fail {
+			vs = append(vs, format.Violation{
 				Rule: "policy.vulnerabilities.no-scan", Subject: "vulnerability scan",
 				Message: "no vulnerability scan: " + d.VulnScan.Reason,
 				Remedy:  "import a vulnerability database (hegui vulndb import OSV_DIR, or hegui vulndb update) and deliver again",
@@ -78,7 +77,7 @@ func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) [
 	maxAge, _ := config.ParseAge(p.DatabaseMaxAge)
 	if msg, remedy := databaseTooOld(doc.Database, maxAge, p.DatabaseMaxAge, now); msg != "" {
 		if p.DatabaseTooOld == config.Fail {
-			vs = append(vs, delivery.Violation{
+			vs = append(vs, format.Violation{
 				Rule: "policy.vulnerabilities.database-max-age", Subject: "vulnerability database",
 				Message: msg, Remedy: remedy,
 			})
@@ -92,15 +91,15 @@ func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) [
 			continue
 		}
 		sev := EffectiveSeverity(f, p.UnknownSeverity)
-		if vuln.SeverityRank(sev) < threshold {
+		if format.VulnSeverityRank(sev) < threshold {
 			continue
 		}
 		rated := sev
 		if f.Severity == "unknown" {
 			rated = sev + ", as the policy rates findings without a score"
 		}
-		vs = append(vs, delivery.Violation{
-			Rule: "policy.vulnerabilities.fail-on", Subject: f.ID + " in " + f.Module + "@" + vuln.DisplayVersion(f.Module, f.Version),
+		vs = append(vs, format.Violation{
+			Rule: "policy.vulnerabilities.fail-on", Subject: f.ID + " in " + f.Module + "@" + format.DisplayVersion(f.Module, f.Version),
 			Message: fmt.Sprintf("%s (%s) is %s: %s (severity %s)", f.ID, firstAlias(f),
 				reachVerb(f), strings.Join(firstN(f.Symbols, 3), ", "), rated),
 			Remedy: f.Advice() + "; or, if it cannot be exploited here, add an ignore rule with a reason and an expiry date",
@@ -117,7 +116,7 @@ func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) [
 		if len(r.Matched) > 0 {
 			what = "it covered " + strings.Join(r.Matched, ", ")
 		}
-		vs = append(vs, delivery.Violation{
+		vs = append(vs, format.Violation{
 			Rule: "policy.vulnerabilities.ignore", Subject: r.ID,
 			Message: fmt.Sprintf("the ignore rule for %s expired on %s (%s)", r.ID, r.Expires, what),
 			Remedy:  "fix the vulnerability, or review the risk again and set a new expiry date; remove the rule if it is no longer needed",
@@ -131,7 +130,7 @@ func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) [
 // returns "" when it does not. A database without a modification time
 // (imported from entries that carry none) is of unknown age: it could be
 // any age, so it is too old.
-func databaseTooOld(db vuln.Database, maxAge time.Duration, allowed string, now time.Time) (msg, remedy string) {
+func databaseTooOld(db format.VulnDatabase, maxAge time.Duration, allowed string, now time.Time) (msg, remedy string) {
 	if maxAge <= 0 {
 		return "", ""
 	}
@@ -149,7 +148,7 @@ func databaseTooOld(db vuln.Database, maxAge time.Duration, allowed string, now 
 
 // EffectiveSeverity is a finding's severity, or the policy's rating for
 // findings the database gives no score.
-func EffectiveSeverity(f *vuln.Finding, unknown string) string {
+func EffectiveSeverity(f *format.VulnFinding, unknown string) string {
 	if f.Severity == "" || f.Severity == "unknown" {
 		return unknown
 	}
@@ -164,18 +163,18 @@ func failThreshold(failOn string) int {
 	case "any":
 		return 0
 	}
-	return vuln.SeverityRank(failOn)
+	return format.VulnSeverityRank(failOn)
 }
 
-func reachVerb(f *vuln.Finding) string {
-	if f.Status == vuln.Linked {
+func reachVerb(f *format.VulnFinding) string {
+	if f.Status == format.VulnLinked {
 		return "linked into the binary"
 	}
 	return "called"
 }
 
 // firstAlias is the finding's CVE id, else its first alias.
-func firstAlias(f *vuln.Finding) string {
+func firstAlias(f *format.VulnFinding) string {
 	for _, a := range f.Aliases {
 		if strings.HasPrefix(a, "CVE-") {
 			return a
@@ -202,20 +201,20 @@ func firstN(xs []string, n int) []string {
 // of the module (a release helper, a test backend) is reported in
 // sast.json and sast.sarif but fails nothing. A gosec finding below the
 // policy's confidence fails only when its rule is listed.
-func StaticAnalysis(p config.StaticPolicy, doc *sast.Document, linked map[string]bool) []delivery.Violation {
+func StaticAnalysis(p config.StaticPolicy, doc *format.SASTDocument, linked map[string]bool) []format.Violation {
 	if doc == nil {
 		return nil
 	}
-	threshold := sast.SeverityRank(p.FailOn)
-	minConfidence := sast.SeverityRank(orHigh(p.MinConfidence))
-	var vs []delivery.Violation
+	threshold := format.SASTSeverityRank(p.FailOn)
+	minConfidence := format.SASTSeverityRank(orHigh(p.MinConfidence))
+	var vs []format.Violation
 	for _, f := range doc.Findings {
 		if f.Suppression != nil || linked != nil && !linked[f.Package] {
 			continue
 		}
 		listed := slices.Contains(p.Rules, f.Rule)
-		confident := f.Confidence == "" || sast.SeverityRank(f.Confidence) >= minConfidence
-		if !listed && (p.FailOn == "none" || sast.SeverityRank(f.Severity) < threshold || !confident) {
+		confident := f.Confidence == "" || format.SASTSeverityRank(f.Confidence) >= minConfidence
+		if !listed && (p.FailOn == "none" || format.SASTSeverityRank(f.Severity) < threshold || !confident) {
 			continue
 		}
 		why := "severity " + f.Severity
@@ -226,7 +225,7 @@ func StaticAnalysis(p config.StaticPolicy, doc *sast.Document, linked map[string
 		if f.CWE != 0 {
 			cwe = fmt.Sprintf(", CWE-%d", f.CWE)
 		}
-		vs = append(vs, delivery.Violation{
+		vs = append(vs, format.Violation{
 			Rule: "policy.static-analysis", Subject: f.Rule + " at " + f.Where(),
 			Message: fmt.Sprintf("%s %s at %s: %s (%s%s)", f.Tool, f.Rule, f.Where(), f.Message, why, cwe),
 			Remedy:  fmt.Sprintf("fix the code; if it is a false positive, mark the line with \"#nosec %s -- reason\"", f.Rule),
@@ -239,14 +238,14 @@ func StaticAnalysis(p config.StaticPolicy, doc *sast.Document, linked map[string
 // findings that reach its thresholds: with fail they are violations, with
 // warn only those of listed rules are and the others one warning, with off
 // none are.
-func gateStaticAnalysis(d *delivery.Delivery, p config.StaticPolicy, found []delivery.Violation) []delivery.Violation {
+func gateStaticAnalysis(d *delivery.Delivery, p config.StaticPolicy, found []format.Violation) []format.Violation {
 	switch p.Gate {
 	case config.Fail:
 		return found
 	case config.Off:
 		return nil
 	}
-	var vs []delivery.Violation
+	var vs []format.Violation
 	var warned []string
 	for _, v := range found {
 		rule, _, _ := strings.Cut(v.Subject, " at ")
@@ -274,13 +273,13 @@ func ungated(d *delivery.Delivery) (unlinked, unsure int) {
 		return 0, 0
 	}
 	linked := linkedPackages(d)
-	min := sast.SeverityRank(orHigh(d.Config.Policy.StaticAnalysis.MinConfidence))
+	min := format.SASTSeverityRank(orHigh(d.Config.Policy.StaticAnalysis.MinConfidence))
 	for _, f := range d.SAST.Findings {
 		switch {
 		case f.Suppression != nil:
 		case linked != nil && !linked[f.Package]:
 			unlinked++
-		case f.Confidence != "" && sast.SeverityRank(f.Confidence) < min:
+		case f.Confidence != "" && format.SASTSeverityRank(f.Confidence) < min:
 			unsure++
 		}
 	}
@@ -310,20 +309,20 @@ func orHigh(s string) string {
 }
 
 // Hardening is the hardening gate: binaries failing a check.
-func Hardening(d *delivery.Delivery, action string) []delivery.Violation {
+func Hardening(d *delivery.Delivery, action string) []format.Violation {
 	if action != config.Fail {
 		return nil // the hardening stage has already warned
 	}
-	var vs []delivery.Violation
+	var vs []format.Violation
 	for _, b := range d.Binaries {
 		if b.Hardening == nil {
 			continue
 		}
 		for _, c := range b.Hardening.Checks {
-			if c.Status != delivery.Fail {
+			if c.Status != format.Fail {
 				continue
 			}
-			vs = append(vs, delivery.Violation{
+			vs = append(vs, format.Violation{
 				Rule: "policy.hardening", Subject: b.Path + ": " + c.Name,
 				Message: fmt.Sprintf("%s fails the %s check: %s", b.Path, c.Name, c.Detail),
 				Remedy:  "fix the build (see docs/deliver.md, hardening), or set policy.hardening: warn in hegui.yaml",
@@ -335,14 +334,14 @@ func Hardening(d *delivery.Delivery, action string) []delivery.Violation {
 
 // Reproducibility is the reproducibility gate: binaries whose second
 // build differs.
-func Reproducibility(d *delivery.Delivery, action string) []delivery.Violation {
+func Reproducibility(d *delivery.Delivery, action string) []format.Violation {
 	if action != config.Fail {
 		return nil
 	}
-	var vs []delivery.Violation
+	var vs []format.Violation
 	for _, b := range d.Binaries {
-		if r := b.Reproducible; r != nil && r.Status == delivery.Different {
-			vs = append(vs, delivery.Violation{
+		if r := b.Reproducible; r != nil && r.Status == format.Different {
+			vs = append(vs, format.Violation{
 				Rule: "policy.reproducibility", Subject: b.Path,
 				Message: fmt.Sprintf("%s is not reproducible: %s", b.Path, r.Difference),
 				Remedy:  "remove the source of the difference (embedded paths, times, map order in generated code), or set policy.reproducibility: warn",

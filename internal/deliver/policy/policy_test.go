@@ -7,8 +7,7 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/sast"
-	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/format"
 )
 
 type quietLog struct{ warnings []string }
@@ -19,20 +18,20 @@ func (l *quietLog) Warnf(f string, args ...any) { l.warnings = append(l.warnings
 
 var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
-func finding(id, status, severity string) *vuln.Finding {
-	return &vuln.Finding{ID: id, Module: "example.com/m", Version: "v1.0.0", Fixed: "v1.0.1", Status: status,
-		Reachable: vuln.Reachable(status), Severity: severity, Symbols: []string{"example.com/m.F"}, Aliases: []string{"CVE-2026-0001"}}
+func finding(id, status, severity string) *format.VulnFinding {
+	return &format.VulnFinding{ID: id, Module: "example.com/m", Version: "v1.0.0", Fixed: "v1.0.1", Status: status,
+		Reachable: format.VulnReachable(status), Severity: severity, Symbols: []string{"example.com/m.F"}, Aliases: []string{"CVE-2026-0001"}}
 }
 
-func delivered(fs ...*vuln.Finding) *delivery.Delivery {
+func delivered(fs ...*format.VulnFinding) *delivery.Delivery {
 	c := config.Default()
 	return &delivery.Delivery{
 		Config: c, Log: &quietLog{},
-		Vulns: &vuln.Document{Database: vuln.Database{Modified: now.Add(-24 * time.Hour)}, Findings: fs},
+		Vulns: &format.VulnDocument{Database: format.VulnDatabase{Modified: now.Add(-24 * time.Hour)}, Findings: fs},
 	}
 }
 
-func rules(vs []delivery.Violation) string {
+func rules(vs []format.Violation) string {
 	var out []string
 	for _, v := range vs {
 		out = append(out, v.Rule+" "+v.Subject)
@@ -43,16 +42,16 @@ func rules(vs []delivery.Violation) string {
 func TestVulnerabilityGate(t *testing.T) {
 	for name, tc := range map[string]struct {
 		failOn, unknown string
-		findings        []*vuln.Finding
+		findings        []*format.VulnFinding
 		want            int
 	}{
-		"unscored reachable fails by default":   {"high", "high", []*vuln.Finding{finding("GO-1", vuln.Called, "unknown")}, 1},
-		"unscored rated low passes a high gate": {"high", "low", []*vuln.Finding{finding("GO-1", vuln.Called, "unknown")}, 0},
-		"imported never fails":                  {"any", "high", []*vuln.Finding{finding("GO-1", vuln.Imported, "critical")}, 0},
-		"linked counts as reachable":            {"high", "high", []*vuln.Finding{finding("GO-1", vuln.Linked, "high")}, 1},
-		"below the gate":                        {"critical", "high", []*vuln.Finding{finding("GO-1", vuln.Called, "high")}, 0},
-		"any":                                   {"any", "low", []*vuln.Finding{finding("GO-1", vuln.Called, "low"), finding("GO-2", vuln.Called, "medium")}, 2},
-		"none":                                  {"none", "high", []*vuln.Finding{finding("GO-1", vuln.Called, "critical")}, 0},
+		"unscored reachable fails by default":   {"high", "high", []*format.VulnFinding{finding("GO-1", format.VulnCalled, "unknown")}, 1},
+		"unscored rated low passes a high gate": {"high", "low", []*format.VulnFinding{finding("GO-1", format.VulnCalled, "unknown")}, 0},
+		"imported never fails":                  {"any", "high", []*format.VulnFinding{finding("GO-1", format.VulnImported, "critical")}, 0},
+		"linked counts as reachable":            {"high", "high", []*format.VulnFinding{finding("GO-1", format.VulnLinked, "high")}, 1},
+		"below the gate":                        {"critical", "high", []*format.VulnFinding{finding("GO-1", format.VulnCalled, "high")}, 0},
+		"any":                                   {"any", "low", []*format.VulnFinding{finding("GO-1", format.VulnCalled, "low"), finding("GO-2", format.VulnCalled, "medium")}, 2},
+		"none":                                  {"none", "high", []*format.VulnFinding{finding("GO-1", format.VulnCalled, "critical")}, 0},
 	} {
 		d := delivered(tc.findings...)
 		p := d.Config.Policy.Vulnerabilities
@@ -70,14 +69,14 @@ func TestVulnerabilityGate(t *testing.T) {
 }
 
 func TestIgnoreRulesAndDatabaseAge(t *testing.T) {
-	f := finding("GO-2026-0001", vuln.Called, "high")
+	f := finding("GO-2026-0001", format.VulnCalled, "high")
 	d := delivered(f)
-	d.VulnIgnores = []delivery.IgnoreRule{
+	d.VulnIgnores = []format.IgnoreRule{
 		{ID: "CVE-2026-0001", Reason: "r", Expires: "2027-01-01", Matched: []string{"GO-2026-0001 in example.com/m"}},
 		{ID: "GO-2020-0001", Reason: "r", Expires: "2020-01-01", Expired: true},
 		{ID: "GO-2025-0001", Reason: "r", Expires: "2027-01-01"},
 	}
-	f.Ignored = &vuln.Ignored{Reason: "r", Expires: "2027-01-01"}
+	f.Ignored = &format.VulnIgnored{Reason: "r", Expires: "2027-01-01"}
 	p := d.Config.Policy.Vulnerabilities
 	vs := Vulnerabilities(d, p, now)
 	if len(vs) != 1 || vs[0].Rule != "policy.vulnerabilities.ignore" || !strings.Contains(vs[0].Message, "expired on 2020-01-01") {
@@ -119,7 +118,7 @@ func TestIgnoreRulesAndDatabaseAge(t *testing.T) {
 
 	d = delivered()
 	d.Vulns = nil
-	d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: "no database"}
+	d.VulnScan = format.ScanStatus{Status: format.Skipped, Reason: "no database"}
 	p.NoScan = config.Fail
 	if vs := Vulnerabilities(d, p, now); len(vs) != 1 || vs[0].Rule != "policy.vulnerabilities.no-scan" {
 		t.Errorf("no scan with no-scan: fail: %s", rules(vs))
@@ -127,11 +126,11 @@ func TestIgnoreRulesAndDatabaseAge(t *testing.T) {
 }
 
 func TestStaticHardeningReproducibility(t *testing.T) {
-	doc := &sast.Document{Findings: []*sast.Finding{
+	doc := &format.SASTDocument{Findings: []*format.SASTFinding{
 		{Tool: "gosec", Rule: "G401", Severity: "medium", File: "a.go", Line: 1},
 		{Tool: "gosec", Rule: "G101", Severity: "low", File: "a.go", Line: 2},
 		{Tool: "gosec", Rule: "G204", Severity: "high", File: "a.go", Line: 3},
-		{Tool: "gosec", Rule: "G304", Severity: "high", File: "a.go", Line: 4, Suppression: &sast.Suppression{Directive: "#nosec"}},
+		{Tool: "gosec", Rule: "G304", Severity: "high", File: "a.go", Line: 4, Suppression: &format.SASTSuppression{Directive: "#nosec"}},
 	}}
 	vs := StaticAnalysis(config.StaticPolicy{FailOn: "high", Rules: []string{"G101"}}, doc, nil)
 	if got := rules(vs); got != "policy.static-analysis G101 at a.go:2:0; policy.static-analysis G204 at a.go:3:0" {
@@ -142,7 +141,7 @@ func TestStaticHardeningReproducibility(t *testing.T) {
 	}
 	// Only what is shipped, and only what gosec is confident of, fails by
 	// default; a listed rule fails whatever its confidence.
-	shipped := &sast.Document{Findings: []*sast.Finding{
+	shipped := &format.SASTDocument{Findings: []*format.SASTFinding{
 		{Tool: "gosec", Rule: "G204", Severity: "high", Confidence: "high", Package: "m/cmd/app", File: "cmd/app/a.go", Line: 1},
 		{Tool: "gosec", Rule: "G204", Severity: "high", Confidence: "high", Package: "m/tools/release", File: "tools/release/r.go", Line: 2},
 		{Tool: "gosec", Rule: "G115", Severity: "high", Confidence: "medium", Package: "m/cmd/app", File: "cmd/app/b.go", Line: 3},
@@ -163,10 +162,10 @@ func TestStaticHardeningReproducibility(t *testing.T) {
 	}
 
 	d := delivered()
-	d.Binaries = []*delivery.Binary{{
-		Path: "bin/a", Reproducible: &delivery.Reproducibility{Status: "different", Difference: "offset 4"},
-		Hardening: &delivery.Hardening{Checks: []delivery.Check{{Name: "glibc", Status: delivery.Fail, Detail: "needs 2.34"}, {Name: "pie", Status: delivery.Pass}}},
-	}}
+	d.Binaries = []*delivery.Binary{{Binary: format.Binary{
+		Path: "bin/a", Reproducible: &format.Reproducibility{Status: "different", Difference: "offset 4"},
+		Hardening: &format.Hardening{Checks: []format.Check{{Name: "glibc", Status: format.Fail, Detail: "needs 2.34"}, {Name: "pie", Status: format.Pass}}},
+	}}}
 	if vs := Hardening(d, config.Fail); len(vs) != 1 || !strings.Contains(vs[0].Message, "glibc") {
 		t.Errorf("hardening gate: %s", rules(vs))
 	}
@@ -182,18 +181,18 @@ func TestStaticHardeningReproducibility(t *testing.T) {
 // the thresholds are one warning and only listed rules fail; fail makes
 // them all violations; off none.
 func TestStaticAnalysisGateAction(t *testing.T) {
-	doc := &sast.Document{Findings: []*sast.Finding{
+	doc := &format.SASTDocument{Findings: []*format.SASTFinding{
 		{Tool: "gosec", Rule: "G204", Severity: "high", Confidence: "high", Package: "m/cmd/app", File: "cmd/app/a.go", Line: 1},
 		{Tool: "gosec", Rule: "G101", Severity: "high", Confidence: "high", Package: "m/cmd/app", File: "cmd/app/c.go", Line: 4},
 	}}
-	run := func(gate string) (*delivery.Delivery, []delivery.Violation) {
+	run := func(gate string) (*delivery.Delivery, []format.Violation) {
 		d := delivered()
 		d.SAST = doc
 		d.Config.Policy.StaticAnalysis.Rules = []string{"G101"}
 		if gate != "" {
 			d.Config.Policy.StaticAnalysis.Gate = gate
 		}
-		var vs []delivery.Violation
+		var vs []format.Violation
 		for _, v := range Evaluate(d, now) {
 			if v.Rule == "policy.static-analysis" {
 				vs = append(vs, v)

@@ -5,34 +5,34 @@ import (
 	"html/template"
 	"strings"
 
-	"hegui.dev/hegui/internal/compliance"
+	"hegui.dev/hegui/internal/format"
 )
 
 // statusLabels name control statuses in Chinese and English.
 var statusLabels = map[string]string{
-	compliance.Evidenced:    "已有证据 evidenced",
-	compliance.Partial:      "部分证据 partly evidenced",
-	compliance.NotEvidenced: "无证据 not evidenced",
-	compliance.Manual:       "需人工声明 manual statement",
+	format.Evidenced:    "已有证据 evidenced",
+	format.Partial:      "部分证据 partly evidenced",
+	format.NotEvidenced: "无证据 not evidenced",
+	format.Manual:       "需人工声明 manual statement",
 }
 
 // statusColors are the chart colours of the statuses (the page's palette).
 var statusColors = map[string]string{
-	compliance.Evidenced:    "#1a7f37",
-	compliance.Partial:      "#bf8700",
-	compliance.NotEvidenced: "#cf222e",
-	compliance.Manual:       "#8c959f",
+	format.Evidenced:    "#1a7f37",
+	format.Partial:      "#bf8700",
+	format.NotEvidenced: "#cf222e",
+	format.Manual:       "#8c959f",
 }
 
-var chartOrder = []string{compliance.Evidenced, compliance.Partial, compliance.NotEvidenced, compliance.Manual}
+var chartOrder = []string{format.Evidenced, format.Partial, format.NotEvidenced, format.Manual}
 
-func countOf(c compliance.Counts, status string) int {
+func countOf(c format.ControlCounts, status string) int {
 	switch status {
-	case compliance.Evidenced:
+	case format.Evidenced:
 		return c.Evidenced
-	case compliance.Partial:
+	case format.Partial:
 		return c.Partial
-	case compliance.NotEvidenced:
+	case format.NotEvidenced:
 		return c.NotEvidenced
 	}
 	return c.Manual
@@ -41,7 +41,7 @@ func countOf(c compliance.Counts, status string) int {
 // coverageChart draws one stacked bar per framework, as inline SVG: how
 // many of its controls the delivery evidences, partly evidences, does not
 // evidence, or leaves to a manual statement.
-func coverageChart(fs []compliance.Framework) template.HTML {
+func coverageChart(fs []format.Framework) template.HTML {
 	const (
 		labelW = 340
 		barW   = 600

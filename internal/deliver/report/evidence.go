@@ -2,17 +2,14 @@ package report
 
 import (
 	"hegui.dev/hegui/internal/compliance"
-	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/sast"
-	"hegui.dev/hegui/internal/vuln"
 )
 
-// Evidence reads what the report shows the way the compliance rules ask
+// Evidence reads what the report r shows the way the compliance rules ask
 // for it. digest cites the delivery's files ("sha256:HEX"): hashed from the
 // staging directory while delivering, read from manifest.json when a report
 // is rendered again.
-func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
+func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence {
 	e := &compliance.Evidence{
 		Digest: digest, Provenance: r.Provenance,
 		Tagged: r.Version.Tag != "" && !r.Version.Snapshot, Dirty: r.Version.Dirty, VCSStamped: r.Version.VCS,
@@ -39,9 +36,9 @@ func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
 		if b.Hardening != nil {
 			for _, c := range b.Hardening.Checks {
 				switch c.Status {
-				case delivery.Fail:
+				case format.Fail:
 					eb.HardeningFail++
-				case delivery.Warn:
+				case format.Warn:
 					eb.HardeningWarn++
 				}
 			}
@@ -67,7 +64,7 @@ func (r *Report) Evidence(digest func(string) string) *compliance.Evidence {
 	return e
 }
 
-func vulnEvidence(r *Report) compliance.VulnEvidence {
+func vulnEvidence(r *format.Report) compliance.VulnEvidence {
 	v := r.Vulnerabilities
 	ev := compliance.VulnEvidence{Status: string(v.Status), Reason: v.Reason, Files: v.Files, MaxAgeDays: r.Policy.DatabaseMaxAgeDays, Precise: true}
 	doc := v.Scan
@@ -76,9 +73,9 @@ func vulnEvidence(r *Report) compliance.VulnEvidence {
 	}
 	ev.AgeDays, ev.AgeUnknown = doc.Database.AgeDays, doc.Database.AgeUnknown
 	ev.Findings = len(doc.Findings)
-	ev.VEX = "vex.openvex.json"
+	ev.VEX = format.OpenVEXFile
 	for _, s := range doc.Scans {
-		if s.Mode == "source" && s.Precision != vuln.CallGraph || s.Note != "" {
+		if s.Mode == "source" && s.Precision != format.PrecisionCallGraph || s.Note != "" {
 			ev.Precise = false
 		}
 	}
@@ -93,7 +90,7 @@ func vulnEvidence(r *Report) compliance.VulnEvidence {
 	return ev
 }
 
-func sastEvidence(r *Report) compliance.SASTEvidence {
+func sastEvidence(r *format.Report) compliance.SASTEvidence {
 	s := r.StaticAnalysis
 	ev := compliance.SASTEvidence{Status: string(s.Status), Files: s.Files}
 	doc := s.Scan
@@ -101,12 +98,12 @@ func sastEvidence(r *Report) compliance.SASTEvidence {
 		return ev
 	}
 	ev.Findings = len(doc.Findings)
-	threshold := sast.SeverityRank(r.Policy.StaticFailOn)
+	threshold := format.SASTSeverityRank(r.Policy.StaticFailOn)
 	for _, f := range doc.Findings {
 		switch {
 		case f.Suppression != nil:
 			ev.Suppressed++
-		case r.Policy.StaticFailOn != "none" && sast.SeverityRank(f.Severity) >= threshold:
+		case r.Policy.StaticFailOn != "none" && format.SASTSeverityRank(f.Severity) >= threshold:
 			ev.Gating++
 		}
 	}

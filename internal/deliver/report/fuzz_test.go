@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"hegui.dev/hegui/internal/compliance"
+	"hegui.dev/hegui/internal/format"
 )
 
 // FuzzRender feeds report.json-shaped input to what "hegui report" does
@@ -13,7 +14,7 @@ import (
 // output or an error, never a panic.
 func FuzzRender(f *testing.F) {
 	r := sample()
-	r.normalize()
+	normalize(r)
 	seed, _ := json.Marshal(r)
 	f.Add(seed)
 	f.Add([]byte(`{"vulnerabilities":{"scan":{"findings":[null,{"paths":[[]]}]}},"staticAnalysis":{"scan":{"findings":[null]}}}`))
@@ -23,11 +24,11 @@ func FuzzRender(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := Read(data)
+		r, err := format.ReadReport(data)
 		if err != nil {
 			return
 		}
-		r.Compliance = compliance.Evaluate(cats, r.Evidence(func(string) string { return "" }))
+		r.Compliance = compliance.Evaluate(cats, Evidence(r, func(string) string { return "" }))
 		if _, err := HTML(r); err != nil {
 			return
 		}

@@ -15,8 +15,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/internal/vulndb"
 )
@@ -26,7 +25,7 @@ import (
 // 40 known vulnerabilities in modules with long paths, 90 static-analysis
 // findings and 96 policy violations, 86 of them gosec G115. Its messages
 // are worded as the policy stage words them.
-func crowded() *Report {
+func crowded() *format.Report {
 	r := sample()
 	t0 := r.Started
 	modules := []struct{ path, version, fixed string }{
@@ -48,53 +47,53 @@ func crowded() *Report {
 		"Credentials may be logged in debug output when request signing fails",
 		"Improper validation of the blob name allows access to another container",
 	}
-	statuses := []string{vuln.Called, vuln.Imported, vuln.Called, vuln.Required}
-	var findings []*vuln.Finding
-	var violations []delivery.Violation
+	statuses := []string{format.VulnCalled, format.VulnImported, format.VulnCalled, format.VulnRequired}
+	var findings []*format.VulnFinding
+	var violations []format.Violation
 	for i := range 40 {
 		m := modules[i%len(modules)]
-		f := &vuln.Finding{
+		f := &format.VulnFinding{
 			ID: fmt.Sprintf("GO-2025-%04d", 3500+i), Aliases: []string{fmt.Sprintf("CVE-2025-%05d", 47100+i), fmt.Sprintf("GHSA-%04x-7jff-5vj2", 0x9a00+i)},
 			Summary: summaries[i%len(summaries)], URL: fmt.Sprintf("https://pkg.go.dev/vuln/GO-2025-%04d", 3500+i),
-			Module: m.path, Version: m.version, Fixed: m.fixed, Status: statuses[i%len(statuses)], Precision: vuln.CallGraph,
+			Module: m.path, Version: m.version, Fixed: m.fixed, Status: statuses[i%len(statuses)], Precision: format.PrecisionCallGraph,
 			Severity: "unknown", Subjects: []string{"source"}, Packages: []string{m.path},
 		}
 		if i%7 == 6 {
 			f.Fixed = ""
 		}
-		if f.Status == vuln.Called {
+		if f.Status == format.VulnCalled {
 			f.Reachable = true
 			f.Symbols = []string{m.path + ".Client.PutObject"}
-			f.Paths = [][]vuln.PathStep{{
+			f.Paths = [][]format.PathStep{{
 				{Symbol: "github.com/versity/versitygw/s3api/controllers.S3ApiController.PutActions", File: "s3api/controllers/object-put.go", Line: 212, Column: 19},
 				{Symbol: "github.com/versity/versitygw/backend/s3proxy.S3Proxy.PutObject", File: "backend/s3proxy/s3.go", Line: 1187, Column: 31},
 				{Symbol: m.path + ".Client.PutObject", Module: m.path, Version: m.version, File: "api_op_PutObject.go", Line: 38, Column: 18},
 			}}
 			if i%3 == 0 {
-				f.Severity, f.CVSS = "high", &vuln.CVSS{Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5}
+				f.Severity, f.CVSS = "high", &format.CVSS{Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5}
 			}
 		}
 		findings = append(findings, f)
 		if f.Reachable && i < 16 {
-			violations = append(violations, delivery.Violation{
-				Rule: "policy.vulnerabilities.fail-on", Subject: f.ID + " in " + f.Module + "@" + vuln.DisplayVersion(f.Module, f.Version),
+			violations = append(violations, format.Violation{
+				Rule: "policy.vulnerabilities.fail-on", Subject: f.ID + " in " + f.Module + "@" + format.DisplayVersion(f.Module, f.Version),
 				Message: fmt.Sprintf("%s (%s) is called: %s (severity high)", f.ID, f.Aliases[0], f.Symbols[0]),
 				Remedy:  f.Advice() + "; or, if it cannot be exploited here, add an ignore rule with a reason and an expiry date",
 			})
 		}
 	}
 	res := &vuln.Result{Findings: findings, GoVersion: "go1.24.1",
-		Scans: []*vuln.Record{{Subject: "source", Patterns: []string{"./..."}, Mode: "source", Precision: vuln.CallGraph, PeakRSS: 1 << 30, Seconds: 48.1}}}
+		Scans: []*format.VulnRecord{{Subject: "source", Patterns: []string{"./..."}, Mode: "source", Precision: format.PrecisionCallGraph, PeakRSS: 1 << 30, Seconds: 48.1}}}
 	doc := vuln.NewDocument("github.com/versity/versitygw@v1.8.0", &vulndb.Info{Digest: "sha256:" + strings.Repeat("d0", 32), Modified: t0.Add(-48 * time.Hour), Entries: 4291}, res, t0)
 	doc.Scanner.Version = "v1.8.0"
 	r.Vulnerabilities.Scan = doc
 
 	packages := []string{"backend/posix", "backend/azure", "s3api/utils", "auth", "backend/scoutfs"}
 	conversions := []string{"int -> int32", "uint64 -> int64", "int64 -> uint64", "int -> uint16"}
-	var sastFindings []*sast.Finding
-	addSAST := func(f *sast.Finding) {
+	var sastFindings []*format.SASTFinding
+	addSAST := func(f *format.SASTFinding) {
 		sastFindings = append(sastFindings, f)
-		violations = append(violations, delivery.Violation{
+		violations = append(violations, format.Violation{
 			Rule: "policy.static-analysis", Subject: f.Rule + " at " + f.Where(),
 			Message: fmt.Sprintf("%s %s at %s: %s (severity %s, CWE-%d)", f.Tool, f.Rule, f.Where(), f.Message, f.Severity, f.CWE),
 			Remedy:  fmt.Sprintf("fix the code; if it is a false positive, mark the line with \"#nosec %s -- reason\"", f.Rule),
@@ -102,23 +101,23 @@ func crowded() *Report {
 	}
 	for i := range 86 {
 		p := packages[i%len(packages)]
-		addSAST(&sast.Finding{Tool: "gosec", Rule: "G115", CWE: 190, Severity: "high", Confidence: "medium",
+		addSAST(&format.SASTFinding{Tool: "gosec", Rule: "G115", CWE: 190, Severity: "high", Confidence: "medium",
 			Message: "integer overflow conversion " + conversions[i%len(conversions)], Package: "github.com/versity/versitygw/" + p,
 			File: p + "/" + filepath.Base(p) + ".go", Line: 100 + 37*i, Column: 9 + i%20})
 	}
 	for i := range 4 {
-		addSAST(&sast.Finding{Tool: "gosec", Rule: "G304", CWE: 22, Severity: "high", Confidence: "high",
+		addSAST(&format.SASTFinding{Tool: "gosec", Rule: "G304", CWE: 22, Severity: "high", Confidence: "high",
 			Message: "Potential file inclusion via variable", Package: "github.com/versity/versitygw/backend/posix",
 			File: "backend/posix/posix.go", Line: 410 + 90*i, Column: 15})
 	}
 	r.StaticAnalysis.Scan.Findings = sastFindings
-	r.StaticAnalysis.Scan.Summary = sast.Summary{Total: len(sastFindings), BySeverity: map[string]int{"high": len(sastFindings)}, ByTool: map[string]int{"gosec": len(sastFindings)}}
+	r.StaticAnalysis.Scan.Summary = format.SASTSummary{Total: len(sastFindings), BySeverity: map[string]int{"high": len(sastFindings)}, ByTool: map[string]int{"gosec": len(sastFindings)}}
 	r.Verdict.Violations = append(violations, r.Verdict.Violations...)
 
-	var mods []*delivery.ModuleLicense
+	var mods []*format.ModuleLicense
 	for _, m := range modules[:9] {
-		mods = append(mods, &delivery.ModuleLicense{Module: m.path, Version: m.version, Concluded: "Apache-2.0",
-			Declared: []delivery.LicenseMatch{{ID: "Apache-2.0", File: "LICENSE.txt", Confidence: 100}}, Notices: []string{"NOTICE.txt"}})
+		mods = append(mods, &format.ModuleLicense{Module: m.path, Version: m.version, Concluded: "Apache-2.0",
+			Declared: []format.LicenseMatch{{ID: "Apache-2.0", File: "LICENSE.txt", Confidence: 100}}, Notices: []string{"NOTICE.txt"}})
 	}
 	r.Licenses.Modules = append(mods, r.Licenses.Modules...)
 	r.Licenses.Counts["Apache-2.0"] = len(mods)

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/format"
 )
 
 // Markdown renders the report as Markdown, for merge requests, wikis and
 // tickets: the summary, the policy verdict, reachable vulnerabilities,
 // unsuppressed static-analysis findings, the cryptographic inventory and
 // the compliance matrix.
-func Markdown(r *Report) []byte {
+func Markdown(r *format.Report) []byte {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# 交付报告 Delivery report: %s %s\n\n", r.Project, r.Version.Version)
@@ -56,8 +56,8 @@ func Markdown(r *Report) []byte {
 				if f.Ignored != nil {
 					status += " (accepted until " + f.Ignored.Expires + ")"
 				}
-				w("| [%s](%s) | `%s@%s` | %s | %s | %s | %s |\n", f.ID, f.URL, f.Module, vuln.DisplayVersion(f.Module, f.Version),
-					orDash(vuln.DisplayVersion(f.Module, f.Fixed)), status, f.Severity, md(path))
+				w("| [%s](%s) | `%s@%s` | %s | %s | %s | %s |\n", f.ID, f.URL, f.Module, format.DisplayVersion(f.Module, f.Version),
+					orDash(format.DisplayVersion(f.Module, f.Fixed)), status, f.Severity, md(path))
 			}
 		}
 	} else {

@@ -28,111 +28,21 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/units"
-	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/keys"
 )
 
-// Schema identifies the report.json format.
-const Schema = "hegui.dev/report/v1"
-
-// Files written by the stage.
-const (
-	JSONFile = "report.json"
-	HTMLFile = "report.html"
-)
-
-// Report is report.json.
-type Report struct {
-	Schema      string                 `json:"schema"`
-	Project     string                 `json:"project"`
-	Module      string                 `json:"module"`
-	Version     delivery.Version       `json:"version"`
-	Hegui       string                 `json:"hegui"`
-	Started     time.Time              `json:"started"`
-	Finished    time.Time              `json:"finished"`
-	Development bool                   `json:"developmentKey"`
-	Verdict     Verdict                `json:"verdict"`
-	Warnings    []string               `json:"warnings"`
-	Binaries    []*delivery.Binary     `json:"binaries"`
-	Licenses    LicenseSection         `json:"licenses"`
-	Signers     []*delivery.Signer     `json:"signers"`
-	Provenance  string                 `json:"provenance"`
-	Bundles     []string               `json:"cosignBundles"`
-	Stages      []delivery.StageRecord `json:"stages"`
-
-	Vulnerabilities VulnSection            `json:"vulnerabilities"`
-	StaticAnalysis  SASTSection            `json:"staticAnalysis"`
-	Cryptography    *cryptoinv.Inventory   `json:"cryptography"`
-	Policy          PolicySettings         `json:"policy"`
-	Compliance      []compliance.Framework `json:"compliance"`
-	// AuditLog is the transparency log the delivery is recorded in after
-	// signing ("" when none); its proof is transparency/entry.tlog-proof.
-	AuditLog string `json:"auditLog,omitempty"`
-}
-
-// Verdict is the policy outcome.
-type Verdict struct {
-	Passed bool `json:"passed"`
-	// Mode is enforce (violations fail the delivery) or warn.
-	Mode       string               `json:"mode"`
-	Violations []delivery.Violation `json:"violations"`
-}
-
-// VulnSection is the vulnerability scan: its status, the documents
-// written, the policy's ignore rules and, when it ran, the scan itself.
-type VulnSection struct {
-	Status  delivery.ScanState    `json:"status"`
-	Reason  string                `json:"reason,omitempty"`
-	Files   []string              `json:"files"`
-	Ignores []delivery.IgnoreRule `json:"ignoreRules"`
-	Scan    *vuln.Document        `json:"scan,omitempty"`
-}
-
-// SASTSection is the static analysis.
-type SASTSection struct {
-	Status delivery.ScanState `json:"status"`
-	Reason string             `json:"reason,omitempty"`
-	Files  []string           `json:"files"`
-	Scan   *sast.Document     `json:"scan,omitempty"`
-}
-
-// PolicySettings are the policy the delivery was held to.
-type PolicySettings struct {
-	Mode               string   `json:"mode"`
-	LicenseAllow       []string `json:"licenseAllow"`
-	LicenseDeny        []string `json:"licenseDeny"`
-	VulnFailOn         string   `json:"vulnerabilityFailOn"`
-	UnknownSeverity    string   `json:"unknownSeverity"`
-	DatabaseMaxAge     string   `json:"databaseMaxAge"`
-	DatabaseMaxAgeDays float64  `json:"databaseMaxAgeDays"`
-	StaticGate         string   `json:"staticAnalysisGate,omitempty"`
-	StaticFailOn       string   `json:"staticAnalysisFailOn"`
-	StaticConfidence   string   `json:"staticAnalysisMinConfidence,omitempty"`
-	StaticRules        []string `json:"staticAnalysisRules"`
-	Hardening          string   `json:"hardening"`
-	Reproducibility    string   `json:"reproducibility"`
-}
-
-// LicenseSection summarises the licence findings.
-type LicenseSection struct {
-	Modules []*delivery.ModuleLicense `json:"modules"`
-	// Counts maps each concluded licence expression to its number of modules.
-	Counts     map[string]int `json:"counts"`
-	Unresolved int            `json:"unresolved"`
-}
-
 // Build assembles the report from the delivery; the compliance matrix
 // covers the frameworks named in hegui.yaml (all when none are).
-func Build(d *delivery.Delivery) (*Report, error) {
-	r := &Report{
-		Schema: Schema, Project: d.Name, Module: d.Module.Path, Version: d.Version, Hegui: d.HeguiVersion,
+func Build(d *delivery.Delivery) (*format.Report, error) {
+	r := &format.Report{
+		Schema: format.ReportSchema, Project: d.Name, Module: d.Module.Path, Version: d.Version, Hegui: d.HeguiVersion,
 		Started: d.Started.UTC(), Finished: time.Now().UTC(),
-		Verdict:  Verdict{Passed: len(d.Violations) == 0, Mode: d.Config.Policy.Mode, Violations: d.Violations},
-		Warnings: d.Warnings, Binaries: d.Binaries, Signers: d.Signers,
+		Verdict:  format.Verdict{Passed: len(d.Violations) == 0, Mode: d.Config.Policy.Mode, Violations: d.Violations},
+		Warnings: d.Warnings, Binaries: binaries(d), Signers: signers(d),
 		Provenance: d.Provenance, Bundles: d.Bundles, Stages: d.Stages,
-		Licenses:     LicenseSection{Modules: d.Licenses, Counts: map[string]int{}},
+		Licenses:     format.LicenseSection{Modules: d.Licenses, Counts: map[string]int{}},
 		Cryptography: d.Crypto,
 		Policy:       policySettings(d.Config.Policy),
 		AuditLog:     d.Config.AuditLog.URL,
@@ -146,15 +56,15 @@ func Build(d *delivery.Delivery) (*Report, error) {
 			r.Licenses.Unresolved++
 		}
 	}
-	r.Vulnerabilities = VulnSection{Status: d.VulnScan.Status, Reason: d.VulnScan.Reason, Ignores: d.VulnIgnores, Scan: d.Vulns, Files: []string{}}
+	r.Vulnerabilities = format.VulnSection{Status: d.VulnScan.Status, Reason: d.VulnScan.Reason, Ignores: d.VulnIgnores, Scan: d.Vulns, Files: []string{}}
 	if d.Vulns != nil {
-		r.Vulnerabilities.Files = []string{"vulns.json", "vulns.sarif", "vex.openvex.json"}
+		r.Vulnerabilities.Files = []string{format.VulnsJSONFile, format.VulnsSARIFFile, format.OpenVEXFile}
 	}
-	r.StaticAnalysis = SASTSection{Status: d.SASTScan.Status, Reason: d.SASTScan.Reason, Scan: d.SAST, Files: []string{}}
+	r.StaticAnalysis = format.SASTSection{Status: d.SASTScan.Status, Reason: d.SASTScan.Reason, Scan: d.SAST, Files: []string{}}
 	if d.SAST != nil {
-		r.StaticAnalysis.Files = []string{"sast.json", "sast.sarif"}
+		r.StaticAnalysis.Files = []string{format.SASTJSONFile, format.SASTSARIFFile}
 	}
-	r.normalize()
+	normalize(r)
 	cats, err := compliance.Catalogs()
 	if err != nil {
 		return nil, err
@@ -162,41 +72,59 @@ func Build(d *delivery.Delivery) (*Report, error) {
 	if cats, err = compliance.Select(cats, d.Config.Compliance.Frameworks); err != nil {
 		return nil, err
 	}
-	r.Compliance = compliance.Evaluate(cats, r.Evidence(fileDigest(d.Dir)))
+	r.Compliance = compliance.Evaluate(cats, Evidence(r, fileDigest(d.Dir)))
 	return r, nil
 }
 
+// binaries are what report.json records of the delivery's binaries.
+func binaries(d *delivery.Delivery) []*format.Binary {
+	out := make([]*format.Binary, len(d.Binaries))
+	for i, b := range d.Binaries {
+		out[i] = &b.Binary
+	}
+	return out
+}
+
+// signers are what report.json records of the delivery's signers.
+func signers(d *delivery.Delivery) []*format.Signer {
+	out := make([]*format.Signer, len(d.Signers))
+	for i, s := range d.Signers {
+		out[i] = &s.Signer
+	}
+	return out
+}
+
 // normalize makes empty lists [] rather than null, as the schema wants.
-func (r *Report) normalize() {
+func normalize(r *format.Report) {
 	if r.Warnings == nil {
 		r.Warnings = []string{}
 	}
 	if r.Verdict.Violations == nil {
-		r.Verdict.Violations = []delivery.Violation{}
+		r.Verdict.Violations = []format.Violation{}
 	}
 	if r.Vulnerabilities.Ignores == nil {
-		r.Vulnerabilities.Ignores = []delivery.IgnoreRule{}
+		r.Vulnerabilities.Ignores = []format.IgnoreRule{}
 	}
 	if r.Vulnerabilities.Status == "" {
-		r.Vulnerabilities.Status = delivery.Skipped
+		r.Vulnerabilities.Status = format.Skipped
 	}
 	if r.StaticAnalysis.Status == "" {
-		r.StaticAnalysis.Status = delivery.Skipped
+		r.StaticAnalysis.Status = format.Skipped
 	}
 	if r.Compliance == nil {
-		r.Compliance = []compliance.Framework{}
+		r.Compliance = []format.Framework{}
 	}
 	if r.Bundles == nil {
 		r.Bundles = []string{}
 	}
 	for _, m := range r.Licenses.Modules {
 		if m.Declared == nil {
-			m.Declared = []delivery.LicenseMatch{}
+			m.Declared = []format.LicenseMatch{}
 		}
 	}
 }
 
-func policySettings(p config.Policy) PolicySettings {
+func policySettings(p config.Policy) format.PolicySettings {
 	age, _ := config.ParseAge(p.Vulnerabilities.DatabaseMaxAge)
 	orEmpty := func(xs []string) []string {
 		if xs == nil {
@@ -204,7 +132,7 @@ func policySettings(p config.Policy) PolicySettings {
 		}
 		return xs
 	}
-	return PolicySettings{
+	return format.PolicySettings{
 		Mode: p.Mode, LicenseAllow: orEmpty(p.Licenses.Allow), LicenseDeny: orEmpty(p.Licenses.Deny),
 		VulnFailOn: p.Vulnerabilities.FailOn, UnknownSeverity: p.Vulnerabilities.UnknownSeverity,
 		DatabaseMaxAge: p.Vulnerabilities.DatabaseMaxAge, DatabaseMaxAgeDays: age.Hours() / 24,
@@ -248,21 +176,21 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(JSONFile), append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.ReportJSONFile), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
 	html, err := HTML(r)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(HTMLFile), html, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.ReportHTMLFile), html, 0o644); err != nil {
 		return err
 	}
 	for _, f := range r.Compliance {
 		d.Log.Stepf("%s: %d controls, %d evidenced, %d partly, %d not, %d manual", f.ID, f.Counts.Total(),
 			f.Counts.Evidenced, f.Counts.Partial, f.Counts.NotEvidenced, f.Counts.Manual)
 	}
-	d.Log.Stepf("%s, %s", JSONFile, HTMLFile)
+	d.Log.Stepf("%s, %s", format.ReportJSONFile, format.ReportHTMLFile)
 	return nil
 }
 
@@ -277,7 +205,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"status":      statusClass,
 	"statuslabel": func(s string) string { return statusLabels[s] },
 	"chart":       coverageChart,
-	"display":     vuln.DisplayVersion,
+	"display":     format.DisplayVersion,
 	"shortsym":    shortSymbol,
 	"classlabel":  classLabel,
 	"modal":       modalLabel,
@@ -290,7 +218,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"counts": sortedCounts,
 	"groups": groupViolations,
 	"place":  place,
-	"sum": func(xs []*delivery.Binary) int64 {
+	"sum": func(xs []*format.Binary) int64 {
 		var n int64
 		for _, b := range xs {
 			n += b.Size
@@ -300,7 +228,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(pageTemplate))
 
 // HTML renders the report page.
-func HTML(r *Report) ([]byte, error) {
+func HTML(r *format.Report) ([]byte, error) {
 	var b strings.Builder
 	if err := page.Execute(&b, r); err != nil {
 		return nil, fmt.Errorf("render report: %w", err)
@@ -309,15 +237,15 @@ func HTML(r *Report) ([]byte, error) {
 }
 
 // statusClass maps a status to the CSS class that colours it.
-// It takes any of the status types (delivery.CheckStatus,
-// delivery.ReproducibilityStatus, ...) as the template gives them.
+// It takes any of the status types (format.CheckStatus,
+// format.ReproducibilityStatus, ...) as the template gives them.
 func statusClass(status any) string {
 	switch s := fmt.Sprint(status); s {
-	case string(delivery.Pass), string(delivery.Identical), "passed", compliance.Evidenced, cryptoinv.National:
+	case string(format.Pass), string(format.Identical), "passed", format.Evidenced, cryptoinv.National:
 		return "ok"
-	case string(delivery.Fail), string(delivery.Different), string(delivery.SecondBuildFailed), compliance.NotEvidenced, vuln.Called, vuln.Linked, "high", cryptoinv.Legacy:
+	case string(format.Fail), string(format.Different), string(format.SecondBuildFailed), format.NotEvidenced, format.VulnCalled, format.VulnLinked, "high", cryptoinv.Legacy:
 		return "bad"
-	case string(delivery.Warn), string(delivery.NotReproduced), compliance.Partial, vuln.Imported, "medium":
+	case string(format.Warn), string(format.NotReproduced), format.Partial, format.VulnImported, "medium":
 		return "warn"
 	}
 	return "na"

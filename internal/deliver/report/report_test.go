@@ -19,10 +19,10 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"hegui.dev/hegui/internal/buildrecipe"
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/cryptoinv"
-	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
 	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/internal/vulndb"
@@ -34,63 +34,63 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // sample is a fixed report exercising every section: two binaries (one not
 // reproducible, one failing a hardening check), licences with an unknown
 // one, a policy violation, two signers (one a development key), warnings.
-func sample() *Report {
+func sample() *format.Report {
 	t0 := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
-	bin := func(target delivery.Target, repro *delivery.Reproducibility, checks []delivery.Check) *delivery.Binary {
-		return &delivery.Binary{
+	bin := func(target buildrecipe.Target, repro *format.Reproducibility, checks []format.Check) *format.Binary {
+		return &format.Binary{
 			Build: "app", Main: ".", Target: target, Path: "bin/" + target.Slug() + "/app", Size: 2 << 20,
 			SHA256: strings.Repeat("5a", 32), SM3: strings.Repeat("3c", 32), GoVersion: "go1.26.8", ModuleCount: 4,
 			Args: []string{"build", "-trimpath", "-o", "bin/" + target.Slug() + "/app", "."}, Env: append(target.Env(), "CGO_ENABLED=0"),
-			Reproducible: repro, Hardening: &delivery.Hardening{Format: "ELF", Checks: checks},
+			Reproducible: repro, Hardening: &format.Hardening{Format: "ELF", Checks: checks},
 			SBOMs: []string{"sbom/app_" + target.Slug() + ".spdx.json", "sbom/app_" + target.Slug() + ".cdx.json"},
 		}
 	}
-	pass := []delivery.Check{{Name: "static", Status: "pass", Detail: "statically linked"}, {Name: "pie", Status: "n/a", Detail: "internal linker"}}
-	fail := []delivery.Check{{Name: "glibc", Status: "fail", Detail: "needs glibc 2.34, newer than the baseline 2.28: __libc_start_main@GLIBC_2.34"}}
-	r := &Report{
-		Schema: Schema, Project: "app", Module: "example.com/app", Hegui: "v0.1.0",
-		Version:     delivery.Version{Version: "v1.2.3", Commit: strings.Repeat("c0", 20), CommitTime: t0.Add(-time.Hour), Tag: "v1.2.3", VCS: true, RemoteURL: "https://git.example.com/app.git"},
+	pass := []format.Check{{Name: "static", Status: "pass", Detail: "statically linked"}, {Name: "pie", Status: "n/a", Detail: "internal linker"}}
+	fail := []format.Check{{Name: "glibc", Status: "fail", Detail: "needs glibc 2.34, newer than the baseline 2.28: __libc_start_main@GLIBC_2.34"}}
+	r := &format.Report{
+		Schema: format.ReportSchema, Project: "app", Module: "example.com/app", Hegui: "v0.1.0",
+		Version:     format.Version{Version: "v1.2.3", Commit: strings.Repeat("c0", 20), CommitTime: t0.Add(-time.Hour), Tag: "v1.2.3", VCS: true, RemoteURL: "https://git.example.com/app.git"},
 		Started:     t0,
 		Finished:    t0.Add(2 * time.Minute),
 		Development: true,
-		Verdict:     Verdict{Violations: []delivery.Violation{{Rule: "policy.licenses.deny", Subject: "example.com/agpl@v1.0.0", Message: "example.com/agpl@v1.0.0 is licensed under AGPL-3.0, which the policy denies", Remedy: "remove or replace the module"}}},
+		Verdict:     format.Verdict{Violations: []format.Violation{{Rule: "policy.licenses.deny", Subject: "example.com/agpl@v1.0.0", Message: "example.com/agpl@v1.0.0 is licensed under AGPL-3.0, which the policy denies", Remedy: "remove or replace the module"}}},
 		Warnings:    []string{"THIS DELIVERY IS SIGNED WITH A DEVELOPMENT KEY", "<script>alert(1)</script> is shown as text"},
-		Binaries: []*delivery.Binary{
-			bin(delivery.Target{OS: "linux", Arch: "amd64"}, &delivery.Reproducibility{Status: "identical", SecondSHA256: strings.Repeat("5a", 32)}, pass),
-			bin(delivery.Target{OS: "linux", Arch: "loong64"}, &delivery.Reproducibility{Status: "different", Difference: "sizes 10 and 10 bytes; first difference at offset 0x4 in section .rodata"}, fail),
+		Binaries: []*format.Binary{
+			bin(buildrecipe.Target{OS: "linux", Arch: "amd64"}, &format.Reproducibility{Status: "identical", SecondSHA256: strings.Repeat("5a", 32)}, pass),
+			bin(buildrecipe.Target{OS: "linux", Arch: "loong64"}, &format.Reproducibility{Status: "different", Difference: "sizes 10 and 10 bytes; first difference at offset 0x4 in section .rodata"}, fail),
 		},
-		Licenses: LicenseSection{
-			Modules: []*delivery.ModuleLicense{
-				{Module: "github.com/davecgh/go-spew", Version: "v1.1.1", Declared: []delivery.LicenseMatch{{ID: "ISC", File: "LICENSE", Confidence: 100}}, Concluded: "ISC", Source: "module cache"},
+		Licenses: format.LicenseSection{
+			Modules: []*format.ModuleLicense{
+				{Module: "github.com/davecgh/go-spew", Version: "v1.1.1", Declared: []format.LicenseMatch{{ID: "ISC", File: "LICENSE", Confidence: 100}}, Concluded: "ISC", Source: "module cache"},
 				{Module: "example.com/odd", Version: "v0.1.0", Concluded: "NOASSERTION", Unknown: []string{"LICENSE"}, Notices: []string{"NOTICE"}, Source: "module cache"},
 			},
 			Counts:     map[string]int{"ISC": 1, "NOASSERTION": 1},
 			Unresolved: 1,
 		},
-		Signers: []*delivery.Signer{
+		Signers: []*format.Signer{
 			{KeyID: strings.Repeat("ab", 32), Algorithm: keys.SM2, Role: "primary", Label: "development key keyring:hegui-dev", Development: true},
 			{KeyID: strings.Repeat("cd", 32), Algorithm: keys.ECDSAP256, Role: "co-signer", Label: "ec.key", Subject: "/CN=Release"},
 		},
 		Provenance: "provenance.intoto.jsonl",
 		Bundles:    []string{"cosign/app_linux_amd64.cdcdcdcdcdcdcdcd.sigstore.json"},
-		Stages:     []delivery.StageRecord{{Name: "build", Seconds: 12.5}, {Name: "sbom", Seconds: 0.4}},
-		Vulnerabilities: VulnSection{
-			Status: delivery.Scanned, Files: []string{"vulns.json", "vulns.sarif", "vex.openvex.json"},
-			Ignores: []delivery.IgnoreRule{{ID: "GO-2022-1059", Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31", Matched: []string{"GO-2022-1059 in golang.org/x/text"}}},
+		Stages:     []format.StageRecord{{Name: "build", Seconds: 12.5}, {Name: "sbom", Seconds: 0.4}},
+		Vulnerabilities: format.VulnSection{
+			Status: format.Scanned, Files: []string{"vulns.json", "vulns.sarif", "vex.openvex.json"},
+			Ignores: []format.IgnoreRule{{ID: "GO-2022-1059", Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31", Matched: []string{"GO-2022-1059 in golang.org/x/text"}}},
 			Scan:    sampleVulns(t0),
 		},
-		StaticAnalysis: SASTSection{Status: delivery.Scanned, Files: []string{"sast.json", "sast.sarif"}, Scan: &sast.Document{
-			Schema: sast.Schema, Packages: 3, Files: 7,
-			Tools:   []sast.Tool{{Name: "go vet", Module: "golang.org/x/tools", Version: "v0.51.0", Rules: 35}, {Name: "gosec", Module: "github.com/securego/gosec/v2", Version: "v2.27.1", Rules: 61}},
-			Summary: sast.Summary{Total: 2, Suppressed: 1, BySeverity: map[string]int{"medium": 1}, ByTool: map[string]int{"gosec": 2}},
-			Findings: []*sast.Finding{
+		StaticAnalysis: format.SASTSection{Status: format.Scanned, Files: []string{"sast.json", "sast.sarif"}, Scan: &format.SASTDocument{
+			Schema: format.SASTSchema, Packages: 3, Files: 7,
+			Tools:   []format.SASTTool{{Name: "go vet", Module: "golang.org/x/tools", Version: "v0.51.0", Rules: 35}, {Name: "gosec", Module: "github.com/securego/gosec/v2", Version: "v2.27.1", Rules: 61}},
+			Summary: format.SASTSummary{Total: 2, Suppressed: 1, BySeverity: map[string]int{"medium": 1}, ByTool: map[string]int{"gosec": 2}},
+			Findings: []*format.SASTFinding{
 				{Tool: "gosec", Rule: "G401", CWE: 328, Severity: "medium", Confidence: "high", Message: "Use of weak cryptographic primitive", Package: "example.com/app", File: "main.go", Line: 11, Column: 9},
 				{Tool: "gosec", Rule: "G304", CWE: 22, Severity: "medium", Confidence: "high", Message: "Potential file inclusion via variable", Package: "example.com/app", File: "config.go", Line: 20, Column: 15,
-					Suppression: &sast.Suppression{Directive: "//nolint:gosec", Justification: "the path is the operator's own configuration"}},
+					Suppression: &format.SASTSuppression{Directive: "//nolint:gosec", Justification: "the path is the operator's own configuration"}},
 			},
 		}},
 		Cryptography: sampleInventory(),
-		Policy: PolicySettings{Mode: "enforce", LicenseAllow: []string{}, LicenseDeny: []string{"AGPL-3.0"}, VulnFailOn: "high", UnknownSeverity: "high",
+		Policy: format.PolicySettings{Mode: "enforce", LicenseAllow: []string{}, LicenseDeny: []string{"AGPL-3.0"}, VulnFailOn: "high", UnknownSeverity: "high",
 			DatabaseMaxAge: "30d", DatabaseMaxAgeDays: 30, StaticFailOn: "high", StaticRules: []string{}, Hardening: "fail", Reproducibility: "fail"},
 	}
 	r.Verdict.Mode = "enforce"
@@ -98,35 +98,35 @@ func sample() *Report {
 	if err != nil {
 		panic(err)
 	}
-	r.Compliance = compliance.Evaluate(cats, r.Evidence(func(p string) string { return "sha256:" + strings.Repeat("e1", 32) }))
+	r.Compliance = compliance.Evaluate(cats, Evidence(r, func(p string) string { return "sha256:" + strings.Repeat("e1", 32) }))
 	return r
 }
 
-func sampleVulns(t0 time.Time) *vuln.Document {
-	parse := &vuln.Finding{
+func sampleVulns(t0 time.Time) *format.VulnDocument {
+	parse := &format.VulnFinding{
 		ID: "GO-2021-0113", Aliases: []string{"CVE-2021-38561", "GHSA-ppp9-7jff-5vj2"}, Summary: "Out-of-bounds read in golang.org/x/text/language",
 		URL: "https://pkg.go.dev/vuln/GO-2021-0113", Module: "golang.org/x/text", Version: "v0.3.5", Fixed: "v0.3.7",
-		Status: vuln.Called, Reachable: true, Precision: vuln.CallGraph, Severity: "unknown", Subjects: []string{"source"},
+		Status: format.VulnCalled, Reachable: true, Precision: format.PrecisionCallGraph, Severity: "unknown", Subjects: []string{"source"},
 		Packages: []string{"golang.org/x/text/language"}, Symbols: []string{"golang.org/x/text/language.Parse"},
-		Paths: [][]vuln.PathStep{{
+		Paths: [][]format.PathStep{{
 			{Symbol: "example.com/app.main", Module: "example.com/app", File: "main.go", Line: 10, Column: 22},
 			{Symbol: "golang.org/x/text/language.Parse", Module: "golang.org/x/text", Version: "v0.3.5", File: "language/parse.go", Line: 228, Column: 6},
 		}},
 	}
-	accept := &vuln.Finding{
+	accept := &format.VulnFinding{
 		ID: "GO-2022-1059", Aliases: []string{"CVE-2022-32149"}, Summary: "Denial of service via crafted Accept-Language header",
 		URL: "https://pkg.go.dev/vuln/GO-2022-1059", Module: "golang.org/x/text", Version: "v0.3.5", Fixed: "v0.3.8",
-		Status: vuln.Called, Reachable: true, Precision: vuln.CallGraph, Severity: "high", CVSS: &vuln.CVSS{Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5},
+		Status: format.VulnCalled, Reachable: true, Precision: format.PrecisionCallGraph, Severity: "high", CVSS: &format.CVSS{Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5},
 		Subjects: []string{"source"}, Symbols: []string{"golang.org/x/text/language.ParseAcceptLanguage"},
-		Ignored: &vuln.Ignored{Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31"},
+		Ignored: &format.VulnIgnored{Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31"},
 	}
-	http2 := &vuln.Finding{
+	http2 := &format.VulnFinding{
 		ID: "GO-2024-2687", Aliases: []string{"CVE-2023-45288"}, Summary: "HTTP/2 CONTINUATION flood in net/http",
 		URL: "https://pkg.go.dev/vuln/GO-2024-2687", Module: "stdlib", Version: "v1.22.0", Fixed: "v1.22.2",
-		Status: vuln.Imported, Precision: vuln.CallGraph, Severity: "unknown", Subjects: []string{"source"}, Packages: []string{"net/http"},
+		Status: format.VulnImported, Precision: format.PrecisionCallGraph, Severity: "unknown", Subjects: []string{"source"}, Packages: []string{"net/http"},
 	}
-	res := &vuln.Result{Findings: []*vuln.Finding{parse, accept, http2}, GoVersion: "go1.22.0",
-		Scans: []*vuln.Record{{Subject: "source", Patterns: []string{"."}, Mode: "source", Precision: vuln.CallGraph, PeakRSS: 300 << 20, Seconds: 4.2}}}
+	res := &vuln.Result{Findings: []*format.VulnFinding{parse, accept, http2}, GoVersion: "go1.22.0",
+		Scans: []*format.VulnRecord{{Subject: "source", Patterns: []string{"."}, Mode: "source", Precision: format.PrecisionCallGraph, PeakRSS: 300 << 20, Seconds: 4.2}}}
 	db := &vulndb.Info{Digest: "sha256:" + strings.Repeat("d0", 32), Modified: t0.Add(-48 * time.Hour), Entries: 4291}
 	doc := vuln.NewDocument("example.com/app@v1.2.3", db, res, t0)
 	doc.Module = "example.com/app"
@@ -151,7 +151,7 @@ func sampleInventory() *cryptoinv.Inventory {
 
 func TestJSONSchema(t *testing.T) {
 	r := sample()
-	r.normalize()
+	normalize(r)
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -173,9 +173,9 @@ func TestJSONSchema(t *testing.T) {
 // schema does not allow would make hegui deliver publish a report that hegui
 // report refuses (a failed second build once did).
 func TestEveryStatusValidates(t *testing.T) {
-	validate := func(what string, r *Report) {
+	validate := func(what string, r *format.Report) {
 		t.Helper()
-		r.normalize()
+		normalize(r)
 		data, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
@@ -184,17 +184,17 @@ func TestEveryStatusValidates(t *testing.T) {
 			t.Errorf("%s: %v", what, err)
 		}
 	}
-	for _, s := range delivery.ReproducibilityStatuses {
+	for _, s := range format.ReproducibilityStatuses {
 		r := sample()
-		r.Binaries[0].Reproducible = &delivery.Reproducibility{Status: s, Reason: "why"}
+		r.Binaries[0].Reproducible = &format.Reproducibility{Status: s, Reason: "why"}
 		validate("reproducibility "+string(s), r)
 	}
-	for _, s := range delivery.CheckStatuses {
+	for _, s := range format.CheckStatuses {
 		r := sample()
 		r.Binaries[0].Hardening.Checks[0].Status = s
 		validate("check "+string(s), r)
 	}
-	for _, s := range delivery.ScanStates {
+	for _, s := range format.ScanStates {
 		r := sample()
 		r.Vulnerabilities.Status, r.StaticAnalysis.Status = s, s
 		validate("scan "+string(s), r)
@@ -305,7 +305,7 @@ func TestReportInBrowser(t *testing.T) {
 	// The compliance chart is drawn: each status that has controls shows
 	// up in the screenshot in its colour.
 	r := sample()
-	controls, counts := 0, compliance.Counts{}
+	controls, counts := 0, format.ControlCounts{}
 	for _, f := range r.Compliance {
 		controls += len(f.Controls)
 		counts.Evidenced += f.Counts.Evidenced

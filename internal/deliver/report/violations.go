@@ -3,8 +3,8 @@ package report
 import (
 	"strings"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/verdict"
+	"hegui.dev/hegui/internal/format"
 )
 
 // placesShown is how many violations a row of the policy table lists
@@ -18,14 +18,14 @@ const placesShown = 3
 type violationGroup struct {
 	Rule       string
 	Remedy     string
-	Violations []delivery.Violation
+	Violations []format.Violation
 }
 
 // Shown are the violations the row lists.
-func (g violationGroup) Shown() []delivery.Violation { return g.Violations[:g.shown()] }
+func (g violationGroup) Shown() []format.Violation { return g.Violations[:g.shown()] }
 
 // Folded are the violations the row folds away: none, or two or more.
-func (g violationGroup) Folded() []delivery.Violation { return g.Violations[g.shown():] }
+func (g violationGroup) Folded() []format.Violation { return g.Violations[g.shown():] }
 
 func (g violationGroup) shown() int {
 	if len(g.Violations) <= placesShown+1 {
@@ -41,7 +41,7 @@ func (g violationGroup) shown() int {
 // is one row. A rule whose violations need different fixes, such as the
 // static-analysis rule over several gosec rules or the vulnerability
 // rule over several modules to upgrade, has a row per fix.
-func groupViolations(vs []delivery.Violation) []violationGroup {
+func groupViolations(vs []format.Violation) []violationGroup {
 	var rows []violationGroup
 	for _, g := range verdict.Group(vs) {
 		first := len(rows)
@@ -63,7 +63,7 @@ func groupViolations(vs []delivery.Violation) []violationGroup {
 // message, which names the subject for most rules, or the subject and
 // the message when it does not (a vulnerability's message names the
 // vulnerability but not the module it is in).
-func place(v delivery.Violation) string {
+func place(v format.Violation) string {
 	if strings.Contains(v.Message, v.Subject) {
 		return v.Message
 	}

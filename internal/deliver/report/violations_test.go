@@ -6,15 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 )
 
 func TestGroupViolations(t *testing.T) {
-	v := func(rule, subject, remedy string) delivery.Violation {
-		return delivery.Violation{Rule: rule, Subject: subject, Message: subject + " breaks " + rule, Remedy: remedy}
+	v := func(rule, subject, remedy string) format.Violation {
+		return format.Violation{Rule: rule, Subject: subject, Message: subject + " breaks " + rule, Remedy: remedy}
 	}
-	many := func(n int, rule, remedy string) []delivery.Violation {
-		var vs []delivery.Violation
+	many := func(n int, rule, remedy string) []format.Violation {
+		var vs []format.Violation
 		for i := range n {
 			vs = append(vs, v(rule, fmt.Sprintf("s%d", i), remedy))
 		}
@@ -22,7 +22,7 @@ func TestGroupViolations(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		in   []delivery.Violation
+		in   []format.Violation
 		// want is per row: rule, fix, violations, listed, folded.
 		want []string
 	}{
@@ -32,12 +32,12 @@ func TestGroupViolations(t *testing.T) {
 		{"five fold two", many(5, "a", "fix"), []string{"a fix 5 3 2"}},
 		{
 			"a rule with two fixes is two rows, in order of first appearance",
-			[]delivery.Violation{v("sast", "G115 at a.go", "nosec G115"), v("sast", "G304 at b.go", "nosec G304"), v("sast", "G115 at c.go", "nosec G115")},
+			[]format.Violation{v("sast", "G115 at a.go", "nosec G115"), v("sast", "G304 at b.go", "nosec G304"), v("sast", "G115 at c.go", "nosec G115")},
 			[]string{"sast nosec G115 2 2 0", "sast nosec G304 1 1 0"},
 		},
 		{
 			"rules in order of first appearance, the same fix under two rules is two rows",
-			[]delivery.Violation{v("b", "x", "fix"), v("a", "y", "fix"), v("b", "z", "fix")},
+			[]format.Violation{v("b", "x", "fix"), v("a", "y", "fix"), v("b", "z", "fix")},
 			[]string{"b fix 2 2 0", "a fix 1 1 0"},
 		},
 	}
@@ -68,7 +68,7 @@ func TestPlace(t *testing.T) {
 		{"GO-2025-3500 in example.com/m@v1.0.0", "GO-2025-3500 (CVE-2025-47100) is called: m.F", "GO-2025-3500 in example.com/m@v1.0.0: GO-2025-3500 (CVE-2025-47100) is called: m.F"},
 	}
 	for _, tt := range tests {
-		if got := place(delivery.Violation{Subject: tt.subject, Message: tt.message}); got != tt.want {
+		if got := place(format.Violation{Subject: tt.subject, Message: tt.message}); got != tt.want {
 			t.Errorf("place(%q, %q) = %q, want %q", tt.subject, tt.message, got, tt.want)
 		}
 	}

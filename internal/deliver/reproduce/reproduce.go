@@ -23,6 +23,7 @@ import (
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/deliver/build"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
 
@@ -36,7 +37,7 @@ func (Stage) Name() string { return "reproduce" }
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	skip := func(reason string) error {
 		for _, b := range d.Binaries {
-			b.Reproducible = &delivery.Reproducibility{Status: delivery.NotReproduced, Reason: reason}
+			b.Reproducible = &format.Reproducibility{Status: format.NotReproduced, Reason: reason}
 		}
 		d.Log.Stepf("skipped: %s", reason)
 		return nil
@@ -76,7 +77,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		}
 		g := gotool.Go{Dir: moduleCopy, Env: append(buildEnv, env...)}
 		if _, err := g.Run(ctx, args...); err != nil {
-			b.Reproducible = &delivery.Reproducibility{Status: delivery.SecondBuildFailed, Reason: "the second build failed: " + oneLine(err.Error())}
+			b.Reproducible = &format.Reproducibility{Status: format.SecondBuildFailed, Reason: "the second build failed: " + oneLine(err.Error())}
 			d.Warn("%s for %s: the second build, from a copy of the source, failed: %s", b.Path, b.Target, oneLine(err.Error()))
 			continue
 		}
@@ -84,7 +85,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		if err != nil {
 			return err
 		}
-		if b.Reproducible.Status == delivery.Identical {
+		if b.Reproducible.Status == format.Identical {
 			d.Log.Stepf("%s: identical (%s…)", b.Path, b.SHA256[:16])
 		} else {
 			d.Warn("%s is not reproducible: %s", b.Path, b.Reproducible.Difference)
@@ -275,7 +276,7 @@ func copyFile(src, dst string, mode os.FileMode) error {
 }
 
 // compare checks the second build against the first.
-func compare(ctx context.Context, first, second, firstSHA256 string) (*delivery.Reproducibility, error) {
+func compare(ctx context.Context, first, second, firstSHA256 string) (*format.Reproducibility, error) {
 	f, err := os.Open(second)
 	if err != nil {
 		return nil, err
@@ -285,12 +286,12 @@ func compare(ctx context.Context, first, second, firstSHA256 string) (*delivery.
 	if err != nil {
 		return nil, err
 	}
-	r := &delivery.Reproducibility{SecondSHA256: fmt.Sprintf("%x", sums[0])}
+	r := &format.Reproducibility{SecondSHA256: fmt.Sprintf("%x", sums[0])}
 	if r.SecondSHA256 == firstSHA256 {
-		r.Status = delivery.Identical
+		r.Status = format.Identical
 		return r, nil
 	}
-	r.Status = delivery.Different
+	r.Status = format.Different
 	r.Difference, err = Difference(first, second)
 	return r, err
 }

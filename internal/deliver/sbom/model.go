@@ -24,7 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
@@ -45,7 +44,7 @@ type Input struct {
 	// modules but not which requires which.
 	Graph []gotool.Edge
 	// Licenses by module path (format.StdlibModule for the standard library).
-	Licenses map[string]*delivery.ModuleLicense
+	Licenses map[string]*format.ModuleLicense
 	// Created is the document time (the commit time, for reproducibility).
 	Created time.Time
 	// Tool names the generator, e.g. "hegui-v1.0.0".
@@ -65,7 +64,7 @@ type component struct {
 	shipped   string // the module whose code ships, path@version, when replaced by a module
 	main      bool
 	stdlib    bool
-	license   *delivery.ModuleLicense
+	license   *format.ModuleLicense
 	dependsOn []string // refs
 }
 
@@ -188,7 +187,7 @@ func uuidString(id [16]byte) string {
 }
 
 // declaredIDs returns the distinct licence IDs declared for a component.
-func declaredIDs(l *delivery.ModuleLicense) []string {
+func declaredIDs(l *format.ModuleLicense) []string {
 	if l == nil {
 		return nil
 	}

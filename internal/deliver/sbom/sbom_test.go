@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/schematest"
@@ -36,8 +35,8 @@ func input() Input {
 			{Path: "example.com/local", Version: "v0.0.0", Replace: &debug.Module{Path: "./local", Version: "(devel)"}},
 		},
 	}
-	lic := func(mod, id string, concluded string) *delivery.ModuleLicense {
-		return &delivery.ModuleLicense{Module: mod, Declared: []delivery.LicenseMatch{{ID: id, File: "LICENSE", Confidence: 100}}, Concluded: concluded}
+	lic := func(mod, id string, concluded string) *format.ModuleLicense {
+		return &format.ModuleLicense{Module: mod, Declared: []format.LicenseMatch{{ID: id, File: "LICENSE", Confidence: 100}}, Concluded: concluded}
 	}
 	return Input{
 		File: "bin/linux_amd64/app", SHA256: strings.Repeat("ab", 32), SM3: strings.Repeat("cd", 32), Target: "linux/amd64",
@@ -50,7 +49,7 @@ func input() Input {
 			{From: "example.com/forked@v0.9.0", To: "github.com/davecgh/go-spew@v1.1.0"}, // not the selected version: ignored
 			{From: "example.com/app", To: "go@1.26"},                                     // not a module: ignored
 		},
-		Licenses: map[string]*delivery.ModuleLicense{
+		Licenses: map[string]*format.ModuleLicense{
 			"golang.org/x/text":          lic("golang.org/x/text", "BSD-3-Clause", "BSD-3-Clause"),
 			"github.com/davecgh/go-spew": lic("github.com/davecgh/go-spew", "ISC", "ISC"),
 			"example.com/forked":         lic("example.com/forked", "LicenseRef-GooglePatentsFile", "NOASSERTION"),

@@ -5,9 +5,9 @@ import (
 	"debug/buildinfo"
 	"fmt"
 	"os"
-	"path"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 )
 
 // Stage writes an SPDX and a CycloneDX document per binary.
@@ -22,11 +22,11 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	licenses := map[string]*delivery.ModuleLicense{}
+	licenses := map[string]*format.ModuleLicense{}
 	for _, l := range d.Licenses {
 		licenses[l.Module] = l
 	}
-	if err := os.MkdirAll(d.Path("sbom"), 0o755); err != nil {
+	if err := os.MkdirAll(d.Path(format.SBOMDir), 0o755); err != nil {
 		return err
 	}
 	for _, b := range d.Binaries {
@@ -39,11 +39,11 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 			Version: d.Version.Version, Info: info, Graph: graph, Licenses: licenses,
 			Created: d.Version.CommitTime, Tool: "hegui-" + d.HeguiVersion, SourceURL: d.Version.RemoteURL,
 		}
-		base := "sbom/" + path.Base(b.Path) + "_" + b.Target.Slug()
+		base := format.SBOMBase(b.Path, b.Target.Slug())
 		for _, doc := range []struct {
 			ext   string
 			write func(Input) ([]byte, error)
-		}{{".spdx.json", SPDX}, {".cdx.json", CycloneDX}} {
+		}{{format.SPDXSuffix, SPDX}, {format.CycloneDXSuffix, CycloneDX}} {
 			data, err := doc.write(in)
 			if err != nil {
 				return fmt.Errorf("%s: %w", b.Path, err)

@@ -113,7 +113,7 @@ func describe(k *delivery.OpenedKey) (*delivery.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &delivery.Signer{Key: k.Signer, KeyID: id, Algorithm: alg, Label: k.Label, Close: k.Close}, nil
+	return &delivery.Signer{Signer: format.Signer{KeyID: id, Algorithm: alg, Label: k.Label}, Key: k.Signer, Close: k.Close}, nil
 }
 
 // attachChain loads the signer's certificate chain and checks that it

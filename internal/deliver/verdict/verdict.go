@@ -12,6 +12,7 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 )
 
 // Stage checks d.Violations.
@@ -51,11 +52,11 @@ const shownPerRule = 3
 // RuleGroup is the violations of one rule.
 type RuleGroup struct {
 	Rule       string
-	Violations []delivery.Violation
+	Violations []format.Violation
 }
 
 // Group groups violations by rule, rules in order of first appearance.
-func Group(vs []delivery.Violation) []RuleGroup {
+func Group(vs []format.Violation) []RuleGroup {
 	var groups []RuleGroup
 	index := map[string]int{}
 	for _, v := range vs {
@@ -101,7 +102,7 @@ func Summary(groups []RuleGroup, perRule int) []string {
 
 // PolicyError is the error of a delivery that breaks its policy.
 type PolicyError struct {
-	Violations []delivery.Violation
+	Violations []format.Violation
 	msg        string
 }
 

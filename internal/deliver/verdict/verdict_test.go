@@ -5,19 +5,19 @@ import (
 	"strings"
 	"testing"
 
-	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 )
 
 // TestSummaryIsShort: 40 violations of one rule and 2 of another make a
 // summary of a few lines, the shared fix said once, not 42 long lines.
 func TestSummaryIsShort(t *testing.T) {
-	var vs []delivery.Violation
+	var vs []format.Violation
 	for i := range 40 {
-		vs = append(vs, delivery.Violation{Rule: "policy.static-analysis", Message: fmt.Sprintf("G115 in f%d.go", i), Remedy: "fix the code"})
+		vs = append(vs, format.Violation{Rule: "policy.static-analysis", Message: fmt.Sprintf("G115 in f%d.go", i), Remedy: "fix the code"})
 	}
 	vs = append(vs,
-		delivery.Violation{Rule: "policy.licenses.deny", Message: "a@v1 is GPL-3.0", Remedy: "replace a"},
-		delivery.Violation{Rule: "policy.licenses.deny", Message: "b@v1 is GPL-3.0", Remedy: "replace b"})
+		format.Violation{Rule: "policy.licenses.deny", Message: "a@v1 is GPL-3.0", Remedy: "replace a"},
+		format.Violation{Rule: "policy.licenses.deny", Message: "b@v1 is GPL-3.0", Remedy: "replace b"})
 	groups := Group(vs)
 	if len(groups) != 2 || groups[0].Rule != "policy.static-analysis" || len(groups[0].Violations) != 40 {
 		t.Fatalf("groups %+v", groups)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/vcs"
 )
 
@@ -76,7 +77,7 @@ func noRepository(d *delivery.Delivery) error {
 		}
 		t = time.Unix(secs, 0).UTC()
 	}
-	d.Version = delivery.Version{Version: "v0.0.0-snapshot", CommitTime: t, Snapshot: true}
+	d.Version = format.Version{Version: "v0.0.0-snapshot", CommitTime: t, Snapshot: true}
 	d.Warn("the module is not in a git repository: the delivery records no commit, and its date comes from SOURCE_DATE_EPOCH (else 1970-01-01)")
 	return name(d)
 }

@@ -9,13 +9,8 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/sast/analyze"
-)
-
-// Files written by the stage.
-const (
-	JSONFile  = "sast.json"
-	SARIFFile = "sast.sarif"
+	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/sast"
 )
 
 // Stage fills d.SAST.
@@ -28,11 +23,11 @@ func (Stage) Name() string { return "vet" }
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	cfg := d.Config.StaticAnalysis
 	if cfg.Analyzers == config.Off {
-		d.SASTScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: "static-analysis.analyzers is off in hegui.yaml"}
+		d.SASTScan = format.ScanStatus{Status: format.Skipped, Reason: "static-analysis.analyzers is off in hegui.yaml"}
 		d.Warn("static analysis skipped: static-analysis.analyzers is off")
 		return nil
 	}
-	req := &analyze.Request{
+	req := &sast.Request{
 		Dir: d.ModuleDir, Tests: cfg.Tests, Analyzers: cfg.Analyzers, Exclude: cfg.Exclude, Progress: d.Log.Stepf,
 	}
 	if len(d.Binaries) > 0 {
@@ -40,12 +35,12 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		b := d.Binaries[0]
 		req.Env, req.Tags = b.Target.Env(), b.Tags
 	}
-	doc, err := analyze.Run(ctx, req)
+	doc, err := sast.Analyze(ctx, req)
 	if err != nil {
 		return err
 	}
 	d.SAST = doc
-	d.SASTScan = delivery.ScanStatus{Status: delivery.Scanned}
+	d.SASTScan = format.ScanStatus{Status: format.Scanned}
 	for _, e := range doc.Errors {
 		d.Warn("static analysis: %s", e)
 	}
@@ -53,17 +48,17 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(JSONFile), data, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.SASTJSONFile), data, 0o644); err != nil {
 		return err
 	}
-	if data, err = doc.SARIF(d.HeguiVersion); err != nil {
+	if data, err = sast.SARIF(doc, d.HeguiVersion); err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(SARIFFile), data, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.SASTSARIFFile), data, 0o644); err != nil {
 		return err
 	}
 	s := doc.Summary
 	d.Log.Stepf("%d packages: %d findings (%d high, %d medium, %d low), %d suppressed; %s, %s",
-		doc.Packages, s.Total, s.BySeverity["high"], s.BySeverity["medium"], s.BySeverity["low"], s.Suppressed, JSONFile, SARIFFile)
+		doc.Packages, s.Total, s.BySeverity["high"], s.BySeverity["medium"], s.BySeverity["low"], s.Suppressed, format.SASTJSONFile, format.SASTSARIFFile)
 	return nil
 }

@@ -17,15 +17,9 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/internal/vulndb"
-)
-
-// Files written by the stage.
-const (
-	JSONFile    = "vulns.json"
-	SARIFFile   = "vulns.sarif"
-	OpenVEXFile = "vex.openvex.json"
 )
 
 // Stage fills d.Vulns.
@@ -38,7 +32,7 @@ func (Stage) Name() string { return "vulns" }
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	cfg := d.Config.Vulnerabilities
 	if cfg.Scan == config.Off {
-		d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: "vulnerabilities.scan is off in hegui.yaml"}
+		d.VulnScan = format.ScanStatus{Status: format.Skipped, Reason: "vulnerabilities.scan is off in hegui.yaml"}
 		d.Warn("vulnerability scan skipped: vulnerabilities.scan is off")
 		return nil
 	}
@@ -48,7 +42,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	}
 	db, err := vulndb.OpenIndex(dbPath)
 	if err != nil {
-		d.VulnScan = delivery.ScanStatus{Status: delivery.Skipped, Reason: err.Error()}
+		d.VulnScan = format.ScanStatus{Status: format.Skipped, Reason: err.Error()}
 		d.Warn("vulnerability scan skipped: %v", err)
 		return nil
 	}
@@ -83,7 +77,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	doc := vuln.NewDocument(d.Module.Path+"@"+d.Version.Version, db, res, now)
 	doc.Module = d.Module.Path
 	d.Vulns = doc
-	d.VulnScan = delivery.ScanStatus{Status: delivery.Scanned}
+	d.VulnScan = format.ScanStatus{Status: format.Scanned}
 	d.VulnIgnores = ApplyIgnores(d.Config.Policy.Vulnerabilities.Ignore, doc, now)
 	doc.Summarize()
 	if err := write(d, doc); err != nil {
@@ -149,17 +143,17 @@ func nonTarget(env []string) []string {
 // ApplyIgnores marks the findings that an unexpired ignore rule accepts
 // (by OSV id or alias) and reports on every rule: which it matched,
 // whether it has expired.
-func ApplyIgnores(rules []config.VulnIgnore, doc *vuln.Document, now time.Time) []delivery.IgnoreRule {
-	out := make([]delivery.IgnoreRule, 0, len(rules))
+func ApplyIgnores(rules []config.VulnIgnore, doc *format.VulnDocument, now time.Time) []format.IgnoreRule {
+	out := make([]format.IgnoreRule, 0, len(rules))
 	for _, r := range rules {
-		ir := delivery.IgnoreRule{ID: r.ID, Reason: r.Reason, Expires: r.Expires, Expired: now.After(r.ExpiresAt())}
+		ir := format.IgnoreRule{ID: r.ID, Reason: r.Reason, Expires: r.Expires, Expired: now.After(r.ExpiresAt())}
 		for _, f := range doc.Findings {
 			if f.ID != r.ID && !slices.Contains(f.Aliases, r.ID) {
 				continue
 			}
 			ir.Matched = append(ir.Matched, f.ID+" in "+f.Module)
 			if !ir.Expired {
-				f.Ignored = &vuln.Ignored{Reason: r.Reason, Expires: r.Expires}
+				f.Ignored = &format.VulnIgnored{Reason: r.Reason, Expires: r.Expires}
 			}
 		}
 		out = append(out, ir)
@@ -168,32 +162,32 @@ func ApplyIgnores(rules []config.VulnIgnore, doc *vuln.Document, now time.Time) 
 }
 
 // write writes the three documents.
-func write(d *delivery.Delivery, doc *vuln.Document) error {
+func write(d *delivery.Delivery, doc *format.VulnDocument) error {
 	data, err := doc.JSON()
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(JSONFile), data, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.VulnsJSONFile), data, 0o644); err != nil {
 		return err
 	}
 	goMod, _ := os.ReadFile(filepath.Join(d.ModuleDir, "go.mod"))
-	if data, err = doc.SARIF(d.HeguiVersion, goMod); err != nil {
+	if data, err = vuln.SARIF(doc, d.HeguiVersion, goMod); err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(SARIFFile), data, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.VulnsSARIFFile), data, 0o644); err != nil {
 		return err
 	}
 	opts := vuln.VEXOptions{Author: Supplier(d), Product: "pkg:golang/" + d.Module.Path + "@" + d.Version.Version, Time: doc.Scanned}
 	for _, b := range d.Binaries {
 		opts.Binaries = append(opts.Binaries, vuln.VEXBinary{Name: b.Path, SHA256: b.SHA256})
 	}
-	if data, err = doc.OpenVEX(opts); err != nil {
+	if data, err = vuln.OpenVEX(doc, opts); err != nil {
 		return err
 	}
-	if err := os.WriteFile(d.Path(OpenVEXFile), data, 0o644); err != nil {
+	if err := os.WriteFile(d.Path(format.OpenVEXFile), data, 0o644); err != nil {
 		return err
 	}
-	d.Log.Stepf("%s, %s, %s", JSONFile, SARIFFile, OpenVEXFile)
+	d.Log.Stepf("%s, %s, %s", format.VulnsJSONFile, format.VulnsSARIFFile, format.OpenVEXFile)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package analyze
+package sast
 
 import (
 	"go/ast"
@@ -15,7 +15,7 @@ import (
 	"github.com/securego/gosec/v2/issue"
 	"github.com/securego/gosec/v2/rules"
 	"golang.org/x/tools/go/packages"
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 )
 
 // gosecCWE fills the CWE ids gosec maps a rule to but cannot describe
@@ -64,7 +64,7 @@ func (s *gosecSuite) newChecker() *gosecChecker {
 }
 
 // check runs gosec's AST rules and SSA analyzers on p.
-func (c *gosecChecker) check(p *packages.Package) []*sast.Finding {
+func (c *gosecChecker) check(p *packages.Package) []*format.SASTFinding {
 	c.analyzer.CheckRules(p)
 	c.analyzer.CheckAnalyzers(p)
 	found, _, _ := c.analyzer.Report()
@@ -74,7 +74,7 @@ func (c *gosecChecker) check(p *packages.Package) []*sast.Finding {
 			files[tf.Name()] = reportedFile(p.Fset, f)
 		}
 	}
-	out := make([]*sast.Finding, 0, len(found)-c.reported)
+	out := make([]*format.SASTFinding, 0, len(found)-c.reported)
 	for _, is := range found[c.reported:] {
 		f := fromIssue(is, p.PkgPath)
 		if name, ok := files[f.File]; ok {
@@ -152,9 +152,9 @@ func generators(f *ast.File) []string {
 }
 
 // fromIssue converts a gosec issue.
-func fromIssue(is *issue.Issue, pkg string) *sast.Finding {
+func fromIssue(is *issue.Issue, pkg string) *format.SASTFinding {
 	line, _, _ := strings.Cut(is.Line, "-")
-	f := &sast.Finding{
+	f := &format.SASTFinding{
 		Tool: "gosec", Rule: is.RuleID, Message: is.What, Package: pkg, File: is.File,
 		Severity: strings.ToLower(is.Severity.String()), Confidence: strings.ToLower(is.Confidence.String()),
 	}
@@ -167,7 +167,7 @@ func fromIssue(is *issue.Issue, pkg string) *sast.Finding {
 	}
 	if len(is.Suppressions) > 0 {
 		s := is.Suppressions[0]
-		f.Suppression = &sast.Suppression{Directive: "#nosec", Justification: s.Justification}
+		f.Suppression = &format.SASTSuppression{Directive: "#nosec", Justification: s.Justification}
 		if s.Kind == "external" {
 			f.Suppression.Directive = "configuration"
 		}

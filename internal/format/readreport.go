@@ -1,4 +1,4 @@
-package report
+package format
 
 import (
 	"bytes"
@@ -26,24 +26,24 @@ var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return c.Compile(schemas.ReportV1ID)
 })
 
-// Read decodes a report.json, which must match the published schema
+// ReadReport decodes a report.json, which must match the published schema
 // (schemas/report-v1.schema.json): a report from another hegui version,
 // or one edited by hand, is refused with the first place it differs.
-func Read(data []byte) (*Report, error) {
+func ReadReport(data []byte) (*Report, error) {
 	s, err := schema()
 	if err != nil {
 		return nil, fmt.Errorf("report schema: %w", err)
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s is not JSON: %v", JSONFile, err)
+		return nil, fmt.Errorf("%s is not JSON: %v", ReportJSONFile, err)
 	}
 	if err := s.Validate(doc); err != nil {
-		return nil, fmt.Errorf("%s does not match schema %s: %s", JSONFile, Schema, firstSchemaError(err))
+		return nil, fmt.Errorf("%s does not match schema %s: %s", ReportJSONFile, ReportSchema, firstSchemaError(err))
 	}
 	var r Report
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", JSONFile, err)
+		return nil, fmt.Errorf("%s: %w", ReportJSONFile, err)
 	}
 	return &r, nil
 }

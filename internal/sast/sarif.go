@@ -1,26 +1,17 @@
 package sast
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/sarif"
 )
 
-// JSON is sast.json.
-func (d *Document) JSON() ([]byte, error) {
-	data, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(data, '\n'), nil
-}
-
-// SARIF renders the findings as a SARIF 2.1.0 log: one rule per gosec rule
+// SARIF renders the findings of d as a SARIF 2.1.0 log: one rule per gosec rule
 // or vet analyzer, results at their file and line (relative to the module
 // root), CWE ids as taxa, and suppressed findings with their suppression.
-func (d *Document) SARIF(toolVersion string) ([]byte, error) {
+func SARIF(d *format.SASTDocument, toolVersion string) ([]byte, error) {
 	log := sarif.New("hegui vet", toolVersion, "https://github.com/securego/gosec")
 	for _, f := range d.Findings {
 		rule := sarif.Rule{ID: f.Rule, Name: f.Rule, Short: ruleTitle(f), Level: level(f.Severity),
@@ -62,7 +53,7 @@ func level(severity string) string {
 	return sarif.Note
 }
 
-func ruleTitle(f *Finding) string {
+func ruleTitle(f *format.SASTFinding) string {
 	if f.Tool == "vet" {
 		return "go vet: " + f.Rule
 	}
@@ -70,7 +61,7 @@ func ruleTitle(f *Finding) string {
 	return f.Rule + ": " + msg
 }
 
-func helpURI(f *Finding) string {
+func helpURI(f *format.SASTFinding) string {
 	if f.Tool == "vet" {
 		return "https://pkg.go.dev/golang.org/x/tools/go/analysis/passes/" + vetDir(f.Rule)
 	}

@@ -1,4 +1,4 @@
-package analyze
+package sast
 
 import (
 	"sync"
@@ -42,7 +42,7 @@ import (
 	"golang.org/x/tools/go/analysis/passes/unusedresult"
 	"golang.org/x/tools/go/analysis/passes/waitgroup"
 	"golang.org/x/tools/go/packages"
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 )
 
 // vetSuite is the analyzer list of cmd/vet in Go 1.26.
@@ -114,7 +114,7 @@ func vetAnalyzers(excluded map[string]bool) ([]*analysis.Analyzer, error) {
 }
 
 // runVet runs go vet's analyzers on one type-checked package.
-func runVet(p *packages.Package, suite []*analysis.Analyzer) ([]*sast.Finding, error) {
+func runVet(p *packages.Package, suite []*analysis.Analyzer) ([]*format.SASTFinding, error) {
 	if len(suite) == 0 {
 		return nil, nil
 	}
@@ -122,14 +122,14 @@ func runVet(p *packages.Package, suite []*analysis.Analyzer) ([]*sast.Finding, e
 	if err != nil {
 		return nil, err
 	}
-	var out []*sast.Finding
+	var out []*format.SASTFinding
 	for _, act := range graph.Roots {
 		if act.Err != nil {
 			continue // ill-typed package: its errors are reported as load errors
 		}
 		for _, d := range act.Diagnostics {
 			pos := act.Package.Fset.Position(d.Pos)
-			f := &sast.Finding{
+			f := &format.SASTFinding{
 				Tool: "vet", Rule: act.Analyzer.Name, Message: d.Message, Package: act.Package.PkgPath,
 				File: pos.Filename, Line: pos.Line, Column: pos.Column, Severity: "low",
 			}

@@ -1,4 +1,4 @@
-package analyze
+package sast
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
-	"hegui.dev/hegui/internal/sast"
 )
 
 // cgoFixture is a module with a cgo file, which the go command compiles
@@ -82,7 +82,7 @@ func generatedCgo(n int) int32 { return int32(n) }
 func TestAnalyzeCgo(t *testing.T) {
 	requireCgo(t)
 	dir := writeModule(t, cgoFixture)
-	doc, err := Run(context.Background(), &Request{Dir: dir})
+	doc, err := Analyze(context.Background(), &Request{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestAnalyzeCgo(t *testing.T) {
 			t.Errorf("no %s finding at native.go:%d; findings: %s", want.rule, want.line, listFindings(doc))
 		case want.directive == "" && f.Suppression != nil:
 			t.Errorf("%s at native.go:%d suppressed by %+v, want unsuppressed", want.rule, want.line, f.Suppression)
-		case want.directive != "" && (f.Suppression == nil || *f.Suppression != sast.Suppression{Directive: want.directive, Justification: want.justification}):
+		case want.directive != "" && (f.Suppression == nil || *f.Suppression != format.SASTSuppression{Directive: want.directive, Justification: want.justification}):
 			t.Errorf("%s at native.go:%d suppressed by %+v, want %s -- %s", want.rule, want.line, f.Suppression, want.directive, want.justification)
 		}
 	}
@@ -124,7 +124,7 @@ func TestAnalyzeCgo(t *testing.T) {
 }
 
 // listFindings is the findings' rules and places, for test failures.
-func listFindings(d *sast.Document) string {
+func listFindings(d *format.SASTDocument) string {
 	var b strings.Builder
 	for _, f := range d.Findings {
 		fmt.Fprintf(&b, "\n\t%s %s", f.Rule, f.Where())

@@ -1,4 +1,4 @@
-package delivery
+package format
 
 import (
 	"encoding/json"
@@ -46,12 +46,12 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 			t.Errorf("%s: the schema allows %q, the pipeline records %q", what, schemaValues, values)
 		}
 	}
-	check("reproducibility status", enum("binary", "reproducibility", "status"), strings(ReproducibilityStatuses))
-	check("check status", enum("check", "status"), strings(CheckStatuses))
-	check("scan status", enum("scanStatus"), strings(ScanStates))
+	check("reproducibility status", enum("binary", "reproducibility", "status"), asStrings(ReproducibilityStatuses))
+	check("check status", enum("check", "status"), asStrings(CheckStatuses))
+	check("scan status", enum("scanStatus"), asStrings(ScanStates))
 }
 
-func strings[S ~string](values []S) []string {
+func asStrings[S ~string](values []S) []string {
 	out := make([]string, len(values))
 	for i, v := range values {
 		out[i] = string(v)

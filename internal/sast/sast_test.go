@@ -1,4 +1,4 @@
-package analyze
+package sast
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
 )
 
@@ -65,7 +65,7 @@ func writeModule(tb testing.TB, files map[string]string) string {
 	return dir
 }
 
-func findAt(d *sast.Document, rule string, line int) *sast.Finding {
+func findAt(d *format.SASTDocument, rule string, line int) *format.SASTFinding {
 	for _, f := range d.Findings {
 		if f.Rule == rule && f.Line == line {
 			return f
@@ -76,7 +76,7 @@ func findAt(d *sast.Document, rule string, line int) *sast.Finding {
 
 func TestAnalyze(t *testing.T) {
 	dir := fixture(t)
-	doc, err := Run(context.Background(), &Request{Dir: dir})
+	doc, err := Analyze(context.Background(), &Request{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("suppressed = %d, want 3", doc.Summary.Suppressed)
 	}
 
-	data, err := doc.SARIF("test")
+	data, err := SARIF(doc, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestAnalyze(t *testing.T) {
 
 func TestAnalyzeSubsets(t *testing.T) {
 	dir := fixture(t)
-	vet, err := Run(context.Background(), &Request{Dir: dir, Analyzers: "vet"})
+	vet, err := Analyze(context.Background(), &Request{Dir: dir, Analyzers: "vet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestAnalyzeSubsets(t *testing.T) {
 			t.Errorf("vet-only analysis reported %s from %s", f.Rule, f.Tool)
 		}
 	}
-	sec, err := Run(context.Background(), &Request{Dir: dir, Analyzers: "security", Exclude: []string{"G401"}})
+	sec, err := Analyze(context.Background(), &Request{Dir: dir, Analyzers: "security", Exclude: []string{"G401"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +149,11 @@ func TestAnalyzeErrors(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken.example\n\ngo 1.22\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
-	_, err := Run(context.Background(), &Request{Dir: dir})
+	_, err := Analyze(context.Background(), &Request{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "undefined") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("ill-typed module: err = %v, want one line naming the error", err)
 	}
-	if _, err := Run(context.Background(), &Request{Dir: t.TempDir()}); err == nil {
+	if _, err := Analyze(context.Background(), &Request{Dir: t.TempDir()}); err == nil {
 		t.Error("directory without a module: no error")
 	}
 }
@@ -218,7 +218,7 @@ func Report() { fmt.Printf(lock.Format, "three") }
 
 func TestAnalyzeAcrossPackages(t *testing.T) {
 	dir := writeModule(t, crossFixture)
-	doc, err := Run(context.Background(), &Request{Dir: dir, Tests: true, Analyzers: "vet"})
+	doc, err := Analyze(context.Background(), &Request{Dir: dir, Tests: true, Analyzers: "vet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func BenchmarkAnalyze(b *testing.B) {
 	dir := writeModule(b, files)
 	b.ReportAllocs()
 	for b.Loop() {
-		doc, err := Run(context.Background(), &Request{Dir: dir, Tests: true})
+		doc, err := Analyze(context.Background(), &Request{Dir: dir, Tests: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package analyze
+package sast
 
 import (
 	"go/ast"
@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 )
 
 // nolintPattern matches golangci-lint's directive: //nolint, //nolint:a,b,
@@ -31,7 +31,7 @@ type nolint struct {
 
 // covers reports whether the directive suppresses a finding of tool
 // (golangci-lint calls go vet "govet").
-func (n nolint) covers(f *sast.Finding) bool {
+func (n nolint) covers(f *format.SASTFinding) bool {
 	switch {
 	case f.Line < n.from || f.Line > n.to:
 		return false
@@ -46,14 +46,14 @@ func (n nolint) covers(f *sast.Finding) bool {
 }
 
 // suppression is what a finding that n covers records.
-func (n nolint) suppression() *sast.Suppression {
+func (n nolint) suppression() *format.SASTSuppression {
 	directive := "//nolint"
 	if n.nosec {
 		directive = "#nosec"
 	} else if len(n.linters) > 0 {
 		directive += ":" + strings.Join(slices.Sorted(maps.Keys(n.linters)), ",")
 	}
-	return &sast.Suppression{Directive: directive, Justification: n.justification}
+	return &format.SASTSuppression{Directive: directive, Justification: n.justification}
 }
 
 // nolintDirectives finds the //nolint directives in a parsed package's
@@ -95,7 +95,7 @@ func mentions(f *ast.File, word string) bool {
 // attached to: the statement or declaration it ends the line of, or the
 // declaration it precedes. gosec's own #nosec directives are gosec's to
 // handle, except in cgo files (cgoNosec).
-func applyNolint(byFile map[string][]nolint, findings []*sast.Finding) {
+func applyNolint(byFile map[string][]nolint, findings []*format.SASTFinding) {
 	for _, f := range findings {
 		if f.Suppression != nil {
 			continue

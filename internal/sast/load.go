@@ -1,4 +1,4 @@
-package analyze
+package sast
 
 // Loading happens in three steps, so that only the packages being analysed
 // at the moment have syntax and type information in memory:

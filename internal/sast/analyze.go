@@ -1,14 +1,14 @@
-// Package analyze runs static analysis on a Go module: go vet's analyzers
+// Package sast runs static analysis on a Go module: go vet's analyzers
 // and gosec's security rules and analyzers, in process, over one listing of
 // the packages (golang.org/x/tools/go/packages), and returns the findings
-// as a sast.Document. Each package is parsed and type-checked once for both
+// as a format.SASTDocument. Each package is parsed and type-checked once for both
 // suites, analysed and dropped, so a large module's syntax is never in
 // memory all at once (load.go). Findings carry CWE ids where a weakness
 // fits. Suppressions written the way Go developers already write them —
 // gosec's `#nosec G401 -- reason` and golangci-lint's `//nolint:gosec //
 // reason` — are honoured: a suppressed finding stays in the results,
 // marked with its directive and reason, instead of disappearing.
-package analyze
+package sast
 
 import (
 	"context"
@@ -24,8 +24,7 @@ import (
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/packages"
-
-	"hegui.dev/hegui/internal/sast"
+	"hegui.dev/hegui/internal/format"
 )
 
 // Request says what to analyse.
@@ -48,12 +47,12 @@ type Request struct {
 	Progress func(format string, args ...any)
 }
 
-// Run lists the packages once, then analyses them a few at a time:
+// Analyze lists the packages once, then analyses them a few at a time:
 // each is parsed, type-checked, given to go vet's analyzers and to gosec,
 // and dropped. Memory holds the dependencies' types, read once from export
 // data and shared, and the packages in progress, not the whole module's
 // syntax (load.go explains the loading).
-func Run(ctx context.Context, req *Request) (*sast.Document, error) {
+func Analyze(ctx context.Context, req *Request) (*format.SASTDocument, error) {
 	start := time.Now()
 	if req.Analyzers == "" {
 		req.Analyzers = "all"
@@ -76,7 +75,7 @@ func Run(ctx context.Context, req *Request) (*sast.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc := &sast.Document{Schema: sast.Schema, Findings: []*sast.Finding{}}
+	doc := &format.SASTDocument{Schema: format.SASTSchema, Findings: []*format.SASTFinding{}}
 	roots := selectPackages(all)
 	for _, p := range roots {
 		doc.Packages++
@@ -96,12 +95,12 @@ func Run(ctx context.Context, req *Request) (*sast.Document, error) {
 		if a.vet, err = vetAnalyzers(excluded); err != nil {
 			return nil, err
 		}
-		doc.Tools = append(doc.Tools, sast.Tool{Name: "go vet", Module: "golang.org/x/tools", Version: moduleVersion("golang.org/x/tools"), Rules: len(a.vet)})
+		doc.Tools = append(doc.Tools, format.SASTTool{Name: "go vet", Module: "golang.org/x/tools", Version: moduleVersion("golang.org/x/tools"), Rules: len(a.vet)})
 	}
 	if req.Analyzers == "all" || req.Analyzers == "security" {
 		setGoVersion(roots)
 		a.gosec = newGosecSuite(excluded, req.Tests)
-		doc.Tools = append(doc.Tools, sast.Tool{Name: "gosec", Module: "github.com/securego/gosec/v2", Version: moduleVersion("github.com/securego/gosec/v2"), Rules: a.gosec.size()})
+		doc.Tools = append(doc.Tools, format.SASTTool{Name: "gosec", Module: "github.com/securego/gosec/v2", Version: moduleVersion("github.com/securego/gosec/v2"), Rules: a.gosec.size()})
 	}
 	results, err := a.run(ctx, newTypeChecker(all, roots), roots)
 	if err != nil {
@@ -120,7 +119,7 @@ func Run(ctx context.Context, req *Request) (*sast.Document, error) {
 	doc.Errors = dedup(loadErrs)
 
 	nolints := map[string][]nolint{}
-	var vetFindings, gosecFindings []*sast.Finding
+	var vetFindings, gosecFindings []*format.SASTFinding
 	for _, r := range results {
 		vetFindings = append(vetFindings, r.vet...)
 		gosecFindings = append(gosecFindings, r.gosec...)
@@ -142,7 +141,7 @@ func Run(ctx context.Context, req *Request) (*sast.Document, error) {
 		f.File = relativeTo(req.Dir, f.File)
 	}
 	doc.Findings = dedupFindings(doc.Findings)
-	sast.Sort(doc.Findings)
+	format.SortSASTFindings(doc.Findings)
 	doc.Summarize()
 	doc.Seconds = time.Since(start).Seconds()
 	return doc, nil
@@ -157,7 +156,7 @@ type analyses struct {
 
 // packageResult is what one package's analysis leaves behind.
 type packageResult struct {
-	vet, gosec []*sast.Finding
+	vet, gosec []*format.SASTFinding
 	nolint     map[string][]nolint
 	err        error
 }
@@ -287,7 +286,7 @@ func relativeTo(dir, file string) string {
 	return filepath.ToSlash(file)
 }
 
-func dedupFindings(fs []*sast.Finding) []*sast.Finding {
+func dedupFindings(fs []*format.SASTFinding) []*format.SASTFinding {
 	seen := map[string]bool{}
 	out := fs[:0]
 	for _, f := range fs {

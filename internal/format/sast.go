@@ -1,22 +1,20 @@
-// Package sast is the static-analysis findings document, sast.json
-// (schema hegui.dev/sast/v1): go vet's and gosec's results with CWE ids and
-// suppressions, and its SARIF rendering. Package analyze produces it.
-package sast
+package format
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 )
 
-// Schema identifies sast.json.
-const Schema = "hegui.dev/sast/v1"
+// SASTSchema identifies sast.json.
+const SASTSchema = "hegui.dev/sast/v1"
 
-// Severities, in increasing order.
-var Severities = []string{"low", "medium", "high"}
+// SASTSeverities, in increasing order.
+var SASTSeverities = []string{"low", "medium", "high"}
 
-// SeverityRank orders severities; unknown names rank -1.
-func SeverityRank(s string) int {
-	for i, v := range Severities {
+// SASTSeverityRank orders severities; unknown names rank -1.
+func SASTSeverityRank(s string) int {
+	for i, v := range SASTSeverities {
 		if v == s {
 			return i
 		}
@@ -24,38 +22,38 @@ func SeverityRank(s string) int {
 	return -1
 }
 
-// Document is sast.json.
-type Document struct {
-	Schema   string     `json:"schema"`
-	Tools    []Tool     `json:"tools"`
-	Module   string     `json:"module,omitempty"`
-	Packages int        `json:"packages"`
-	Files    int        `json:"files"`
-	Seconds  float64    `json:"seconds"`
-	Summary  Summary    `json:"summary"`
-	Findings []*Finding `json:"findings"`
+// SASTDocument is sast.json.
+type SASTDocument struct {
+	Schema   string         `json:"schema"`
+	Tools    []SASTTool     `json:"tools"`
+	Module   string         `json:"module,omitempty"`
+	Packages int            `json:"packages"`
+	Files    int            `json:"files"`
+	Seconds  float64        `json:"seconds"`
+	Summary  SASTSummary    `json:"summary"`
+	Findings []*SASTFinding `json:"findings"`
 	// Errors are packages that could not be analysed (syntax or type errors).
 	Errors []string `json:"errors,omitempty"`
 }
 
-// Tool is one analyzer suite and its version.
-type Tool struct {
+// SASTTool is one analyzer suite and its version.
+type SASTTool struct {
 	Name    string `json:"name"`
 	Module  string `json:"module"`
 	Version string `json:"version"`
 	Rules   int    `json:"rules"`
 }
 
-// Summary counts findings.
-type Summary struct {
+// SASTSummary counts findings.
+type SASTSummary struct {
 	Total      int            `json:"total"`
 	Suppressed int            `json:"suppressed"`
 	BySeverity map[string]int `json:"bySeverity"` // unsuppressed findings
 	ByTool     map[string]int `json:"byTool"`
 }
 
-// Finding is one static-analysis result.
-type Finding struct {
+// SASTFinding is one static-analysis result.
+type SASTFinding struct {
 	Tool       string `json:"tool"` // "gosec" or "vet"
 	Rule       string `json:"rule"` // G401, printf, ...
 	CWE        int    `json:"cwe,omitempty"`
@@ -64,14 +62,14 @@ type Finding struct {
 	Message    string `json:"message"`
 	Package    string `json:"package"`
 	// File is relative to the module root; Line and Column start at 1.
-	File        string       `json:"file"`
-	Line        int          `json:"line"`
-	Column      int          `json:"column"`
-	Suppression *Suppression `json:"suppression,omitempty"`
+	File        string           `json:"file"`
+	Line        int              `json:"line"`
+	Column      int              `json:"column"`
+	Suppression *SASTSuppression `json:"suppression,omitempty"`
 }
 
-// Suppression records how a finding was suppressed.
-type Suppression struct {
+// SASTSuppression records how a finding was suppressed.
+type SASTSuppression struct {
 	// Directive is the annotation: "#nosec", "//nolint:gosec", ...
 	Directive string `json:"directive"`
 	// Justification is the reason written with it ("" when none was given).
@@ -79,11 +77,11 @@ type Suppression struct {
 }
 
 // Where is "file:line:column".
-func (f *Finding) Where() string { return fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column) }
+func (f *SASTFinding) Where() string { return fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column) }
 
 // Summarize recounts the findings.
-func (d *Document) Summarize() {
-	s := Summary{Total: len(d.Findings), BySeverity: map[string]int{}, ByTool: map[string]int{}}
+func (d *SASTDocument) Summarize() {
+	s := SASTSummary{Total: len(d.Findings), BySeverity: map[string]int{}, ByTool: map[string]int{}}
 	for _, f := range d.Findings {
 		s.ByTool[f.Tool]++
 		if f.Suppression != nil {
@@ -95,16 +93,16 @@ func (d *Document) Summarize() {
 	d.Summary = s
 }
 
-// Sort orders findings: unsuppressed first, then by severity (highest
+// SortSASTFindings orders findings: unsuppressed first, then by severity (highest
 // first), file, line, rule, column and message.
-func Sort(fs []*Finding) {
+func SortSASTFindings(fs []*SASTFinding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if (a.Suppression == nil) != (b.Suppression == nil) {
 			return a.Suppression == nil
 		}
-		if SeverityRank(a.Severity) != SeverityRank(b.Severity) {
-			return SeverityRank(a.Severity) > SeverityRank(b.Severity)
+		if SASTSeverityRank(a.Severity) != SASTSeverityRank(b.Severity) {
+			return SASTSeverityRank(a.Severity) > SASTSeverityRank(b.Severity)
 		}
 		if a.File != b.File {
 			return a.File < b.File
@@ -121,4 +119,13 @@ func Sort(fs []*Finding) {
 		}
 		return a.Message < b.Message
 	})
+}
+
+// JSON is sast.json.
+func (d *SASTDocument) JSON() ([]byte, error) {
+	data, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
 }
