@@ -1,35 +1,13 @@
 package cli
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/golden"
 	"hegui.dev/hegui/internal/peertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 func testdataPath(t *testing.T, name string) string {
 	t.Helper()
@@ -42,10 +20,10 @@ func testdataPath(t *testing.T, name string) string {
 
 func TestGoldenCertInspect(t *testing.T) {
 	r := newRunner(t)
-	golden(t, "inspect-root.golden", r.ok("cert", "inspect", testdataPath(t, "root.pem")).stdout)
-	golden(t, "inspect-signer.golden", r.ok("cert", "inspect", testdataPath(t, "signer.pem")).stdout)
-	golden(t, "inspect-signer.json.golden", r.ok("cert", "inspect", testdataPath(t, "signer.pem"), "--json").stdout)
-	golden(t, "inspect-csr.golden", r.ok("cert", "inspect", testdataPath(t, "signer.csr")).stdout)
+	golden.Check(t, "inspect-root.golden", []byte(r.ok("cert", "inspect", testdataPath(t, "root.pem")).stdout))
+	golden.Check(t, "inspect-signer.golden", []byte(r.ok("cert", "inspect", testdataPath(t, "signer.pem")).stdout))
+	golden.Check(t, "inspect-signer.json.golden", []byte(r.ok("cert", "inspect", testdataPath(t, "signer.pem"), "--json").stdout))
+	golden.Check(t, "inspect-csr.golden", []byte(r.ok("cert", "inspect", testdataPath(t, "signer.csr")).stdout))
 }
 
 // TestFixtureChainInOpenSSL: the committed hegui-made chain verifies in

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/golden"
 )
 
 // oneTarget keeps the delivery tests that are not about targets quick.
@@ -249,6 +250,7 @@ func TestInit(t *testing.T) {
 	if !strings.Contains(text, "name: app") || !strings.Contains(text, "- main: .") || !strings.Contains(text, "linux/loong64") {
 		t.Errorf("hegui.yaml:\n%s", text)
 	}
+	golden.Check(t, "init-hegui.yaml.golden", []byte(text))
 	r.fails(1, []string{"already exists", "--force"}, "init", f.dir)
 	r.ok("init", f.dir, "--force")
 

@@ -1,6 +1,7 @@
 // Package deliver runs `hegui deliver`: a list of small stages, each in its
-// own package, run in order on one delivery.Delivery. Adding a stage means
-// writing a package with a Stage type and adding it to Stages.
+// own package, run in order on one delivery.Delivery. A stage that does
+// nothing returns delivery.Skip (or SkipWithWarning); the run records why.
+// Adding a stage: README.md, "Adding a stage", lists what to touch.
 //
 // Everything is written to a staging directory outside the module (so the
 // work tree stays clean while the go command stamps VCS information), and
@@ -158,14 +159,25 @@ func Run(ctx context.Context, d *delivery.Delivery) (err error) {
 		}
 		d.Log.Begin(s.Name(), i+1, len(Stages))
 		start := time.Now()
+		rec := format.StageRecord{Name: s.Name()}
 		if err := s.Run(ctx, d); err != nil {
 			var pe *verdict.PolicyError
-			if errors.As(err, &pe) {
+			var skip *delivery.SkipError
+			switch {
+			case errors.As(err, &pe):
 				return err
+			case errors.As(err, &skip):
+				rec.Skipped = skip.Reason
+				d.Log.Stepf("skipped: %s", skip.Reason)
+				if skip.Warning != "" {
+					d.Warn("%s", skip.Warning)
+				}
+			default:
+				return fmt.Errorf("%s: %w", s.Name(), err)
 			}
-			return fmt.Errorf("%s: %w", s.Name(), err)
 		}
-		d.Stages = append(d.Stages, format.StageRecord{Name: s.Name(), Seconds: time.Since(start).Seconds()})
+		rec.Seconds = time.Since(start).Seconds()
+		d.Stages = append(d.Stages, rec)
 	}
 	d.Finished = time.Now()
 	return publish(d)

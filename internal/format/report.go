@@ -184,6 +184,8 @@ type IgnoreRule struct {
 type StageRecord struct {
 	Name    string  `json:"name"`
 	Seconds float64 `json:"seconds"`
+	// Skipped says why the stage did nothing ("" when it ran).
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // ReportSchema identifies the report.json format.

@@ -28,8 +28,7 @@ func (Stage) Name() string { return "archive" }
 // Run implements delivery.Stage.
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if d.Config.Archive.Format != "tar.gz" {
-		d.Log.Stepf("no archive (archive.format: %s)", d.Config.Archive.Format)
-		return nil
+		return delivery.Skip("no archive (archive.format: " + d.Config.Archive.Format + ")")
 	}
 	out := d.Dir + ".tar.gz"
 	if err := Write(ctx, d.Dir, filepath.Base(d.FinalDir), d.Version.CommitTime, out); err != nil {

@@ -80,7 +80,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		d.Log.Stepf("key %s: %d bundles", short, len(d.Binaries))
 	}
 	if len(d.Bundles) == 0 {
-		d.Log.Stepf("no ECDSA P-256 signer, so no cosign bundles (add one under signing.co-signers)")
+		return delivery.Skip("no ECDSA P-256 signer, so no cosign bundles (add one under signing.co-signers)")
 	}
 	return nil
 }

@@ -33,6 +33,29 @@ type Stage interface {
 	Run(ctx context.Context, d *Delivery) error
 }
 
+// SkipError is what a stage returns to say that it did nothing, and why:
+// the pipeline shows the reason, records it in report.json's stages
+// (StageRecord.Skipped) and goes on. It is the one way a stage skips.
+type SkipError struct {
+	Reason string
+	// Warning, when set, is shown and reported as a warning: a skip the
+	// user must notice (a scan that did not run), not one they chose
+	// quietly (no archive asked for).
+	Warning string
+}
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// Skip says the stage did nothing because of reason, which is shown as a
+// progress line.
+func Skip(reason string) error { return &SkipError{Reason: reason} }
+
+// SkipWithWarning says the stage did nothing because of reason, and warns
+// with warning, which the report lists among its warnings.
+func SkipWithWarning(reason, warning string) error {
+	return &SkipError{Reason: reason, Warning: warning}
+}
+
 // Options are the command-line choices of a run.
 type Options struct {
 	Snapshot      bool // allow an untagged or dirty tree, versioned by a pseudo-version
@@ -90,15 +113,14 @@ type Delivery struct {
 	Signers  []*Signer
 	Binaries []*Binary
 	Licenses []*format.ModuleLicense
-	// Vulns is the vulnerability scan's result (nil when there was none,
-	// and VulnScan says why); VulnIgnores reports on the policy's ignore rules.
+	// Vulns is the vulnerability scan's result (nil when the vulns stage
+	// skipped, and its StageRecord says why); VulnIgnores reports on the
+	// policy's ignore rules.
 	Vulns       *format.VulnDocument
-	VulnScan    format.ScanStatus
 	VulnIgnores []format.IgnoreRule
-	// SAST is the static analysis's result (nil when it did not run, and
-	// SASTScan says why).
-	SAST     *format.SASTDocument
-	SASTScan format.ScanStatus
+	// SAST is the static analysis's result (nil when the vet stage
+	// skipped).
+	SAST *format.SASTDocument
 	// Crypto is the cryptographic inventory.
 	Crypto     *cryptoinv.Inventory
 	Provenance string // path of the signed provenance, relative to Dir
@@ -180,6 +202,33 @@ func (d *Delivery) Env(name string) string {
 
 // Path returns the absolute path of a file in the delivery.
 func (d *Delivery) Path(rel string) string { return filepath.Join(d.Dir, filepath.FromSlash(rel)) }
+
+// The names of the stages whose skips the report and the policy read.
+const (
+	VulnsStage = "vulns"
+	VetStage   = "vet"
+)
+
+// Skipped returns why the stage named stage did nothing, and whether it
+// did: true only for a stage that has run and returned a SkipError.
+func (d *Delivery) Skipped(stage string) (string, bool) {
+	for _, r := range d.Stages {
+		if r.Name == stage && r.Skipped != "" {
+			return r.Skipped, true
+		}
+	}
+	return "", false
+}
+
+// ScanStatus is report.json's status of a scan: scanned when it left a
+// result, else skipped with the stage's reason.
+func (d *Delivery) ScanStatus(scanned bool, stage string) format.ScanStatus {
+	if scanned {
+		return format.ScanStatus{Status: format.Scanned}
+	}
+	reason, _ := d.Skipped(stage)
+	return format.ScanStatus{Status: format.Skipped, Reason: reason}
+}
 
 // Primary is the signer of the manifest and provenance.
 func (d *Delivery) Primary() *Signer {

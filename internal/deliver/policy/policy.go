@@ -64,10 +64,10 @@ func Evaluate(d *delivery.Delivery, now time.Time) []format.Violation {
 func Vulnerabilities(d *delivery.Delivery, p config.VulnPolicy, now time.Time) []format.Violation {
 	var vs []format.Violation
 	if d.Vulns == nil {
-		if d.VulnScan.Status == format.Skipped && p.NoScan == config.Fail {
+		if scan := d.ScanStatus(d.Vulns != nil, delivery.VulnsStage); scan.Status == format.Skipped && p.NoScan == config.Fail {
 			vs = append(vs, format.Violation{
 				Rule: "policy.vulnerabilities.no-scan", Subject: "vulnerability scan",
-				Message: "no vulnerability scan: " + d.VulnScan.Reason,
+				Message: "no vulnerability scan: " + scan.Reason,
 				Remedy:  "import a vulnerability database (hegui vulndb import OSV_DIR, or hegui vulndb update) and deliver again",
 			})
 		}

@@ -118,7 +118,7 @@ func TestIgnoreRulesAndDatabaseAge(t *testing.T) {
 
 	d = delivered()
 	d.Vulns = nil
-	d.VulnScan = format.ScanStatus{Status: format.Skipped, Reason: "no database"}
+	d.Stages = append(d.Stages, format.StageRecord{Name: delivery.VulnsStage, Skipped: "no database"})
 	p.NoScan = config.Fail
 	if vs := Vulnerabilities(d, p, now); len(vs) != 1 || vs[0].Rule != "policy.vulnerabilities.no-scan" {
 		t.Errorf("no scan with no-scan: fail: %s", rules(vs))

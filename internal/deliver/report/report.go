@@ -56,11 +56,12 @@ func Build(d *delivery.Delivery) (*format.Report, error) {
 			r.Licenses.Unresolved++
 		}
 	}
-	r.Vulnerabilities = format.VulnSection{Status: d.VulnScan.Status, Reason: d.VulnScan.Reason, Ignores: d.VulnIgnores, Scan: d.Vulns, Files: []string{}}
+	vulnScan, sastScan := d.ScanStatus(d.Vulns != nil, delivery.VulnsStage), d.ScanStatus(d.SAST != nil, delivery.VetStage)
+	r.Vulnerabilities = format.VulnSection{Status: vulnScan.Status, Reason: vulnScan.Reason, Ignores: d.VulnIgnores, Scan: d.Vulns, Files: []string{}}
 	if d.Vulns != nil {
 		r.Vulnerabilities.Files = []string{format.VulnsJSONFile, format.VulnsSARIFFile, format.OpenVEXFile}
 	}
-	r.StaticAnalysis = format.SASTSection{Status: d.SASTScan.Status, Reason: d.SASTScan.Reason, Scan: d.SAST, Files: []string{}}
+	r.StaticAnalysis = format.SASTSection{Status: sastScan.Status, Reason: sastScan.Reason, Scan: d.SAST, Files: []string{}}
 	if d.SAST != nil {
 		r.StaticAnalysis.Files = []string{format.SASTJSONFile, format.SASTSARIFFile}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -23,13 +22,11 @@ import (
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/format/formattest"
+	"hegui.dev/hegui/internal/golden"
 	"hegui.dev/hegui/internal/schematest"
-	"hegui.dev/hegui/internal/vuln"
-	"hegui.dev/hegui/internal/vulndb"
 	"hegui.dev/hegui/keys"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // sample is a fixed report exercising every section: two binaries (one not
 // reproducible, one failing a hardening check), licences with an unknown
@@ -77,7 +74,7 @@ func sample() *format.Report {
 		Vulnerabilities: format.VulnSection{
 			Status: format.Scanned, Files: []string{"vulns.json", "vulns.sarif", "vex.openvex.json"},
 			Ignores: []format.IgnoreRule{{ID: "GO-2022-1059", Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31", Matched: []string{"GO-2022-1059 in golang.org/x/text"}}},
-			Scan:    sampleVulns(t0),
+			Scan:    formattest.Vulns(t0),
 		},
 		StaticAnalysis: format.SASTSection{Status: format.Scanned, Files: []string{"sast.json", "sast.sarif"}, Scan: &format.SASTDocument{
 			Schema: format.SASTSchema, Packages: 3, Files: 7,
@@ -100,38 +97,6 @@ func sample() *format.Report {
 	}
 	r.Compliance = compliance.Evaluate(cats, Evidence(r, func(p string) string { return "sha256:" + strings.Repeat("e1", 32) }))
 	return r
-}
-
-func sampleVulns(t0 time.Time) *format.VulnDocument {
-	parse := &format.VulnFinding{
-		ID: "GO-2021-0113", Aliases: []string{"CVE-2021-38561", "GHSA-ppp9-7jff-5vj2"}, Summary: "Out-of-bounds read in golang.org/x/text/language",
-		URL: "https://pkg.go.dev/vuln/GO-2021-0113", Module: "golang.org/x/text", Version: "v0.3.5", Fixed: "v0.3.7",
-		Status: format.VulnCalled, Reachable: true, Precision: format.PrecisionCallGraph, Severity: "unknown", Subjects: []string{"source"},
-		Packages: []string{"golang.org/x/text/language"}, Symbols: []string{"golang.org/x/text/language.Parse"},
-		Paths: [][]format.PathStep{{
-			{Symbol: "example.com/app.main", Module: "example.com/app", File: "main.go", Line: 10, Column: 22},
-			{Symbol: "golang.org/x/text/language.Parse", Module: "golang.org/x/text", Version: "v0.3.5", File: "language/parse.go", Line: 228, Column: 6},
-		}},
-	}
-	accept := &format.VulnFinding{
-		ID: "GO-2022-1059", Aliases: []string{"CVE-2022-32149"}, Summary: "Denial of service via crafted Accept-Language header",
-		URL: "https://pkg.go.dev/vuln/GO-2022-1059", Module: "golang.org/x/text", Version: "v0.3.5", Fixed: "v0.3.8",
-		Status: format.VulnCalled, Reachable: true, Precision: format.PrecisionCallGraph, Severity: "high", CVSS: &format.CVSS{Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Score: 7.5},
-		Subjects: []string{"source"}, Symbols: []string{"golang.org/x/text/language.ParseAcceptLanguage"},
-		Ignored: &format.VulnIgnored{Reason: "Accept-Language comes from our own proxy", Expires: "2027-01-31"},
-	}
-	http2 := &format.VulnFinding{
-		ID: "GO-2024-2687", Aliases: []string{"CVE-2023-45288"}, Summary: "HTTP/2 CONTINUATION flood in net/http",
-		URL: "https://pkg.go.dev/vuln/GO-2024-2687", Module: "stdlib", Version: "v1.22.0", Fixed: "v1.22.2",
-		Status: format.VulnImported, Precision: format.PrecisionCallGraph, Severity: "unknown", Subjects: []string{"source"}, Packages: []string{"net/http"},
-	}
-	res := &vuln.Result{Findings: []*format.VulnFinding{parse, accept, http2}, GoVersion: "go1.22.0",
-		Scans: []*format.VulnRecord{{Subject: "source", Patterns: []string{"."}, Mode: "source", Precision: format.PrecisionCallGraph, PeakRSS: 300 << 20, Seconds: 4.2}}}
-	db := &vulndb.Info{Digest: "sha256:" + strings.Repeat("d0", 32), Modified: t0.Add(-48 * time.Hour), Entries: 4291}
-	doc := vuln.NewDocument("example.com/app@v1.2.3", db, res, t0)
-	doc.Module = "example.com/app"
-	doc.Scanner.Version = "v1.8.0"
-	return doc
 }
 
 func sampleInventory() *cryptoinv.Inventory {
@@ -206,18 +171,7 @@ func TestHTMLGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "report.html.golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(path, html, 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(html, want) {
-		t.Error("report.html differs from testdata/report.html.golden (go test ./internal/deliver/report -update, then review the diff)")
-	}
+	golden.Check(t, "report.html.golden", html)
 	if bytes.Contains(html, []byte("<script>alert")) {
 		t.Error("a warning's text was not escaped")
 	}

@@ -39,8 +39,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		for _, b := range d.Binaries {
 			b.Reproducible = &format.Reproducibility{Status: format.NotReproduced, Reason: reason}
 		}
-		d.Log.Stepf("skipped: %s", reason)
-		return nil
+		return delivery.Skip(reason)
 	}
 	switch {
 	case !d.Config.Reproducibility.Enabled():

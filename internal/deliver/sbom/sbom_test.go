@@ -3,20 +3,16 @@ package sbom
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/golden"
 	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/schematest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // input is a fixed binary description covering every kind of module: a
 // plain dependency, one replaced by another module, one replaced by another
@@ -61,29 +57,13 @@ func input() Input {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.WriteFile(path, got, 0o644)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./internal/deliver/sbom -update, then review the diff)", name)
-	}
-}
-
 func TestSPDXGolden(t *testing.T) {
 	data, err := SPDX(input())
 	if err != nil {
 		t.Fatal(err)
 	}
 	schematest.SPDX(t, "spdx", data)
-	golden(t, "app.spdx.json.golden", data)
+	golden.Check(t, "app.spdx.json.golden", data)
 	again, _ := SPDX(input())
 	if !bytes.Equal(data, again) {
 		t.Error("SPDX output is not deterministic")
@@ -96,7 +76,7 @@ func TestCycloneDXGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	schematest.CycloneDX(t, "cyclonedx", data)
-	golden(t, "app.cdx.json.golden", data)
+	golden.Check(t, "app.cdx.json.golden", data)
 }
 
 // TestSchemasCatchErrors makes sure the schema check can fail: documents

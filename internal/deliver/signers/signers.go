@@ -65,7 +65,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 // writePublicMaterial puts each signer's public key and certificate chain
 // into the delivery, where the manifest names them.
 func writePublicMaterial(d *delivery.Delivery) error {
-	if err := os.MkdirAll(d.Path("signers"), 0o755); err != nil {
+	if err := os.MkdirAll(d.Path(format.SignersDir), 0o755); err != nil {
 		return err
 	}
 	for _, s := range d.Signers {

@@ -43,8 +43,7 @@ func (Stage) Name() string { return "transparency" }
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	cfg := d.Config.AuditLog
 	if cfg.URL == "" {
-		d.Log.Stepf("no audit log configured (audit-log.url)")
-		return nil
+		return delivery.Skip("no audit log configured (audit-log.url)")
 	}
 	keysPath := cfg.PublicKeys
 	if !filepath.IsAbs(keysPath) {

@@ -17,15 +17,13 @@ import (
 type Stage struct{}
 
 // Name implements delivery.Stage.
-func (Stage) Name() string { return "vet" }
+func (Stage) Name() string { return delivery.VetStage }
 
 // Run implements delivery.Stage.
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	cfg := d.Config.StaticAnalysis
 	if cfg.Analyzers == config.Off {
-		d.SASTScan = format.ScanStatus{Status: format.Skipped, Reason: "static-analysis.analyzers is off in hegui.yaml"}
-		d.Warn("static analysis skipped: static-analysis.analyzers is off")
-		return nil
+		return delivery.SkipWithWarning("static-analysis.analyzers is off in hegui.yaml", "static analysis skipped: static-analysis.analyzers is off")
 	}
 	req := &sast.Request{
 		Dir: d.ModuleDir, Tests: cfg.Tests, Analyzers: cfg.Analyzers, Exclude: cfg.Exclude, Progress: d.Log.Stepf,
@@ -40,7 +38,6 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		return err
 	}
 	d.SAST = doc
-	d.SASTScan = format.ScanStatus{Status: format.Scanned}
 	for _, e := range doc.Errors {
 		d.Warn("static analysis: %s", e)
 	}

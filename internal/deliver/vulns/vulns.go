@@ -26,15 +26,13 @@ import (
 type Stage struct{}
 
 // Name implements delivery.Stage.
-func (Stage) Name() string { return "vulns" }
+func (Stage) Name() string { return delivery.VulnsStage }
 
 // Run implements delivery.Stage.
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	cfg := d.Config.Vulnerabilities
 	if cfg.Scan == config.Off {
-		d.VulnScan = format.ScanStatus{Status: format.Skipped, Reason: "vulnerabilities.scan is off in hegui.yaml"}
-		d.Warn("vulnerability scan skipped: vulnerabilities.scan is off")
-		return nil
+		return delivery.SkipWithWarning("vulnerabilities.scan is off in hegui.yaml", "vulnerability scan skipped: vulnerabilities.scan is off")
 	}
 	dbPath := cfg.Database
 	if dbPath == "" {
@@ -42,9 +40,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	}
 	db, err := vulndb.OpenIndex(dbPath)
 	if err != nil {
-		d.VulnScan = format.ScanStatus{Status: format.Skipped, Reason: err.Error()}
-		d.Warn("vulnerability scan skipped: %v", err)
-		return nil
+		return delivery.SkipWithWarning(err.Error(), "vulnerability scan skipped: "+err.Error())
 	}
 	budget, err := config.ParseBudget(cfg.MemoryBudget)
 	if err != nil {
@@ -77,7 +73,6 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	doc := vuln.NewDocument(d.Module.Path+"@"+d.Version.Version, db, res, now)
 	doc.Module = d.Module.Path
 	d.Vulns = doc
-	d.VulnScan = format.ScanStatus{Status: format.Scanned}
 	d.VulnIgnores = ApplyIgnores(d.Config.Policy.Vulnerabilities.Ignore, doc, now)
 	doc.Summarize()
 	if err := write(d, doc); err != nil {
