@@ -47,9 +47,6 @@ type Control struct {
 	Runtime  string       `yaml:"runtime"`
 }
 
-// Runtime package names a control may point to.
-var runtimePackages = []string{"pii-masking", "sm4-body", "audit-log", "crypto-shredding"}
-
 // Catalogs reads and checks every catalog shipped with hegui, sorted by id.
 func Catalogs() ([]*Catalog, error) {
 	return load(catalogs.Files)
@@ -109,8 +106,8 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 			return nil, fmt.Errorf("%s: group needs en and zh", where)
 		case ctl.Modal != "" && !slices.Contains([]string{"shall", "should", "may"}, ctl.Modal):
 			return nil, fmt.Errorf("%s: modal %q: want shall, should or may", where, ctl.Modal)
-		case ctl.Runtime != "" && !slices.Contains(runtimePackages, ctl.Runtime):
-			return nil, fmt.Errorf("%s: runtime %q: want one of %s", where, ctl.Runtime, strings.Join(runtimePackages, ", "))
+		case ctl.Runtime != "" && format.RuntimeCapabilities[ctl.Runtime] == "":
+			return nil, fmt.Errorf("%s: runtime %q: want one of %s", where, ctl.Runtime, strings.Join(format.RuntimeCapabilityNames(), ", "))
 		case len(ctl.Evidence) == 0 && ctl.Manual == nil:
 			return nil, fmt.Errorf("%s: no evidence rules and no manual statement", where)
 		}

@@ -154,3 +154,29 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("counts %+v do not add up to %d controls", f.Counts, len(f.Controls))
 	}
 }
+
+// TestRuntimePackage: a control whose runtime part a hegui package
+// provides is partly evidenced when a delivered binary links that package
+// (implemented, configuration not shown), and says which binaries; without
+// one it names the package and stays as its other evidence leaves it.
+func TestRuntimePackage(t *testing.T) {
+	cats, err := Catalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8.1.4.8 a has no delivery evidence, only the runtime part (sm4-body).
+	none := outcome(Evaluate(cats, evidence()), "gbt22239-2019-l3", "8.1.4.8 a")
+	if none.Status != format.Manual || none.RuntimePackage != "hegui.dev/hegui/sm4http" || len(none.RuntimeLinkedBy) != 0 {
+		t.Errorf("not linked: %+v", none)
+	}
+	e := evidence()
+	e.RuntimeLinked = map[string][]string{"hegui.dev/hegui/sm4http": {"bin/linux_amd64/app"}}
+	linked := outcome(Evaluate(cats, e), "gbt22239-2019-l3", "8.1.4.8 a")
+	if linked.Status != format.Partial || len(linked.RuntimeLinkedBy) != 1 {
+		t.Fatalf("linked: %+v", linked)
+	}
+	r := linked.Rules[len(linked.Rules)-1]
+	if r.Rule != "runtime-package" || r.Status != format.Partial || !strings.Contains(r.Detail.EN, "bin/linux_amd64/app links hegui.dev/hegui/sm4http") {
+		t.Errorf("runtime rule %+v", r)
+	}
+}

@@ -1,6 +1,11 @@
 package compliance
 
-import "hegui.dev/hegui/internal/format"
+import (
+	"fmt"
+	"strings"
+
+	"hegui.dev/hegui/internal/format"
+)
 
 // Evaluate decides every control of the catalogs from the evidence.
 func Evaluate(cats []*Catalog, e *Evidence) []format.Framework {
@@ -14,6 +19,13 @@ func Evaluate(cats []*Catalog, e *Evidence) []format.Framework {
 				r := rules[id](e)
 				r.Rule = id
 				o.Rules = append(o.Rules, r)
+			}
+			if ctl.Runtime != "" {
+				o.RuntimePackage = format.RuntimeCapabilities[ctl.Runtime]
+				if bins := e.RuntimeLinked[o.RuntimePackage]; len(bins) > 0 {
+					o.RuntimeLinkedBy = bins
+					o.Rules = append(o.Rules, runtimeRule(o.RuntimePackage, bins, e))
+				}
 			}
 			o.Status = status(o.Rules, ctl.Partial)
 			switch o.Status {
@@ -57,4 +69,17 @@ func status(rs []format.RuleResult, partialOnly bool) string {
 		return format.Partial
 	}
 	return format.NotEvidenced
+}
+
+// runtimeRule is the runtime part of a control: implemented, because the
+// binaries link the package that provides it, but only partly evidenced,
+// since linking a package does not show how the running service
+// configures it.
+func runtimeRule(pkg string, bins []string, e *Evidence) format.RuleResult {
+	r := result(format.Partial,
+		fmt.Sprintf("%s links %s: the capability is built into the service; how it is configured must be shown in the running system", strings.Join(bins, ", "), pkg),
+		fmt.Sprintf("%s 链接了 %s：该能力已内置于服务中；其配置须在运行系统中说明", strings.Join(bins, "、"), pkg),
+		e, format.ReportJSONFile)
+	r.Rule = "runtime-package"
+	return r
 }

@@ -37,6 +37,9 @@ type Evidence struct {
 	CryptoInventory bool
 	// AuditLogProof is the transparency-log proof file ("" when none).
 	AuditLogProof string
+	// RuntimeLinked maps each runtime package (format.RuntimeCapabilities)
+	// to the binaries that link it.
+	RuntimeLinked map[string][]string
 }
 
 // Signer is one key that signs the delivery.

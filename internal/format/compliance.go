@@ -41,6 +41,10 @@ type ControlOutcome struct {
 	Rules   []RuleResult `json:"rules"`
 	Manual  *Text        `json:"manual,omitempty"`
 	Runtime string       `json:"runtime,omitempty"`
+	// RuntimePackage is the package that provides Runtime
+	// (RuntimeCapabilities), and RuntimeLinkedBy the binaries that link it.
+	RuntimePackage  string   `json:"runtimePackage,omitempty"`
+	RuntimeLinkedBy []string `json:"runtimeLinkedBy,omitempty"`
 }
 
 // The statuses of a rule or a control.

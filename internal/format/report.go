@@ -41,7 +41,10 @@ type Binary struct {
 	Reproducible *Reproducibility `json:"reproducibility,omitempty"`
 	Hardening    *Hardening       `json:"hardening,omitempty"`
 	SBOMs        []string         `json:"sboms,omitempty"`
-	ModuleCount  int              `json:"moduleCount"`
+	// RuntimePackages are the runtime packages (RuntimeCapabilities) the
+	// binary links.
+	RuntimePackages []string `json:"runtimePackages,omitempty"`
+	ModuleCount     int      `json:"moduleCount"`
 }
 
 // Reproducibility is the result of building a binary a second time.

@@ -18,17 +18,26 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 	if err := json.Unmarshal(schemas.ReportV1, &schema); err != nil {
 		t.Fatal(err)
 	}
-	// enum follows path (property names) from a definition to an enum.
+	// enum follows path (property names, through array items) from a
+	// definition to an enum.
 	enum := func(def string, path ...string) []string {
 		t.Helper()
 		var node struct {
 			Enum       []string                   `json:"enum"`
 			Properties map[string]json.RawMessage `json:"properties"`
+			Items      json.RawMessage            `json:"items"`
 		}
 		raw := schema.Defs[def]
 		for _, p := range path {
+			node.Items = nil
 			if err := json.Unmarshal(raw, &node); err != nil {
 				t.Fatal(err)
+			}
+			if node.Items != nil {
+				node.Properties = nil
+				if err := json.Unmarshal(node.Items, &node); err != nil {
+					t.Fatal(err)
+				}
 			}
 			raw = node.Properties[p]
 		}
@@ -49,6 +58,7 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 	check("reproducibility status", enum("binary", "reproducibility", "status"), asStrings(ReproducibilityStatuses))
 	check("check status", enum("check", "status"), asStrings(CheckStatuses))
 	check("scan status", enum("scanStatus"), asStrings(ScanStates))
+	check("runtime capability", enum("framework", "controls", "runtime"), RuntimeCapabilityNames())
 }
 
 func asStrings[S ~string](values []S) []string {
@@ -57,4 +67,11 @@ func asStrings[S ~string](values []S) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+func TestRuntimePackagesLinked(t *testing.T) {
+	got := RuntimePackagesLinked([]string{"fmt", "hegui.dev/hegui/translog", "hegui.dev/hegui/mask/internal/idcard", "hegui.dev/hegui/translogs", "hegui.dev/hegui/keys"})
+	if want := []string{"hegui.dev/hegui/mask", "hegui.dev/hegui/translog"}; !slices.Equal(got, want) {
+		t.Errorf("RuntimePackagesLinked = %q, want %q", got, want)
+	}
 }

@@ -54,7 +54,12 @@ func firstDifference(got, want []byte) string {
 			wl = w[i]
 		}
 		if !bytes.Equal(gl, wl) {
-			return fmt.Sprintf("line %d:\n  got:  %.200s\n  want: %.200s", i+1, gl, wl)
+			col := 0
+			for col < len(gl) && col < len(wl) && gl[col] == wl[col] {
+				col++
+			}
+			from := max(0, col-60)
+			return fmt.Sprintf("line %d, byte %d:\n  got:  …%.160s\n  want: …%.160s", i+1, col+1, gl[from:], wl[from:])
 		}
 	}
 	return "the end"

@@ -6,6 +6,7 @@ package build
 
 import (
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"path"
@@ -290,9 +291,33 @@ func buildOne(ctx context.Context, d *delivery.Delivery, job Job, goVersion stri
 			Build: buildID(job.Build, d.Module.Path), Main: job.Build.Main, Target: job.Target, Path: job.Out,
 			Size: size, SHA256: fmt.Sprintf("%x", sums[0]), SM3: fmt.Sprintf("%x", sums[1]), Seconds: elapsed,
 			Args: args, Env: env, Tags: job.Build.Tags, GoVersion: goVersion, ModuleCount: len(mods),
+			RuntimePackages: runtimePackages(d.Path(job.Out), pkgs),
 		},
 		Recipe: recipe, Modules: mods, Packages: pkgs,
 	}, nil
+}
+
+// runtimePackages are the runtime packages (format.RuntimeCapabilities)
+// a binary links: its source graph lists them, and its build information
+// records hegui's module, as the main module or a dependency.
+func runtimePackages(file string, pkgs []string) []string {
+	linked := format.RuntimePackagesLinked(pkgs)
+	if len(linked) == 0 {
+		return nil
+	}
+	info, err := buildinfo.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	if info.Main.Path == format.HeguiModule {
+		return linked
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == format.HeguiModule {
+			return linked
+		}
+	}
+	return nil
 }
 
 func buildID(b config.Build, modulePath string) string {

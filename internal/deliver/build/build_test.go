@@ -1,6 +1,10 @@
 package build
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +104,52 @@ func TestRecipe(t *testing.T) {
 		job.Build = bad
 		if _, err := Recipe(d, job); err == nil {
 			t.Errorf("build %+v accepted", bad)
+		}
+	}
+}
+
+// TestRuntimePackages builds a service that logs through translog's slog
+// handler, as a service using hegui's audit log would, and finds the
+// runtime package from its source graph and build information; a binary
+// that does not import it links none.
+func TestRuntimePackages(t *testing.T) {
+	repo, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"go.mod":              "module example.com/service\n\ngo 1.26\n\nrequire hegui.dev/hegui v0.0.0\n\nreplace hegui.dev/hegui => " + repo + "\n",
+		"go.sum":              string(sum),
+		"cmd/audited/main.go": "package main\n\nimport (\n\t\"log/slog\"\n\n\t\"hegui.dev/hegui/translog\"\n)\n\nfunc main() {\n\th, _ := translog.NewHandler(nil, translog.HandlerOptions{})\n\tslog.New(h).Info(\"x\")\n}\n",
+		"cmd/plain/main.go":   "package main\n\nfunc main() {}\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := gotool.Go{Dir: dir, Env: []string{"GOFLAGS=-mod=mod", "GOPROXY=off", "CGO_ENABLED=0"}}
+	ctx := context.Background()
+	for main, want := range map[string][]string{"./cmd/audited": {"hegui.dev/hegui/translog"}, "./cmd/plain": nil} {
+		out := filepath.Join(t.TempDir(), "bin")
+		if _, err := g.Run(ctx, "build", "-o", out, main); err != nil {
+			t.Fatal(err)
+		}
+		_, pkgs, err := g.Linked(ctx, main, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := runtimePackages(out, pkgs); !slices.Equal(got, want) {
+			t.Errorf("%s links runtime packages %q, want %q", main, got, want)
 		}
 	}
 }

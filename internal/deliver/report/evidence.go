@@ -44,6 +44,12 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 			}
 		}
 		e.Binaries = append(e.Binaries, eb)
+		for _, p := range b.RuntimePackages {
+			if e.RuntimeLinked == nil {
+				e.RuntimeLinked = map[string][]string{}
+			}
+			e.RuntimeLinked[p] = append(e.RuntimeLinked[p], b.Path)
+		}
 	}
 	for _, l := range r.Licenses.Modules {
 		if l.Main {

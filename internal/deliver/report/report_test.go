@@ -44,6 +44,8 @@ func sample() *format.Report {
 	}
 	pass := []format.Check{{Name: "static", Status: "pass", Detail: "statically linked"}, {Name: "pie", Status: "n/a", Detail: "internal linker"}}
 	fail := []format.Check{{Name: "glibc", Status: "fail", Detail: "needs glibc 2.34, newer than the baseline 2.28: __libc_start_main@GLIBC_2.34"}}
+	amd64 := bin(buildrecipe.Target{OS: "linux", Arch: "amd64"}, &format.Reproducibility{Status: "identical", SecondSHA256: strings.Repeat("5a", 32)}, pass)
+	amd64.RuntimePackages = []string{"hegui.dev/hegui/translog"} // the service logs through translog's slog handler
 	r := &format.Report{
 		Schema: format.ReportSchema, Project: "app", Module: "example.com/app", Hegui: "v0.1.0",
 		Version:     format.Version{Version: "v1.2.3", Commit: strings.Repeat("c0", 20), CommitTime: t0.Add(-time.Hour), Tag: "v1.2.3", VCS: true, RemoteURL: "https://git.example.com/app.git"},
@@ -53,7 +55,7 @@ func sample() *format.Report {
 		Verdict:     format.Verdict{Violations: []format.Violation{{Rule: "policy.licenses.deny", Subject: "example.com/agpl@v1.0.0", Message: "example.com/agpl@v1.0.0 is licensed under AGPL-3.0, which the policy denies", Remedy: "remove or replace the module"}}},
 		Warnings:    []string{"THIS DELIVERY IS SIGNED WITH A DEVELOPMENT KEY", "<script>alert(1)</script> is shown as text"},
 		Binaries: []*format.Binary{
-			bin(buildrecipe.Target{OS: "linux", Arch: "amd64"}, &format.Reproducibility{Status: "identical", SecondSHA256: strings.Repeat("5a", 32)}, pass),
+			amd64,
 			bin(buildrecipe.Target{OS: "linux", Arch: "loong64"}, &format.Reproducibility{Status: "different", Difference: "sizes 10 and 10 bytes; first difference at offset 0x4 in section .rodata"}, fail),
 		},
 		Licenses: format.LicenseSection{
