@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
@@ -413,7 +414,7 @@ usage. Exit status: 0 valid, 1 invalid, 2 usage error.`,
 			if asJSON {
 				res := chainResult{Certificate: args[0], Valid: err == nil}
 				if err != nil {
-					res.Error = oneLine(err.Error())
+					res.Error = human.OneLine(err.Error())
 				}
 				for _, c := range chain {
 					res.Chain = append(res.Chain, pki.FormatName(c.RawSubject))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -168,27 +170,41 @@ patterns. A running server picks up changes within a second.`,
 	}
 	add.Flags().StringSliceVar(&actions, "actions", []string{"*"}, "action `PATTERNS` the writer may log (comma-separated, e.g. delivery.*,key.*)")
 	add.Flags().StringVar(&certCN, "cert", "", "allow TLS client certificates with subject `CN` instead of issuing a token")
+	var listJSON bool
 	list := &cobra.Command{
-		Use:   "list DIR",
-		Short: "List writers",
-		Args:  cobra.ExactArgs(1),
+		Use:   "list DIR [--json]",
+		Short: "List writers: name, kind (token or cert), certificate CN, actions",
+		Long: `List shows the writers of the log in DIR. Tokens are shown by name only: the
+log keeps their SHA-256, never the token.`,
+		Example: `  hegui log writer list /srv/auditlog
+  hegui log writer list /srv/auditlog --json | jq -r '.[] | select(.kind == "token") | .name'`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := logserver.LoadWriters(args[0] + "/" + logserver.WritersFile)
+			ws, err := logserver.LoadWriters(filepath.Join(args[0], logserver.WritersFile))
 			if err != nil {
 				return err
 			}
+			if listJSON {
+				return env.printJSON(ws.List())
+			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tACTIONS")
-			for _, w := range ws.Names() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", w[0], w[1], w[2])
+			fmt.Fprintln(tw, "NAME\tKIND\tCERTIFICATE CN\tACTIONS")
+			for _, w := range ws.List() {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.Name, w.Kind, cmp.Or(w.CN, "-"), strings.Join(w.Actions, ","))
 			}
 			return tw.Flush()
 		},
 	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print the writers as a JSON array")
 	revoke := &cobra.Command{
 		Use:   "revoke DIR NAME",
-		Short: "Remove a writer",
-		Args:  cobra.ExactArgs(2),
+		Short: "Remove a writer: its token or certificate CN no longer appends",
+		Long: `Revoke removes the writer NAME from the log in DIR. A running server stops
+accepting its token or certificate within a second; entries it appended stay
+in the log, as an append-only log's entries do.`,
+		Example: `  hegui log writer revoke /srv/auditlog ci
+  hegui log writer add /srv/auditlog ci --actions 'delivery.*'   # a new token for the same name`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := logserver.RemoveWriter(args[0], args[1]); err != nil {
 				return err

@@ -156,8 +156,25 @@ func TestDeliverRecordsInAuditLog(t *testing.T) {
 	r.ok("log", "init", r.path("other"), "--origin", "test.example/audit")
 	r.verifyFails(dr.Directory, []string{"[FAIL] transparency", "checkpoint signature"}, "--pub", pubs[0], "--log-pub", r.path("other/log.pub"))
 
+	// The writers, for people and programs; the token is never shown.
+	var writers []struct {
+		Name    string   `json:"name"`
+		Kind    string   `json:"kind"`
+		Actions []string `json:"actions"`
+	}
+	listed := r.ok("log", "writer", "list", home, "--json").stdout
+	if err := json.Unmarshal([]byte(listed), &writers); err != nil || len(writers) != 1 || writers[0].Name != "ci" || writers[0].Kind != "token" {
+		t.Errorf("writer list --json: %v\n%s", err, listed)
+	}
+	if out := r.ok("log", "writer", "list", home).stdout; !strings.Contains(out, "ci") || strings.Contains(out, token) || strings.Contains(listed, token) {
+		t.Errorf("writer list:\n%s", out)
+	}
+
 	// The log refuses a writer that may not log deliveries: no delivery.
 	r.ok("log", "writer", "revoke", home, "ci")
+	if out := r.ok("log", "writer", "list", home, "--json").stdout; strings.TrimSpace(out) != "[]" {
+		t.Errorf("after revoking the only writer, list --json = %s", out)
+	}
 	r.fails(1, []string{"audit log", "401"}, "deliver", f.dir, "--snapshot", "--config", cfg, "--output", r.path("out2"))
 	if _, err := os.Stat(r.path("out2")); err == nil {
 		entries, _ := os.ReadDir(r.path("out2"))

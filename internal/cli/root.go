@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"hegui.dev/hegui/internal/human"
 )
 
 // Exit codes. Scripts may rely on them.
@@ -88,7 +89,7 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(env.Stderr, "hegui: "+oneLine(err.Error()))
+	fmt.Fprintln(env.Stderr, "hegui: "+human.OneLine(err.Error()))
 	var u usageError
 	if errors.As(err, &u) {
 		return ExitUsage
@@ -104,11 +105,6 @@ func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
-}
-
-// oneLine folds a message onto one line, so every error is one line on stderr.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 func newRootCmd(env *Env) *cobra.Command {

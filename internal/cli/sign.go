@@ -12,6 +12,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
@@ -171,7 +172,7 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 				return leaf.PublicKey, nil
 			})
 			if err != nil {
-				res.Error = oneLine(err.Error())
+				res.Error = human.OneLine(err.Error())
 			} else {
 				res.Verified = true
 			}

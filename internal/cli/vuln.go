@@ -12,8 +12,8 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
-	"hegui.dev/hegui/internal/units"
 	"hegui.dev/hegui/internal/vuln"
 	"hegui.dev/hegui/internal/vulndb"
 )
@@ -230,7 +230,7 @@ func writeVulnText(w io.Writer, doc *format.VulnDocument) {
 		} else if n > 0 {
 			what = strings.Join(s.Patterns, " ")
 		}
-		fmt.Fprintf(w, "  %s scan of %s: %s, %.1f s, %s peak", s.Mode, what, s.Precision, s.Seconds, units.Bytes(s.PeakRSS))
+		fmt.Fprintf(w, "  %s scan of %s: %s, %.1f s, %s peak", s.Mode, what, s.Precision, s.Seconds, human.Bytes(s.PeakRSS))
 		if s.Note != "" {
 			fmt.Fprintf(w, " (%s)", s.Note)
 		}

@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"hegui.dev/hegui/internal/atomicfile"
@@ -210,13 +211,25 @@ func RemoveWriter(dir, name string) error {
 	return atomicfile.WriteFile(file, []byte(strings.Join(out, "")), 0o600)
 }
 
-// Names lists the writers: name, kind and action patterns.
-func (w *Writers) Names() [][3]string {
-	var out [][3]string
+// List lists the writers in the order of the file.
+func (w *Writers) List() []WriterInfo {
+	out := []WriterInfo{}
 	for _, e := range w.entries {
-		out = append(out, [3]string{e.name, e.kind, strings.Join(e.actions, ",")})
+		i := WriterInfo{Name: e.name, Kind: e.kind, Actions: slices.Clone(e.actions)}
+		if e.kind == "cert" {
+			i.CN = string(e.secret)
+		}
+		out = append(out, i)
 	}
 	return out
+}
+
+// WriterInfo describes a writer; a token's hash is never shown.
+type WriterInfo struct {
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`                    // "token" or "cert"
+	CN      string   `json:"certificateCN,omitempty"` // the subject CN a "cert" writer presents
+	Actions []string `json:"actions"`                 // the action patterns it may log
 }
 
 func addWriter(dir, name string, actions []string, line func() (string, string, error)) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,15 +29,13 @@ func TestParseWriters(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseWriters: %v", err)
 	}
-	want := [][3]string{{"ci", "token", "delivery.*,key.*"}, {"ops", "token", "*"}, {"payments", "cert", "user.*"}}
-	got := w.Names()
-	if len(got) != len(want) {
-		t.Fatalf("Names = %v", got)
+	want := []logserver.WriterInfo{
+		{Name: "ci", Kind: "token", Actions: []string{"delivery.*", "key.*"}},
+		{Name: "ops", Kind: "token", Actions: []string{"*"}},
+		{Name: "payments", Kind: "cert", CN: "payments.svc.example.cn", Actions: []string{"user.*"}},
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("Names[%d] = %v, want %v", i, got[i], want[i])
-		}
+	if got := w.List(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("List = %+v, want %+v", got, want)
 	}
 
 	auth := []struct {
@@ -170,7 +169,7 @@ func TestAddAndRemoveWriters(t *testing.T) {
 	if _, err := w.AuthenticateToken(token); !errors.Is(err, logserver.ErrUnauthenticated) {
 		t.Fatalf("revoked token still authenticates: %v", err)
 	}
-	if names := w.Names(); len(names) != 1 || names[0][0] != "payments" {
+	if names := w.List(); len(names) != 1 || names[0].Name != "payments" {
 		t.Fatalf("writers after revoking ci: %v", names)
 	}
 }
@@ -192,8 +191,8 @@ func FuzzParseWriters(f *testing.F) {
 			return
 		}
 		seen := map[string]bool{}
-		for _, n := range w.Names() {
-			name, kind, actions := n[0], n[1], n[2]
+		for _, n := range w.List() {
+			name, kind, actions := n.Name, n.Kind, n.Actions
 			if !writerName.MatchString(name) || seen[name] {
 				t.Fatalf("accepted writer name %q", name)
 			}
@@ -201,7 +200,7 @@ func FuzzParseWriters(f *testing.F) {
 			if kind != "token" && kind != "cert" {
 				t.Fatalf("accepted kind %q", kind)
 			}
-			for _, a := range strings.Split(actions, ",") {
+			for _, a := range actions {
 				if _, err := path.Match(a, "x"); a == "" || err != nil {
 					t.Fatalf("accepted action pattern %q", a)
 				}

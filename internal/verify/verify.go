@@ -22,6 +22,7 @@ import (
 
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/translog"
@@ -80,7 +81,7 @@ type Result struct {
 func (r *Result) add(name string, err error, detail string) {
 	it := Item{Name: name, Passed: err == nil, Detail: detail}
 	if err != nil {
-		it.Detail = oneLine(err.Error())
+		it.Detail = human.OneLine(err.Error())
 	}
 	r.Items = append(r.Items, it)
 }
@@ -287,5 +288,3 @@ func (s *state) signerKey(ctx context.Context, sg format.SignerEntry) (crypto.Pu
 	}
 	return pub, nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -34,7 +34,7 @@ import (
 
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
-	"hegui.dev/hegui/internal/units"
+	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -169,7 +169,7 @@ func scanSource(ctx context.Context, req *Request, res *Result) error {
 			stopScan()
 			<-whole
 			req.progress("estimated %s for a call-graph scan of everything, over the budget of %s: scanning part by part",
-				units.Bytes(est), units.Bytes(req.MemoryBudget))
+				human.Bytes(est), human.Bytes(req.MemoryBudget))
 		} else if o = <-whole; !errors.Is(o.err, errOverBudget) {
 			if o.err != nil {
 				return o.err
@@ -199,7 +199,7 @@ func scanSource(ctx context.Context, req *Request, res *Result) error {
 // fit is scanned as a binary, other packages by their imports.
 func scanPart(ctx context.Context, req *Request, graph *sourceGraph, pkgs []string, main bool, res *Result) error {
 	est := graph.estimate(pkgs)
-	err := fmt.Errorf("%w: estimated %s", errOverBudget, units.Bytes(est))
+	err := fmt.Errorf("%w: estimated %s", errOverBudget, human.Bytes(est))
 	if est <= req.MemoryBudget {
 		err = runSource(ctx, req, pkgs, format.PrecisionCallGraph, est, "", res)
 	}
@@ -215,7 +215,7 @@ func scanPart(ctx context.Context, req *Request, graph *sourceGraph, pkgs []stri
 		what = fmt.Sprintf("%d non-main packages", len(pkgs))
 	}
 	note := fmt.Sprintf("call-graph scan of %s exceeds the memory budget of %s (%s); scanned their imports only",
-		what, units.Bytes(req.MemoryBudget), reason)
+		what, human.Bytes(req.MemoryBudget), reason)
 	req.progress("%s", note)
 	return runSource(ctx, req, pkgs, format.PrecisionPackageImports, 0, note, res)
 }
@@ -224,7 +224,7 @@ func scanPart(ctx context.Context, req *Request, graph *sourceGraph, pkgs []stri
 // call-graph scan would not fit in the budget.
 func fallbackToBinary(ctx context.Context, req *Request, pattern, reason string, res *Result) error {
 	note := fmt.Sprintf("call-graph scan of %s exceeds the memory budget of %s (%s); scanned the symbols linked into its binary instead",
-		pattern, units.Bytes(req.MemoryBudget), reason)
+		pattern, human.Bytes(req.MemoryBudget), reason)
 	req.progress("%s", note)
 	bin, cleanup, berr := buildForScan(ctx, req, pattern)
 	if berr != nil {
@@ -328,7 +328,7 @@ func runEngine(ctx context.Context, req *Request, args []string, w *watch) (*str
 	}
 	select {
 	case used := <-over:
-		return nil, nil, fmt.Errorf("%w: stopped at %s", errOverBudget, units.Bytes(used))
+		return nil, nil, fmt.Errorf("%w: stopped at %s", errOverBudget, human.Bytes(used))
 	default:
 	}
 	if ctx.Err() != nil {

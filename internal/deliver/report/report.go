@@ -29,7 +29,7 @@ import (
 	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/units"
+	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/keys"
 )
 
@@ -200,7 +200,7 @@ var pageTemplate string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"short":       func(s string) string { return keys.ShortID(s) },
-	"size":        units.Bytes,
+	"size":        human.Bytes,
 	"time":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"join":        strings.Join,
 	"status":      statusClass,

@@ -25,6 +25,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/human"
 )
 
 // Stage fills Binary.Reproducible.
@@ -76,8 +77,8 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		}
 		g := gotool.Go{Dir: moduleCopy, Env: append(buildEnv, env...)}
 		if _, err := g.Run(ctx, args...); err != nil {
-			b.Reproducible = &format.Reproducibility{Status: format.SecondBuildFailed, Reason: "the second build failed: " + oneLine(err.Error())}
-			d.Warn("%s for %s: the second build, from a copy of the source, failed: %s", b.Path, b.Target, oneLine(err.Error()))
+			b.Reproducible = &format.Reproducibility{Status: format.SecondBuildFailed, Reason: "the second build failed: " + human.OneLine(err.Error())}
+			d.Warn("%s for %s: the second build, from a copy of the source, failed: %s", b.Path, b.Target, human.OneLine(err.Error()))
 			continue
 		}
 		b.Reproducible, err = compare(ctx, d.Path(b.Path), second, b.SHA256)
@@ -335,5 +336,3 @@ func Difference(a, b string) (string, error) {
 	}
 	return where, nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

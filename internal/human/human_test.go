@@ -1,4 +1,4 @@
-package units
+package human
 
 import "testing"
 
@@ -7,5 +7,11 @@ func TestBytes(t *testing.T) {
 		if got := Bytes(n); got != want {
 			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := OneLine("  build failed:\n\tmain.go:3: undefined: x\r\n\n"); got != "build failed: main.go:3: undefined: x" {
+		t.Errorf("OneLine = %q", got)
 	}
 }

@@ -1,7 +1,10 @@
-// Package units formats quantities for people.
-package units
+// Package human formats quantities and messages for people.
+package human
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Bytes formats a size in binary units: "512 B", "12.3 KiB", "700.0 MiB",
 // "4.0 GiB".
@@ -16,3 +19,7 @@ func Bytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// OneLine folds a message onto one line, its runs of white space (line
+// breaks included) made single spaces: every error hegui prints is one line.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
