@@ -55,6 +55,17 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // AddPath is the path of the write endpoint below a log's URL.
 const AddPath = "add"
 
+// MaxBatchEvents is the most events one batch (one NDJSON request) may
+// carry; a server may take fewer, answering 413 (a RejectedError).
+const MaxBatchEvents = 10000
+
+// BatchResponse is the JSON body a log server answers a batch with.
+type BatchResponse struct {
+	// Indexes are the events' positions in the log, in the batch's order;
+	// all are durable.
+	Indexes []uint64 `json:"indexes"`
+}
+
 // AddResponse is the JSON body a log server answers an append with.
 type AddResponse struct {
 	// Index is the event's position in the log; it is durable.
@@ -105,44 +116,86 @@ func (a *HTTPAppender) add(ctx context.Context, e Event, wait bool) (AddResponse
 	if err != nil {
 		return AddResponse{}, &RejectedError{Status: http.StatusBadRequest, Message: err.Error()}
 	}
-	u := *a.url
+	query := ""
 	if wait {
-		u.RawQuery = "wait=checkpoint"
+		query = "wait=checkpoint"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
+	var out AddResponse
+	if err := a.post(ctx, "application/json", query, body, &out); err != nil {
 		return AddResponse{}, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if wait && out.Checkpoint == "" {
+		return AddResponse{}, errors.New("log answered without the checkpoint that was asked for")
+	}
+	return out, nil
+}
+
+// AppendBatch sends events in one request (NDJSON) and returns their
+// durable indexes, in order. A batch is not atomic on the server: on an
+// error some events may have been appended (docs/audit-log.md says how to
+// retry and recognise them). At most MaxBatchEvents events.
+func (a *HTTPAppender) AppendBatch(ctx context.Context, events []Event) ([]uint64, error) {
+	if len(events) == 0 {
+		return nil, errors.New("an empty batch")
+	}
+	if len(events) > MaxBatchEvents {
+		return nil, &RejectedError{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("%d events in one batch, at most %d", len(events), MaxBatchEvents)}
+	}
+	var body bytes.Buffer
+	for i, e := range events {
+		c, err := e.Canonical()
+		if err != nil {
+			return nil, &RejectedError{Status: http.StatusBadRequest, Message: fmt.Sprintf("event %d: %v", i+1, err)}
+		}
+		body.Write(c)
+		body.WriteByte('\n')
+	}
+	var out BatchResponse
+	if err := a.post(ctx, "application/x-ndjson", "", body.Bytes(), &out); err != nil {
+		return nil, err
+	}
+	if len(out.Indexes) != len(events) {
+		return nil, fmt.Errorf("log answered %d indexes for %d events", len(out.Indexes), len(events))
+	}
+	return out.Indexes, nil
+}
+
+// post sends body to the write endpoint and decodes a 200 answer into out;
+// other answers become a RejectedError (the request will never be taken)
+// or an UnavailableError (it may be, later).
+func (a *HTTPAppender) post(ctx context.Context, contentType, query string, body []byte, out any) error {
+	u := *a.url
+	u.RawQuery = query
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", contentType)
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return AddResponse{}, ctx.Err()
+			return ctx.Err()
 		}
-		return AddResponse{}, &UnavailableError{Err: err}
+		return &UnavailableError{Err: err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return AddResponse{}, &UnavailableError{Status: resp.StatusCode, Err: err}
+		return &UnavailableError{Status: resp.StatusCode, Err: err}
 	}
 	msg := strings.TrimSpace(string(data))
 	switch {
 	case resp.StatusCode == http.StatusOK:
-		var out AddResponse
-		if err := json.Unmarshal(data, &out); err != nil {
-			return AddResponse{}, fmt.Errorf("log answered with something that is not an add response: %w", err)
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("log answered with something that is not an add response: %w", err)
 		}
-		if wait && out.Checkpoint == "" {
-			return AddResponse{}, errors.New("log answered without the checkpoint that was asked for")
-		}
-		return out, nil
+		return nil
 	case resp.StatusCode == http.StatusBadRequest, resp.StatusCode == http.StatusRequestEntityTooLarge,
 		resp.StatusCode == http.StatusUnprocessableEntity, resp.StatusCode == http.StatusUnsupportedMediaType:
-		return AddResponse{}, &RejectedError{Status: resp.StatusCode, Message: msg}
+		return &RejectedError{Status: resp.StatusCode, Message: msg}
 	default:
 		var after time.Duration
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
@@ -151,6 +204,6 @@ func (a *HTTPAppender) add(ctx context.Context, e Event, wait bool) (AddResponse
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		return AddResponse{}, &UnavailableError{Status: resp.StatusCode, RetryAfter: after, Err: errors.New(msg)}
+		return &UnavailableError{Status: resp.StatusCode, RetryAfter: after, Err: errors.New(msg)}
 	}
 }

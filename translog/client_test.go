@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/transparency-dev/tessera/api/layout"
 	"golang.org/x/mod/sumdb/tlog"
@@ -498,5 +500,80 @@ func TestSourceFallsBackToFullTile(t *testing.T) {
 		if _, err := src.ReadEntryBundle(ctx, 1, 5); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s: ReadEntryBundle of a missing bundle = %v", loc, err)
 		}
+	}
+}
+
+// eventEntries are n audit events in canonical form, as a log holds them.
+func eventEntries(t testing.TB, n int) [][]byte {
+	t.Helper()
+	out := make([][]byte, n)
+	for i := range out {
+		e := translog.Event{Time: time.Date(2026, 11, 21, 8, 0, i, 0, time.UTC), Action: "user.login", Actor: fmt.Sprintf("user%d", i), Outcome: translog.OutcomeSuccess}
+		c, err := e.Canonical()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// TestMonitor follows a log as it grows: each poll hands over only the new
+// entries and saves the checkpoint, a new monitor on the same store starts
+// where the last one stopped, and an entry that is not an audit event
+// stops the poll without moving the saved checkpoint.
+func TestMonitor(t *testing.T) {
+	ctx := context.Background()
+	k := newLogKeys(t, "log.example")
+	entries := eventEntries(t, 40)
+	tr := newTlogTree(t, entries)
+	tf := newTileFiles(t, tr, k, 10)
+	srv := httptest.NewServer(tf)
+	t.Cleanup(srv.Close)
+	src, err := logclient.OpenSource(srv.URL+"/log", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := logclient.NewClient(src, k.verifiers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := logclient.NewSeenStore(filepath.Join(t.TempDir(), "state"))
+	var seen []uint64
+	newMonitor := func() *logclient.Monitor {
+		return &logclient.Monitor{Client: c, Store: store, OnEntry: func(i uint64, _ []byte) { seen = append(seen, i) }}
+	}
+	m := newMonitor()
+	poll := func(m *logclient.Monitor, wantSize uint64, wantNew int) {
+		t.Helper()
+		seen = nil
+		cp, err := m.Poll(ctx)
+		if err != nil {
+			t.Fatalf("poll to %d: %v", wantSize, err)
+		}
+		if cp.Size != wantSize || len(seen) != wantNew {
+			t.Fatalf("poll: size %d with %d new entries, want %d with %d", cp.Size, len(seen), wantSize, wantNew)
+		}
+	}
+	poll(m, 10, 10)
+	poll(m, 10, 0)
+	grown := newTileFiles(t, tr, k, 10, 25)
+	for p, data := range grown.files {
+		tf.set(p, data)
+	}
+	poll(m, 25, 15)
+	poll(newMonitor(), 25, 0) // a new run reads nothing twice
+
+	// A log whose next entry is not an audit event.
+	bad := append(append([][]byte{}, entries[:25]...), []byte(`{"not":"an event"}`))
+	badTree := newTlogTree(t, bad)
+	for p, data := range newTileFiles(t, badTree, k, 10, 25, 26).files {
+		tf.set(p, data)
+	}
+	if _, err := m.Poll(ctx); err == nil || !strings.Contains(err.Error(), "entry 25 is not a valid audit event") {
+		t.Fatalf("poll over a bad entry: %v", err)
+	}
+	if cp, ok, err := store.Load(k.verifiers); err != nil || !ok || cp.Size != 25 {
+		t.Errorf("after a failed poll the store holds %d (%v, %v), want 25", cp.Size, ok, err)
 	}
 }

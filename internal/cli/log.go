@@ -3,23 +3,19 @@ package cli
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/httpserve"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/logserver"
 )
@@ -275,66 +271,37 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", listen)
-			if err != nil {
-				srv.Close(context.Background())
-				return err
-			}
-			ln = logserver.LimitListener(ln, maxConns)
-			hs := srv.HTTPServer(slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
-			scheme := "http"
-			if tlsCert != "" {
-				scheme = "https"
-				cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-				if clientCA != "" {
-					pem, err := inputfile.Read(cmd.Context(), clientCA, inputfile.DocumentLimit)
-					if err != nil {
-						srv.Close(context.Background())
-						return err
-					}
-					pool := x509.NewCertPool()
-					if !pool.AppendCertsFromPEM(pem) {
-						srv.Close(context.Background())
-						return fmt.Errorf("%s holds no PEM certificates", clientCA)
-					}
-					cfg.ClientCAs = pool
-					// Reads stay public: a client certificate is checked when
-					// presented and required only to append.
-					cfg.ClientAuth = tls.VerifyClientCertIfGiven
-				}
-				hs.TLSConfig = cfg
-			}
-			url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
-			env.infof("serving log %q from %s at %s", h.Config.Origin, h.Dir, url)
-			if urlFile != "" {
-				if err := writeOutput(urlFile, []byte(url+"\n"), 0o644, true); err != nil {
-					hs.Close()
+			opts := srv.ServeOptions()
+			opts.Addr, opts.MaxConnections, opts.TLSCert, opts.TLSKey = listen, maxConns, tlsCert, tlsKey
+			opts.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+			if clientCA != "" {
+				pem, err := inputfile.Read(cmd.Context(), clientCA, inputfile.DocumentLimit)
+				if err != nil {
 					srv.Close(context.Background())
 					return err
 				}
-			}
-			errc := make(chan error, 1)
-			go func() {
-				if tlsCert != "" {
-					errc <- hs.ServeTLS(ln, tlsCert, tlsKey)
-				} else {
-					errc <- hs.Serve(ln)
+				// Reads stay public: a client certificate is checked when
+				// presented and required only to append.
+				opts.ClientCAs = x509.NewCertPool()
+				if !opts.ClientCAs.AppendCertsFromPEM(pem) {
+					srv.Close(context.Background())
+					return fmt.Errorf("%s holds no PEM certificates", clientCA)
 				}
-			}()
-			var serveErr error
-			select {
-			case serveErr = <-errc:
-			case <-ctx.Done():
-				env.infof("stopping: finishing the appends in progress")
 			}
-			shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			opts.Listening = func(url string) error {
+				env.infof("serving log %q from %s at %s", h.Config.Origin, h.Dir, url)
+				if urlFile != "" {
+					return writeOutput(urlFile, []byte(url+"\n"), 0o644, true)
+				}
+				return nil
+			}
+			stopping := context.AfterFunc(ctx, func() { env.infof("stopping: finishing the appends in progress") })
+			defer stopping()
+			serveErr := httpserve.Run(ctx, opts)
+			shutCtx, cancel := context.WithTimeout(context.Background(), httpserve.DefaultShutdownTimeout)
 			defer cancel()
-			hs.Shutdown(shutCtx)
 			closeErr := srv.Close(shutCtx)
-			if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-				return serveErr
-			}
-			return closeErr
+			return cmp.Or(serveErr, closeErr)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on")
@@ -342,7 +309,7 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "private key `FILE` of --tls-cert")
 	cmd.Flags().StringVar(&urlFile, "url-file", "", "write the server's URL to `FILE` once it listens (useful with --listen 127.0.0.1:0)")
 	cmd.Flags().StringVar(&clientCA, "client-ca", "", "accept client certificates issued by the CAs in `FILE` as writers")
-	cmd.Flags().IntVar(&maxConns, "max-connections", logserver.DefaultMaxConnections, "keep at most `N` client connections open at once")
+	cmd.Flags().IntVar(&maxConns, "max-connections", httpserve.DefaultMaxConnections, "keep at most `N` client connections open at once")
 	pw = logKeyPassword(cmd, env, false)
 	return cmd
 }

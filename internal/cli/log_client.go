@@ -18,8 +18,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"github.com/transparency-dev/merkle/compact"
-	"github.com/transparency-dev/merkle/rfc6962"
 
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/logserver"
@@ -243,49 +241,27 @@ func appendEventFile(ctx context.Context, env *Env, logURL, token, file string) 
 		// One pretty-printed JSON object over several lines.
 		lines = [][]byte{bytes.TrimSpace(data)}
 	}
-	var body bytes.Buffer
+	if len(lines) > translog.MaxBatchEvents {
+		return fmt.Errorf("%s holds %d events; send at most %d per request", file, len(lines), translog.MaxBatchEvents)
+	}
+	events := make([]translog.Event, len(lines))
 	for i, l := range lines {
-		e, err := translog.ParseEvent(l)
-		if err != nil {
+		if events[i], err = translog.ParseEvent(l); err != nil {
 			return fmt.Errorf("%s: event %d: %w", file, i+1, err)
 		}
-		c, err := e.Canonical()
-		if err != nil {
-			return fmt.Errorf("%s: event %d: %w", file, i+1, err)
-		}
-		body.Write(c)
-		body.WriteByte('\n')
 	}
-	if len(lines) > logserver.MaxBatchEvents {
-		return fmt.Errorf("%s holds %d events; send at most %d per request", file, len(lines), logserver.MaxBatchEvents)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(logURL, "/")+"/"+translog.AddPath, &body)
+	a, err := translog.NewHTTPAppender(logURL, token, &http.Client{Timeout: 5 * time.Minute})
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	indexes, err := a.AppendBatch(ctx, events)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the log answered %s: %s", resp.Status, strings.TrimSpace(string(out)))
-	}
-	var res struct {
-		Indexes []uint64 `json:"indexes"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		return fmt.Errorf("the log's answer is not JSON: %w", err)
-	}
-	for _, i := range res.Indexes {
+	for _, i := range indexes {
 		fmt.Fprintln(env.Stdout, i)
 	}
-	env.infof("appended %d events", len(res.Indexes))
+	env.infof("appended %d events", len(indexes))
 	return nil
 }
 
@@ -566,7 +542,10 @@ with exit 1. --print writes each new entry on stdout.`,
 			if err != nil {
 				return err
 			}
-			m := &logMonitor{env: env, c: c, store: store, print: printEntries}
+			m := &logclient.Monitor{Client: c, Store: store}
+			if printEntries {
+				m.OnEntry = func(_ uint64, entry []byte) { fmt.Fprintf(env.Stdout, "%s\n", entry) }
+			}
 			ctx := cmd.Context()
 			for round := 0; rounds == 0 || round < rounds; round++ {
 				if round > 0 {
@@ -576,8 +555,13 @@ with exit 1. --print writes each new entry on stdout.`,
 					case <-time.After(interval):
 					}
 				}
-				if err := m.poll(ctx); err != nil {
+				before := m.Checkpoint().Size
+				cp, err := m.Poll(ctx)
+				if err != nil {
 					return err
+				}
+				if cp.Size > before {
+					env.infof("%s: verified %d new entries (now %d)", time.Now().Format(time.RFC3339), cp.Size-before, cp.Size)
 				}
 			}
 			return nil
@@ -588,93 +572,4 @@ with exit 1. --print writes each new entry on stdout.`,
 	cmd.Flags().BoolVar(&printEntries, "print", false, "print new entries on stdout")
 	cmd.Flags().IntVar(&rounds, "rounds", 0, "stop after `N` polls (0: run until interrupted)")
 	return cmd
-}
-
-// logMonitor follows a log, keeping the compact range of the verified tree
-// so each poll hashes only the new entries.
-type logMonitor struct {
-	env   *Env
-	c     *logclient.Client
-	store logclient.SeenStore
-	print bool
-	cur   translog.Checkpoint
-	rng   *compact.Range
-}
-
-func (m *logMonitor) poll(ctx context.Context) error {
-	latest, err := m.c.Checkpoint(ctx)
-	if err != nil {
-		return err
-	}
-	if m.rng == nil {
-		if err := m.start(ctx, latest); err != nil {
-			return err
-		}
-	}
-	if _, err := m.c.Consistency(ctx, m.cur, latest); err != nil {
-		return err
-	}
-	if latest.Size == m.cur.Size {
-		return nil
-	}
-	for i := m.cur.Size; i < latest.Size; i++ {
-		entry, err := m.c.Entry(ctx, i, latest.Size)
-		if err != nil {
-			return err
-		}
-		if _, err := translog.ParseEvent(entry); err != nil {
-			return fmt.Errorf("entry %d is not a valid audit event: %w", i, err)
-		}
-		if err := m.rng.Append(translog.LeafHash(entry), nil); err != nil {
-			return err
-		}
-		if m.print {
-			fmt.Fprintf(m.env.Stdout, "%s\n", entry)
-		}
-	}
-	root, err := m.rng.GetRootHash(nil)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(root, latest.Root) {
-		return fmt.Errorf("entries %d..%d do not hash to the signed root of %s", m.cur.Size, latest.Size-1, latest)
-	}
-	if err := m.store.Save(latest); err != nil {
-		return err
-	}
-	m.env.infof("%s: verified %d new entries (now %d)", time.Now().Format(time.RFC3339), latest.Size-m.cur.Size, latest.Size)
-	m.cur = latest
-	return nil
-}
-
-// start picks up from the checkpoint seen before, rebuilding its compact
-// range from the tiles and checking it against that checkpoint's root.
-func (m *logMonitor) start(ctx context.Context, latest translog.Checkpoint) error {
-	seen, ok, err := m.store.Load(m.c.Verifiers())
-	if err != nil {
-		return err
-	}
-	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
-	if !ok || seen.Size == 0 {
-		m.rng = rf.NewEmptyRange(0)
-		m.cur = translog.Checkpoint{Origin: m.c.Origin(), Root: rfc6962.DefaultHasher.EmptyRoot()}
-		return nil
-	}
-	if seen.Size > latest.Size {
-		_, err := m.c.Consistency(ctx, seen, latest) // a rollback: a *ForkError
-		return err
-	}
-	rng, err := m.c.TreeAt(ctx, seen.Size, latest.Size)
-	if err != nil {
-		return err
-	}
-	root, err := rng.GetRootHash(nil)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(root, seen.Root) {
-		return &logclient.ForkError{Seen: seen, Presented: seen, Reason: "the log's tiles for the size seen before hash to another root"}
-	}
-	m.rng, m.cur = rng, seen
-	return nil
 }

@@ -2,25 +2,26 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/deliver/report"
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/inputfile"
-	"hegui.dev/hegui/internal/sarif"
 )
 
+// reportOptions are the choices of `hegui report`.
+type reportOptions struct {
+	Delivery   string   // the delivery directory
+	Frameworks []string // ids or aliases; none means all
+	Format     string   // one of report.Formats
+	Output     string   // "" for standard output
+}
+
 func newReportCmd(env *Env) *cobra.Command {
-	var frameworks []string
-	var outFormat, output string
+	var opts reportOptions
 	cmd := &cobra.Command{
 		Use:   "report DELIVERY",
 		Short: "Render a delivery's report again: compliance matrix, HTML, JSON, Markdown or SARIF",
@@ -44,117 +45,36 @@ signatures; run "hegui verify" for that.`,
   hegui report dist/app_v1.2.3 --format sarif -o app.sarif`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !oneOf(outFormat, "html", "json", "md", "sarif") {
-				return usagef("--format %q: want html, json, md or sarif", outFormat)
-			}
-			cats, err := compliance.Catalogs()
-			if err != nil {
-				return err
-			}
-			if cats, err = compliance.Select(cats, frameworks); err != nil {
-				return usageError{err}
-			}
-			dir, err := inputfile.OpenDir(args[0])
-			if err != nil {
-				return err
-			}
-			defer dir.Close()
-			ctx := cmd.Context()
-			digests, err := deliveryDigests(ctx, dir)
-			if err != nil {
-				return err
-			}
-			var data []byte
-			if outFormat == "sarif" {
-				data, err = mergedSARIF(ctx, dir, digests)
-			} else {
-				data, err = rerender(ctx, dir, digests, cats, outFormat)
-			}
-			if err != nil {
-				return err
-			}
-			return env.emit(output, data)
+			opts.Delivery = args[0]
+			return runReport(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringSliceVar(&frameworks, "framework", nil, "framework `ID` or alias to include (repeatable; default: all)")
-	cmd.Flags().StringVar(&outFormat, "format", "html", "html, json, md or sarif")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` (default: standard output)")
+	cmd.Flags().StringSliceVar(&opts.Frameworks, "framework", nil, "framework `ID` or alias to include (repeatable; default: all)")
+	cmd.Flags().StringVar(&opts.Format, "format", "html", "html, json, md or sarif")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (default: standard output)")
 	return cmd
 }
 
-// deliveryDigests reads manifest.json: path → "sha256:HEX". The delivery
-// came from elsewhere, so its files are read as inputfile.Dir reads them.
-func deliveryDigests(ctx context.Context, dir *inputfile.Dir) (map[string]string, error) {
-	data, err := dir.Read(ctx, format.ManifestFile, inputfile.DocumentLimit)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s is not a delivery: it has no %s", dir.Name(), format.ManifestFile)
+// runReport renders the delivery's report again.
+func runReport(ctx context.Context, env *Env, opts reportOptions) error {
+	if !slices.Contains(report.Formats, opts.Format) {
+		return usagef("--format %q: want %s", opts.Format, strings.Join(report.Formats, ", "))
 	}
+	cats, err := compliance.Catalogs()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	m, err := format.ParseManifest(data)
+	if cats, err = compliance.Select(cats, opts.Frameworks); err != nil {
+		return usageError{err}
+	}
+	d, err := format.OpenDelivery(ctx, opts.Delivery)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := map[string]string{}
-	for _, f := range m.Files {
-		out[f.Path] = "sha256:" + f.SHA256
-	}
-	return out, nil
-}
-
-// readListed reads a file of the delivery, refusing one whose digest is
-// not the manifest's.
-func readListed(ctx context.Context, dir *inputfile.Dir, name string, digests map[string]string) ([]byte, error) {
-	want, ok := digests[name]
-	if !ok {
-		return nil, fmt.Errorf("%s: the delivery's manifest does not list it", name)
-	}
-	data, err := dir.Read(ctx, name, inputfile.DocumentLimit)
+	defer d.Close()
+	data, err := report.Rerender(ctx, d, cats, opts.Format)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sum := sha256.Sum256(data)
-	if "sha256:"+hex.EncodeToString(sum[:]) != want {
-		return nil, fmt.Errorf("%s does not match the delivery's manifest: the delivery was altered (run hegui verify)", name)
-	}
-	return data, nil
-}
-
-func rerender(ctx context.Context, dir *inputfile.Dir, digests map[string]string, cats []*compliance.Catalog, outFormat string) ([]byte, error) {
-	data, err := readListed(ctx, dir, format.ReportJSONFile, digests)
-	if err != nil {
-		return nil, err
-	}
-	r, err := format.ReadReport(data)
-	if err != nil {
-		return nil, err
-	}
-	r.Compliance = compliance.Evaluate(cats, report.Evidence(r, func(p string) string { return digests[p] }))
-	switch outFormat {
-	case "json":
-		out, err := json.MarshalIndent(r, "", "  ")
-		return append(out, '\n'), err
-	case "md":
-		return report.Markdown(r), nil
-	}
-	return report.HTML(r)
-}
-
-func mergedSARIF(ctx context.Context, dir *inputfile.Dir, digests map[string]string) ([]byte, error) {
-	var logs [][]byte
-	for _, name := range []string{format.VulnsSARIFFile, format.SASTSARIFFile} {
-		if _, listed := digests[name]; !listed {
-			continue
-		}
-		data, err := readListed(ctx, dir, name, digests)
-		if err != nil {
-			return nil, err
-		}
-		logs = append(logs, data)
-	}
-	if len(logs) == 0 {
-		return nil, errors.New("the delivery has no SARIF logs (no vulnerability scan and no static analysis)")
-	}
-	return sarif.Merge(logs...)
+	return env.emit(opts.Output, data)
 }

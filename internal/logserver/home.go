@@ -20,13 +20,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"hegui.dev/hegui/internal/config"
-	"hegui.dev/hegui/internal/inputfile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/inputfile"
 
 	"github.com/goccy/go-yaml"
 	"golang.org/x/mod/sumdb/note"

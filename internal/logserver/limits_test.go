@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hegui.dev/hegui/internal/httpserve"
 	"hegui.dev/hegui/internal/logserver"
 )
 
@@ -24,7 +25,7 @@ func TestRefusedBodiesAreNotRead(t *testing.T) {
 	h := newHome(t)
 	token := addToken(t, h, "ops", "*")
 	srv := newServer(t, h, logserver.Options{})
-	addr := serveLikeCLI(t, srv, logserver.DefaultMaxConnections)
+	addr := serveLikeCLI(t, srv, httpserve.DefaultMaxConnections)
 	for _, tc := range []struct {
 		name   string
 		head   string
@@ -73,15 +74,16 @@ func TestConnectionLimit(t *testing.T) {
 }
 
 // serveLikeCLI serves srv on 127.0.0.1 as `hegui log serve` does, with its
-// HTTPServer behind a LimitListener of maxConns, and returns the address.
+// httpserve server behind a LimitListener of maxConns, and returns the
+// address.
 func serveLikeCLI(t *testing.T, srv *logserver.Server, maxConns int) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := srv.HTTPServer(nil)
-	go hs.Serve(logserver.LimitListener(ln, maxConns))
+	hs := httpserve.Server(srv.ServeOptions())
+	go hs.Serve(httpserve.LimitListener(ln, maxConns))
 	t.Cleanup(func() { hs.Close() })
 	return ln.Addr().String()
 }

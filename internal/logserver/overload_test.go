@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/httpserve"
 	"hegui.dev/hegui/internal/logserver"
 )
 
@@ -20,7 +21,7 @@ func TestOverloadAnswers503(t *testing.T) {
 	h := newHome(t)
 	token := addToken(t, h, "ops", "*")
 	srv := newServer(t, h, logserver.Options{MaxInFlight: 2})
-	addr := serveLikeCLI(t, srv, logserver.DefaultMaxConnections)
+	addr := serveLikeCLI(t, srv, httpserve.DefaultMaxConnections)
 	l := &runningLog{URL: "http://" + addr}
 	ev := canonical(t, testEvent("alice", "user.login"))
 
@@ -81,7 +82,7 @@ func TestBodyAdmittedBeforeRead(t *testing.T) {
 	h := newHome(t)
 	token := addToken(t, h, "ops", "*")
 	srv := newServer(t, h, logserver.Options{MaxBodyBytes: budget})
-	addr := serveLikeCLI(t, srv, logserver.DefaultMaxConnections)
+	addr := serveLikeCLI(t, srv, httpserve.DefaultMaxConnections)
 	ev := canonical(t, testEvent("alice", "user.login"))
 
 	holder := sendPartial(t, addr, postHead(token, "application/x-ndjson", budget), ndjson([][]byte{ev}))

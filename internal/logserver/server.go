@@ -23,6 +23,7 @@ import (
 	"github.com/transparency-dev/tessera"
 	"github.com/transparency-dev/tessera/api/layout"
 
+	"hegui.dev/hegui/internal/httpserve"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/translog"
 )
@@ -30,11 +31,11 @@ import (
 // Limits of the write API. docs/audit-log.md lists them with the status
 // a request over each gets.
 const (
-	// MaxBatchEvents is the most events one NDJSON request may carry. A
-	// server takes fewer when its in-flight limit (Options.MaxInFlight) is
-	// smaller, and, with a storage driver that pushes back (aws), when its
-	// pushback is.
-	MaxBatchEvents = 10000
+	// MaxBatchEvents is the most events one NDJSON request may carry
+	// (translog.MaxBatchEvents). A server takes fewer when its in-flight
+	// limit (Options.MaxInFlight) is smaller, and, with a storage driver
+	// that pushes back (aws), when its pushback is.
+	MaxBatchEvents = translog.MaxBatchEvents
 	// maxBatchBody bounds an NDJSON request body.
 	maxBatchBody = 32 << 20
 	// maxSingleBody bounds a single-event request body and each line of an
@@ -203,6 +204,23 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
+// answerTimeout is how long a request may take, once read, to be appended
+// and answered, besides waiting for a checkpoint.
+const answerTimeout = 60 * time.Second
+
+// ServeOptions are how `hegui log serve` runs the handler (package
+// httpserve): its defaults, with a write timeout long enough for the largest
+// NDJSON body to arrive at about 0.5 MiB/s within the read timeout, to be
+// appended within a minute, and for ?wait=checkpoint to see two checkpoint
+// intervals pass.
+func (s *Server) ServeOptions() httpserve.Options {
+	checkpoints := 2 * time.Duration(s.home.Config.CheckpointInterval)
+	return httpserve.Options{
+		Handler:      s.Handler(),
+		WriteTimeout: httpserve.DefaultReadTimeout + answerTimeout + checkpoints,
+	}
+}
+
 // Handler serves the write API (POST /add) and the tlog-tiles read API
 // (GET /checkpoint, /tile/...), plus /log.pub, /healthz and Prometheus
 // metrics at /metrics.
@@ -294,11 +312,6 @@ func (s *Server) authenticate(r *http.Request) (*Writer, error) {
 		return nil, ErrUnauthenticated
 	}
 	return ws.AuthenticateToken(strings.TrimSpace(token))
-}
-
-// addResult is the answer to a batch append.
-type addResult struct {
-	Indexes []uint64 `json:"indexes"`
 }
 
 // refusal is why an append request is refused before anything of it is
@@ -422,7 +435,7 @@ func (s *Server) handleAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if batch {
-		json.NewEncoder(w).Encode(addResult{Indexes: indexes})
+		json.NewEncoder(w).Encode(translog.BatchResponse{Indexes: indexes})
 	} else {
 		json.NewEncoder(w).Encode(translog.AddResponse{Index: indexes[0], Checkpoint: string(checkpoint)})
 	}

@@ -196,6 +196,23 @@ func TestHTTPAppender(t *testing.T) {
 	if _, err := app.Append(ctx, translog.Event{Actor: "alice", Action: "user.login", Outcome: "success"}); !errors.As(err, &rejected) {
 		t.Fatalf("Append of an event without time = %v, want a RejectedError", err)
 	}
+
+	// A batch: the indexes follow on, in order.
+	batch := []translog.Event{testEvent("carol", "user.login"), testEvent("dave", "user.login"), testEvent("erin", "user.logout")}
+	idx, err := app.AppendBatch(ctx, batch)
+	if err != nil {
+		t.Fatalf("AppendBatch: %v", err)
+	}
+	if len(idx) != 3 || idx[1] != idx[0]+1 || idx[2] != idx[0]+2 || idx[0] <= r.Index {
+		t.Fatalf("AppendBatch indexes %v after %d", idx, r.Index)
+	}
+	if _, err := app.AppendBatch(ctx, []translog.Event{testEvent("frank", "key.rotate")}); !errors.As(err, &unavailable) || unavailable.Status != http.StatusForbidden {
+		t.Fatalf("AppendBatch of a forbidden action = %v, want an UnavailableError with status 403", err)
+	}
+	tooMany := make([]translog.Event, translog.MaxBatchEvents+1)
+	if _, err := app.AppendBatch(ctx, tooMany); !errors.As(err, &rejected) || rejected.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("AppendBatch of %d events = %v, want a RejectedError with status 413", len(tooMany), err)
+	}
 }
 
 // TestWritersReload: tokens added or revoked while the server runs apply

@@ -19,6 +19,7 @@ import (
 	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 	"golang.org/x/mod/sumdb/note"
+
 	"hegui.dev/hegui/translog"
 )
 

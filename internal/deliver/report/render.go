@@ -1,0 +1,62 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"hegui.dev/hegui/internal/compliance"
+	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/sarif"
+)
+
+// Formats are what Rerender writes.
+var Formats = []string{"html", "json", "md", "sarif"}
+
+// Rerender reads the report of the delivery d again and writes it in
+// outFormat (one of Formats), deciding the compliance matrix anew with
+// cats. sarif is the delivery's vulnerability and static-analysis logs as
+// one SARIF log.
+func Rerender(ctx context.Context, d *format.DeliveryReader, cats []*compliance.Catalog, outFormat string) ([]byte, error) {
+	if outFormat == "sarif" {
+		return mergedSARIF(ctx, d)
+	}
+	data, err := d.Read(ctx, format.ReportJSONFile)
+	if err != nil {
+		return nil, err
+	}
+	r, err := format.ReadReport(data)
+	if err != nil {
+		return nil, err
+	}
+	r.Compliance = compliance.Evaluate(cats, Evidence(r, d.Digest))
+	switch outFormat {
+	case "json":
+		out, err := json.MarshalIndent(r, "", "  ")
+		return append(out, '\n'), err
+	case "md":
+		return Markdown(r), nil
+	case "html":
+		return HTML(r)
+	}
+	return nil, fmt.Errorf("format %q: want html, json, md or sarif", outFormat)
+}
+
+func mergedSARIF(ctx context.Context, d *format.DeliveryReader) ([]byte, error) {
+	var logs [][]byte
+	for _, name := range []string{format.VulnsSARIFFile, format.SASTSARIFFile} {
+		if d.Digest(name) == "" {
+			continue
+		}
+		data, err := d.Read(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		logs = append(logs, data)
+	}
+	if len(logs) == 0 {
+		return nil, errors.New("the delivery has no SARIF logs (no vulnerability scan and no static analysis)")
+	}
+	return sarif.Merge(logs...)
+}

@@ -1,0 +1,74 @@
+package format
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"hegui.dev/hegui/internal/inputfile"
+)
+
+// DeliveryReader reads the files of a delivery someone else made, as
+// untrusted input (inputfile.Dir: no link leaves the directory, sizes are
+// bounded), each checked against the SHA-256 manifest.json lists. It does
+// not check the manifest's signatures: that is hegui verify's work.
+type DeliveryReader struct {
+	dir      *inputfile.Dir
+	Manifest *Manifest
+	digests  map[string]string
+}
+
+// OpenDelivery opens the delivery directory path and reads its manifest.
+func OpenDelivery(ctx context.Context, path string) (*DeliveryReader, error) {
+	dir, err := inputfile.OpenDir(path)
+	if err != nil {
+		return nil, err
+	}
+	data, err := dir.Read(ctx, ManifestFile, inputfile.DocumentLimit)
+	if errors.Is(err, fs.ErrNotExist) {
+		dir.Close()
+		return nil, fmt.Errorf("%s is not a delivery: it has no %s", dir.Name(), ManifestFile)
+	}
+	if err != nil {
+		dir.Close()
+		return nil, err
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		dir.Close()
+		return nil, err
+	}
+	r := &DeliveryReader{dir: dir, Manifest: m, digests: map[string]string{}}
+	for _, f := range m.Files {
+		r.digests[f.Path] = "sha256:" + f.SHA256
+	}
+	return r, nil
+}
+
+// Close closes the directory.
+func (r *DeliveryReader) Close() error { return r.dir.Close() }
+
+// Digest is the manifest's "sha256:HEX" for a file, or "" when it does not
+// list the file.
+func (r *DeliveryReader) Digest(name string) string { return r.digests[name] }
+
+// Read reads a file the manifest lists, refusing one whose SHA-256 is not
+// the manifest's.
+func (r *DeliveryReader) Read(ctx context.Context, name string) ([]byte, error) {
+	want, ok := r.digests[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: the delivery's manifest does not list it", name)
+	}
+	data, err := r.dir.Read(ctx, name, inputfile.DocumentLimit)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	if "sha256:"+hex.EncodeToString(sum[:]) != want {
+		return nil, fmt.Errorf("%s does not match the delivery's manifest: the delivery was altered (run hegui verify)", name)
+	}
+	return data, nil
+}
