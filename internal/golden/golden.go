@@ -64,3 +64,7 @@ func firstDifference(got, want []byte) string {
 	}
 	return "the end"
 }
+
+// Updating reports whether the tests run with -update, for tests that
+// regenerate a whole directory of vectors rather than one file.
+func Updating() bool { return *update }
