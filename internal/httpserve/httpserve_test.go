@@ -2,22 +2,16 @@ package httpserve
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"hegui.dev/hegui/internal/testcert"
 )
 
 var hello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,75 +97,29 @@ func TestRunRefuses(t *testing.T) {
 // TestTLSClientCertificates serves HTTPS with client certificates that are
 // verified when presented and optional otherwise.
 func TestTLSClientCertificates(t *testing.T) {
-	dir := t.TempDir()
-	ca, caKey := certificate(t, "test CA", nil, nil, true)
-	srv, srvKey := certificate(t, "127.0.0.1", ca, caKey, false)
-	client, clientKey := certificate(t, "writer.example", ca, caKey, false)
-	certFile, keyFile := filepath.Join(dir, "srv.pem"), filepath.Join(dir, "srv.key")
-	writePEM(t, certFile, "CERTIFICATE", srv.Raw)
-	der, _ := x509.MarshalECPrivateKey(srvKey)
-	writePEM(t, keyFile, "EC PRIVATE KEY", der)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	url := start(t, Options{Addr: "127.0.0.1:0", Handler: hello, TLSCert: certFile, TLSKey: keyFile, ClientCAs: pool})
+	ca := testcert.NewCA(t, "test CA")
+	certFile, keyFile := testcert.WriteFiles(t, t.TempDir(), "srv", ca.Leaf(t, "127.0.0.1"))
+	url := start(t, Options{Addr: "127.0.0.1:0", Handler: hello, TLSCert: certFile, TLSKey: keyFile, ClientCAs: ca.Pool()})
 	if !strings.HasPrefix(url, "https://") {
 		t.Fatalf("URL %q", url)
 	}
-	anonymous := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	if got := get(t, anonymous, url); got != "hello" {
+	client := func(cert *tls.Certificate) *http.Client {
+		cfg := &tls.Config{RootCAs: ca.Pool()}
+		if cert != nil {
+			// GetClientCertificate presents it whatever CAs the server asks for.
+			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		}
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+	}
+	if got := get(t, client(nil), url); got != "hello" {
 		t.Errorf("without a client certificate: %q", got)
 	}
-	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{client.Raw}, PrivateKey: clientKey}}}}}
-	if got := get(t, withCert, url); got != "hello writer.example" {
+	writer := ca.Leaf(t, "writer.example")
+	if got := get(t, client(&writer), url); got != "hello writer.example" {
 		t.Errorf("with a client certificate: %q", got)
 	}
-	stranger, strangerKey := certificate(t, "stranger", nil, nil, false)
-	// GetClientCertificate presents it whatever CAs the server asks for.
-	withStranger := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool,
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return &tls.Certificate{Certificate: [][]byte{stranger.Raw}, PrivateKey: strangerKey}, nil
-		}}}}
-	if _, err := withStranger.Get(url); err == nil {
+	stranger := testcert.NewCA(t, "another CA").Leaf(t, "stranger")
+	if _, err := client(&stranger).Get(url); err == nil {
 		t.Error("a client certificate from another CA was accepted")
-	}
-}
-
-// certificate makes a test certificate for cn, signed by parent (self-signed
-// when nil).
-func certificate(t *testing.T, cn string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, isCA bool) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IsCA:        isCA, BasicConstraintsValid: true,
-	}
-	if ip := net.ParseIP(cn); ip != nil {
-		tmpl.IPAddresses = []net.IP{ip}
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -3,19 +3,13 @@ package logserver_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"hegui.dev/hegui/internal/logserver"
+	"hegui.dev/hegui/internal/testcert"
 )
 
 // TestMutualTLSWriters appends with TLS client certificates, as `hegui log
@@ -26,15 +20,13 @@ func TestMutualTLSWriters(t *testing.T) {
 	if err := logserver.AddCert(h.Dir, "payments", "payments.svc.example.cn", []string{"user.*"}); err != nil {
 		t.Fatal(err)
 	}
-	ca, caKey := newCA(t)
+	ca := testcert.NewCA(t, "test writers CA")
 	srv, err := logserver.New(context.Background(), logserver.Options{Home: h})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
 	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.TLS = &tls.Config{ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven}
+	hs.TLS = &tls.Config{ClientCAs: ca.Pool(), ClientAuth: tls.VerifyClientCertIfGiven}
 	hs.StartTLS()
 	defer func() {
 		hs.Close()
@@ -54,8 +46,8 @@ func TestMutualTLSWriters(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	payments := clientCert(t, ca, caKey, "payments.svc.example.cn")
-	other := clientCert(t, ca, caKey, "billing.svc.example.cn")
+	payments := ca.Leaf(t, "payments.svc.example.cn")
+	other := ca.Leaf(t, "billing.svc.example.cn")
 	if got := post(&payments); got != http.StatusOK {
 		t.Errorf("writer's certificate: %d, want 200", got)
 	}
@@ -73,44 +65,4 @@ func TestMutualTLSWriters(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("read without a certificate: %d", resp.StatusCode)
 	}
-}
-
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test writers CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
-func clientCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

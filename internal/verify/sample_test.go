@@ -128,7 +128,7 @@ func makeSamples(t *testing.T) {
 func sampleDelivery(t *testing.T) *delivery.Delivery {
 	t.Helper()
 	d := deliverytest.New(t)
-	writeFile(t, filepath.Join(d.ModuleDir, "go.mod"), []byte("module example.com/app\n\ngo 1.22\n"))
+	deliverytest.WriteFiles(t, d.ModuleDir, map[string]string{"go.mod": "module example.com/app\n\ngo 1.22\n"})
 	d.Go = gotool.Go{Dir: d.ModuleDir}
 	for _, target := range []string{"linux/amd64", "linux/arm64"} {
 		goarch := strings.TrimPrefix(target, "linux/")

@@ -11,6 +11,7 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/deliverytest"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/gotool"
 )
@@ -128,15 +129,7 @@ func TestRuntimePackages(t *testing.T) {
 		"cmd/audited/main.go": "package main\n\nimport (\n\t\"log/slog\"\n\n\t\"hegui.dev/hegui/translog\"\n)\n\nfunc main() {\n\th, _ := translog.NewHandler(nil, translog.HandlerOptions{})\n\tslog.New(h).Info(\"x\")\n}\n",
 		"cmd/plain/main.go":   "package main\n\nfunc main() {}\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliverytest.WriteFiles(t, dir, files)
 	g := gotool.Go{Dir: dir, Env: []string{"GOFLAGS=-mod=mod", "GOPROXY=off", "CGO_ENABLED=0"}}
 	ctx := context.Background()
 	for main, want := range map[string][]string{"./cmd/audited": {"hegui.dev/hegui/translog"}, "./cmd/plain": nil} {

@@ -158,3 +158,18 @@ func AddBinary(t testing.TB, d *delivery.Delivery, name, target string, content 
 	d.Binaries = append(d.Binaries, b)
 	return b
 }
+
+// WriteFiles writes files (path relative to dir, with slashes → content)
+// below dir, making directories as needed: a module for a stage to read.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -28,10 +28,7 @@ func git(t *testing.T, dir string, args ...string) {
 func TestVersion(t *testing.T) {
 	d := deliverytest.New(t)
 	dir := d.ModuleDir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/app\n\ngo 1.22\n"), 0o644)
+	deliverytest.WriteFiles(t, dir, map[string]string{"go.mod": "module example.com/app\n\ngo 1.22\n"})
 	git(t, dir, "init", "-q")
 	git(t, dir, "add", ".")
 	git(t, dir, "commit", "-q", "-m", "first")
@@ -54,7 +51,7 @@ func TestVersion(t *testing.T) {
 	if d.FinalDir != filepath.Join(d.OutputDir, "app_v1.4.0") {
 		t.Errorf("final directory %s", d.FinalDir)
 	}
-	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644)
+	deliverytest.WriteFiles(t, dir, map[string]string{"main.go": "package main\n"})
 	if err := run(false); err == nil || !strings.Contains(err.Error(), "uncommitted changes") {
 		t.Errorf("dirty: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,7 +17,7 @@ import (
 // and sast.sarif; with the analyzers off the stage skips with a warning.
 func TestVet(t *testing.T) {
 	d := deliverytest.New(t)
-	writeModule(t, d.ModuleDir, map[string]string{
+	deliverytest.WriteFiles(t, d.ModuleDir, map[string]string{
 		"go.mod":  "module example.com/app\n\ngo 1.22\n",
 		"main.go": "package main\n\nimport (\n\t\"crypto/md5\"\n\t\"fmt\"\n)\n\nfunc main() { fmt.Println(md5.Sum(nil)) }\n",
 	})
@@ -44,18 +43,5 @@ func TestVet(t *testing.T) {
 	var skip *delivery.SkipError
 	if err := (Stage{}).Run(context.Background(), d); !errors.As(err, &skip) || skip.Warning == "" {
 		t.Errorf("analyzers off: %v, want a skip with a warning", err)
-	}
-}
-
-func writeModule(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
