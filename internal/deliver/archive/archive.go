@@ -28,7 +28,7 @@ func (Stage) Name() string { return "archive" }
 // Run implements delivery.Stage.
 func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if d.Config.Archive.Format != "tar.gz" {
-		return delivery.Skip("no archive (archive.format: " + d.Config.Archive.Format + ")")
+		return delivery.Skip("archive.format is " + d.Config.Archive.Format + " (tar.gz writes one)")
 	}
 	out := d.Dir + ".tar.gz"
 	if err := Write(ctx, d.Dir, filepath.Base(d.FinalDir), d.Version.CommitTime, out); err != nil {
