@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/cli"
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	vulnengine "hegui.dev/hegui/internal/vuln/engine"
 )
 
@@ -27,7 +28,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "hegui: stopped by %s: %s\n", signalName(s), why)
 		os.Exit(signalExitCode(s))
 	})
-	os.Exit(cli.Run(ctx, cli.ProcessEnv(), os.Args[1:]))
+	os.Exit(cli.Run(ctx, cmdutil.ProcessEnv(), os.Args[1:]))
 }
 
 // stopOnSignals asks the command to stop at the first signal by cancelling

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"hegui.dev/hegui/internal/cli/cmdutil"
 )
 
 // run runs hegui in-process with a test environment: the given environment
@@ -46,7 +48,7 @@ func (r *runner) run(args ...string) result {
 func (r *runner) runContext(ctx context.Context, args ...string) result {
 	r.t.Helper()
 	var stdout, stderr bytes.Buffer
-	env := &Env{
+	env := &cmdutil.Env{
 		Stdin:  strings.NewReader(""),
 		Stdout: &stdout,
 		Stderr: &stderr,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/golden"
 )
@@ -26,7 +27,7 @@ func TestDeliverVersioning(t *testing.T) {
 	f.write("main.go", strings.Replace(readFile(t, filepath.Join(f.dir, "main.go")), "dev", "dev2", 1))
 	r.fails(1, []string{"uncommitted changes (M main.go)", "--snapshot"}, "deliver", f.dir, "--output", out)
 
-	var res deliverResult
+	var res delivercmd.Result
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--output", out, "--snapshot", "--json").stdout), &res)
 	if !strings.HasPrefix(res.Version, "v0.0.0-20261101080000-") || !strings.HasSuffix(res.Version, "+dirty") || !res.DevelopmentKey {
 		t.Errorf("snapshot result %+v", res)
@@ -88,7 +89,7 @@ func TestDeliverDefaultsUseDevelopmentKey(t *testing.T) {
 	if !strings.Contains(res.stderr, "DEVELOPMENT KEY") {
 		t.Errorf("no loud warning about the development key:\n%s", res.stderr)
 	}
-	var dr deliverResult
+	var dr delivercmd.Result
 	json.Unmarshal([]byte(res.stdout), &dr)
 	// The hint never points at the key inside the delivery: a forgery
 	// re-signed with another key carries that key too.
@@ -180,7 +181,7 @@ func TestDeliverVendoredModule(t *testing.T) {
 	f.goCmd("mod", "vendor")
 	f.git("add", ".")
 	f.commit("vendor")
-	var res deliverResult
+	var res delivercmd.Result
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--json").stdout), &res)
 	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(res.Directory, "report.json"))), &rep)
@@ -215,7 +216,7 @@ func TestDeliverWorkspace(t *testing.T) {
 	f.write("hegui.yaml", oneTarget)
 	f.git("add", ".")
 	f.commit("workspace")
-	var res deliverResult
+	var res delivercmd.Result
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--json").stdout), &res)
 	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(res.Directory, "report.json"))), &rep)
@@ -297,7 +298,7 @@ func TestDeliverOutsideGit(t *testing.T) {
 	if res.code != 0 || !strings.Contains(res.stderr, "not in a git repository") {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
-	var dr deliverResult
+	var dr delivercmd.Result
 	json.Unmarshal([]byte(res.stdout), &dr)
 	var rep format.Report
 	json.Unmarshal([]byte(readFile(t, filepath.Join(dr.Directory, "report.json"))), &rep)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/openvex/go-vex/pkg/vex"
 
+	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
 	"hegui.dev/hegui/internal/vulndb"
@@ -103,7 +104,7 @@ func TestDeliverVulnerabilityGate(t *testing.T) {
 	}
 
 	// Warn mode: delivered, with the violation in the report.
-	var dr deliverResult
+	var dr delivercmd.Result
 	res = r.ok("deliver", f.dir, "--snapshot", "--output", out, "--skip-reproduce", "--policy-mode", "warn", "--json")
 	json.Unmarshal([]byte(res.stdout), &dr)
 	rep := readReport(t, dr.Directory)
@@ -195,7 +196,7 @@ func TestReportCommand(t *testing.T) {
 	r := newRunner(t)
 	r.env["HEGUI_VULNDB"] = testVulnDB(t)
 	f := newFixture(t)
-	var dr deliverResult
+	var dr delivercmd.Result
 	res := r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--skip-reproduce", "--json")
 	json.Unmarshal([]byte(res.stdout), &dr)
 	dir := dr.Directory

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/deliver/bundle"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
@@ -56,7 +57,7 @@ func deliverRelease(t *testing.T) *deliveryRun {
 	f.commit("configure hegui")
 	f.git("tag", "v1.2.3")
 	out := r.ok("deliver", f.dir, "--json")
-	var res deliverResult
+	var res delivercmd.Result
 	if err := json.Unmarshal([]byte(out.stdout), &res); err != nil {
 		t.Fatalf("deliver --json: %v\n%s", err, out.stdout)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hegui.dev/hegui/internal/cli/keycmd"
 	"hegui.dev/hegui/internal/peertest"
 	"hegui.dev/hegui/keyring"
 )
@@ -20,7 +21,7 @@ func TestKeyGenerateFileAndInspect(t *testing.T) {
 	r.write("pw", []byte("s3cret\n"))
 	for _, alg := range []string{"sm2", "ecdsa-p256", "ed25519"} {
 		out := r.ok("key", "generate", "--alg", alg, "--out", r.path(alg+".key"), "--password-file", r.path("pw"), fastKDF, "--json")
-		var res keyResult
+		var res keycmd.Result
 		if err := json.Unmarshal([]byte(out.stdout), &res); err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func TestKeyGenerateFileAndInspect(t *testing.T) {
 			t.Errorf("%s: key file mode %v", alg, fi.Mode())
 		}
 		insp := r.ok("key", "inspect", r.path(alg+".key"), "--decrypt", "--password-file", r.path("pw"), "--json")
-		var ki keyInspection
+		var ki keycmd.Inspection
 		json.Unmarshal([]byte(insp.stdout), &ki)
 		if ki.ID != res.ID || ki.Protection == nil || ki.OpenSSLReadable != (alg != "sm2") {
 			t.Errorf("%s: inspect %+v", alg, ki)

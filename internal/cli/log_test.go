@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"hegui.dev/hegui/internal/cli/delivercmd"
+	"hegui.dev/hegui/internal/cli/logcmd"
 	"hegui.dev/hegui/internal/logserver"
 )
 
@@ -65,8 +67,8 @@ func TestLogCommands(t *testing.T) {
 	r.write("2-other.json", []byte(strings.Replace(got.stdout, "carol", "carl", 1)))
 	r.fails(1, []string{"inclusion"}, "log", "proof", "--check", r.path("2.tlog-proof"), "--entry", r.path("2-other.json"), "--pub", pub)
 
-	verifyJSON := func() logVerifyResult {
-		var res logVerifyResult
+	verifyJSON := func() logcmd.VerifyResult {
+		var res logcmd.VerifyResult
 		if err := json.Unmarshal([]byte(r.ok("log", "verify", "--log", url, "--pub", pub, "--json").stdout), &res); err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +104,7 @@ func waitForSize(t *testing.T, r *runner, url, pub string, n uint64) {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		res := r.run("log", "verify", "--log", url, "--pub", pub, "--json", "--state", r.path("wait-state"))
-		var v logVerifyResult
+		var v logcmd.VerifyResult
 		if res.code == 0 && json.Unmarshal([]byte(res.stdout), &v) == nil && v.Size >= n {
 			return
 		}
@@ -119,7 +121,7 @@ func TestDeliverRecordsInAuditLog(t *testing.T) {
 	f := newFixture(t)
 	cfg := r.write("log.yaml", []byte(oneTarget+"vulnerabilities:\n  scan: off\naudit-log:\n  url: "+url+"\n  public-keys: "+pub+"\n"))
 	res := r.ok("deliver", f.dir, "--snapshot", "--config", cfg, "--output", r.path("out"), "--json")
-	var dr deliverResult
+	var dr delivercmd.Result
 	if err := json.Unmarshal([]byte(res.stdout), &dr); err != nil {
 		t.Fatal(err)
 	}

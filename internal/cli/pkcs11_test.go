@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/peertest"
 )
 
@@ -58,7 +59,7 @@ func TestDeliverWithTokenCoSigner(t *testing.T) {
 	f.write("hegui.yaml", "version: 1\ntargets: [linux/amd64]\nsigning:\n  co-signers:\n    - key: \""+uri+"\"\n")
 	f.git("add", "hegui.yaml")
 	f.commit("token co-signer")
-	var res deliverResult
+	var res delivercmd.Result
 	json.Unmarshal([]byte(r.ok("deliver", f.dir, "--snapshot", "--output", r.path("out"), "--json").stdout), &res)
 	bundles, _ := filepath.Glob(filepath.Join(res.Directory, "cosign", "bin", "*", "*.sigstore.json"))
 	if len(bundles) != 1 {

@@ -1,19 +1,29 @@
-// Package cli implements the hegui command line: one file per command group,
-// each command an Options struct filled from flags and a run function that
-// tests call through Run.
+// Package cli builds the hegui command line (Run) from one package per
+// command group — certcmd, cryptocmd, delivercmd, keycmd, logcmd, scancmd,
+// signcmd — over the shared cmdutil. A group's commands parse flags and
+// call the packages that do the work; the work itself (building, scanning,
+// serving, verifying) lives in those packages. Its tests run the whole
+// command line, as a user would. A new group (proxy, kit, release, pii) is
+// a new package and a line in newRootCmd.
 package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
+	"hegui.dev/hegui/internal/cli/certcmd"
+	"hegui.dev/hegui/internal/cli/cmdutil"
+	"hegui.dev/hegui/internal/cli/cryptocmd"
+	"hegui.dev/hegui/internal/cli/delivercmd"
+	"hegui.dev/hegui/internal/cli/keycmd"
+	"hegui.dev/hegui/internal/cli/logcmd"
+	"hegui.dev/hegui/internal/cli/scancmd"
+	"hegui.dev/hegui/internal/cli/signcmd"
 	"hegui.dev/hegui/internal/human"
 )
 
@@ -24,62 +34,8 @@ const (
 	ExitUsage   = 2 // the command line was wrong
 )
 
-// Env is what a command may touch of the world outside: streams, the
-// environment and the terminal. Run fills it from the process; tests fill it
-// themselves.
-type Env struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
-	// Getenv reads an environment variable.
-	Getenv func(string) string
-	// StderrIsTerminal enables progress bars.
-	StderrIsTerminal bool
-	// ReadPassword reads a secret from the user's terminal after showing
-	// prompt; it fails when there is no terminal.
-	ReadPassword func(prompt string) ([]byte, error)
-	// Quiet suppresses informational output (set by --quiet).
-	Quiet bool
-	// KeyringDir is the keyring directory (set by --keyring).
-	KeyringDir string
-}
-
-// ProcessEnv is the Env of the running process.
-func ProcessEnv() *Env {
-	return &Env{
-		Stdin:            os.Stdin,
-		Stdout:           os.Stdout,
-		Stderr:           os.Stderr,
-		Getenv:           os.Getenv,
-		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
-		ReadPassword:     readTerminalPassword,
-	}
-}
-
-// readTerminalPassword prompts on the controlling terminal, so that a
-// password is never read from a pipe by accident.
-func readTerminalPassword(prompt string) ([]byte, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, errors.New("no terminal to ask for a password")
-	}
-	defer tty.Close()
-	fmt.Fprint(tty, prompt)
-	pw, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	return pw, err
-}
-
-// infof prints an informational line on stderr unless --quiet was given.
-// Results that scripts read go to stdout instead.
-func (e *Env) infof(format string, args ...any) {
-	if !e.Quiet {
-		fmt.Fprintf(e.Stderr, format+"\n", args...)
-	}
-}
-
 // Run runs hegui with args (without the program name) and returns the exit code.
-func Run(ctx context.Context, env *Env, args []string) int {
+func Run(ctx context.Context, env *cmdutil.Env, args []string) int {
 	root := newRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
@@ -90,24 +46,14 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	}
 	fmt.Fprintln(env.Stderr, "hegui: "+human.OneLine(err.Error()))
-	var u usageError
+	var u cmdutil.UsageError
 	if errors.As(err, &u) {
 		return ExitUsage
 	}
 	return ExitFailure
 }
 
-// usageError marks a command line mistake (exit code 2).
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
-
-func newRootCmd(env *Env) *cobra.Command {
+func newRootCmd(env *cmdutil.Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hegui",
 		Short: "Compliance deliveries for Go software, with national commercial cryptography",
@@ -123,7 +69,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
   hegui sign --key release.key app.tar.gz
   hegui verify-blob --pub release.pub app.tar.gz`,
 		Args:          cobra.NoArgs,
-		RunE:          showHelp,
+		RunE:          cmdutil.ShowHelp,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -136,40 +82,36 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 	root.PersistentFlags().BoolVarP(&env.Quiet, "quiet", "q", false, "print only results and errors")
 	root.PersistentFlags().StringVar(&env.KeyringDir, "keyring", "", "keyring directory (default $HEGUI_KEYRING, else the user config directory's hegui/keyring)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
+		return cmdutil.UsageError{Err: fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
 
-	for _, add := range []func(*Env) *cobra.Command{
+	for _, add := range []func(*cmdutil.Env) *cobra.Command{
 		newVersionCmd,
-		newDeliverCmd,
-		newVerifyCmd,
-		newInitCmd,
-		newSBOMCmd,
-		newLicensesCmd,
-		newVulnCmd,
-		newVulnDBCmd,
-		newVetCmd,
-		newReportCmd,
-		newKeyCmd,
-		newSignCmd,
-		newVerifyBlobCmd,
-		newCertCmd,
-		newDigestCmd,
-		newMACCmd,
-		newEncryptCmd,
-		newDecryptCmd,
-		newLogCmd,
+		delivercmd.NewDeliverCmd,
+		delivercmd.NewVerifyCmd,
+		delivercmd.NewInitCmd,
+		scancmd.NewSBOMCmd,
+		scancmd.NewLicensesCmd,
+		scancmd.NewVulnCmd,
+		scancmd.NewVulnDBCmd,
+		scancmd.NewVetCmd,
+		delivercmd.NewReportCmd,
+		keycmd.NewKeyCmd,
+		signcmd.NewSignCmd,
+		signcmd.NewVerifyBlobCmd,
+		certcmd.NewCertCmd,
+		cryptocmd.NewDigestCmd,
+		cryptocmd.NewMACCmd,
+		cryptocmd.NewEncryptCmd,
+		cryptocmd.NewDecryptCmd,
+		logcmd.NewLogCmd,
 	} {
 		root.AddCommand(add(env))
 	}
 	wrapArgErrors(root)
 	return root
 }
-
-// showHelp is the action of hegui and of command groups run without a
-// subcommand; an unknown subcommand fails their NoArgs check instead.
-func showHelp(cmd *cobra.Command, args []string) error { return cmd.Help() }
 
 // wrapArgErrors makes positional-argument errors usage errors (exit 2).
 func wrapArgErrors(cmd *cobra.Command) {
@@ -180,10 +122,10 @@ func wrapArgErrors(cmd *cobra.Command) {
 				if len(args) > 0 && c.HasSubCommands() {
 					c.SuggestionsMinimumDistance = 2
 					if near := c.SuggestionsFor(args[0]); len(near) > 0 {
-						return usageError{fmt.Errorf("%w; did you mean %s? (see %s --help)", err, strings.Join(near, " or "), c.CommandPath())}
+						return cmdutil.UsageError{Err: fmt.Errorf("%w; did you mean %s? (see %s --help)", err, strings.Join(near, " or "), c.CommandPath())}
 					}
 				}
-				return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+				return cmdutil.UsageError{Err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 			}
 			return nil
 		}
@@ -193,7 +135,7 @@ func wrapArgErrors(cmd *cobra.Command) {
 	}
 }
 
-func defaultKeyringDir(env *Env) string {
+func defaultKeyringDir(env *cmdutil.Env) string {
 	if dir := env.Getenv("HEGUI_KEYRING"); dir != "" {
 		return dir
 	}

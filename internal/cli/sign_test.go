@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"hegui.dev/hegui/internal/cli/signcmd"
 	"hegui.dev/hegui/internal/peertest"
 )
 
@@ -18,7 +19,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		r.genKey(alg, alg)
 		sig := r.path("app." + alg + ".sig")
 		out := r.ok("sign", "--key", r.path(alg+".key"), r.path("app.bin"), "-o", sig, "--json")
-		var results []signResult
+		var results []signcmd.SignResult
 		if err := json.Unmarshal([]byte(out.stdout), &results); err != nil || len(results) != 1 || string(results[0].Algorithm) != alg {
 			t.Fatalf("%s: %s %v", alg, out.stdout, err)
 		}
@@ -96,7 +97,7 @@ func TestVerifyBlobWithCertificate(t *testing.T) {
 	r.write("app", []byte("app"))
 	r.ok("sign", "--key", r.path("signer.key"), r.path("app"))
 	out := r.ok("verify-blob", "--cert", r.path("signer.pem"), "--roots", r.path("root.pem"), "--intermediates", r.path("int.pem"), r.path("app"), "--json")
-	var res verifyResult
+	var res signcmd.VerifyResult
 	json.Unmarshal([]byte(out.stdout), &res)
 	if !res.Verified || len(res.Chain) != 3 || res.Chain[0] != "/CN=Signer" {
 		t.Errorf("result %+v", res)
@@ -122,7 +123,7 @@ func TestVerifyBlobWithCertificate(t *testing.T) {
 	// A certificate without roots is a usage error: the chain must be checked.
 	r.fails(2, []string{"--roots"}, "verify-blob", "--cert", r.path("signer.pem"), r.path("app"))
 	// --json reports failures as well, and still exits 1.
-	res = verifyResult{}
+	res = signcmd.VerifyResult{}
 	fail := r.run("verify-blob", "--cert", r.path("bundle.pem"), "--roots", r.path("root.pem"), "--at", "2099-01-01", r.path("app"), "--json")
 	json.Unmarshal([]byte(fail.stdout), &res)
 	if fail.code != 1 || res.Verified || !strings.Contains(res.Error, "expired") {

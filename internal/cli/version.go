@@ -2,50 +2,13 @@ package cli
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
-	"hegui.dev/hegui/pkcs11key"
+	"hegui.dev/hegui/internal/cli/cmdutil"
 )
 
-// versionInfo is what the binary knows about itself from its build info.
-type versionInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit,omitempty"`
-	Modified  bool   `json:"modified,omitempty"`
-	BuildTime string `json:"buildTime,omitempty"`
-	GoVersion string `json:"goVersion"`
-	Platform  string `json:"platform"`
-	CGO       bool   `json:"cgo"`
-	PKCS11    bool   `json:"pkcs11"`
-}
-
-func readVersion() versionInfo {
-	v := versionInfo{Version: "(unknown)", GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, PKCS11: pkcs11key.Available}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return v
-	}
-	v.Version = info.Main.Version
-	v.GoVersion = info.GoVersion
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v.Commit = s.Value
-		case "vcs.time":
-			v.BuildTime = s.Value
-		case "vcs.modified":
-			v.Modified = s.Value == "true"
-		case "CGO_ENABLED":
-			v.CGO = s.Value == "1"
-		}
-	}
-	return v
-}
-
-func newVersionCmd(env *Env) *cobra.Command {
+func newVersionCmd(env *cmdutil.Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -56,9 +19,9 @@ stamp), not the clock time of the build.`,
 		Example: "  hegui version\n  hegui version --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := readVersion()
+			v := cmdutil.Version()
 			if asJSON {
-				return env.printJSON(v)
+				return env.PrintJSON(v)
 			}
 			fmt.Fprintf(env.Stdout, "hegui %s\n", v.Version)
 			commit := v.Commit

@@ -1,4 +1,4 @@
-package cli
+package logcmd
 
 import (
 	"bufio"
@@ -19,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/logserver"
 	"hegui.dev/hegui/translog"
@@ -29,19 +30,18 @@ import (
 const (
 	envLog      = "HEGUI_LOG"
 	envLogPub   = "HEGUI_LOG_PUB"
-	envLogToken = "HEGUI_LOG_TOKEN"
 	envLogState = "HEGUI_LOG_STATE"
 )
 
 // logTarget is the log a client command reads: --log, --pub and --state.
 type logTarget struct {
-	env      *Env
+	env      *cmdutil.Env
 	location string
 	pub      string
 	state    string
 }
 
-func addLogTarget(cmd *cobra.Command, env *Env) *logTarget {
+func addLogTarget(cmd *cobra.Command, env *cmdutil.Env) *logTarget {
 	t := &logTarget{env: env}
 	cmd.Flags().StringVar(&t.location, "log", "", "the log: an http(s) `URL`, a log home or a directory of tiles (default $"+envLog+")")
 	cmd.Flags().StringVar(&t.pub, "pub", "", "the log's verifier keys `FILE` (default $"+envLogPub+", or log.pub of a log home)")
@@ -53,7 +53,7 @@ func addLogTarget(cmd *cobra.Command, env *Env) *logTarget {
 func (t *logTarget) open() (*logclient.Client, error) {
 	loc := cmp.Or(t.location, t.env.Getenv(envLog))
 	if loc == "" {
-		return nil, usagef("--log is required (a URL such as http://127.0.0.1:8080, or a log home)")
+		return nil, cmdutil.Usagef("--log is required (a URL such as http://127.0.0.1:8080, or a log home)")
 	}
 	pub := cmp.Or(t.pub, t.env.Getenv(envLogPub))
 	if st, err := os.Stat(filepath.Join(loc, logserver.ConfigFile)); err == nil && !st.IsDir() {
@@ -69,7 +69,7 @@ func (t *logTarget) open() (*logclient.Client, error) {
 		}
 	}
 	if pub == "" {
-		return nil, usagef("--pub is required: the log's verifier keys (log.pub from the log's operator)")
+		return nil, cmdutil.Usagef("--pub is required: the log's verifier keys (log.pub from the log's operator)")
 	}
 	vs, err := translog.ReadVerifierKeys(pub)
 	if err != nil {
@@ -112,7 +112,7 @@ func (t *logTarget) provenEntry(ctx context.Context, n uint64) ([]byte, translog
 	return entry, p, cp, err
 }
 
-func newLogAppendCmd(env *Env) *cobra.Command {
+func newLogAppendCmd(env *cmdutil.Env) *cobra.Command {
 	var logURL, tokenFile, eventFile string
 	var ev translog.Event
 	var digests []string
@@ -132,9 +132,9 @@ event, timed now. The token comes from --token-file or $HEGUI_LOG_TOKEN.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u := cmp.Or(logURL, env.Getenv(envLog))
 			if u == "" {
-				return usagef("--log is required: the URL of the log server")
+				return cmdutil.Usagef("--log is required: the URL of the log server")
 			}
-			token := env.Getenv(envLogToken)
+			token := env.Getenv(cmdutil.EnvLogToken)
 			if tokenFile != "" {
 				b, err := inputfile.ReadStream(cmd.Context(), tokenFile, inputfile.KeyLimit)
 				if err != nil {
@@ -144,12 +144,12 @@ event, timed now. The token comes from --token-file or $HEGUI_LOG_TOKEN.`,
 			}
 			if eventFile != "" {
 				if ev.Action != "" {
-					return usagef("--event and --action exclude each other")
+					return cmdutil.Usagef("--event and --action exclude each other")
 				}
 				return appendEventFile(cmd.Context(), env, u, token, eventFile)
 			}
 			if ev.Action == "" {
-				return usagef("give --event FILE or --action (with --actor and --outcome)")
+				return cmdutil.Usagef("give --event FILE or --action (with --actor and --outcome)")
 			}
 			ev.Time = time.Now().UTC()
 			if ev.Host == "" {
@@ -158,13 +158,13 @@ event, timed now. The token comes from --token-file or $HEGUI_LOG_TOKEN.`,
 			for _, d := range digests {
 				dg, err := parseDigestFlag(d)
 				if err != nil {
-					return usagef("--digest: %v", err)
+					return cmdutil.Usagef("--digest: %v", err)
 				}
 				ev.Digests = append(ev.Digests, dg)
 			}
 			app, err := translog.NewHTTPAppender(u, token, nil)
 			if err != nil {
-				return usagef("%v", err)
+				return cmdutil.Usagef("%v", err)
 			}
 			if wait {
 				r, err := app.AppendAndWait(cmd.Context(), ev)
@@ -184,7 +184,7 @@ event, timed now. The token comes from --token-file or $HEGUI_LOG_TOKEN.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&logURL, "log", "", "the log server's `URL` (default $"+envLog+")")
-	f.StringVar(&tokenFile, "token-file", "", "read the bearer token from `FILE` (default $"+envLogToken+")")
+	f.StringVar(&tokenFile, "token-file", "", "read the bearer token from `FILE` (default $"+cmdutil.EnvLogToken+")")
 	f.StringVar(&eventFile, "event", "", "read events (JSON or NDJSON) from `FILE`, - for stdin")
 	f.StringVar(&ev.Action, "action", "", "what was done, e.g. user.login")
 	f.StringVar(&ev.Actor, "actor", "", "who did it")
@@ -210,8 +210,8 @@ func parseDigestFlag(s string) (translog.Digest, error) {
 
 // appendEventFile sends the events of a file in one request: a single
 // JSON object, or NDJSON.
-func appendEventFile(ctx context.Context, env *Env, logURL, token, file string) error {
-	r, done, err := env.openInput(file, "events")
+func appendEventFile(ctx context.Context, env *cmdutil.Env, logURL, token, file string) error {
+	r, done, err := env.OpenInput(file, "events")
 	if err != nil {
 		return err
 	}
@@ -261,11 +261,11 @@ func appendEventFile(ctx context.Context, env *Env, logURL, token, file string) 
 	for _, i := range indexes {
 		fmt.Fprintln(env.Stdout, i)
 	}
-	env.infof("appended %d events", len(indexes))
+	env.Infof("appended %d events", len(indexes))
 	return nil
 }
 
-func newLogGetCmd(env *Env) *cobra.Command {
+func newLogGetCmd(env *cmdutil.Env) *cobra.Command {
 	var t *logTarget
 	var proofOut string
 	cmd := &cobra.Command{
@@ -277,18 +277,18 @@ func newLogGetCmd(env *Env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := strconv.ParseUint(args[0], 10, 64)
 			if err != nil {
-				return usagef("N must be an entry index, not %q", args[0])
+				return cmdutil.Usagef("N must be an entry index, not %q", args[0])
 			}
 			entry, p, cp, err := t.provenEntry(cmd.Context(), n)
 			if err != nil {
 				return err
 			}
 			if proofOut != "" {
-				if err := env.emit(proofOut, p.Marshal()); err != nil {
+				if err := env.Emit(proofOut, p.Marshal()); err != nil {
 					return err
 				}
 			}
-			env.infof("entry %d is included in %s", n, cp)
+			env.Infof("entry %d is included in %s", n, cp)
 			_, err = env.Stdout.Write(append(entry, '\n'))
 			return err
 		},
@@ -298,7 +298,7 @@ func newLogGetCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func newLogProofCmd(env *Env) *cobra.Command {
+func newLogProofCmd(env *cmdutil.Env) *cobra.Command {
 	var t *logTarget
 	var index uint64
 	var out, check, entryFile string
@@ -316,13 +316,13 @@ the C2SP tlog-proof format: index, audit path and the signed checkpoint. With
 				return checkProofFile(cmd.Context(), env, t, check, entryFile)
 			}
 			if !cmd.Flags().Changed("index") {
-				return usagef("give --index N (or --check PROOF --entry FILE)")
+				return cmdutil.Usagef("give --index N (or --check PROOF --entry FILE)")
 			}
 			_, p, _, err := t.provenEntry(cmd.Context(), index)
 			if err != nil {
 				return err
 			}
-			return env.emit(out, p.Marshal())
+			return env.Emit(out, p.Marshal())
 		},
 	}
 	t = addLogTarget(cmd, env)
@@ -333,13 +333,13 @@ the C2SP tlog-proof format: index, audit path and the signed checkpoint. With
 	return cmd
 }
 
-func checkProofFile(ctx context.Context, env *Env, t *logTarget, proofFile, entryFile string) error {
+func checkProofFile(ctx context.Context, env *cmdutil.Env, t *logTarget, proofFile, entryFile string) error {
 	if entryFile == "" {
-		return usagef("--check needs --entry FILE (the entry's exact bytes)")
+		return cmdutil.Usagef("--check needs --entry FILE (the entry's exact bytes)")
 	}
 	pub := cmp.Or(t.pub, env.Getenv(envLogPub))
 	if pub == "" {
-		return usagef("--check needs --pub FILE")
+		return cmdutil.Usagef("--check needs --pub FILE")
 	}
 	vs, err := translog.ReadVerifierKeys(pub)
 	if err != nil {
@@ -365,7 +365,7 @@ func checkProofFile(ctx context.Context, env *Env, t *logTarget, proofFile, entr
 	return nil
 }
 
-func newLogConsistencyCmd(env *Env) *cobra.Command {
+func newLogConsistencyCmd(env *cmdutil.Env) *cobra.Command {
 	var t *logTarget
 	var cpFile string
 	cmd := &cobra.Command{
@@ -409,7 +409,7 @@ the proof's hashes. A log that was rolled back or forked fails with exit 1.`,
 					if err := store.Save(latest); err != nil {
 						return err
 					}
-					env.infof("first checkpoint seen for %s: %s (recorded; nothing to compare with yet)", c.Origin(), latest)
+					env.Infof("first checkpoint seen for %s: %s (recorded; nothing to compare with yet)", c.Origin(), latest)
 					return nil
 				}
 			}
@@ -425,7 +425,7 @@ the proof's hashes. A log that was rolled back or forked fails with exit 1.`,
 					return err
 				}
 			}
-			env.infof("consistent: %d -> %d entries", older.Size, latest.Size)
+			env.Infof("consistent: %d -> %d entries", older.Size, latest.Size)
 			return nil
 		},
 	}
@@ -434,8 +434,8 @@ the proof's hashes. A log that was rolled back or forked fails with exit 1.`,
 	return cmd
 }
 
-// logVerifyResult is `hegui log verify --json`.
-type logVerifyResult struct {
+// VerifyResult is `hegui log verify --json`.
+type VerifyResult struct {
 	Origin  string `json:"origin"`
 	Size    uint64 `json:"size"`
 	Root    string `json:"root"`
@@ -447,7 +447,7 @@ type logVerifyResult struct {
 	Seconds      float64 `json:"seconds"`
 }
 
-func newLogVerifyCmd(env *Env) *cobra.Command {
+func newLogVerifyCmd(env *cmdutil.Env) *cobra.Command {
 	var t *logTarget
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -496,13 +496,13 @@ was rolled back or forked is reported; the new checkpoint is recorded.`,
 			if err != nil {
 				return err
 			}
-			res := logVerifyResult{Origin: c.Origin(), Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root),
+			res := VerifyResult{Origin: c.Origin(), Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root),
 				Entries: rep.Entries, Tiles: rep.Tiles, Seconds: time.Since(start).Seconds()}
 			if hadPrev {
 				res.PreviousSize = &prev.Size
 			}
 			if asJSON {
-				return env.printJSON(res)
+				return env.PrintJSON(res)
 			}
 			fmt.Fprintf(env.Stdout, "OK: %s: %d entries, %d tiles and the signed root check out\n", c.Origin(), rep.Entries, rep.Tiles)
 			if hadPrev {
@@ -516,7 +516,7 @@ was rolled back or forked is reported; the new checkpoint is recorded.`,
 	return cmd
 }
 
-func newLogMonitorCmd(env *Env) *cobra.Command {
+func newLogMonitorCmd(env *cmdutil.Env) *cobra.Command {
 	var t *logTarget
 	var interval time.Duration
 	var printEntries bool
@@ -561,7 +561,7 @@ with exit 1. --print writes each new entry on stdout.`,
 					return err
 				}
 				if cp.Size > before {
-					env.infof("%s: verified %d new entries (now %d)", time.Now().Format(time.RFC3339), cp.Size-before, cp.Size)
+					env.Infof("%s: verified %d new entries (now %d)", time.Now().Format(time.RFC3339), cp.Size-before, cp.Size)
 				}
 			}
 			return nil

@@ -1,4 +1,4 @@
-package cli
+package cryptocmd
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/atomicfile"
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/ctxio"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/symmetric"
@@ -35,14 +36,14 @@ func addCipherFlags(cmd *cobra.Command, c *cipherFlags) {
 // given.
 func (c *cipherFlags) keyAndIV(ctx context.Context) (key, iv []byte, err error) {
 	if c.keyFile == "" {
-		return nil, nil, usagef("--key-file is required")
+		return nil, nil, cmdutil.Usagef("--key-file is required")
 	}
 	if c.out == "" {
-		return nil, nil, usagef("--out is required (\"-\" for standard output)")
+		return nil, nil, cmdutil.Usagef("--out is required (\"-\" for standard output)")
 	}
 	if c.ivHex != "" {
 		if iv, err = hex.DecodeString(c.ivHex); err != nil || len(iv) != symmetric.BlockSize {
-			return nil, nil, usagef("--iv must be 32 hex digits")
+			return nil, nil, cmdutil.Usagef("--iv must be 32 hex digits")
 		}
 	}
 	data, err := inputfile.Read(ctx, c.keyFile, inputfile.KeyLimit)
@@ -61,19 +62,19 @@ func (c *cipherFlags) keyAndIV(ctx context.Context) (key, iv []byte, err error) 
 // output opens the destination: stdout, or a file published only when
 // complete, so a failed decryption leaves no partial plaintext behind. A
 // device or a pipe is written as the data comes (atomicfile.CreateOutput).
-func (c *cipherFlags) output(env *Env) (io.Writer, func() error, func(), error) {
+func (c *cipherFlags) output(env *cmdutil.Env) (io.Writer, func() error, func(), error) {
 	if c.out == "-" {
 		return env.Stdout, func() error { return nil }, func() {}, nil
 	}
 	f, err := atomicfile.CreateOutput(c.out, 0o600, !c.force)
 	if err != nil {
-		return nil, nil, nil, outputError(c.out, err)
+		return nil, nil, nil, cmdutil.OutputError(c.out, err)
 	}
-	commit := func() error { return outputError(c.out, f.Commit()) }
+	commit := func() error { return cmdutil.OutputError(c.out, f.Commit()) }
 	return f, commit, f.Abort, nil
 }
 
-func newEncryptCmd(env *Env) *cobra.Command {
+func NewEncryptCmd(env *cmdutil.Env) *cobra.Command {
 	var c cipherFlags
 	cmd := &cobra.Command{
 		Use:   "encrypt --key-file KEY --out FILE [FILE]",
@@ -91,7 +92,7 @@ back. CBC gives no integrity: sign the result, or MAC it, to detect changes.`,
 			if err != nil {
 				return err
 			}
-			in, done, err := env.openInput(inputArg(args), "encrypting")
+			in, done, err := env.OpenInput(inputArg(args), "encrypting")
 			if err != nil {
 				return err
 			}
@@ -125,7 +126,7 @@ back. CBC gives no integrity: sign the result, or MAC it, to detect changes.`,
 	return cmd
 }
 
-func newDecryptCmd(env *Env) *cobra.Command {
+func NewDecryptCmd(env *cmdutil.Env) *cobra.Command {
 	var c cipherFlags
 	cmd := &cobra.Command{
 		Use:   "decrypt --key-file KEY --out FILE [FILE]",
@@ -143,7 +144,7 @@ padding check and leaves no output file.`,
 				return err
 			}
 			file := inputArg(args)
-			in, done, err := env.openInput(file, "decrypting")
+			in, done, err := env.OpenInput(file, "decrypting")
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,7 @@
-package cli
+// Package cryptocmd is `hegui digest`, `mac`, `encrypt` and `decrypt`: SM3,
+// HMAC-SM3 and SM4-CBC on streams, identical to OpenSSL's (packages digest
+// and symmetric do the work).
+package cryptocmd
 
 import (
 	"bytes"
@@ -8,11 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/ctxio"
 	"hegui.dev/hegui/internal/inputfile"
 )
 
-func newDigestCmd(env *Env) *cobra.Command {
+func NewDigestCmd(env *cmdutil.Env) *cobra.Command {
 	var algName string
 	cmd := &cobra.Command{
 		Use:   "digest [FILE...]",
@@ -24,13 +28,13 @@ two spaces and the file name. With no FILE, or "-", it reads standard input.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			alg, err := digest.ParseAlgorithm(algName)
 			if err != nil {
-				return usageError{err}
+				return cmdutil.UsageError{Err: err}
 			}
 			if len(args) == 0 {
 				args = []string{"-"}
 			}
 			for _, file := range args {
-				in, done, err := env.openInput(file, "hashing "+file)
+				in, done, err := env.OpenInput(file, "hashing "+file)
 				if err != nil {
 					return err
 				}
@@ -48,7 +52,7 @@ two spaces and the file name. With no FILE, or "-", it reads standard input.`,
 	return cmd
 }
 
-func newMACCmd(env *Env) *cobra.Command {
+func NewMACCmd(env *cmdutil.Env) *cobra.Command {
 	var algName, keyFile string
 	var hexKey bool
 	cmd := &cobra.Command{
@@ -63,10 +67,10 @@ of --key-file, or its hex decoding with --hex-key.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			alg, err := digest.ParseAlgorithm(algName)
 			if err != nil {
-				return usageError{err}
+				return cmdutil.UsageError{Err: err}
 			}
 			if keyFile == "" {
-				return usagef("--key-file is required")
+				return cmdutil.Usagef("--key-file is required")
 			}
 			key, err := inputfile.Read(cmd.Context(), keyFile, inputfile.KeyLimit)
 			if err != nil {
@@ -84,7 +88,7 @@ of --key-file, or its hex decoding with --hex-key.`,
 			if len(args) == 1 {
 				file = args[0]
 			}
-			in, done, err := env.openInput(file, "hashing "+file)
+			in, done, err := env.OpenInput(file, "hashing "+file)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package cli
+package scancmd
 
 import (
 	"fmt"
@@ -7,11 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/sast"
 )
 
-func newVetCmd(env *Env) *cobra.Command {
+func NewVetCmd(env *cmdutil.Env) *cobra.Command {
 	var outFormat, output, target, analyzers, failOn string
 	var tags, exclude []string
 	var tests bool
@@ -35,17 +36,17 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
   hegui vet ./service ./internal/... --format sarif -o sast.sarif
   hegui vet --analyzers security --exclude G104 --fail-on high`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !oneOf(outFormat, "text", "json", "sarif") {
-				return usagef("--format %q: want text, json or sarif", outFormat)
+			if !cmdutil.OneOf(outFormat, "text", "json", "sarif") {
+				return cmdutil.Usagef("--format %q: want text, json or sarif", outFormat)
 			}
-			if !oneOf(analyzers, "all", "vet", "security") {
-				return usagef("--analyzers %q: want all, vet or security", analyzers)
+			if !cmdutil.OneOf(analyzers, "all", "vet", "security") {
+				return cmdutil.Usagef("--analyzers %q: want all, vet or security", analyzers)
 			}
-			if !oneOf(failOn, "low", "medium", "high", "none") {
-				return usagef("--fail-on %q: want low, medium, high or none", failOn)
+			if !cmdutil.OneOf(failOn, "low", "medium", "high", "none") {
+				return cmdutil.Usagef("--fail-on %q: want low, medium, high or none", failOn)
 			}
 			dir, pkgs := splitDirArgs(args)
-			g, mod, err := moduleIn(cmd.Context(), dir, target)
+			g, mod, err := cmdutil.ModuleIn(cmd.Context(), dir, target)
 			if err != nil {
 				return err
 			}
@@ -54,21 +55,21 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 				req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
 			}
 			if !env.Quiet {
-				req.Progress = func(f string, a ...any) { env.infof("  "+f, a...) }
+				req.Progress = func(f string, a ...any) { env.Infof("  "+f, a...) }
 			}
 			doc, err := sast.Analyze(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
 			for _, e := range doc.Errors {
-				env.infof("warning: %s", e)
+				env.Infof("warning: %s", e)
 			}
 			var data []byte
 			switch outFormat {
 			case "json":
 				data, err = doc.JSON()
 			case "sarif":
-				data, err = sast.SARIF(doc, readVersion().Version)
+				data, err = sast.SARIF(doc, cmdutil.Version().Version)
 			default:
 				var b strings.Builder
 				writeVetText(&b, doc)
@@ -77,7 +78,7 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
 			if err != nil {
 				return err
 			}
-			if err := env.emit(output, data); err != nil {
+			if err := env.Emit(output, data); err != nil {
 				return err
 			}
 			if failOn == "none" {

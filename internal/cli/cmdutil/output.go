@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 )
 
 // printJSON writes v as indented JSON on stdout.
-func (e *Env) printJSON(v any) error {
+func (e *Env) PrintJSON(v any) error {
 	enc := json.NewEncoder(e.Stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -21,26 +21,26 @@ func (e *Env) printJSON(v any) error {
 }
 
 // emit writes a command's result to standard output, or, with -o FILE
-// (other than "-"), to FILE as writeOutput does.
-func (e *Env) emit(output string, data []byte) error {
+// (other than "-"), to FILE as WriteOutput does.
+func (e *Env) Emit(output string, data []byte) error {
 	if output == "" || output == "-" {
 		_, err := e.Stdout.Write(data)
 		return err
 	}
-	return writeOutput(output, data, 0o644, true)
+	return WriteOutput(output, data, 0o644, true)
 }
 
-// writeOutput writes a result file: a regular file atomically, a device or
+// WriteOutput writes a result file: a regular file atomically, a device or
 // a named pipe in place (see atomicfile.CreateOutput). Without force an
 // existing file is kept and reported, so a typo in --out cannot destroy a
 // key.
-func writeOutput(path string, data []byte, perm os.FileMode, force bool) error {
-	return outputError(path, atomicfile.WriteOutput(path, data, perm, !force))
+func WriteOutput(path string, data []byte, perm os.FileMode, force bool) error {
+	return OutputError(path, atomicfile.WriteOutput(path, data, perm, !force))
 }
 
-// outputError words a failure to write the output path: an existing file
+// OutputError words a failure to write the output path: an existing file
 // asks for --force, and the path is named once.
-func outputError(path string, err error) error {
+func OutputError(path string, err error) error {
 	var pe *fs.PathError
 	switch {
 	case err == nil:
@@ -53,9 +53,9 @@ func outputError(path string, err error) error {
 	return fmt.Errorf("write %s: %w", path, err)
 }
 
-// publicKeyPath derives the public key file name from a private key file
+// PublicKeyPath derives the public key file name from a private key file
 // name: release.key and release.pem give release.pub.
-func publicKeyPath(privatePath string) string {
+func PublicKeyPath(privatePath string) string {
 	ext := filepath.Ext(privatePath)
 	if ext == ".key" || ext == ".pem" {
 		return strings.TrimSuffix(privatePath, ext) + ".pub"

@@ -1,4 +1,6 @@
-package cli
+// Package delivercmd is `hegui deliver`, `init`, `verify` and `report`: the
+// main job and its checks (packages deliver, verify and report do the work).
+package delivercmd
 
 import (
 	"context"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver"
 	"hegui.dev/hegui/internal/deliver/build"
@@ -18,12 +21,12 @@ import (
 	"hegui.dev/hegui/internal/format"
 )
 
-func newDeliverCmd(env *Env) *cobra.Command {
+func NewDeliverCmd(env *cmdutil.Env) *cobra.Command {
 	var configPath, output string
 	var opts delivery.Options
 	var asJSON bool
 	var policyMode, auditLog, auditLogPub string
-	var password *passwordSource
+	var password *cmdutil.PasswordSource
 	cmd := &cobra.Command{
 		Use:   "deliver [DIR]",
 		Short: "Build, check, sign and document a Go module as a verifiable delivery",
@@ -61,9 +64,9 @@ a Go pseudo-version.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Parallel < 0 {
-				return usagef("--parallel must be positive")
+				return cmdutil.Usagef("--parallel must be positive")
 			}
-			d, err := deliver.Prepare(cmd.Context(), dirArg(args), configPath)
+			d, err := deliver.Prepare(cmd.Context(), cmdutil.DirArg(args), configPath)
 			if err != nil {
 				return err
 			}
@@ -77,11 +80,11 @@ a Go pseudo-version.`,
 			case config.Enforce, config.WarnMode:
 				d.Config.Policy.Mode = policyMode
 			default:
-				return usagef("--policy-mode %q: want enforce or warn", policyMode)
+				return cmdutil.Usagef("--policy-mode %q: want enforce or warn", policyMode)
 			}
 			if auditLog != "" {
 				if auditLogPub == "" {
-					return usagef("--audit-log needs --audit-log-pub FILE: the log's log.pub")
+					return cmdutil.Usagef("--audit-log needs --audit-log-pub FILE: the log's log.pub")
 				}
 				d.Config.AuditLog.URL = auditLog
 			}
@@ -93,21 +96,21 @@ a Go pseudo-version.`,
 			d.Options = opts
 			d.Log = &deliverLog{env: env}
 			d.KeyringDir = env.KeyringDir
-			d.HeguiVersion = readVersion().Version
+			d.HeguiVersion = cmdutil.Version().Version
 			d.Getenv = env.Getenv
 			d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {
-				return env.openDeliveryKey(cmd.Context(), req, password)
+				return openDeliveryKey(env, cmd.Context(), req, password)
 			}
 			if err := deliver.Run(cmd.Context(), d); err != nil {
 				return err
 			}
-			res := deliverResult{
+			res := Result{
 				Directory: d.FinalDir, Version: d.Version.Version, Report: filepath.Join(d.FinalDir, format.ReportHTMLFile),
 				Archive: d.Archive, Binaries: len(d.Binaries), Warnings: d.Warnings,
 				DevelopmentKey: d.Primary() != nil && d.Primary().Development,
 			}
 			if asJSON {
-				return env.printJSON(res)
+				return env.PrintJSON(res)
 			}
 			fmt.Fprintf(env.Stdout, "Delivered %s %s to %s\n", d.Name, d.Version.Version, relPath(d.FinalDir))
 			fmt.Fprintf(env.Stdout, "  report:  %s\n", relPath(res.Report))
@@ -131,12 +134,13 @@ a Go pseudo-version.`,
 	cmd.Flags().StringVar(&policyMode, "policy-mode", "", "enforce: violations fail the delivery; warn: report them only (default: policy.mode in hegui.yaml, else enforce)")
 	cmd.Flags().StringVar(&auditLog, "audit-log", "", "record the delivery in the transparency log at `URL` (default: audit-log.url in hegui.yaml)")
 	cmd.Flags().StringVar(&auditLogPub, "audit-log-pub", "", "the audit log's verifier keys `FILE` (log.pub)")
-	password = addPasswordFlag(cmd, env, "the signing key")
+	password = cmdutil.AddPasswordFlag(cmd, env, "the signing key")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-type deliverResult struct {
+// Result is what `hegui deliver --json` prints.
+type Result struct {
 	Directory      string   `json:"directory"`
 	Version        string   `json:"version"`
 	Report         string   `json:"report"`
@@ -169,16 +173,16 @@ func relPath(p string) string {
 
 // openDeliveryKey opens a signing key for deliver. A configured password
 // file or variable for the key wins over --password-file.
-func (e *Env) openDeliveryKey(ctx context.Context, req delivery.KeyRequest, fallback *passwordSource) (*delivery.OpenedKey, error) {
+func openDeliveryKey(e *cmdutil.Env, ctx context.Context, req delivery.KeyRequest, fallback *cmdutil.PasswordSource) (*delivery.OpenedKey, error) {
 	pw := fallback
 	if req.PasswordFile != "" || req.PasswordEnv != "" {
-		pw = &passwordSource{env: e, cmd: fallback.cmd, file: req.PasswordFile, envName: envKeyPassword, prompt: "Password for " + req.Ref + ": "}
+		pw = &cmdutil.PasswordSource{Env: e, Cmd: fallback.Cmd, File: req.PasswordFile, EnvName: cmdutil.EnvKeyPassword, Prompt: "Password for " + req.Ref + ": "}
 		if req.PasswordEnv != "" {
-			pw.envName = req.PasswordEnv
+			pw.EnvName = req.PasswordEnv
 		}
 	}
-	ref := &keyRef{env: e, ref: req.Ref, password: pw}
-	k, err := ref.openSigner(ctx)
+	ref := &cmdutil.KeyRef{Env: e, Ref: req.Ref, Password: pw}
+	k, err := ref.OpenSigner(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +192,7 @@ func (e *Env) openDeliveryKey(ctx context.Context, req delivery.KeyRequest, fall
 // deliverLog prints pipeline progress on stderr: a line per stage, steps
 // indented, warnings marked. Builds run in parallel, so lines are locked.
 type deliverLog struct {
-	env *Env
+	env *cmdutil.Env
 	mu  sync.Mutex
 }
 
@@ -214,7 +218,7 @@ func (l *deliverLog) Warnf(format string, args ...any) {
 	fmt.Fprintf(l.env.Stderr, "  ! %s\n", fmt.Sprintf(format, args...))
 }
 
-func newInitCmd(env *Env) *cobra.Command {
+func NewInitCmd(env *cmdutil.Env) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "init [DIR]",
@@ -226,7 +230,7 @@ main package, else the packages under cmd/, else all). Edit it, then run
 		Example: "  hegui init\n  hegui init ./service && $EDITOR service/hegui.yaml",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, mod, err := moduleIn(cmd.Context(), dirArg(args), "")
+			g, mod, err := cmdutil.ModuleIn(cmd.Context(), cmdutil.DirArg(args), "")
 			if err != nil {
 				return err
 			}
@@ -247,10 +251,10 @@ main package, else the packages under cmd/, else all). Edit it, then run
 				return fmt.Errorf("module %s has no main package: hegui delivers programs, and there is nothing here to build; run init in the module of a command (or add one, e.g. ./cmd/app)", mod.Path)
 			}
 			path := filepath.Join(mod.Dir, config.FileName)
-			if err := writeOutput(path, config.Template(deliver.DefaultName(mod.Path), mains), 0o644, force); err != nil {
+			if err := cmdutil.WriteOutput(path, config.Template(deliver.DefaultName(mod.Path), mains), 0o644, force); err != nil {
 				return err
 			}
-			env.infof("Wrote %s (%d build(s): %s)", relPath(path), len(mains), strings.Join(mains, ", "))
+			env.Infof("Wrote %s (%d build(s): %s)", relPath(path), len(mains), strings.Join(mains, ", "))
 			return nil
 		},
 	}

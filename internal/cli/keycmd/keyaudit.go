@@ -1,4 +1,4 @@
-package cli
+package keycmd
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"time"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/translog"
 )
@@ -19,7 +20,7 @@ const envAuditLog = "HEGUI_AUDIT_LOG"
 // key.rotate, key.deactivate, key.destroy) to the audit log named by
 // $HEGUI_AUDIT_LOG, if any. The key operation has already happened, so a
 // failure says so: the operator must record it another way.
-func (e *Env) logKeyEvent(ctx context.Context, action, keyID string, attrs map[string]string) error {
+func logKeyEvent(e *cmdutil.Env, ctx context.Context, action, keyID string, attrs map[string]string) error {
 	url := e.Getenv(envAuditLog)
 	if url == "" {
 		return nil
@@ -41,7 +42,7 @@ func (e *Env) logKeyEvent(ctx context.Context, action, keyID string, attrs map[s
 		Time: time.Now().UTC(), Actor: actor, Action: action, Object: "key:" + keyID,
 		Outcome: translog.OutcomeSuccess, Host: host, Application: "hegui", Attributes: attrs,
 	}
-	app, err := translog.NewHTTPAppender(url, e.Getenv(envLogToken), nil)
+	app, err := translog.NewHTTPAppender(url, e.Getenv(cmdutil.EnvLogToken), nil)
 	if err != nil {
 		return fmt.Errorf("$%s: %w", envAuditLog, err)
 	}
@@ -49,6 +50,6 @@ func (e *Env) logKeyEvent(ctx context.Context, action, keyID string, attrs map[s
 	if err != nil {
 		return fmt.Errorf("%s of key %s succeeded but was not recorded in the audit log %s: %w", action, keys.ShortID(keyID), url, err)
 	}
-	e.infof("recorded as entry %d of the audit log", idx)
+	e.Infof("recorded as entry %d of the audit log", idx)
 	return nil
 }

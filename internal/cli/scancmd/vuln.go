@@ -1,4 +1,4 @@
-package cli
+package scancmd
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
@@ -18,7 +19,7 @@ import (
 	"hegui.dev/hegui/internal/vulndb"
 )
 
-func newVulnCmd(env *Env) *cobra.Command {
+func NewVulnCmd(env *cmdutil.Env) *cobra.Command {
 	var (
 		db, format, output, target, scanLevel, budget, failOn string
 		tags                                                  []string
@@ -51,18 +52,18 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
   hegui vuln --format sarif -o vulns.sarif
   hegui vuln /usr/local/bin/app bin/tool      # binaries built elsewhere`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !oneOf(format, "text", "json", "sarif", "openvex") {
-				return usagef("--format %q: want text, json, sarif or openvex", format)
+			if !cmdutil.OneOf(format, "text", "json", "sarif", "openvex") {
+				return cmdutil.Usagef("--format %q: want text, json, sarif or openvex", format)
 			}
-			if !oneOf(scanLevel, "symbol", "package") {
-				return usagef("--scan %q: want symbol or package", scanLevel)
+			if !cmdutil.OneOf(scanLevel, "symbol", "package") {
+				return cmdutil.Usagef("--scan %q: want symbol or package", scanLevel)
 			}
-			if !oneOf(failOn, "any", "low", "medium", "high", "critical", "none") {
-				return usagef("--fail-on %q: want any, low, medium, high, critical or none", failOn)
+			if !cmdutil.OneOf(failOn, "any", "low", "medium", "high", "critical", "none") {
+				return cmdutil.Usagef("--fail-on %q: want any, low, medium, high, critical or none", failOn)
 			}
 			limit, err := config.ParseBudget(budget)
 			if err != nil {
-				return usagef("--memory-budget: %v", err)
+				return cmdutil.Usagef("--memory-budget: %v", err)
 			}
 			info, err := vulndb.OpenIndex(db)
 			if err != nil {
@@ -72,7 +73,7 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
 			go func() { hashed <- info.Hash() }() // meanwhile: the digest the output records
 			req := &vuln.Request{DB: info, MemoryBudget: limit, PackageLevel: scanLevel == "package", Tags: tags, Tests: tests}
 			if !env.Quiet {
-				req.Progress = func(f string, a ...any) { env.infof("  "+f, a...) }
+				req.Progress = func(f string, a ...any) { env.Infof("  "+f, a...) }
 			}
 			subject, module, goMod, err := vulnTargets(cmd, req, args, target)
 			if err != nil {
@@ -92,7 +93,7 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
 			case "json":
 				data, err = doc.JSON()
 			case "sarif":
-				data, err = vuln.SARIF(doc, readVersion().Version, goMod)
+				data, err = vuln.SARIF(doc, cmdutil.Version().Version, goMod)
 			case "openvex":
 				product := "pkg:golang/" + strings.TrimPrefix(subject, "pkg:golang/")
 				data, err = vuln.OpenVEX(doc, vuln.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
@@ -104,7 +105,7 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
 			if err != nil {
 				return err
 			}
-			if err := env.emit(output, data); err != nil {
+			if err := env.Emit(output, data); err != nil {
 				return err
 			}
 			return vulnGate(doc, failOn)
@@ -129,7 +130,7 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 	if len(args) > 0 {
 		if fi, err := os.Stat(args[0]); err == nil && !fi.IsDir() {
 			if target != "" || len(req.Tags) > 0 || req.Tests {
-				return "", "", nil, usagef("--target, --tags and --test apply to a module directory, not to binaries")
+				return "", "", nil, cmdutil.Usagef("--target, --tags and --test apply to a module directory, not to binaries")
 			}
 			for _, a := range args {
 				fi, err := os.Stat(a)
@@ -137,7 +138,7 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 					return "", "", nil, err
 				}
 				if fi.IsDir() {
-					return "", "", nil, usagef("%s is a directory: give either one module directory or binaries", a)
+					return "", "", nil, cmdutil.Usagef("%s is a directory: give either one module directory or binaries", a)
 				}
 				if !fi.Mode().IsRegular() {
 					return "", "", nil, &inputfile.NotRegularError{Name: a, Mode: fi.Mode()}
@@ -148,7 +149,7 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 		}
 	}
 	dir, pkgs := splitDirArgs(args)
-	g, mod, err := moduleIn(cmd.Context(), dir, target)
+	g, mod, err := cmdutil.ModuleIn(cmd.Context(), dir, target)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -303,13 +304,4 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
-}
-
-func oneOf(s string, allowed ...string) bool {
-	for _, a := range allowed {
-		if s == a {
-			return true
-		}
-	}
-	return false
 }

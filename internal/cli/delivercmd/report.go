@@ -1,4 +1,4 @@
-package cli
+package delivercmd
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/deliver/report"
 	"hegui.dev/hegui/internal/format"
@@ -20,7 +21,7 @@ type reportOptions struct {
 	Output     string   // "" for standard output
 }
 
-func newReportCmd(env *Env) *cobra.Command {
+func NewReportCmd(env *cmdutil.Env) *cobra.Command {
 	var opts reportOptions
 	cmd := &cobra.Command{
 		Use:   "report DELIVERY",
@@ -56,16 +57,16 @@ signatures; run "hegui verify" for that.`,
 }
 
 // runReport renders the delivery's report again.
-func runReport(ctx context.Context, env *Env, opts reportOptions) error {
+func runReport(ctx context.Context, env *cmdutil.Env, opts reportOptions) error {
 	if !slices.Contains(report.Formats, opts.Format) {
-		return usagef("--format %q: want %s", opts.Format, strings.Join(report.Formats, ", "))
+		return cmdutil.Usagef("--format %q: want %s", opts.Format, strings.Join(report.Formats, ", "))
 	}
 	cats, err := compliance.Catalogs()
 	if err != nil {
 		return err
 	}
 	if cats, err = compliance.Select(cats, opts.Frameworks); err != nil {
-		return usageError{err}
+		return cmdutil.UsageError{Err: err}
 	}
 	d, err := format.OpenDelivery(ctx, opts.Delivery)
 	if err != nil {
@@ -76,5 +77,5 @@ func runReport(ctx context.Context, env *Env, opts reportOptions) error {
 	if err != nil {
 		return err
 	}
-	return env.emit(opts.Output, data)
+	return env.Emit(opts.Output, data)
 }

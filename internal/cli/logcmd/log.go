@@ -1,4 +1,7 @@
-package cli
+// Package logcmd is `hegui log`: running a transparency audit log
+// (logserver, httpserve) and reading and checking one (translog,
+// logclient).
+package logcmd
 
 import (
 	"cmp"
@@ -15,12 +18,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/httpserve"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/logserver"
 )
 
-func newLogCmd(env *Env) *cobra.Command {
+func NewLogCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "Run and check a transparency audit log",
@@ -34,7 +38,7 @@ runs the HTTP API. Client side: append, get, proof, consistency, verify and
 monitor take --log (a URL, a log home or a directory of tiles) and --pub (the
 log's verifier keys; found by itself in a log home).`,
 		Args: cobra.NoArgs,
-		RunE: showHelp,
+		RunE: cmdutil.ShowHelp,
 	}
 	cmd.AddCommand(newLogInitCmd(env), newLogWriterCmd(env), newLogServeCmd(env),
 		newLogAppendCmd(env), newLogGetCmd(env), newLogProofCmd(env), newLogConsistencyCmd(env),
@@ -44,17 +48,17 @@ log's verifier keys; found by itself in a log home).`,
 
 // logKeyPassword is the password of a log's checkpoint keys: from
 // --password-file, $HEGUI_LOG_KEY_PASSWORD or the terminal.
-func logKeyPassword(cmd *cobra.Command, env *Env, confirm bool) *passwordSource {
-	p := &passwordSource{env: env, cmd: cmd, envName: logserver.KeyPasswordEnv, prompt: "Password for the log's checkpoint keys: ", confirm: confirm}
-	cmd.Flags().StringVar(&p.file, "password-file", "", "read the checkpoint keys' password from `FILE` (else $"+logserver.KeyPasswordEnv+")")
+func logKeyPassword(cmd *cobra.Command, env *cmdutil.Env, confirm bool) *cmdutil.PasswordSource {
+	p := &cmdutil.PasswordSource{Env: env, Cmd: cmd, EnvName: logserver.KeyPasswordEnv, Prompt: "Password for the log's checkpoint keys: ", Confirm: confirm}
+	cmd.Flags().StringVar(&p.File, "password-file", "", "read the checkpoint keys' password from `FILE` (else $"+logserver.KeyPasswordEnv+")")
 	return p
 }
 
-func newLogInitCmd(env *Env) *cobra.Command {
+func newLogInitCmd(env *cmdutil.Env) *cobra.Command {
 	var origin string
 	var noSM2 bool
 	var storage logserver.StorageConfig
-	var pw *passwordSource
+	var pw *cmdutil.PasswordSource
 	cmd := &cobra.Command{
 		Use:   "init DIR --origin NAME",
 		Short: "Create a log home: keys, configuration and storage",
@@ -85,12 +89,12 @@ $AWS_SECRET_ACCESS_KEY.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if origin == "" {
-				return usagef("--origin is required (e.g. --origin audit.example.com/prod)")
+				return cmdutil.Usagef("--origin is required (e.g. --origin audit.example.com/prod)")
 			}
 			var password []byte
-			if pw.file != "" || env.Getenv(logserver.KeyPasswordEnv) != "" {
+			if pw.File != "" || env.Getenv(logserver.KeyPasswordEnv) != "" {
 				var err error
-				if password, err = pw.get(); err != nil {
+				if password, err = pw.Get(); err != nil {
 					return err
 				}
 			}
@@ -101,17 +105,17 @@ $AWS_SECRET_ACCESS_KEY.`,
 				storage.Path = logserver.DataDir
 			}
 			if err := storage.Check(); err != nil {
-				return usagef("%v", err)
+				return cmdutil.Usagef("%v", err)
 			}
 			h, err := logserver.Init(args[0], logserver.InitOptions{Origin: origin, NoSM2: noSM2, Password: password, Storage: storage})
 			if err != nil {
 				return err
 			}
 			if len(password) == 0 {
-				env.infof("note: the checkpoint keys are not encrypted (mode 0600); set %s to encrypt them", logserver.KeyPasswordEnv)
+				env.Infof("note: the checkpoint keys are not encrypted (mode 0600); set %s to encrypt them", logserver.KeyPasswordEnv)
 			}
-			env.infof("created log %q in %s", h.Config.Origin, h.Dir)
-			env.infof("give %s/%s to everyone who checks the log; add writers with: hegui log writer add %s NAME", h.Dir, logserver.PublicKeyFile, h.Dir)
+			env.Infof("created log %q in %s", h.Config.Origin, h.Dir)
+			env.Infof("give %s/%s to everyone who checks the log; add writers with: hegui log writer add %s NAME", h.Dir, logserver.PublicKeyFile, h.Dir)
 			return nil
 		},
 	}
@@ -129,7 +133,7 @@ $AWS_SECRET_ACCESS_KEY.`,
 	return cmd
 }
 
-func newLogWriterCmd(env *Env) *cobra.Command {
+func newLogWriterCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "writer",
 		Short: "Manage who may append to a log",
@@ -137,7 +141,7 @@ func newLogWriterCmd(env *Env) *cobra.Command {
 SHA-256 only) and TLS client certificates, each allowed a list of action
 patterns. A running server picks up changes within a second.`,
 		Args: cobra.NoArgs,
-		RunE: showHelp,
+		RunE: cmdutil.ShowHelp,
 	}
 	var actions []string
 	var certCN string
@@ -152,14 +156,14 @@ patterns. A running server picks up changes within a second.`,
 				if err := logserver.AddCert(args[0], args[1], certCN, actions); err != nil {
 					return err
 				}
-				env.infof("client certificates with CN %q may now append as %s", certCN, args[1])
+				env.Infof("client certificates with CN %q may now append as %s", certCN, args[1])
 				return nil
 			}
 			token, err := logserver.AddToken(args[0], args[1], actions)
 			if err != nil {
 				return err
 			}
-			env.infof("token for %s (shown once; the log keeps only its hash):", args[1])
+			env.Infof("token for %s (shown once; the log keeps only its hash):", args[1])
 			fmt.Fprintln(env.Stdout, token)
 			return nil
 		},
@@ -181,7 +185,7 @@ log keeps their SHA-256, never the token.`,
 				return err
 			}
 			if listJSON {
-				return env.printJSON(ws.List())
+				return env.PrintJSON(ws.List())
 			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tKIND\tCERTIFICATE CN\tACTIONS")
@@ -205,7 +209,7 @@ in the log, as an append-only log's entries do.`,
 			if err := logserver.RemoveWriter(args[0], args[1]); err != nil {
 				return err
 			}
-			env.infof("revoked %s", args[1])
+			env.Infof("revoked %s", args[1])
 			return nil
 		},
 	}
@@ -213,10 +217,10 @@ in the log, as an append-only log's entries do.`,
 	return cmd
 }
 
-func newLogServeCmd(env *Env) *cobra.Command {
+func newLogServeCmd(env *cmdutil.Env) *cobra.Command {
 	var listen, tlsCert, tlsKey, clientCA, urlFile string
 	var maxConns int
-	var pw *passwordSource
+	var pw *cmdutil.PasswordSource
 	cmd := &cobra.Command{
 		Use:   "serve DIR [--listen ADDR]",
 		Short: "Serve a log: the write API and the tlog-tiles read API",
@@ -249,13 +253,13 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (tlsCert == "") != (tlsKey == "") {
-				return usagef("--tls-cert and --tls-key go together")
+				return cmdutil.Usagef("--tls-cert and --tls-key go together")
 			}
 			if clientCA != "" && tlsCert == "" {
-				return usagef("--client-ca needs --tls-cert and --tls-key")
+				return cmdutil.Usagef("--client-ca needs --tls-cert and --tls-key")
 			}
 			if maxConns < 1 {
-				return usagef("--max-connections must be at least 1")
+				return cmdutil.Usagef("--max-connections must be at least 1")
 			}
 			h, err := logserver.Open(args[0])
 			if err != nil {
@@ -267,7 +271,7 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			srv, err := logserver.New(ctx, logserver.Options{Home: h, Password: pw.keysFunc(), Logger: logger})
+			srv, err := logserver.New(ctx, logserver.Options{Home: h, Password: pw.KeysFunc(), Logger: logger})
 			if err != nil {
 				return err
 			}
@@ -289,13 +293,13 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
 				}
 			}
 			opts.Listening = func(url string) error {
-				env.infof("serving log %q from %s at %s", h.Config.Origin, h.Dir, url)
+				env.Infof("serving log %q from %s at %s", h.Config.Origin, h.Dir, url)
 				if urlFile != "" {
-					return writeOutput(urlFile, []byte(url+"\n"), 0o644, true)
+					return cmdutil.WriteOutput(urlFile, []byte(url+"\n"), 0o644, true)
 				}
 				return nil
 			}
-			stopping := context.AfterFunc(ctx, func() { env.infof("stopping: finishing the appends in progress") })
+			stopping := context.AfterFunc(ctx, func() { env.Infof("stopping: finishing the appends in progress") })
 			defer stopping()
 			serveErr := httpserve.Run(ctx, opts)
 			shutCtx, cancel := context.WithTimeout(context.Background(), httpserve.DefaultShutdownTimeout)

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"context"
@@ -23,24 +23,24 @@ const (
 	envPKCS11SM2    = "HEGUI_PKCS11_SM2_MECHANISM"
 )
 
-const keyringScheme = "keyring:"
+const KeyringScheme = "keyring:"
 
-// keyRef is a --key flag: a key file, keyring:NAME|ID or pkcs11:URI.
-type keyRef struct {
-	env      *Env
-	ref      string
-	password *passwordSource
+// KeyRef is a --key flag: a key file, keyring:NAME|ID or pkcs11:URI.
+type KeyRef struct {
+	Env      *Env
+	Ref      string
+	Password *PasswordSource
 }
 
-func addKeyFlag(cmd *cobra.Command, env *Env, name, usage string) *keyRef {
-	k := &keyRef{env: env}
-	cmd.Flags().StringVar(&k.ref, name, "", usage+": `FILE`, keyring:NAME|ID or pkcs11:URI")
-	k.password = addPasswordFlag(cmd, env, "the key")
+func AddKeyFlag(cmd *cobra.Command, env *Env, name, usage string) *KeyRef {
+	k := &KeyRef{Env: env}
+	cmd.Flags().StringVar(&k.Ref, name, "", usage+": `FILE`, keyring:NAME|ID or pkcs11:URI")
+	k.Password = AddPasswordFlag(cmd, env, "the key")
 	return k
 }
 
-// signingKey is an opened private key and what to call it in messages.
-type signingKey struct {
+// SigningKey is an opened private key and what to call it in messages.
+type SigningKey struct {
 	crypto.Signer
 	ID      string
 	Alg     keys.Algorithm
@@ -50,52 +50,52 @@ type signingKey struct {
 }
 
 // Close releases a token session; for other keys it does nothing.
-func (s *signingKey) Close() {
+func (s *SigningKey) Close() {
 	if s.close != nil {
 		s.close()
 	}
 }
 
-func (k *keyRef) required(flag string) error {
-	if k.ref == "" {
-		return usagef("--%s is required", flag)
+func (k *KeyRef) Required(flag string) error {
+	if k.Ref == "" {
+		return Usagef("--%s is required", flag)
 	}
 	return nil
 }
 
 // openSigner opens the referenced private key for signing.
-func (k *keyRef) openSigner(ctx context.Context) (*signingKey, error) {
+func (k *KeyRef) OpenSigner(ctx context.Context) (*SigningKey, error) {
 	var signer crypto.Signer
-	label := k.ref
+	label := k.Ref
 	closeFn := func() {}
 	switch {
-	case pkcs11key.IsURI(k.ref):
-		cfg, err := k.env.pkcs11Config()
+	case pkcs11key.IsURI(k.Ref):
+		cfg, err := k.Env.PKCS11Config()
 		if err != nil {
 			return nil, err
 		}
-		tok, err := pkcs11key.Open(k.ref, cfg)
+		tok, err := pkcs11key.Open(k.Ref, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("PKCS#11 key: %w", err)
 		}
 		signer, closeFn = tok, func() { tok.Close() }
 		label = "PKCS#11 key"
-	case strings.HasPrefix(k.ref, keyringScheme):
-		ring, entry, err := k.env.findInKeyring(strings.TrimPrefix(k.ref, keyringScheme))
+	case strings.HasPrefix(k.Ref, KeyringScheme):
+		ring, entry, err := k.Env.FindInKeyring(strings.TrimPrefix(k.Ref, KeyringScheme))
 		if err != nil {
 			return nil, err
 		}
-		if signer, err = ring.Signer(entry, k.password.keysFunc()); err != nil {
+		if signer, err = ring.Signer(entry, k.Password.KeysFunc()); err != nil {
 			return nil, fmt.Errorf("keyring key %s: %w", entry.Name, err)
 		}
 		label = fmt.Sprintf("keyring key %s", entry.Name)
 	default:
-		data, err := inputfile.Read(ctx, k.ref, inputfile.KeyLimit)
+		data, err := inputfile.Read(ctx, k.Ref, inputfile.KeyLimit)
 		if err != nil {
 			return nil, fmt.Errorf("read key: %w", err)
 		}
-		if signer, err = keys.ParsePrivateKey(data, k.password.keysFunc()); err != nil {
-			return nil, fmt.Errorf("key %q: %w", k.ref, err)
+		if signer, err = keys.ParsePrivateKey(data, k.Password.KeysFunc()); err != nil {
+			return nil, fmt.Errorf("key %q: %w", k.Ref, err)
 		}
 	}
 	alg, err := keys.AlgorithmOf(signer.Public())
@@ -104,33 +104,33 @@ func (k *keyRef) openSigner(ctx context.Context) (*signingKey, error) {
 		return nil, err
 	}
 	id, _ := keys.ID(signer.Public())
-	return &signingKey{Signer: signer, ID: id, Alg: alg, Label: label, OnToken: pkcs11key.IsURI(k.ref), close: closeFn}, nil
+	return &SigningKey{Signer: signer, ID: id, Alg: alg, Label: label, OnToken: pkcs11key.IsURI(k.Ref), close: closeFn}, nil
 }
 
 // openPublic returns the public key of the reference. For keyring keys any
 // state will do: DEACTIVATED and DESTROYED keys still verify. A file may
 // hold a public key or a private key, whose public half is taken.
-func (k *keyRef) openPublic(ctx context.Context) (crypto.PublicKey, error) {
+func (k *KeyRef) OpenPublic(ctx context.Context) (crypto.PublicKey, error) {
 	switch {
-	case pkcs11key.IsURI(k.ref):
-		s, err := k.openSigner(ctx)
+	case pkcs11key.IsURI(k.Ref):
+		s, err := k.OpenSigner(ctx)
 		if err != nil {
 			return nil, err
 		}
 		defer s.Close()
 		return s.Public(), nil
-	case strings.HasPrefix(k.ref, keyringScheme):
-		ring, entry, err := k.env.findInKeyring(strings.TrimPrefix(k.ref, keyringScheme))
+	case strings.HasPrefix(k.Ref, KeyringScheme):
+		ring, entry, err := k.Env.FindInKeyring(strings.TrimPrefix(k.Ref, KeyringScheme))
 		if err != nil {
 			return nil, err
 		}
 		return ring.PublicKey(entry)
 	}
-	pub, err := readPublicKeyFile(k.ref)
+	pub, err := ReadPublicKeyFile(k.Ref)
 	if !errors.Is(err, keys.ErrIsPrivateKey) {
 		return pub, err
 	}
-	s, err := k.openSigner(ctx)
+	s, err := k.OpenSigner(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -138,10 +138,10 @@ func (k *keyRef) openPublic(ctx context.Context) (crypto.PublicKey, error) {
 	return s.Public(), nil
 }
 
-// readPublicKeyFile reads a public key file (--pub). It is a regular file
+// ReadPublicKeyFile reads a public key file (--pub). It is a regular file
 // of at most inputfile.KeyLimit bytes, or refused: such a read cannot
 // block, so it takes no context.
-func readPublicKeyFile(path string) (crypto.PublicKey, error) {
+func ReadPublicKeyFile(path string) (crypto.PublicKey, error) {
 	data, err := inputfile.Read(context.Background(), path, inputfile.KeyLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read public key: %w", err)
@@ -156,12 +156,12 @@ func readPublicKeyFile(path string) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
-func (e *Env) openKeyring() (*keyring.Keyring, error) {
+func (e *Env) OpenKeyring() (*keyring.Keyring, error) {
 	return keyring.Open(e.KeyringDir)
 }
 
-func (e *Env) findInKeyring(ref string) (*keyring.Keyring, *keyring.Entry, error) {
-	ring, err := e.openKeyring()
+func (e *Env) FindInKeyring(ref string) (*keyring.Keyring, *keyring.Entry, error) {
+	ring, err := e.OpenKeyring()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -172,7 +172,7 @@ func (e *Env) findInKeyring(ref string) (*keyring.Keyring, *keyring.Entry, error
 	return ring, entry, nil
 }
 
-func (e *Env) pkcs11Config() (pkcs11key.Config, error) {
+func (e *Env) PKCS11Config() (pkcs11key.Config, error) {
 	cfg := pkcs11key.Config{ModulePath: e.Getenv(envPKCS11Module), PIN: e.Getenv(envPKCS11PIN)}
 	if v := e.Getenv(envPKCS11SM2); v != "" {
 		n, err := strconv.ParseUint(v, 0, 32)

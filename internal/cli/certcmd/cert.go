@@ -1,4 +1,6 @@
-package cli
+// Package certcmd is `hegui cert`: SM2 CAs, certificate requests, issuing,
+// inspecting and verifying certificates (package pki does the work).
+package certcmd
 
 import (
 	"fmt"
@@ -11,13 +13,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
 )
 
-func newCertCmd(env *Env) *cobra.Command {
+func NewCertCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cert",
 		Short: "Make, inspect and verify X.509 certificates (SM2, ECDSA, Ed25519)",
@@ -33,9 +36,9 @@ tls-server and tls-client.`,
   hegui cert issue --ca root.pem --ca-key root.key --csr signer.csr --profile code-signing --out signer.pem
   hegui cert verify signer.pem --roots root.pem --purpose code-signing`,
 		Args: cobra.NoArgs,
-		RunE: showHelp,
+		RunE: cmdutil.ShowHelp,
 	}
-	for _, add := range []func(*Env) *cobra.Command{newCertCACmd, newCertCSRCmd, newCertIssueCmd, newCertInspectCmd, newCertVerifyCmd} {
+	for _, add := range []func(*cmdutil.Env) *cobra.Command{newCertCACmd, newCertCSRCmd, newCertIssueCmd, newCertInspectCmd, newCertVerifyCmd} {
 		cmd.AddCommand(add(env))
 	}
 	return cmd
@@ -67,7 +70,7 @@ func (n *nameFlags) template() (pki.Template, error) {
 	if n.subject != "" {
 		name, err := pki.ParseSubject(n.subject)
 		if err != nil {
-			return t, usageError{err}
+			return t, cmdutil.UsageError{Err: err}
 		}
 		t.Subject = name
 	}
@@ -75,14 +78,14 @@ func (n *nameFlags) template() (pki.Template, error) {
 	for _, s := range n.ips {
 		ip := net.ParseIP(s)
 		if ip == nil {
-			return t, usagef("--ip %q is not an IP address", s)
+			return t, cmdutil.Usagef("--ip %q is not an IP address", s)
 		}
 		t.IPAddresses = append(t.IPAddresses, ip)
 	}
 	for _, s := range n.uris {
 		u, err := url.Parse(s)
 		if err != nil || u.Scheme == "" {
-			return t, usagef("--uri %q is not an absolute URI", s)
+			return t, cmdutil.Usagef("--uri %q is not an absolute URI", s)
 		}
 		t.URIs = append(t.URIs, u)
 	}
@@ -104,24 +107,24 @@ func addValidityFlags(cmd *cobra.Command, v *validityFlags, withPathLen bool) {
 
 func (v *validityFlags) apply(cmd *cobra.Command, t *pki.Template) error {
 	if v.days < 0 {
-		return usagef("--days must be positive")
+		return cmdutil.Usagef("--days must be positive")
 	}
 	t.Validity = time.Duration(v.days) * 24 * time.Hour
 	if cmd.Flags().Changed("path-len") {
 		if v.pathLen < 0 {
-			return usagef("--path-len must be 0 or more")
+			return cmdutil.Usagef("--path-len must be 0 or more")
 		}
 		t.PathLen = &v.pathLen
 	}
 	return nil
 }
 
-func newCertCACmd(env *Env) *cobra.Command {
+func newCertCACmd(env *cmdutil.Env) *cobra.Command {
 	var out string
 	var force bool
 	var names nameFlags
 	var validity validityFlags
-	var key *keyRef
+	var key *cmdutil.KeyRef
 	cmd := &cobra.Command{
 		Use:   "ca --key KEY --subject DN --out FILE",
 		Short: "Create a self-signed root CA certificate",
@@ -129,11 +132,11 @@ func newCertCACmd(env *Env) *cobra.Command {
   openssl x509 -in root.pem -noout -text`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := key.required("key"); err != nil {
+			if err := key.Required("key"); err != nil {
 				return err
 			}
 			if names.subject == "" || out == "" {
-				return usagef("--subject and --out are required")
+				return cmdutil.Usagef("--subject and --out are required")
 			}
 			t, err := names.template()
 			if err != nil {
@@ -142,7 +145,7 @@ func newCertCACmd(env *Env) *cobra.Command {
 			if err := validity.apply(cmd, &t); err != nil {
 				return err
 			}
-			k, err := key.openSigner(cmd.Context())
+			k, err := key.OpenSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -151,14 +154,14 @@ func newCertCACmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := writeOutput(out, pki.EncodeCertificates(cert), 0o644, force); err != nil {
+			if err := cmdutil.WriteOutput(out, pki.EncodeCertificates(cert), 0o644, force); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "Created root CA %s: %s (%s, valid until %s)\n", pki.FormatName(cert.RawSubject), out, k.Alg, cert.NotAfter.Format(time.DateOnly))
 			return nil
 		},
 	}
-	key = addKeyFlag(cmd, env, "key", "the CA's key")
+	key = cmdutil.AddKeyFlag(cmd, env, "key", "the CA's key")
 	addNameFlags(cmd, &names, true)
 	addValidityFlags(cmd, &validity, true)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the certificate to `FILE` (PEM)")
@@ -166,11 +169,11 @@ func newCertCACmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func newCertCSRCmd(env *Env) *cobra.Command {
+func newCertCSRCmd(env *cmdutil.Env) *cobra.Command {
 	var out string
 	var force bool
 	var names nameFlags
-	var key *keyRef
+	var key *cmdutil.KeyRef
 	cmd := &cobra.Command{
 		Use:   "csr --key KEY --subject DN --out FILE",
 		Short: "Create a certificate request (PKCS#10)",
@@ -178,17 +181,17 @@ func newCertCSRCmd(env *Env) *cobra.Command {
   hegui cert csr --key server.key --subject /CN=api.example.cn --dns api.example.cn --out server.csr`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := key.required("key"); err != nil {
+			if err := key.Required("key"); err != nil {
 				return err
 			}
 			if out == "" {
-				return usagef("--out is required")
+				return cmdutil.Usagef("--out is required")
 			}
 			t, err := names.template()
 			if err != nil {
 				return err
 			}
-			k, err := key.openSigner(cmd.Context())
+			k, err := key.OpenSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -197,26 +200,26 @@ func newCertCSRCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := writeOutput(out, pki.EncodeCSR(der), 0o644, force); err != nil {
+			if err := cmdutil.WriteOutput(out, pki.EncodeCSR(der), 0o644, force); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "Created certificate request %s (%s key %s)\n", out, k.Alg, keys.ShortID(k.ID))
 			return nil
 		},
 	}
-	key = addKeyFlag(cmd, env, "key", "the requester's key")
+	key = cmdutil.AddKeyFlag(cmd, env, "key", "the requester's key")
 	addNameFlags(cmd, &names, true)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the request to `FILE` (PEM)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing file")
 	return cmd
 }
 
-func newCertIssueCmd(env *Env) *cobra.Command {
+func newCertIssueCmd(env *cmdutil.Env) *cobra.Command {
 	var caPath, csrPath, profileName, out string
 	var force bool
 	var names nameFlags
 	var validity validityFlags
-	var caKey *keyRef
+	var caKey *cmdutil.KeyRef
 	cmd := &cobra.Command{
 		Use:   "issue --ca CERT --ca-key KEY --csr FILE --profile PROFILE --out FILE",
 		Short: "Issue a certificate from a request",
@@ -228,12 +231,12 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
   hegui cert issue --ca root.pem --ca-key root.key --csr int.csr --profile intermediate-ca --path-len 0 --out int.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if caPath == "" || caKey.ref == "" || csrPath == "" || profileName == "" || out == "" {
-				return usagef("--ca, --ca-key, --csr, --profile and --out are required")
+			if caPath == "" || caKey.Ref == "" || csrPath == "" || profileName == "" || out == "" {
+				return cmdutil.Usagef("--ca, --ca-key, --csr, --profile and --out are required")
 			}
 			profile, err := pki.ParseProfile(profileName)
 			if err != nil || profile == pki.ProfileRootCA {
-				return usagef("unknown profile %q (want intermediate-ca, code-signing, tls-server or tls-client)", profileName)
+				return cmdutil.Usagef("unknown profile %q (want intermediate-ca, code-signing, tls-server or tls-client)", profileName)
 			}
 			t, err := names.template()
 			if err != nil {
@@ -247,7 +250,7 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
 				zero := 0
 				t.PathLen = &zero
 			}
-			cas, err := readCertificates(caPath)
+			cas, err := cmdutil.ReadCertificates(caPath)
 			if err != nil {
 				return err
 			}
@@ -259,7 +262,7 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
 			if err != nil {
 				return fmt.Errorf("request %q: %w", csrPath, err)
 			}
-			k, err := caKey.openSigner(cmd.Context())
+			k, err := caKey.OpenSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -268,7 +271,7 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
 			if err != nil {
 				return err
 			}
-			if err := writeOutput(out, pki.EncodeCertificates(cert), 0o644, force); err != nil {
+			if err := cmdutil.WriteOutput(out, pki.EncodeCertificates(cert), 0o644, force); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "Issued %s certificate %s: %s (valid until %s)\n", profile, pki.FormatName(cert.RawSubject), out, cert.NotAfter.Format(time.DateOnly))
@@ -276,7 +279,7 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
 		},
 	}
 	cmd.Flags().StringVar(&caPath, "ca", "", "the issuing CA certificate `FILE`")
-	caKey = addKeyFlag(cmd, env, "ca-key", "the issuing CA's key")
+	caKey = cmdutil.AddKeyFlag(cmd, env, "ca-key", "the issuing CA's key")
 	cmd.Flags().StringVar(&csrPath, "csr", "", "the certificate request `FILE`")
 	cmd.Flags().StringVar(&profileName, "profile", "", "intermediate-ca, code-signing, tls-server or tls-client")
 	addNameFlags(cmd, &names, false)
@@ -286,7 +289,7 @@ by OpenSSL 3.0 for SM2 keys need "-sigopt distid:1234567812345678".`,
 	return cmd
 }
 
-func newCertInspectCmd(env *Env) *cobra.Command {
+func newCertInspectCmd(env *cmdutil.Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:     "inspect FILE",
@@ -319,7 +322,7 @@ func newCertInspectCmd(env *Env) *cobra.Command {
 				}
 			}
 			if asJSON {
-				return env.printJSON(descs)
+				return env.PrintJSON(descs)
 			}
 			for i, d := range descs {
 				if i > 0 {
@@ -389,7 +392,7 @@ func writeDescription(out io.Writer, d pki.Description) {
 	w.Flush()
 }
 
-func newCertVerifyCmd(env *Env) *cobra.Command {
+func newCertVerifyCmd(env *cmdutil.Env) *cobra.Command {
 	var rootsPath, intermediatesPath, purposeName, at, dnsName string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -404,13 +407,13 @@ usage. Exit status: 0 valid, 1 invalid, 2 usage error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if rootsPath == "" {
-				return usagef("--roots is required")
+				return cmdutil.Usagef("--roots is required")
 			}
 			purpose, err := pki.ParsePurpose(purposeName)
 			if err != nil {
-				return usageError{err}
+				return cmdutil.UsageError{Err: err}
 			}
-			_, chain, err := verifyCertificateFiles(args[0], rootsPath, intermediatesPath, at, purpose, dnsName)
+			_, chain, err := cmdutil.VerifyCertificateFiles(args[0], rootsPath, intermediatesPath, at, purpose, dnsName)
 			if asJSON {
 				res := chainResult{Certificate: args[0], Valid: err == nil}
 				if err != nil {
@@ -419,7 +422,7 @@ usage. Exit status: 0 valid, 1 invalid, 2 usage error.`,
 				for _, c := range chain {
 					res.Chain = append(res.Chain, pki.FormatName(c.RawSubject))
 				}
-				if jerr := env.printJSON(res); jerr != nil {
+				if jerr := env.PrintJSON(res); jerr != nil {
 					return jerr
 				}
 				return err

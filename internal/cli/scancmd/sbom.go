@@ -1,4 +1,7 @@
-package cli
+// Package scancmd is `hegui sbom`, `licenses`, `vuln`, `vulndb` and `vet`:
+// the scans of a delivery run on their own (packages sbom, license, vuln,
+// vulndb and sast do the work).
+package scancmd
 
 import (
 	"context"
@@ -16,9 +19,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/build"
-	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/license"
 	"hegui.dev/hegui/internal/deliver/sbom"
 	"hegui.dev/hegui/internal/format"
@@ -27,7 +30,7 @@ import (
 	"hegui.dev/hegui/internal/vcs"
 )
 
-func newSBOMCmd(env *Env) *cobra.Command {
+func NewSBOMCmd(env *cmdutil.Env) *cobra.Command {
 	var format, output, target, mainPkg string
 	var tags []string
 	cmd := &cobra.Command{
@@ -52,7 +55,7 @@ module graph's dependency relationships.`,
 			case "cyclonedx", "cdx", "cyclonedx-json":
 				write = sbom.CycloneDX
 			default:
-				return usagef("--format %q: want spdx or cyclonedx", format)
+				return cmdutil.Usagef("--format %q: want spdx or cyclonedx", format)
 			}
 			fi, err := os.Stat(args[0])
 			if err != nil {
@@ -63,19 +66,19 @@ module graph's dependency relationships.`,
 				in, err = sourceInput(cmd.Context(), args[0], target, mainPkg, tags)
 			} else {
 				if target != "" || mainPkg != "" || len(tags) > 0 {
-					return usagef("--target, --main and --tags apply to a module directory, not a binary")
+					return cmdutil.Usagef("--target, --main and --tags apply to a module directory, not a binary")
 				}
 				in, err = binaryInput(cmd.Context(), args[0])
 			}
 			if err != nil {
 				return err
 			}
-			in.Tool = "hegui-" + readVersion().Version
+			in.Tool = "hegui-" + cmdutil.Version().Version
 			data, err := write(in)
 			if err != nil {
 				return err
 			}
-			return env.emit(output, data)
+			return env.Emit(output, data)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.6 JSON)")
@@ -131,7 +134,7 @@ func binaryInput(ctx context.Context, path string) (sbom.Input, error) {
 // links, and one go env what the build information and the standard
 // library's licence need (see docs/PERFORMANCE.md).
 func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string) (sbom.Input, error) {
-	g, err := goFor(dir, target)
+	g, err := cmdutil.GoFor(dir, target)
 	if err != nil {
 		return sbom.Input{}, err
 	}
@@ -210,48 +213,7 @@ func defaultMain(ctx context.Context, listing *gotool.ModuleListing) (string, er
 	for i, m := range mains {
 		mains[i] = strings.TrimSuffix(m, "/.")
 	}
-	return "", usagef("the module has several main packages (%s); choose one with --main", strings.Join(mains, ", "))
-}
-
-// dirArg is the optional directory argument, "." when absent.
-func dirArg(args []string) string {
-	if len(args) == 1 {
-		return args[0]
-	}
-	return "."
-}
-
-// moduleIn finds the module containing dir and returns a go command set up
-// for it and, if target is set, for that GOOS/GOARCH.
-func moduleIn(ctx context.Context, dir, target string) (gotool.Go, *gotool.Module, error) {
-	g, err := goFor(dir, target)
-	if err != nil {
-		return g, nil, err
-	}
-	mod, err := g.MainModule(ctx)
-	if err != nil {
-		return g, nil, err
-	}
-	g.Dir = mod.Dir
-	return g, mod, nil
-}
-
-// goFor returns a go command run in dir and, if target is set, for that
-// GOOS/GOARCH.
-func goFor(dir, target string) (gotool.Go, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return gotool.Go{}, err
-	}
-	g := gotool.Go{Dir: abs}
-	if target != "" {
-		t, err := delivery.ParseTarget(target)
-		if err != nil {
-			return g, usageError{err}
-		}
-		g = g.With(t.Env()...)
-	}
-	return g, nil
+	return "", cmdutil.Usagef("the module has several main packages (%s); choose one with --main", strings.Join(mains, ", "))
 }
 
 // licenseMap is license.ModulesLinked by module path; pkgs may be nil when
@@ -268,7 +230,7 @@ func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotoo
 	return m, nil
 }
 
-func newLicensesCmd(env *Env) *cobra.Command {
+func NewLicensesCmd(env *cmdutil.Env) *cobra.Command {
 	var target, configPath string
 	var tags []string
 	var asJSON, check bool
@@ -287,7 +249,7 @@ on a violation.`,
   hegui licenses --check`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := goFor(dirArg(args), target)
+			g, err := cmdutil.GoFor(cmdutil.DirArg(args), target)
 			if err != nil {
 				return err
 			}
@@ -313,7 +275,7 @@ on a violation.`,
 				violations = license.Evaluate(cfg.Policy.Licenses, results)
 			}
 			if asJSON {
-				if err := env.printJSON(results); err != nil {
+				if err := env.PrintJSON(results); err != nil {
 					return err
 				}
 			} else {
@@ -333,7 +295,7 @@ on a violation.`,
 	return cmd
 }
 
-func printLicenses(env *Env, results []*format.ModuleLicense, violations []format.Violation) {
+func printLicenses(env *cmdutil.Env, results []*format.ModuleLicense, violations []format.Violation) {
 	w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "MODULE\tVERSION\tLICENCE\tEVIDENCE\tNOTICES")
 	for _, r := range results {

@@ -1,4 +1,4 @@
-package cli
+package scancmd
 
 import (
 	"fmt"
@@ -6,10 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
-func newVulnDBCmd(env *Env) *cobra.Command {
+func NewVulnDBCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "vulndb",
 		Short: "Keep the offline Go vulnerability database",
@@ -22,14 +23,14 @@ The database is $HEGUI_VULNDB, else hegui/vulndb in the user cache directory
 (~/.cache/hegui/vulndb); --db names another, and hegui.yaml's
 vulnerabilities.database overrides both for a delivery.`,
 		Args: cobra.NoArgs,
-		RunE: showHelp,
+		RunE: cmdutil.ShowHelp,
 	}
 	cmd.AddCommand(newVulnDBImportCmd(env), newVulnDBUpdateCmd(env), newVulnDBInfoCmd(env))
 	return cmd
 }
 
 // dbFlag adds --db, defaulting to the environment's database.
-func dbFlag(cmd *cobra.Command, env *Env, p *string) {
+func dbFlag(cmd *cobra.Command, env *cmdutil.Env, p *string) {
 	cmd.Flags().StringVar(p, "db", "", "database `DIR` (default $HEGUI_VULNDB, else ~/.cache/hegui/vulndb)")
 	cmd.PreRun = func(*cobra.Command, []string) {
 		if *p == "" {
@@ -38,7 +39,7 @@ func dbFlag(cmd *cobra.Command, env *Env, p *string) {
 	}
 }
 
-func newVulnDBImportCmd(env *Env) *cobra.Command {
+func newVulnDBImportCmd(env *cmdutil.Env) *cobra.Command {
 	var out, modified string
 	cmd := &cobra.Command{
 		Use:   "import OSV_DIR|OSV.zip|OSV.tar.gz [--out DB]",
@@ -67,20 +68,20 @@ counts it as too old (policy.vulnerabilities.database-max-age).`,
 			if modified != "" {
 				t, err := parseDate(modified)
 				if err != nil {
-					return usagef("--modified: %v", err)
+					return cmdutil.Usagef("--modified: %v", err)
 				}
 				opts.Modified = t
 			}
-			env.infof("importing OSV entries from %s ...", args[0])
+			env.Infof("importing OSV entries from %s ...", args[0])
 			res, err := vulndb.Import(cmd.Context(), args[0], out, opts)
 			if err != nil {
 				return err
 			}
 			if res.Skipped > 0 {
-				env.infof("skipped %d entries of other ecosystems", res.Skipped)
+				env.Infof("skipped %d entries of other ecosystems", res.Skipped)
 			}
 			if res.Undated {
-				env.infof("note: the entries carry no modification times, so the database's age is unknown and a delivery's policy counts it as too old; import again with --modified DATE to date it by its source")
+				env.Infof("note: the entries carry no modification times, so the database's age is unknown and a delivery's policy counts it as too old; import again with --modified DATE to date it by its source")
 			}
 			return printDBInfo(env, res.Info)
 		},
@@ -91,7 +92,7 @@ counts it as too old (policy.vulnerabilities.database-max-age).`,
 	return cmd
 }
 
-func newVulnDBUpdateCmd(env *Env) *cobra.Command {
+func newVulnDBUpdateCmd(env *cmdutil.Env) *cobra.Command {
 	var db, mirror string
 	var force bool
 	cmd := &cobra.Command{
@@ -112,13 +113,13 @@ been fetched and checked.`,
 			if mirror == "" {
 				mirror = vulndb.DefaultMirror
 			}
-			env.infof("updating %s from %s ...", db, mirror)
+			env.Infof("updating %s from %s ...", db, mirror)
 			opts := vulndb.UpdateOptions{Force: force}
 			last := time.Now()
 			opts.Progress = func(done, total int) {
 				if time.Since(last) > 2*time.Second || done == total {
 					last = time.Now()
-					env.infof("  %d/%d entries", done, total)
+					env.Infof("  %d/%d entries", done, total)
 				}
 			}
 			res, err := vulndb.Update(cmd.Context(), mirror, db, opts)
@@ -126,9 +127,9 @@ been fetched and checked.`,
 				return err
 			}
 			if res.UpToDate {
-				env.infof("already up to date")
+				env.Infof("already up to date")
 			} else {
-				env.infof("fetched %d entries", res.Fetched)
+				env.Infof("fetched %d entries", res.Fetched)
 			}
 			return printDBInfo(env, res.Info)
 		},
@@ -139,7 +140,7 @@ been fetched and checked.`,
 	return cmd
 }
 
-func newVulnDBInfoCmd(env *Env) *cobra.Command {
+func newVulnDBInfoCmd(env *cmdutil.Env) *cobra.Command {
 	var db string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -164,7 +165,7 @@ func newVulnDBInfoCmd(env *Env) *cobra.Command {
 					days := info.Age(time.Now()).Hours() / 24
 					out.AgeDays = &days
 				}
-				return env.printJSON(out)
+				return env.PrintJSON(out)
 			}
 			return printDBInfo(env, info)
 		},
@@ -174,7 +175,7 @@ func newVulnDBInfoCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-func printDBInfo(env *Env, info *vulndb.Info) error {
+func printDBInfo(env *cmdutil.Env, info *vulndb.Info) error {
 	fmt.Fprintf(env.Stdout, "database:  %s\n", info.Path)
 	fmt.Fprintf(env.Stdout, "entries:   %d (for %d modules)\n", info.Entries, info.Modules)
 	if info.AgeKnown() {

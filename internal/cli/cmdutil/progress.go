@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ const progressThreshold = 64 << 20
 // function closes the file and clears the bar. Files of any size are
 // streamed, but only regular ones: a named pipe could hold the command
 // forever, and a stream is what "-" is for.
-func (e *Env) openInput(path, label string) (io.Reader, func(), error) {
+func (e *Env) OpenInput(path, label string) (io.Reader, func(), error) {
 	if path == "-" {
 		return e.Stdin, func() {}, nil
 	}

@@ -1,4 +1,7 @@
-package cli
+// Package keycmd is `hegui key`: generating, importing, exporting and
+// inspecting keys, and the keyring's lifecycle, each change recorded in the
+// audit log when one is configured (packages keys and keyring do the work).
+package keycmd
 
 import (
 	"context"
@@ -12,12 +15,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/atomicfile"
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keyring"
 	"hegui.dev/hegui/keys"
 )
 
-func newKeyCmd(env *Env) *cobra.Command {
+func NewKeyCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "key",
 		Short: "Create, import, export and retire signing keys",
@@ -32,9 +36,9 @@ Keys in the keyring have a lifecycle: ACTIVE keys sign, DEACTIVATED keys only
 verify, DESTROYED keys have lost their private key but keep their public key
 so old signatures stay verifiable. A key ID is the SHA-256 of the public key.`,
 		Args: cobra.NoArgs,
-		RunE: showHelp,
+		RunE: cmdutil.ShowHelp,
 	}
-	for _, add := range []func(*Env) *cobra.Command{
+	for _, add := range []func(*cmdutil.Env) *cobra.Command{
 		newKeyGenerateCmd, newKeyImportCmd, newKeyExportCmd, newKeyInspectCmd,
 		newKeyListCmd, newKeyRotateCmd, newKeyDeactivateCmd, newKeyDestroyCmd,
 	} {
@@ -53,7 +57,7 @@ type keyOutput struct {
 	openssl    bool
 	iterations int
 	force      bool
-	password   *passwordSource
+	password   *cmdutil.PasswordSource
 }
 
 func addKeyOutputFlags(cmd *cobra.Command, o *keyOutput, withName bool) {
@@ -70,19 +74,19 @@ func addKeyOutputFlags(cmd *cobra.Command, o *keyOutput, withName bool) {
 func (o *keyOutput) validate(allowName bool) error {
 	switch {
 	case allowName && o.out == "" && o.name == "":
-		return usagef("give --out FILE to write a key file, or --name NAME to store the key in the keyring")
+		return cmdutil.Usagef("give --out FILE to write a key file, or --name NAME to store the key in the keyring")
 	case !allowName && o.out == "":
-		return usagef("--out is required")
+		return cmdutil.Usagef("--out is required")
 	case o.out != "" && o.name != "":
-		return usagef("--out and --name exclude each other")
+		return cmdutil.Usagef("--out and --name exclude each other")
 	case o.name != "" && o.pub != "":
-		return usagef("--pub applies to --out; keyring keys keep their public key beside them")
+		return cmdutil.Usagef("--pub applies to --out; keyring keys keep their public key beside them")
 	case o.iterations < keys.MinIterations || o.iterations > keys.MaxIterations:
-		return usagef("--kdf-iterations must be between %d and %d", keys.MinIterations, keys.MaxIterations)
+		return cmdutil.Usagef("--kdf-iterations must be between %d and %d", keys.MinIterations, keys.MaxIterations)
 	}
 	if o.out != "" && o.pub == "" {
 		if fi, err := os.Stat(o.out); err == nil && !fi.Mode().IsRegular() {
-			return usagef("--out %s is %s: give --pub FILE for the public key, which cannot go beside it", o.out, inputfile.Describe(fi.Mode()))
+			return cmdutil.Usagef("--out %s is %s: give --pub FILE for the public key, which cannot go beside it", o.out, inputfile.Describe(fi.Mode()))
 		}
 	}
 	return nil
@@ -97,8 +101,8 @@ func (o *keyOutput) protection(alg keys.Algorithm) keys.Protection {
 	return p
 }
 
-// keyResult is what key commands print with --json.
-type keyResult struct {
+// Result is what key commands print with --json.
+type Result struct {
 	ID         string           `json:"id"`
 	Algorithm  keys.Algorithm   `json:"algorithm"`
 	Name       string           `json:"name,omitempty"`
@@ -111,20 +115,20 @@ type keyResult struct {
 // store writes priv to a file pair or the keyring and describes the result.
 // When ctx ends before the key is written, also while its password is being
 // stretched, nothing is written.
-func (o *keyOutput) store(ctx context.Context, env *Env, priv crypto.Signer) (*keyResult, error) {
+func (o *keyOutput) store(ctx context.Context, env *cmdutil.Env, priv crypto.Signer) (*Result, error) {
 	alg, err := keys.AlgorithmOf(priv.Public())
 	if err != nil {
 		return nil, err
 	}
 	var password []byte
 	if !o.noPassword {
-		if password, err = o.password.get(); err != nil {
+		if password, err = o.password.Get(); err != nil {
 			return nil, err
 		}
 	}
 	prot := o.protection(alg)
 	if o.name != "" {
-		ring, err := env.openKeyring()
+		ring, err := env.OpenKeyring()
 		if err != nil {
 			return nil, err
 		}
@@ -132,11 +136,11 @@ func (o *keyOutput) store(ctx context.Context, env *Env, priv crypto.Signer) (*k
 		if err != nil {
 			return nil, err
 		}
-		return &keyResult{ID: e.ID, Algorithm: e.Algorithm, Name: e.Name, State: e.State, Protection: e.Protection,
+		return &Result{ID: e.ID, Algorithm: e.Algorithm, Name: e.Name, State: e.State, Protection: e.Protection,
 			PrivateKey: ring.PrivateKeyPath(e), PublicKey: ring.PublicKeyPath(e)}, nil
 	}
 	var privPEM []byte
-	res := &keyResult{Algorithm: alg, PrivateKey: o.out, PublicKey: o.pub}
+	res := &Result{Algorithm: alg, PrivateKey: o.out, PublicKey: o.pub}
 	if o.noPassword {
 		privPEM, err = keys.MarshalPrivateKeyPEM(priv)
 	} else {
@@ -151,7 +155,7 @@ func (o *keyOutput) store(ctx context.Context, env *Env, priv crypto.Signer) (*k
 		return nil, err
 	}
 	if res.PublicKey == "" {
-		res.PublicKey = publicKeyPath(o.out)
+		res.PublicKey = cmdutil.PublicKeyPath(o.out)
 	}
 	res.ID, _ = keys.ID(priv.Public())
 	if err := writeKeyPair(ctx, o.out, privPEM, res.PublicKey, pubPEM, o.force); err != nil {
@@ -170,28 +174,28 @@ func (o *keyOutput) store(ctx context.Context, env *Env, priv crypto.Signer) (*k
 func writeKeyPair(ctx context.Context, privPath string, privPEM []byte, pubPath string, pubPEM []byte, force bool) error {
 	pub, err := atomicfile.CreateOutput(pubPath, 0o644, !force)
 	if err != nil {
-		return outputError(pubPath, err)
+		return cmdutil.OutputError(pubPath, err)
 	}
 	defer pub.Abort()
 	priv, err := atomicfile.CreateOutput(privPath, 0o600, !force)
 	if err != nil {
-		return outputError(privPath, err)
+		return cmdutil.OutputError(privPath, err)
 	}
 	defer priv.Abort()
 	if _, err := pub.Write(pubPEM); err != nil {
-		return outputError(pubPath, err)
+		return cmdutil.OutputError(pubPath, err)
 	}
 	if _, err := priv.Write(privPEM); err != nil {
-		return outputError(privPath, err)
+		return cmdutil.OutputError(privPath, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("key not written: %w", err)
 	}
 	if err := pub.Commit(); err != nil {
-		return outputError(pubPath, err)
+		return cmdutil.OutputError(pubPath, err)
 	}
 	if err := priv.Commit(); err != nil {
-		err = outputError(privPath, err)
+		err = cmdutil.OutputError(privPath, err)
 		switch {
 		case pub.InPlace():
 			return err
@@ -204,9 +208,9 @@ func writeKeyPair(ctx context.Context, privPath string, privPEM []byte, pubPath 
 	return nil
 }
 
-func (env *Env) reportKey(verb string, r *keyResult, asJSON bool) error {
+func reportKey(env *cmdutil.Env, verb string, r *Result, asJSON bool) error {
 	if asJSON {
-		return env.printJSON(r)
+		return env.PrintJSON(r)
 	}
 	fmt.Fprintf(env.Stdout, "%s %s key %s\n", verb, r.Algorithm, r.ID)
 	if r.Name != "" {
@@ -224,7 +228,7 @@ func (env *Env) reportKey(verb string, r *keyResult, asJSON bool) error {
 	return nil
 }
 
-func newKeyGenerateCmd(env *Env) *cobra.Command {
+func newKeyGenerateCmd(env *cmdutil.Env) *cobra.Command {
 	var o keyOutput
 	var algName string
 	var asJSON bool
@@ -243,7 +247,7 @@ func newKeyGenerateCmd(env *Env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			alg, err := keys.ParseAlgorithm(algName)
 			if err != nil {
-				return usageError{err}
+				return cmdutil.UsageError{Err: err}
 			}
 			if err := o.validate(true); err != nil {
 				return err
@@ -256,24 +260,24 @@ func newKeyGenerateCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := env.reportKey("Generated", res, asJSON); err != nil {
+			if err := reportKey(env, "Generated", res, asJSON); err != nil {
 				return err
 			}
-			return env.logKeyEvent(cmd.Context(), "key.generate", res.ID, map[string]string{"algorithm": string(res.Algorithm), "name": res.Name})
+			return logKeyEvent(env, cmd.Context(), "key.generate", res.ID, map[string]string{"algorithm": string(res.Algorithm), "name": res.Name})
 		},
 	}
 	cmd.Flags().StringVar(&algName, "alg", "sm2", "key algorithm: sm2, ecdsa-p256 or ed25519")
 	addKeyOutputFlags(cmd, &o, true)
-	o.password = addPasswordFlag(cmd, env, "the new key")
-	o.password.confirm = true
+	o.password = cmdutil.AddPasswordFlag(cmd, env, "the new key")
+	o.password.Confirm = true
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func newKeyImportCmd(env *Env) *cobra.Command {
+func newKeyImportCmd(env *cmdutil.Env) *cobra.Command {
 	var o keyOutput
 	var asJSON bool
-	var source *passwordSource
+	var source *cmdutil.PasswordSource
 	cmd := &cobra.Command{
 		Use:   "import FILE (--out FILE | --name NAME)",
 		Short: "Import a private key made elsewhere (OpenSSL, GmSSL, another hegui)",
@@ -293,7 +297,7 @@ form, as OpenSSL writes them, and stores it with hegui's protection.`,
 			if err != nil {
 				return fmt.Errorf("read key: %w", err)
 			}
-			priv, err := keys.ParsePrivateKey(data, source.keysFunc())
+			priv, err := keys.ParsePrivateKey(data, source.KeysFunc())
 			if err != nil {
 				return fmt.Errorf("key %q: %w", args[0], err)
 			}
@@ -301,23 +305,23 @@ form, as OpenSSL writes them, and stores it with hegui's protection.`,
 			if err != nil {
 				return err
 			}
-			if err := env.reportKey("Imported", res, asJSON); err != nil {
+			if err := reportKey(env, "Imported", res, asJSON); err != nil {
 				return err
 			}
-			return env.logKeyEvent(cmd.Context(), "key.import", res.ID, map[string]string{"algorithm": string(res.Algorithm), "name": res.Name})
+			return logKeyEvent(env, cmd.Context(), "key.import", res.ID, map[string]string{"algorithm": string(res.Algorithm), "name": res.Name})
 		},
 	}
 	addKeyOutputFlags(cmd, &o, true)
-	source = addPasswordFlag(cmd, env, "the key being imported")
-	o.password = addNewPasswordFlag(cmd, env, "the stored key", source)
+	source = cmdutil.AddPasswordFlag(cmd, env, "the key being imported")
+	o.password = cmdutil.AddNewPasswordFlag(cmd, env, "the stored key", source)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func newKeyExportCmd(env *Env) *cobra.Command {
+func newKeyExportCmd(env *cmdutil.Env) *cobra.Command {
 	var o keyOutput
 	var public, asJSON bool
-	ref := &keyRef{env: env}
+	ref := &cmdutil.KeyRef{Env: env}
 	cmd := &cobra.Command{
 		Use:   "export KEY --out FILE",
 		Short: "Write a copy of a key, for OpenSSL or another machine",
@@ -332,12 +336,12 @@ which works for keys in any lifecycle state and for private key files.`,
   hegui key export keyring:release --public --out release.pub`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref.ref = args[0]
+			ref.Ref = args[0]
 			if o.out == "" {
-				return usagef("--out is required")
+				return cmdutil.Usagef("--out is required")
 			}
 			if public {
-				pub, err := ref.openPublic(cmd.Context())
+				pub, err := ref.OpenPublic(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -345,42 +349,42 @@ which works for keys in any lifecycle state and for private key files.`,
 				if err != nil {
 					return err
 				}
-				if err := writeOutput(o.out, pubPEM, 0o644, o.force); err != nil {
+				if err := cmdutil.WriteOutput(o.out, pubPEM, 0o644, o.force); err != nil {
 					return err
 				}
 				id, _ := keys.ID(pub)
 				alg, _ := keys.AlgorithmOf(pub)
-				return env.reportKey("Exported", &keyResult{ID: id, Algorithm: alg, PublicKey: o.out}, asJSON)
+				return reportKey(env, "Exported", &Result{ID: id, Algorithm: alg, PublicKey: o.out}, asJSON)
 			}
 			if err := o.validate(false); err != nil {
 				return err
 			}
-			key, err := ref.openSigner(cmd.Context())
+			key, err := ref.OpenSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer key.Close()
 			if key.OnToken {
-				return usagef("a PKCS#11 key cannot leave its token; use --public to export the public key")
+				return cmdutil.Usagef("a PKCS#11 key cannot leave its token; use --public to export the public key")
 			}
 			res, err := o.store(cmd.Context(), env, key.Signer)
 			if err != nil {
 				return err
 			}
-			return env.reportKey("Exported", res, asJSON)
+			return reportKey(env, "Exported", res, asJSON)
 		},
 	}
 	addKeyOutputFlags(cmd, &o, false)
 	cmd.Flags().BoolVar(&o.openssl, "openssl", false, "protect the copy so that OpenSSL 3.0 can read it")
 	cmd.Flags().BoolVar(&public, "public", false, "export only the public key")
-	ref.password = addPasswordFlag(cmd, env, "the key being exported")
-	o.password = addNewPasswordFlag(cmd, env, "the exported copy", ref.password)
+	ref.Password = cmdutil.AddPasswordFlag(cmd, env, "the key being exported")
+	o.password = cmdutil.AddNewPasswordFlag(cmd, env, "the exported copy", ref.Password)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-// keyInspection is what `key inspect` reports.
-type keyInspection struct {
+// Inspection is what `key inspect` reports.
+type Inspection struct {
 	File            string           `json:"file"`
 	Kind            string           `json:"kind"` // "private key" or "public key"
 	Format          keys.Format      `json:"format,omitempty"`
@@ -391,9 +395,9 @@ type keyInspection struct {
 	ID              string           `json:"id,omitempty"`
 }
 
-func newKeyInspectCmd(env *Env) *cobra.Command {
+func newKeyInspectCmd(env *cmdutil.Env) *cobra.Command {
 	var asJSON, decrypt bool
-	var password *passwordSource
+	var password *cmdutil.PasswordSource
 	cmd := &cobra.Command{
 		Use:   "inspect FILE",
 		Short: "Show how a key file is encoded and protected",
@@ -408,7 +412,7 @@ or --decrypt is given, its algorithm and key ID.`,
 			if err != nil {
 				return fmt.Errorf("read key: %w", err)
 			}
-			res := keyInspection{File: args[0]}
+			res := Inspection{File: args[0]}
 			if pub, perr := keys.ParsePublicKey(data); perr == nil {
 				res.Kind, res.PEM, res.OpenSSLReadable = "public key", strings.Contains(string(data), "-----BEGIN"), true
 				res.Algorithm, _ = keys.AlgorithmOf(pub)
@@ -421,7 +425,7 @@ or --decrypt is given, its algorithm and key ID.`,
 				res.Kind, res.Format, res.PEM, res.Protection = "private key", info.Format, info.PEM, info.Protection
 				res.OpenSSLReadable = info.Protection == nil || info.Protection.OpenSSLReadable()
 				if info.Protection == nil || decrypt {
-					priv, err := keys.ParsePrivateKey(data, password.keysFunc())
+					priv, err := keys.ParsePrivateKey(data, password.KeysFunc())
 					if err != nil {
 						return fmt.Errorf("key %q: %w", args[0], err)
 					}
@@ -430,7 +434,7 @@ or --decrypt is given, its algorithm and key ID.`,
 				}
 			}
 			if asJSON {
-				return env.printJSON(res)
+				return env.PrintJSON(res)
 			}
 			w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(w, "File:\t%s\n", res.File)
@@ -459,12 +463,12 @@ or --decrypt is given, its algorithm and key ID.`,
 		},
 	}
 	cmd.Flags().BoolVar(&decrypt, "decrypt", false, "decrypt an encrypted key to show its algorithm and ID")
-	password = addPasswordFlag(cmd, env, "the key")
+	password = cmdutil.AddPasswordFlag(cmd, env, "the key")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func newKeyListCmd(env *Env) *cobra.Command {
+func newKeyListCmd(env *cmdutil.Env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -472,7 +476,7 @@ func newKeyListCmd(env *Env) *cobra.Command {
 		Example: "  hegui key list\n  hegui key list --json | jq -r '.[] | select(.state==\"ACTIVE\") | .id'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ring, err := env.openKeyring()
+			ring, err := env.OpenKeyring()
 			if err != nil {
 				return err
 			}
@@ -484,10 +488,10 @@ func newKeyListCmd(env *Env) *cobra.Command {
 				if entries == nil {
 					entries = []*keyring.Entry{}
 				}
-				return env.printJSON(entries)
+				return env.PrintJSON(entries)
 			}
 			if len(entries) == 0 {
-				env.infof("The keyring %s is empty; add a key with `hegui key generate --name NAME`.", ring.Dir())
+				env.Infof("The keyring %s is empty; add a key with `hegui key generate --name NAME`.", ring.Dir())
 				return nil
 			}
 			w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
@@ -510,7 +514,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func newKeyRotateCmd(env *Env) *cobra.Command {
+func newKeyRotateCmd(env *cmdutil.Env) *cobra.Command {
 	var o keyOutput
 	var algName string
 	var asJSON bool
@@ -527,11 +531,11 @@ what it signed. The entries record which key replaced which.`,
 			if algName != "" {
 				a, err := keys.ParseAlgorithm(algName)
 				if err != nil {
-					return usageError{err}
+					return cmdutil.UsageError{Err: err}
 				}
 				alg = a
 			}
-			ring, err := env.openKeyring()
+			ring, err := env.OpenKeyring()
 			if err != nil {
 				return err
 			}
@@ -544,7 +548,7 @@ what it signed. The entries record which key replaced which.`,
 			}
 			var password []byte
 			if !o.noPassword {
-				if password, err = o.password.get(); err != nil {
+				if password, err = o.password.Get(); err != nil {
 					return err
 				}
 			}
@@ -553,46 +557,46 @@ what it signed. The entries record which key replaced which.`,
 				return err
 			}
 			if asJSON {
-				if err := env.printJSON(map[string]*keyring.Entry{"active": fresh, "deactivated": prev}); err != nil {
+				if err := env.PrintJSON(map[string]*keyring.Entry{"active": fresh, "deactivated": prev}); err != nil {
 					return err
 				}
 			} else {
 				fmt.Fprintf(env.Stdout, "Rotated %s: %s is ACTIVE, %s is DEACTIVATED\n", fresh.Name, fresh.ID, prev.ID)
 			}
-			return env.logKeyEvent(cmd.Context(), "key.rotate", fresh.ID, map[string]string{"name": fresh.Name, "algorithm": string(fresh.Algorithm), "replaces": prev.ID})
+			return logKeyEvent(env, cmd.Context(), "key.rotate", fresh.ID, map[string]string{"name": fresh.Name, "algorithm": string(fresh.Algorithm), "replaces": prev.ID})
 		},
 	}
 	cmd.Flags().StringVar(&algName, "alg", "", "algorithm of the new key (default: that of the current key)")
 	cmd.Flags().BoolVar(&o.noPassword, "no-password", false, "store the new private key unencrypted")
 	cmd.Flags().IntVar(&o.iterations, "kdf-iterations", keys.DefaultIterations, "PBKDF2 iterations for the key encryption")
-	o.password = addPasswordFlag(cmd, env, "the new key")
-	o.password.confirm = true
+	o.password = cmdutil.AddPasswordFlag(cmd, env, "the new key")
+	o.password.Confirm = true
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func newKeyDeactivateCmd(env *Env) *cobra.Command {
+func newKeyDeactivateCmd(env *cmdutil.Env) *cobra.Command {
 	return &cobra.Command{
 		Use:     "deactivate NAME|ID",
 		Short:   "Stop a keyring key from signing; it still verifies",
 		Example: "  hegui key deactivate release\n  hegui key deactivate 3f9a0c1e",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ring, err := env.openKeyring()
+			ring, err := env.OpenKeyring()
 			if err != nil {
 				return err
 			}
-			e, err := ring.Deactivate(strings.TrimPrefix(args[0], keyringScheme))
+			e, err := ring.Deactivate(strings.TrimPrefix(args[0], cmdutil.KeyringScheme))
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "Deactivated %s (%s): it verifies but no longer signs\n", e.ID, e.Name)
-			return env.logKeyEvent(cmd.Context(), "key.deactivate", e.ID, map[string]string{"name": e.Name})
+			return logKeyEvent(env, cmd.Context(), "key.deactivate", e.ID, map[string]string{"name": e.Name})
 		},
 	}
 }
 
-func newKeyDestroyCmd(env *Env) *cobra.Command {
+func newKeyDestroyCmd(env *cmdutil.Env) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "destroy ID --yes",
@@ -605,18 +609,18 @@ first.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !yes {
-				return usagef("destroying a private key cannot be undone; add --yes to confirm")
+				return cmdutil.Usagef("destroying a private key cannot be undone; add --yes to confirm")
 			}
-			ring, err := env.openKeyring()
+			ring, err := env.OpenKeyring()
 			if err != nil {
 				return err
 			}
-			e, err := ring.Destroy(strings.TrimPrefix(args[0], keyringScheme))
+			e, err := ring.Destroy(strings.TrimPrefix(args[0], cmdutil.KeyringScheme))
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "Destroyed the private key of %s (%s); its public key remains for verification\n", e.ID, e.Name)
-			return env.logKeyEvent(cmd.Context(), "key.destroy", e.ID, map[string]string{"name": e.Name})
+			return logKeyEvent(env, cmd.Context(), "key.destroy", e.ID, map[string]string{"name": e.Name})
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the destruction")

@@ -1,4 +1,7 @@
-package cli
+// Package signcmd is `hegui sign` and `verify-blob`: detached SM2, ECDSA and
+// Ed25519 signatures over files, and cosign bundles (package sign does the
+// work).
+package signcmd
 
 import (
 	"bytes"
@@ -7,11 +10,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/emmansun/gmsm/smx509"
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/keys"
@@ -19,10 +21,10 @@ import (
 	"hegui.dev/hegui/sign"
 )
 
-func newSignCmd(env *Env) *cobra.Command {
+func NewSignCmd(env *cmdutil.Env) *cobra.Command {
 	var output, sm2ID string
 	var asJSON bool
-	var key *keyRef
+	var key *cmdutil.KeyRef
 	cmd := &cobra.Command{
 		Use:   "sign --key KEY FILE...",
 		Short: "Sign files with a detached signature",
@@ -40,32 +42,32 @@ Files of any size are read once as a stream; "-" reads standard input.`,
   openssl dgst -sm3 -verify release.pub -sigopt distid:1234567812345678 -signature app.bin.sig app.bin`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := key.required("key"); err != nil {
+			if err := key.Required("key"); err != nil {
 				return err
 			}
 			if output != "" && len(args) > 1 {
-				return usagef("--output names one signature file; sign one file at a time with it, or leave it out")
+				return cmdutil.Usagef("--output names one signature file; sign one file at a time with it, or leave it out")
 			}
 			for _, f := range args {
 				if f == "-" && output == "" {
-					return usagef("signing standard input needs --output")
+					return cmdutil.Usagef("signing standard input needs --output")
 				}
 			}
-			k, err := key.openSigner(cmd.Context())
+			k, err := key.OpenSigner(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer k.Close()
 			if sm2ID != "" && k.Alg != keys.SM2 {
-				return usagef("--sm2-id applies to SM2 keys; this key is %s", k.Alg)
+				return cmdutil.Usagef("--sm2-id applies to SM2 keys; this key is %s", k.Alg)
 			}
-			var results []signResult
+			var results []SignResult
 			for _, file := range args {
 				sigPath := output
 				if sigPath == "" {
 					sigPath = file + ".sig"
 				}
-				in, done, err := env.openInput(file, "signing "+file)
+				in, done, err := env.OpenInput(file, "signing "+file)
 				if err != nil {
 					return err
 				}
@@ -74,36 +76,36 @@ Files of any size are read once as a stream; "-" reads standard input.`,
 				if err != nil {
 					return fmt.Errorf("sign %s: %w", file, err)
 				}
-				if err := writeOutput(sigPath, sig, 0o644, true); err != nil {
+				if err := cmdutil.WriteOutput(sigPath, sig, 0o644, true); err != nil {
 					return err
 				}
-				results = append(results, signResult{File: file, Signature: sigPath, Algorithm: k.Alg, KeyID: k.ID})
+				results = append(results, SignResult{File: file, Signature: sigPath, Algorithm: k.Alg, KeyID: k.ID})
 				if !asJSON {
 					fmt.Fprintf(env.Stdout, "Signed %s: %s (%s, key %s)\n", file, sigPath, k.Alg, keys.ShortID(k.ID))
 				}
 			}
 			if asJSON {
-				return env.printJSON(results)
+				return env.PrintJSON(results)
 			}
 			return nil
 		},
 	}
-	key = addKeyFlag(cmd, env, "key", "signing key")
+	key = cmdutil.AddKeyFlag(cmd, env, "key", "signing key")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the signature to `FILE` (default FILE.sig)")
 	cmd.Flags().StringVar(&sm2ID, "sm2-id", "", "SM2 distinguishing ID (default 1234567812345678)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return cmd
 }
 
-type signResult struct {
+type SignResult struct {
 	File      string         `json:"file"`
 	Signature string         `json:"signature"`
 	Algorithm keys.Algorithm `json:"algorithm"`
 	KeyID     string         `json:"keyId"`
 }
 
-// verifyResult is what verify-blob prints with --json.
-type verifyResult struct {
+// VerifyResult is what verify-blob prints with --json.
+type VerifyResult struct {
 	File      string         `json:"file"`
 	Signature string         `json:"signature"`
 	Verified  bool           `json:"verified"`
@@ -113,10 +115,10 @@ type verifyResult struct {
 	Chain     []string       `json:"chain,omitempty"` // subjects, leaf first
 }
 
-func newVerifyBlobCmd(env *Env) *cobra.Command {
+func NewVerifyBlobCmd(env *cmdutil.Env) *cobra.Command {
 	var sigPath, pubPath, certPath, rootsPath, intermediatesPath, at, sm2ID string
 	var asJSON bool
-	key := &keyRef{env: env}
+	key := &cmdutil.KeyRef{Env: env}
 	cmd := &cobra.Command{
 		Use:   "verify-blob FILE (--pub KEY | --key KEY | --cert CERT --roots ROOTS)",
 		Short: "Verify a detached signature made by hegui sign or OpenSSL",
@@ -137,32 +139,32 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
 			given := 0
-			for _, s := range []string{pubPath, key.ref, certPath} {
+			for _, s := range []string{pubPath, key.Ref, certPath} {
 				if s != "" {
 					given++
 				}
 			}
 			if given != 1 {
-				return usagef("give exactly one of --pub, --key and --cert")
+				return cmdutil.Usagef("give exactly one of --pub, --key and --cert")
 			}
 			if certPath == "" && (rootsPath != "" || intermediatesPath != "" || at != "") {
-				return usagef("--roots, --intermediates and --at apply to --cert")
+				return cmdutil.Usagef("--roots, --intermediates and --at apply to --cert")
 			}
 			if certPath != "" && rootsPath == "" {
-				return usagef("--cert needs --roots: the trust anchors the certificate must chain to")
+				return cmdutil.Usagef("--cert needs --roots: the trust anchors the certificate must chain to")
 			}
 			if sigPath == "" {
 				sigPath = file + ".sig"
 			}
-			res := verifyResult{File: file, Signature: sigPath}
+			res := VerifyResult{File: file, Signature: sigPath}
 			err := verifyBlob(env, cmd, &res, file, sm2ID, func() (crypto.PublicKey, error) {
 				switch {
 				case pubPath != "":
-					return readPublicKeyFile(pubPath)
-				case key.ref != "":
-					return key.openPublic(cmd.Context())
+					return cmdutil.ReadPublicKeyFile(pubPath)
+				case key.Ref != "":
+					return key.OpenPublic(cmd.Context())
 				}
-				leaf, chain, err := verifyCertificateFiles(certPath, rootsPath, intermediatesPath, at, pki.PurposeCodeSigning, "")
+				leaf, chain, err := cmdutil.VerifyCertificateFiles(certPath, rootsPath, intermediatesPath, at, pki.PurposeCodeSigning, "")
 				if err != nil {
 					return nil, err
 				}
@@ -177,7 +179,7 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 				res.Verified = true
 			}
 			if asJSON {
-				if jerr := env.printJSON(res); jerr != nil {
+				if jerr := env.PrintJSON(res); jerr != nil {
 					return jerr
 				}
 			} else if err == nil {
@@ -191,7 +193,7 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 	}
 	cmd.Flags().StringVarP(&sigPath, "signature", "s", "", "the signature `FILE` (default FILE.sig)")
 	cmd.Flags().StringVar(&pubPath, "pub", "", "public key `FILE` (PEM or DER)")
-	cmd.Flags().StringVar(&key.ref, "key", "", "key `REF`: keyring:NAME|ID or pkcs11:URI")
+	cmd.Flags().StringVar(&key.Ref, "key", "", "key `REF`: keyring:NAME|ID or pkcs11:URI")
 	cmd.Flags().StringVar(&certPath, "cert", "", "signer certificate `FILE` (PEM; may carry its intermediates after it)")
 	cmd.Flags().StringVar(&rootsPath, "roots", "", "trusted root certificates `FILE` (PEM bundle)")
 	cmd.Flags().StringVar(&intermediatesPath, "intermediates", "", "intermediate certificates `FILE` (PEM bundle)")
@@ -201,7 +203,7 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 	return cmd
 }
 
-func verifyBlob(env *Env, cmd *cobra.Command, res *verifyResult, file, sm2ID string, publicKey func() (crypto.PublicKey, error)) error {
+func verifyBlob(env *cmdutil.Env, cmd *cobra.Command, res *VerifyResult, file, sm2ID string, publicKey func() (crypto.PublicKey, error)) error {
 	pub, err := publicKey()
 	if err != nil {
 		return err
@@ -209,13 +211,13 @@ func verifyBlob(env *Env, cmd *cobra.Command, res *verifyResult, file, sm2ID str
 	res.Algorithm, _ = keys.AlgorithmOf(pub)
 	res.KeyID, _ = keys.ID(pub)
 	if sm2ID != "" && res.Algorithm != keys.SM2 {
-		return usagef("--sm2-id applies to SM2 keys; this key is %s", res.Algorithm)
+		return cmdutil.Usagef("--sm2-id applies to SM2 keys; this key is %s", res.Algorithm)
 	}
 	sig, err := readSignature(cmd.Context(), res.Signature)
 	if err != nil {
 		return err
 	}
-	in, done, err := env.openInput(file, "verifying "+file)
+	in, done, err := env.OpenInput(file, "verifying "+file)
 	if err != nil {
 		return err
 	}
@@ -253,65 +255,4 @@ func readSignature(ctx context.Context, path string) ([]byte, error) {
 		}
 	}
 	return data, nil
-}
-
-// verifyCertificateFiles loads a certificate (with any intermediates after
-// it), roots and intermediates, and verifies the chain for purpose (and
-// dnsName, if set) at the given time.
-func verifyCertificateFiles(certPath, rootsPath, intermediatesPath, at string, purpose pki.Purpose, dnsName string) (*smx509.Certificate, []*smx509.Certificate, error) {
-	certs, err := readCertificates(certPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	roots, err := readCertificates(rootsPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	intermediates := certs[1:]
-	if intermediatesPath != "" {
-		more, err := readCertificates(intermediatesPath)
-		if err != nil {
-			return nil, nil, err
-		}
-		intermediates = append(intermediates, more...)
-	}
-	when, err := parseTime(at)
-	if err != nil {
-		return nil, nil, err
-	}
-	chain, err := pki.Verify(certs[0], pki.VerifyOptions{Roots: roots, Intermediates: intermediates, Time: when, Purpose: purpose, DNSName: dnsName})
-	if err != nil {
-		return nil, nil, err
-	}
-	return certs[0], chain, nil
-}
-
-// readCertificates reads a PEM certificate file. It is a regular file of
-// at most inputfile.KeyLimit bytes, or refused: such a read cannot block,
-// so it takes no context.
-func readCertificates(path string) ([]*smx509.Certificate, error) {
-	data, err := inputfile.Read(context.Background(), path, inputfile.KeyLimit)
-	if err != nil {
-		return nil, fmt.Errorf("read certificates: %w", err)
-	}
-	certs, err := pki.ParseCertificates(data)
-	if err != nil {
-		return nil, fmt.Errorf("certificates %q: %w", path, err)
-	}
-	return certs, nil
-}
-
-// parseTime reads --at: RFC 3339, or a date meaning its start in UTC. An
-// empty string means now (the zero time).
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, usagef("--at %q is neither RFC 3339 (2026-11-21T08:00:00Z) nor a date (2026-11-21)", s)
 }

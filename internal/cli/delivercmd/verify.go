@@ -1,4 +1,4 @@
-package cli
+package delivercmd
 
 import (
 	"fmt"
@@ -9,12 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/verify"
 	"hegui.dev/hegui/translog"
 	"hegui.dev/hegui/translog/logclient"
 )
 
-func newVerifyCmd(env *Env) *cobra.Command {
+func NewVerifyCmd(env *cmdutil.Env) *cobra.Command {
 	var roots, pubs []string
 	var source string
 	var rebuild, asJSON bool
@@ -49,12 +50,12 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(roots) == 0 && len(pubs) == 0 {
-				return usagef("give --trust-root CA.pem or --pub KEY: what the delivery must be signed by")
+				return cmdutil.Usagef("give --trust-root CA.pem or --pub KEY: what the delivery must be signed by")
 			}
 			if rebuild && source == "" {
-				return usagef("--rebuild needs --source DIR")
+				return cmdutil.Usagef("--rebuild needs --source DIR")
 			}
-			opts := verify.Options{Dir: args[0], Source: source, Rebuild: rebuild, Progress: func(s string) { env.infof("  %s", s) }}
+			opts := verify.Options{Dir: args[0], Source: source, Rebuild: rebuild, Progress: func(s string) { env.Infof("  %s", s) }}
 			opts.LogURL, opts.CheckLog = logURL, logclient.CheckConsistent
 			if logPub != "" {
 				var err error
@@ -63,14 +64,14 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 				}
 			}
 			for _, r := range roots {
-				certs, err := readCertificates(r)
+				certs, err := cmdutil.ReadCertificates(r)
 				if err != nil {
 					return err
 				}
 				opts.Roots = append(opts.Roots, certs...)
 			}
 			for _, p := range pubs {
-				pub, err := readPublicKeyFile(p)
+				pub, err := cmdutil.ReadPublicKeyFile(p)
 				if err != nil {
 					return err
 				}
@@ -81,7 +82,7 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 				return err
 			}
 			if asJSON {
-				if err := env.printJSON(res); err != nil {
+				if err := env.PrintJSON(res); err != nil {
 					return err
 				}
 			} else {
@@ -108,7 +109,7 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 // came from the delivery (names, versions, file names in details) is
 // printed escaped, so that a file named with terminal control sequences
 // cannot rewrite what the user sees.
-func printChecklist(env *Env, res *verify.Result) {
+func printChecklist(env *cmdutil.Env, res *verify.Result) {
 	if env.Quiet {
 		for _, it := range res.Items {
 			if !it.Passed {
