@@ -21,12 +21,23 @@ import (
 	"hegui.dev/hegui/internal/format"
 )
 
+// DeliverOptions are the choices of `hegui deliver`.
+type DeliverOptions struct {
+	Dir         string // the module, "." by default
+	Config      string // hegui.yaml to use instead of the module's
+	Output      string // where deliveries go instead of hegui.yaml's output
+	Run         delivery.Options
+	PolicyMode  string // enforce or warn, "" for hegui.yaml's
+	AuditLog    string // a transparency log's URL, "" for hegui.yaml's
+	AuditLogPub string // its verifier keys
+	JSON        bool
+	// Password is where the signing key's password comes from.
+	Password *cmdutil.PasswordSource
+}
+
+// NewDeliverCmd makes `hegui deliver`.
 func NewDeliverCmd(env *cmdutil.Env) *cobra.Command {
-	var configPath, output string
-	var opts delivery.Options
-	var asJSON bool
-	var policyMode, auditLog, auditLogPub string
-	var password *cmdutil.PasswordSource
+	var opts DeliverOptions
 	cmd := &cobra.Command{
 		Use:   "deliver [DIR]",
 		Short: "Build, check, sign and document a Go module as a verifiable delivery",
@@ -63,80 +74,89 @@ a Go pseudo-version.`,
   HEGUI_LOG_TOKEN=... hegui deliver --audit-log https://audit.example.cn --audit-log-pub log.pub`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Parallel < 0 {
-				return cmdutil.Usagef("--parallel must be positive")
-			}
-			d, err := deliver.Prepare(cmd.Context(), cmdutil.DirArg(args), configPath)
-			if err != nil {
-				return err
-			}
-			if output != "" {
-				if d.OutputDir, err = filepath.Abs(output); err != nil {
-					return err
-				}
-			}
-			switch policyMode {
-			case "":
-			case config.Enforce, config.WarnMode:
-				d.Config.Policy.Mode = policyMode
-			default:
-				return cmdutil.Usagef("--policy-mode %q: want enforce or warn", policyMode)
-			}
-			if auditLog != "" {
-				if auditLogPub == "" {
-					return cmdutil.Usagef("--audit-log needs --audit-log-pub FILE: the log's log.pub")
-				}
-				d.Config.AuditLog.URL = auditLog
-			}
-			if auditLogPub != "" {
-				if d.Config.AuditLog.PublicKeys, err = filepath.Abs(auditLogPub); err != nil {
-					return err
-				}
-			}
-			d.Options = opts
-			d.Log = &deliverLog{env: env}
-			d.KeyringDir = env.KeyringDir
-			d.HeguiVersion = cmdutil.Version().Version
-			d.Getenv = env.Getenv
-			d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {
-				return openDeliveryKey(env, cmd.Context(), req, password)
-			}
-			if err := deliver.Run(cmd.Context(), d); err != nil {
-				return err
-			}
-			res := Result{
-				Directory: d.FinalDir, Version: d.Version.Version, Report: filepath.Join(d.FinalDir, format.ReportHTMLFile),
-				Archive: d.Archive, Binaries: len(d.Binaries), Warnings: d.Warnings,
-				DevelopmentKey: d.Primary() != nil && d.Primary().Development,
-			}
-			if asJSON {
-				return env.PrintJSON(res)
-			}
-			fmt.Fprintf(env.Stdout, "Delivered %s %s to %s\n", d.Name, d.Version.Version, relPath(d.FinalDir))
-			fmt.Fprintf(env.Stdout, "  report:  %s\n", relPath(res.Report))
-			if d.Archive != "" {
-				fmt.Fprintf(env.Stdout, "  archive: %s\n", relPath(d.Archive))
-			}
-			fmt.Fprintf(env.Stdout, "  verify:  hegui verify %s %s\n", relPath(d.FinalDir), verifyHint(d))
-			if res.DevelopmentKey {
-				fmt.Fprintf(env.Stderr, "WARNING: signed with a DEVELOPMENT key; configure signing.key in hegui.yaml for releases\n")
-			}
-			return nil
+			opts.Dir = cmdutil.DirArg(args)
+			return RunDeliver(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&configPath, "config", "", "configuration `FILE` (default: hegui.yaml in the module root, else built-in defaults)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write deliveries under `DIR` (default: output in hegui.yaml, else dist)")
-	cmd.Flags().BoolVar(&opts.Snapshot, "snapshot", false, "deliver untagged or uncommitted work under a pseudo-version")
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing delivery of the same version")
-	cmd.Flags().BoolVar(&opts.KeepFailed, "keep-failed", false, "keep the staging directory of a failed delivery for inspection")
-	cmd.Flags().BoolVar(&opts.SkipReproduce, "skip-reproduce", false, "do not build twice to check reproducibility (reported as skipped)")
-	cmd.Flags().IntVar(&opts.Parallel, "parallel", runtime.NumCPU(), "builds to run at once")
-	cmd.Flags().StringVar(&policyMode, "policy-mode", "", "enforce: violations fail the delivery; warn: report them only (default: policy.mode in hegui.yaml, else enforce)")
-	cmd.Flags().StringVar(&auditLog, "audit-log", "", "record the delivery in the transparency log at `URL` (default: audit-log.url in hegui.yaml)")
-	cmd.Flags().StringVar(&auditLogPub, "audit-log-pub", "", "the audit log's verifier keys `FILE` (log.pub)")
-	password = cmdutil.AddPasswordFlag(cmd, env, "the signing key")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&opts.Config, "config", "", "configuration `FILE` (default: hegui.yaml in the module root, else built-in defaults)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write deliveries under `DIR` (default: output in hegui.yaml, else dist)")
+	cmd.Flags().BoolVar(&opts.Run.Snapshot, "snapshot", false, "deliver untagged or uncommitted work under a pseudo-version")
+	cmd.Flags().BoolVar(&opts.Run.Force, "force", false, "replace an existing delivery of the same version")
+	cmd.Flags().BoolVar(&opts.Run.KeepFailed, "keep-failed", false, "keep the staging directory of a failed delivery for inspection")
+	cmd.Flags().BoolVar(&opts.Run.SkipReproduce, "skip-reproduce", false, "do not build twice to check reproducibility (reported as skipped)")
+	cmd.Flags().IntVar(&opts.Run.Parallel, "parallel", runtime.NumCPU(), "builds to run at once")
+	cmd.Flags().StringVar(&opts.PolicyMode, "policy-mode", "", "enforce: violations fail the delivery; warn: report them only (default: policy.mode in hegui.yaml, else enforce)")
+	cmd.Flags().StringVar(&opts.AuditLog, "audit-log", "", "record the delivery in the transparency log at `URL` (default: audit-log.url in hegui.yaml)")
+	cmd.Flags().StringVar(&opts.AuditLogPub, "audit-log-pub", "", "the audit log's verifier keys `FILE` (log.pub)")
+	opts.Password = cmdutil.AddPasswordFlag(cmd, env, "the signing key")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// RunDeliver makes a delivery of the module in o.Dir and says where it is.
+func RunDeliver(ctx context.Context, env *cmdutil.Env, o DeliverOptions) error {
+	if o.Password == nil {
+		o.Password = &cmdutil.PasswordSource{Env: env, EnvName: cmdutil.EnvKeyPassword, Prompt: "Password for the signing key: "}
+	}
+	if o.Run.Parallel < 0 {
+		return cmdutil.Usagef("--parallel must be positive")
+	}
+	d, err := deliver.Prepare(ctx, o.Dir, o.Config)
+	if err != nil {
+		return err
+	}
+	if o.Output != "" {
+		if d.OutputDir, err = filepath.Abs(o.Output); err != nil {
+			return err
+		}
+	}
+	switch o.PolicyMode {
+	case "":
+	case config.Enforce, config.WarnMode:
+		d.Config.Policy.Mode = o.PolicyMode
+	default:
+		return cmdutil.Usagef("--policy-mode %q: want enforce or warn", o.PolicyMode)
+	}
+	if o.AuditLog != "" {
+		if o.AuditLogPub == "" {
+			return cmdutil.Usagef("--audit-log needs --audit-log-pub FILE: the log's log.pub")
+		}
+		d.Config.AuditLog.URL = o.AuditLog
+	}
+	if o.AuditLogPub != "" {
+		if d.Config.AuditLog.PublicKeys, err = filepath.Abs(o.AuditLogPub); err != nil {
+			return err
+		}
+	}
+	d.Options = o.Run
+	d.Log = &deliverLog{env: env}
+	d.KeyringDir = env.KeyringDir
+	d.HeguiVersion = cmdutil.Version().Version
+	d.Getenv = env.Getenv
+	d.OpenKey = func(req delivery.KeyRequest) (*delivery.OpenedKey, error) {
+		return openDeliveryKey(ctx, env, req, o.Password)
+	}
+	if err := deliver.Run(ctx, d); err != nil {
+		return err
+	}
+	res := Result{
+		Directory: d.FinalDir, Version: d.Version.Version, Report: filepath.Join(d.FinalDir, format.ReportHTMLFile),
+		Archive: d.Archive, Binaries: len(d.Binaries), Warnings: d.Warnings,
+		DevelopmentKey: d.Primary() != nil && d.Primary().Development,
+	}
+	if o.JSON {
+		return env.PrintJSON(res)
+	}
+	fmt.Fprintf(env.Stdout, "Delivered %s %s to %s\n", d.Name, d.Version.Version, relPath(d.FinalDir))
+	fmt.Fprintf(env.Stdout, "  report:  %s\n", relPath(res.Report))
+	if d.Archive != "" {
+		fmt.Fprintf(env.Stdout, "  archive: %s\n", relPath(d.Archive))
+	}
+	fmt.Fprintf(env.Stdout, "  verify:  hegui verify %s %s\n", relPath(d.FinalDir), verifyHint(d))
+	if res.DevelopmentKey {
+		fmt.Fprintf(env.Stderr, "WARNING: signed with a DEVELOPMENT key; configure signing.key in hegui.yaml for releases\n")
+	}
+	return nil
 }
 
 // Result is what `hegui deliver --json` prints.
@@ -173,7 +193,7 @@ func relPath(p string) string {
 
 // openDeliveryKey opens a signing key for deliver. A configured password
 // file or variable for the key wins over --password-file.
-func openDeliveryKey(e *cmdutil.Env, ctx context.Context, req delivery.KeyRequest, fallback *cmdutil.PasswordSource) (*delivery.OpenedKey, error) {
+func openDeliveryKey(ctx context.Context, e *cmdutil.Env, req delivery.KeyRequest, fallback *cmdutil.PasswordSource) (*delivery.OpenedKey, error) {
 	pw := fallback
 	if req.PasswordFile != "" || req.PasswordEnv != "" {
 		pw = &cmdutil.PasswordSource{Env: e, Cmd: fallback.Cmd, File: req.PasswordFile, EnvName: cmdutil.EnvKeyPassword, Prompt: "Password for " + req.Ref + ": "}

@@ -1,6 +1,7 @@
 package delivercmd
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,11 +16,21 @@ import (
 	"hegui.dev/hegui/translog/logclient"
 )
 
+// VerifyOptions are the choices of `hegui verify`.
+type VerifyOptions struct {
+	Delivery string   // the delivery directory
+	Roots    []string // trusted CA certificate files
+	Pubs     []string // trusted public key files
+	Source   string   // source directory, for Rebuild
+	Rebuild  bool
+	JSON     bool
+	LogPub   string // the audit log's verifier keys file
+	LogURL   string // check online that the log is consistent with the delivery
+}
+
+// NewVerifyCmd makes `hegui verify`.
 func NewVerifyCmd(env *cmdutil.Env) *cobra.Command {
-	var roots, pubs []string
-	var source string
-	var rebuild, asJSON bool
-	var logPub, logURL string
+	var opts VerifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify DELIVERY (--trust-root CA.pem | --pub KEY)",
 		Short: "Check a delivery offline: signatures, every file, provenance, SBOMs",
@@ -49,59 +60,66 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
   hegui verify dist/app_v1.2.0 --pub release.pub --log-pub log.pub --log https://audit.example.cn`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(roots) == 0 && len(pubs) == 0 {
-				return cmdutil.Usagef("give --trust-root CA.pem or --pub KEY: what the delivery must be signed by")
-			}
-			if rebuild && source == "" {
-				return cmdutil.Usagef("--rebuild needs --source DIR")
-			}
-			opts := verify.Options{Dir: args[0], Source: source, Rebuild: rebuild, Progress: func(s string) { env.Infof("  %s", s) }}
-			opts.LogURL, opts.CheckLog = logURL, logclient.CheckConsistent
-			if logPub != "" {
-				var err error
-				if opts.LogKeys, err = translog.ReadVerifierKeys(logPub); err != nil {
-					return err
-				}
-			}
-			for _, r := range roots {
-				certs, err := cmdutil.ReadCertificates(r)
-				if err != nil {
-					return err
-				}
-				opts.Roots = append(opts.Roots, certs...)
-			}
-			for _, p := range pubs {
-				pub, err := cmdutil.ReadPublicKeyFile(p)
-				if err != nil {
-					return err
-				}
-				opts.Keys = append(opts.Keys, pub)
-			}
-			res, err := verify.Run(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if err := env.PrintJSON(res); err != nil {
-					return err
-				}
-			} else {
-				printChecklist(env, res)
-			}
-			if !res.Passed {
-				return fmt.Errorf("verification of %s failed: %s", args[0], strings.Join(res.Failed(), ", "))
-			}
-			return nil
+			opts.Delivery = args[0]
+			return RunVerify(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringSliceVar(&roots, "trust-root", nil, "trusted root CA certificates `FILE` (PEM; repeatable)")
-	cmd.Flags().StringSliceVar(&pubs, "pub", nil, "trusted public key `FILE` (repeatable)")
-	cmd.Flags().StringVar(&source, "source", "", "source `DIR` for --rebuild")
-	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "rebuild the binaries from --source and compare digests")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
-	cmd.Flags().StringVar(&logPub, "log-pub", "", "the audit log's trusted verifier keys `FILE` (log.pub)")
-	cmd.Flags().StringVar(&logURL, "log", "", "also check online that the audit log at `URL` is consistent with the delivery's checkpoint")
+	cmd.Flags().StringSliceVar(&opts.Roots, "trust-root", nil, "trusted root CA certificates `FILE` (PEM; repeatable)")
+	cmd.Flags().StringSliceVar(&opts.Pubs, "pub", nil, "trusted public key `FILE` (repeatable)")
+	cmd.Flags().StringVar(&opts.Source, "source", "", "source `DIR` for --rebuild")
+	cmd.Flags().BoolVar(&opts.Rebuild, "rebuild", false, "rebuild the binaries from --source and compare digests")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&opts.LogPub, "log-pub", "", "the audit log's trusted verifier keys `FILE` (log.pub)")
+	cmd.Flags().StringVar(&opts.LogURL, "log", "", "also check online that the audit log at `URL` is consistent with the delivery's checkpoint")
 	return cmd
+}
+
+// RunVerify verifies a delivery and prints the checklist (or JSON); an
+// error when a check fails.
+func RunVerify(ctx context.Context, env *cmdutil.Env, o VerifyOptions) error {
+	if len(o.Roots) == 0 && len(o.Pubs) == 0 {
+		return cmdutil.Usagef("give --trust-root CA.pem or --pub KEY: what the delivery must be signed by")
+	}
+	if o.Rebuild && o.Source == "" {
+		return cmdutil.Usagef("--rebuild needs --source DIR")
+	}
+	opts := verify.Options{Dir: o.Delivery, Source: o.Source, Rebuild: o.Rebuild, Progress: func(s string) { env.Infof("  %s", s) }}
+	opts.LogURL, opts.CheckLog = o.LogURL, logclient.CheckConsistent
+	if o.LogPub != "" {
+		var err error
+		if opts.LogKeys, err = translog.ReadVerifierKeys(o.LogPub); err != nil {
+			return err
+		}
+	}
+	for _, r := range o.Roots {
+		certs, err := cmdutil.ReadCertificates(r)
+		if err != nil {
+			return err
+		}
+		opts.Roots = append(opts.Roots, certs...)
+	}
+	for _, p := range o.Pubs {
+		pub, err := cmdutil.ReadPublicKeyFile(p)
+		if err != nil {
+			return err
+		}
+		opts.Keys = append(opts.Keys, pub)
+	}
+	res, err := verify.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if err := env.PrintJSON(res); err != nil {
+			return err
+		}
+	} else {
+		printChecklist(env, res)
+	}
+	if !res.Passed {
+		return fmt.Errorf("verification of %s failed: %s", o.Delivery, strings.Join(res.Failed(), ", "))
+	}
+	return nil
 }
 
 // printChecklist prints the result for a person; with --quiet only the

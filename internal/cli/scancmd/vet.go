@@ -1,6 +1,7 @@
 package scancmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -12,10 +13,22 @@ import (
 	"hegui.dev/hegui/internal/sast"
 )
 
+// VetOptions are the choices of `hegui vet`.
+type VetOptions struct {
+	Args      []string // [DIR] [PACKAGES...]
+	Format    string   // text, json or sarif
+	Output    string   // "" for standard output
+	Target    string   // GOOS/GOARCH, "" for this machine
+	Analyzers string   // all, vet or security
+	FailOn    string   // low, medium, high or none
+	Tags      []string
+	Exclude   []string
+	Tests     bool
+}
+
+// NewVetCmd makes `hegui vet`.
 func NewVetCmd(env *cmdutil.Env) *cobra.Command {
-	var outFormat, output, target, analyzers, failOn string
-	var tags, exclude []string
-	var tests bool
+	var opts VetOptions
 	cmd := &cobra.Command{
 		Use:   "vet [DIR] [PACKAGES...]",
 		Short: "Run go vet's analyzers and gosec's security rules, with CWE ids",
@@ -36,75 +49,82 @@ Output: a list (default), or --format json (sast.json) or sarif (SARIF
   hegui vet ./service ./internal/... --format sarif -o sast.sarif
   hegui vet --analyzers security --exclude G104 --fail-on high`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmdutil.OneOf(outFormat, "text", "json", "sarif") {
-				return cmdutil.Usagef("--format %q: want text, json or sarif", outFormat)
-			}
-			if !cmdutil.OneOf(analyzers, "all", "vet", "security") {
-				return cmdutil.Usagef("--analyzers %q: want all, vet or security", analyzers)
-			}
-			if !cmdutil.OneOf(failOn, "low", "medium", "high", "none") {
-				return cmdutil.Usagef("--fail-on %q: want low, medium, high or none", failOn)
-			}
-			dir, pkgs := splitDirArgs(args)
-			g, mod, err := cmdutil.ModuleIn(cmd.Context(), dir, target)
-			if err != nil {
-				return err
-			}
-			req := &sast.Request{Dir: mod.Dir, Env: g.Env, Tags: tags, Tests: tests, Analyzers: analyzers, Exclude: exclude}
-			for _, p := range pkgs {
-				req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
-			}
-			if !env.Quiet {
-				req.Progress = func(f string, a ...any) { env.Infof("  "+f, a...) }
-			}
-			doc, err := sast.Analyze(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			for _, e := range doc.Errors {
-				env.Infof("warning: %s", e)
-			}
-			var data []byte
-			switch outFormat {
-			case "json":
-				data, err = doc.JSON()
-			case "sarif":
-				data, err = sast.SARIF(doc, cmdutil.Version().Version)
-			default:
-				var b strings.Builder
-				writeVetText(&b, doc)
-				data = []byte(b.String())
-			}
-			if err != nil {
-				return err
-			}
-			if err := env.Emit(output, data); err != nil {
-				return err
-			}
-			if failOn == "none" {
-				return nil
-			}
-			n := 0
-			for _, f := range doc.Findings {
-				if f.Suppression == nil && format.SASTSeverityRank(f.Severity) >= format.SASTSeverityRank(failOn) {
-					n++
-				}
-			}
-			if n > 0 {
-				return fmt.Errorf("%d unsuppressed findings of severity %s or more", n, failOn)
-			}
-			return nil
+			opts.Args = args
+			return RunVet(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&outFormat, "format", "text", "output: text, json or sarif")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write the output to `FILE` (default: standard output)")
-	cmd.Flags().StringVar(&target, "target", "", "analyse the files built for `GOOS/GOARCH` (default: this machine's)")
-	cmd.Flags().StringVar(&analyzers, "analyzers", "all", "all, vet (go vet's analyzers) or security (gosec)")
-	cmd.Flags().StringSliceVar(&exclude, "exclude", nil, "rules not to run: gosec ids (G104) or vet analyzer names (printf)")
-	cmd.Flags().StringVar(&failOn, "fail-on", "low", "exit 1 when an unsuppressed finding has this severity or more: low, medium, high, none")
-	cmd.Flags().StringSliceVar(&tags, "tags", nil, "build `TAGS`")
-	cmd.Flags().BoolVar(&tests, "tests", false, "include test files")
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output: text, json or sarif")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the output to `FILE` (default: standard output)")
+	cmd.Flags().StringVar(&opts.Target, "target", "", "analyse the files built for `GOOS/GOARCH` (default: this machine's)")
+	cmd.Flags().StringVar(&opts.Analyzers, "analyzers", "all", "all, vet (go vet's analyzers) or security (gosec)")
+	cmd.Flags().StringSliceVar(&opts.Exclude, "exclude", nil, "rules not to run: gosec ids (G104) or vet analyzer names (printf)")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "low", "exit 1 when an unsuppressed finding has this severity or more: low, medium, high, none")
+	cmd.Flags().StringSliceVar(&opts.Tags, "tags", nil, "build `TAGS`")
+	cmd.Flags().BoolVar(&opts.Tests, "tests", false, "include test files")
 	return cmd
+}
+
+// RunVet analyses the module and prints or writes the findings; an error
+// when an unsuppressed finding reaches FailOn.
+func RunVet(ctx context.Context, env *cmdutil.Env, o VetOptions) error {
+	if !cmdutil.OneOf(o.Format, "text", "json", "sarif") {
+		return cmdutil.Usagef("--format %q: want text, json or sarif", o.Format)
+	}
+	if !cmdutil.OneOf(o.Analyzers, "all", "vet", "security") {
+		return cmdutil.Usagef("--analyzers %q: want all, vet or security", o.Analyzers)
+	}
+	if !cmdutil.OneOf(o.FailOn, "low", "medium", "high", "none") {
+		return cmdutil.Usagef("--fail-on %q: want low, medium, high or none", o.FailOn)
+	}
+	dir, pkgs := splitDirArgs(o.Args)
+	g, mod, err := cmdutil.ModuleIn(ctx, dir, o.Target)
+	if err != nil {
+		return err
+	}
+	req := &sast.Request{Dir: mod.Dir, Env: g.Env, Tags: o.Tags, Tests: o.Tests, Analyzers: o.Analyzers, Exclude: o.Exclude}
+	for _, p := range pkgs {
+		req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
+	}
+	if !env.Quiet {
+		req.Progress = func(f string, a ...any) { env.Infof("  "+f, a...) }
+	}
+	doc, err := sast.Analyze(ctx, req)
+	if err != nil {
+		return err
+	}
+	for _, e := range doc.Errors {
+		env.Infof("warning: %s", e)
+	}
+	var data []byte
+	switch o.Format {
+	case "json":
+		data, err = doc.JSON()
+	case "sarif":
+		data, err = sast.SARIF(doc, cmdutil.Version().Version)
+	default:
+		var b strings.Builder
+		writeVetText(&b, doc)
+		data = []byte(b.String())
+	}
+	if err != nil {
+		return err
+	}
+	if err := env.Emit(o.Output, data); err != nil {
+		return err
+	}
+	if o.FailOn == "none" {
+		return nil
+	}
+	n := 0
+	for _, f := range doc.Findings {
+		if f.Suppression == nil && format.SASTSeverityRank(f.Severity) >= format.SASTSeverityRank(o.FailOn) {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("%d unsuppressed findings of severity %s or more", n, o.FailOn)
+	}
+	return nil
 }
 
 // writeVetText lists findings, unsuppressed first, most severe first.
