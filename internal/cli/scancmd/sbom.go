@@ -30,9 +30,19 @@ import (
 	"hegui.dev/hegui/internal/vcs"
 )
 
+// SBOMOptions are the choices of `hegui sbom`.
+type SBOMOptions struct {
+	Args   []string // a module directory or a binary
+	Format string   // spdx or cyclonedx
+	Output string   // "" for standard output
+	Target string   // for a module: GOOS/GOARCH
+	Main   string   // for a module: the main package
+	Tags   []string // for a module: build tags
+}
+
+// NewSBOMCmd makes `hegui sbom`.
 func NewSBOMCmd(env *cmdutil.Env) *cobra.Command {
-	var format, output, target, mainPkg string
-	var tags []string
+	var opts SBOMOptions
 	cmd := &cobra.Command{
 		Use:   "sbom BINARY|DIR",
 		Short: "Write an SPDX 2.3 or CycloneDX 1.6 SBOM for a Go binary or module",
@@ -49,44 +59,50 @@ module graph's dependency relationships.`,
   hegui sbom . --target linux/arm64 --main ./cmd/server`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			write := sbom.SPDX
-			switch strings.ToLower(format) {
-			case "spdx", "spdx-json":
-			case "cyclonedx", "cdx", "cyclonedx-json":
-				write = sbom.CycloneDX
-			default:
-				return cmdutil.Usagef("--format %q: want spdx or cyclonedx", format)
-			}
-			fi, err := os.Stat(args[0])
-			if err != nil {
-				return err
-			}
-			var in sbom.Input
-			if fi.IsDir() {
-				in, err = sourceInput(cmd.Context(), args[0], target, mainPkg, tags)
-			} else {
-				if target != "" || mainPkg != "" || len(tags) > 0 {
-					return cmdutil.Usagef("--target, --main and --tags apply to a module directory, not a binary")
-				}
-				in, err = binaryInput(cmd.Context(), args[0])
-			}
-			if err != nil {
-				return err
-			}
-			in.Tool = "hegui-" + cmdutil.Version().Version
-			data, err := write(in)
-			if err != nil {
-				return err
-			}
-			return env.Emit(output, data)
+			opts.Args = args
+			return RunSBOM(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.6 JSON)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of standard output")
-	cmd.Flags().StringVar(&target, "target", "", "for a module: GOOS/GOARCH to resolve the build for (default: this machine)")
-	cmd.Flags().StringVar(&mainPkg, "main", "", "for a module: the main package (default: the one hegui deliver builds)")
-	cmd.Flags().StringSliceVar(&tags, "tags", nil, "for a module: build tags")
+	cmd.Flags().StringVar(&opts.Format, "format", "spdx", "spdx (SPDX 2.3 JSON) or cyclonedx (CycloneDX 1.6 JSON)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` instead of standard output")
+	cmd.Flags().StringVar(&opts.Target, "target", "", "for a module: GOOS/GOARCH to resolve the build for (default: this machine)")
+	cmd.Flags().StringVar(&opts.Main, "main", "", "for a module: the main package (default: the one hegui deliver builds)")
+	cmd.Flags().StringSliceVar(&opts.Tags, "tags", nil, "for a module: build tags")
 	return cmd
+}
+
+// RunSBOM writes the SBOM of a module's main package or of a binary.
+func RunSBOM(ctx context.Context, env *cmdutil.Env, o SBOMOptions) error {
+	write := sbom.SPDX
+	switch strings.ToLower(o.Format) {
+	case "spdx", "spdx-json":
+	case "cyclonedx", "cdx", "cyclonedx-json":
+		write = sbom.CycloneDX
+	default:
+		return cmdutil.Usagef("--format %q: want spdx or cyclonedx", o.Format)
+	}
+	fi, err := os.Stat(o.Args[0])
+	if err != nil {
+		return err
+	}
+	var in sbom.Input
+	if fi.IsDir() {
+		in, err = sourceInput(ctx, o.Args[0], o.Target, o.Main, o.Tags)
+	} else {
+		if o.Target != "" || o.Main != "" || len(o.Tags) > 0 {
+			return cmdutil.Usagef("--target, --main and --tags apply to a module directory, not a binary")
+		}
+		in, err = binaryInput(ctx, o.Args[0])
+	}
+	if err != nil {
+		return err
+	}
+	in.Tool = "hegui-" + cmdutil.Version().Version
+	data, err := write(in)
+	if err != nil {
+		return err
+	}
+	return env.Emit(o.Output, data)
 }
 
 // binaryInput describes a binary from its embedded build information. The
@@ -230,10 +246,19 @@ func licenseMap(ctx context.Context, g gotool.Go, moduleDir string, mods []gotoo
 	return m, nil
 }
 
+// LicensesOptions are the choices of `hegui licenses`.
+type LicensesOptions struct {
+	Args   []string // [DIR]
+	Target string   // GOOS/GOARCH whose files decide the imports
+	Tags   []string
+	Check  bool   // apply the licence policy of hegui.yaml
+	Config string // hegui.yaml for Check
+	JSON   bool
+}
+
+// NewLicensesCmd makes `hegui licenses`.
 func NewLicensesCmd(env *cmdutil.Env) *cobra.Command {
-	var target, configPath string
-	var tags []string
-	var asJSON, check bool
+	var opts LicensesOptions
 	cmd := &cobra.Command{
 		Use:   "licenses [DIR]",
 		Short: "List the licences of the modules a Go module links",
@@ -249,50 +274,57 @@ on a violation.`,
   hegui licenses --check`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := cmdutil.GoFor(cmdutil.DirArg(args), target)
-			if err != nil {
-				return err
-			}
-			listing, err := g.ListModule(cmd.Context(), []string{"./..."}, tags)
-			if err != nil {
-				return err
-			}
-			g, mod := listing.Go, listing.Module
-			mods, pkgs, err := listing.Linked(cmd.Context(), "./...", tags)
-			if err != nil {
-				return err
-			}
-			results, err := license.ModulesLinked(cmd.Context(), g, mod.Dir, mods, pkgs)
-			if err != nil {
-				return err
-			}
-			var violations []format.Violation
-			if check {
-				cfg, _, err := config.Find(mod.Dir, configPath)
-				if err != nil {
-					return err
-				}
-				violations = license.Evaluate(cfg.Policy.Licenses, results)
-			}
-			if asJSON {
-				if err := env.PrintJSON(results); err != nil {
-					return err
-				}
-			} else {
-				printLicenses(env, results, violations)
-			}
-			if len(violations) > 0 {
-				return fmt.Errorf("%d module(s) break the licence policy, starting with %s", len(violations), violations[0].Subject)
-			}
-			return nil
+			opts.Args = args
+			return RunLicenses(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&target, "target", "", "GOOS/GOARCH whose files decide the imports (default: this machine)")
-	cmd.Flags().StringSliceVar(&tags, "tags", nil, "build tags")
-	cmd.Flags().BoolVar(&check, "check", false, "apply the licence policy of hegui.yaml; exit 1 on a violation")
-	cmd.Flags().StringVar(&configPath, "config", "", "configuration `FILE` for --check (default: hegui.yaml in the module root)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the findings as JSON")
+	cmd.Flags().StringVar(&opts.Target, "target", "", "GOOS/GOARCH whose files decide the imports (default: this machine)")
+	cmd.Flags().StringSliceVar(&opts.Tags, "tags", nil, "build tags")
+	cmd.Flags().BoolVar(&opts.Check, "check", false, "apply the licence policy of hegui.yaml; exit 1 on a violation")
+	cmd.Flags().StringVar(&opts.Config, "config", "", "configuration `FILE` for --check (default: hegui.yaml in the module root)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the findings as JSON")
 	return cmd
+}
+
+// RunLicenses lists the licences of the modules linked into the module's
+// packages (./...); with Check, an error on a policy violation.
+func RunLicenses(ctx context.Context, env *cmdutil.Env, o LicensesOptions) error {
+	g, err := cmdutil.GoFor(cmdutil.DirArg(o.Args), o.Target)
+	if err != nil {
+		return err
+	}
+	listing, err := g.ListModule(ctx, []string{"./..."}, o.Tags)
+	if err != nil {
+		return err
+	}
+	g, mod := listing.Go, listing.Module
+	mods, pkgs, err := listing.Linked(ctx, "./...", o.Tags)
+	if err != nil {
+		return err
+	}
+	results, err := license.ModulesLinked(ctx, g, mod.Dir, mods, pkgs)
+	if err != nil {
+		return err
+	}
+	var violations []format.Violation
+	if o.Check {
+		cfg, _, err := config.Find(mod.Dir, o.Config)
+		if err != nil {
+			return err
+		}
+		violations = license.Evaluate(cfg.Policy.Licenses, results)
+	}
+	if o.JSON {
+		if err := env.PrintJSON(results); err != nil {
+			return err
+		}
+	} else {
+		printLicenses(env, results, violations)
+	}
+	if len(violations) > 0 {
+		return fmt.Errorf("%d module(s) break the licence policy, starting with %s", len(violations), violations[0].Subject)
+	}
+	return nil
 }
 
 func printLicenses(env *cmdutil.Env, results []*format.ModuleLicense, violations []format.Violation) {

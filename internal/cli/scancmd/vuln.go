@@ -1,6 +1,7 @@
 package scancmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -19,12 +20,23 @@ import (
 	"hegui.dev/hegui/internal/vulndb"
 )
 
+// VulnOptions are the choices of `hegui vuln`.
+type VulnOptions struct {
+	Args         []string // [DIR] [PACKAGES...], or BINARY...
+	DB           string   // the vulnerability database
+	Format       string   // text, json, sarif or openvex
+	Output       string   // "" for standard output
+	Target       string   // GOOS/GOARCH, "" for this machine
+	Scan         string   // symbol or package
+	MemoryBudget string   // e.g. 4GiB
+	FailOn       string   // any, low, medium, high, critical or none
+	Tags         []string
+	Tests        bool
+}
+
+// NewVulnCmd makes `hegui vuln`.
 func NewVulnCmd(env *cmdutil.Env) *cobra.Command {
-	var (
-		db, format, output, target, scanLevel, budget, failOn string
-		tags                                                  []string
-		tests                                                 bool
-	)
+	var opts VulnOptions
 	cmd := &cobra.Command{
 		Use:   "vuln [DIR] [PACKAGES...] | vuln BINARY...",
 		Short: "Find known vulnerabilities in a Go module or in binaries, offline",
@@ -52,81 +64,88 @@ Output: a summary (default), or --format json (vulns.json), sarif (SARIF
   hegui vuln --format sarif -o vulns.sarif
   hegui vuln /usr/local/bin/app bin/tool      # binaries built elsewhere`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmdutil.OneOf(format, "text", "json", "sarif", "openvex") {
-				return cmdutil.Usagef("--format %q: want text, json, sarif or openvex", format)
-			}
-			if !cmdutil.OneOf(scanLevel, "symbol", "package") {
-				return cmdutil.Usagef("--scan %q: want symbol or package", scanLevel)
-			}
-			if !cmdutil.OneOf(failOn, "any", "low", "medium", "high", "critical", "none") {
-				return cmdutil.Usagef("--fail-on %q: want any, low, medium, high, critical or none", failOn)
-			}
-			limit, err := config.ParseBudget(budget)
-			if err != nil {
-				return cmdutil.Usagef("--memory-budget: %v", err)
-			}
-			info, err := vulndb.OpenIndex(db)
-			if err != nil {
-				return err
-			}
-			hashed := make(chan error, 1)
-			go func() { hashed <- info.Hash() }() // meanwhile: the digest the output records
-			req := &vuln.Request{DB: info, MemoryBudget: limit, PackageLevel: scanLevel == "package", Tags: tags, Tests: tests}
-			if !env.Quiet {
-				req.Progress = func(f string, a ...any) { env.Infof("  "+f, a...) }
-			}
-			subject, module, goMod, err := vulnTargets(cmd, req, args, target)
-			if err != nil {
-				return err
-			}
-			res, err := vuln.Scan(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			if err := <-hashed; err != nil {
-				return err
-			}
-			doc := vuln.NewDocument(subject, info, res, time.Now())
-			doc.Module = module
-			var data []byte
-			switch format {
-			case "json":
-				data, err = doc.JSON()
-			case "sarif":
-				data, err = vuln.SARIF(doc, cmdutil.Version().Version, goMod)
-			case "openvex":
-				product := "pkg:golang/" + strings.TrimPrefix(subject, "pkg:golang/")
-				data, err = vuln.OpenVEX(doc, vuln.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
-			default:
-				var b strings.Builder
-				writeVulnText(&b, doc)
-				data = []byte(b.String())
-			}
-			if err != nil {
-				return err
-			}
-			if err := env.Emit(output, data); err != nil {
-				return err
-			}
-			return vulnGate(doc, failOn)
+			opts.Args = args
+			return RunVuln(cmd.Context(), env, opts)
 		},
 	}
-	dbFlag(cmd, env, &db)
-	cmd.Flags().StringVar(&format, "format", "text", "output: text, json, sarif or openvex")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write the output to `FILE` (default: standard output)")
-	cmd.Flags().StringVar(&target, "target", "", "scan the code built for `GOOS/GOARCH` (default: this machine's)")
-	cmd.Flags().StringVar(&scanLevel, "scan", "symbol", "symbol: follow calls; package: imports only (fast, less precise)")
-	cmd.Flags().StringVar(&budget, "memory-budget", config.DefaultMemoryBudget, "memory a call-graph scan may use before hegui scans less precisely")
-	cmd.Flags().StringVar(&failOn, "fail-on", "any", "exit 1 when a reachable finding has this severity or more: any, low, medium, high, critical, none")
-	cmd.Flags().StringSliceVar(&tags, "tags", nil, "build `TAGS`")
-	cmd.Flags().BoolVar(&tests, "test", false, "include test files")
+	dbFlag(cmd, env, &opts.DB)
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output: text, json, sarif or openvex")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the output to `FILE` (default: standard output)")
+	cmd.Flags().StringVar(&opts.Target, "target", "", "scan the code built for `GOOS/GOARCH` (default: this machine's)")
+	cmd.Flags().StringVar(&opts.Scan, "scan", "symbol", "symbol: follow calls; package: imports only (fast, less precise)")
+	cmd.Flags().StringVar(&opts.MemoryBudget, "memory-budget", config.DefaultMemoryBudget, "memory a call-graph scan may use before hegui scans less precisely")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "any", "exit 1 when a reachable finding has this severity or more: any, low, medium, high, critical, none")
+	cmd.Flags().StringSliceVar(&opts.Tags, "tags", nil, "build `TAGS`")
+	cmd.Flags().BoolVar(&opts.Tests, "test", false, "include test files")
 	return cmd
+}
+
+// RunVuln scans a module or binaries and prints or writes the findings; an
+// error when a reachable finding reaches FailOn.
+func RunVuln(ctx context.Context, env *cmdutil.Env, o VulnOptions) error {
+	if !cmdutil.OneOf(o.Format, "text", "json", "sarif", "openvex") {
+		return cmdutil.Usagef("--format %q: want text, json, sarif or openvex", o.Format)
+	}
+	if !cmdutil.OneOf(o.Scan, "symbol", "package") {
+		return cmdutil.Usagef("--scan %q: want symbol or package", o.Scan)
+	}
+	if !cmdutil.OneOf(o.FailOn, "any", "low", "medium", "high", "critical", "none") {
+		return cmdutil.Usagef("--fail-on %q: want any, low, medium, high, critical or none", o.FailOn)
+	}
+	limit, err := config.ParseBudget(o.MemoryBudget)
+	if err != nil {
+		return cmdutil.Usagef("--memory-budget: %v", err)
+	}
+	info, err := vulndb.OpenIndex(o.DB)
+	if err != nil {
+		return err
+	}
+	hashed := make(chan error, 1)
+	go func() { hashed <- info.Hash() }() // meanwhile: the digest the output records
+	req := &vuln.Request{DB: info, MemoryBudget: limit, PackageLevel: o.Scan == "package", Tags: o.Tags, Tests: o.Tests}
+	if !env.Quiet {
+		req.Progress = func(f string, a ...any) { env.Infof("  "+f, a...) }
+	}
+	subject, module, goMod, err := vulnTargets(ctx, req, o.Args, o.Target)
+	if err != nil {
+		return err
+	}
+	res, err := vuln.Scan(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := <-hashed; err != nil {
+		return err
+	}
+	doc := vuln.NewDocument(subject, info, res, time.Now())
+	doc.Module = module
+	var data []byte
+	switch o.Format {
+	case "json":
+		data, err = doc.JSON()
+	case "sarif":
+		data, err = vuln.SARIF(doc, cmdutil.Version().Version, goMod)
+	case "openvex":
+		product := "pkg:golang/" + strings.TrimPrefix(subject, "pkg:golang/")
+		data, err = vuln.OpenVEX(doc, vuln.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
+	default:
+		var b strings.Builder
+		writeVulnText(&b, doc)
+		data = []byte(b.String())
+	}
+	if err != nil {
+		return err
+	}
+	if err := env.Emit(o.Output, data); err != nil {
+		return err
+	}
+	return vulnGate(doc, o.FailOn)
 }
 
 // vulnTargets fills the request from the arguments: a module directory
 // and packages, or binaries. It returns a name for what is scanned, the
 // module path and its go.mod (source scans).
-func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target string) (string, string, []byte, error) {
+func vulnTargets(ctx context.Context, req *vuln.Request, args []string, target string) (string, string, []byte, error) {
 	if len(args) > 0 {
 		if fi, err := os.Stat(args[0]); err == nil && !fi.IsDir() {
 			if target != "" || len(req.Tags) > 0 || req.Tests {
@@ -149,7 +168,7 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 		}
 	}
 	dir, pkgs := splitDirArgs(args)
-	g, mod, err := cmdutil.ModuleIn(cmd.Context(), dir, target)
+	g, mod, err := cmdutil.ModuleIn(ctx, dir, target)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -161,7 +180,7 @@ func vulnTargets(cmd *cobra.Command, req *vuln.Request, args []string, target st
 			req.Patterns = append(req.Patterns, packagePattern(dir, mod.Dir, p))
 		}
 	}
-	goMod, _ := inputfile.Read(cmd.Context(), filepath.Join(mod.Dir, "go.mod"), inputfile.DocumentLimit)
+	goMod, _ := inputfile.Read(ctx, filepath.Join(mod.Dir, "go.mod"), inputfile.DocumentLimit)
 	return mod.Path, mod.Path, goMod, nil
 }
 
