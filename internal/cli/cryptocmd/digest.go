@@ -5,6 +5,8 @@ package cryptocmd
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/hex"
 	"fmt"
 
@@ -16,8 +18,15 @@ import (
 	"hegui.dev/hegui/internal/inputfile"
 )
 
+// DigestOptions are the choices of `hegui digest`.
+type DigestOptions struct {
+	Files     []string // "-" or none for standard input
+	Algorithm string   // sm3, sha256 or sha512
+}
+
+// NewDigestCmd makes `hegui digest`.
 func NewDigestCmd(env *cmdutil.Env) *cobra.Command {
-	var algName string
+	var opts DigestOptions
 	cmd := &cobra.Command{
 		Use:   "digest [FILE...]",
 		Short: "Print SM3 (or SHA-256, SHA-512) digests of files",
@@ -26,35 +35,25 @@ two spaces and the file name. With no FILE, or "-", it reads standard input.`,
 		Example: `  hegui digest app.bin
   hegui digest --alg sha256 dist/* > SHA256SUMS`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			alg, err := digest.ParseAlgorithm(algName)
-			if err != nil {
-				return cmdutil.UsageError{Err: err}
-			}
-			if len(args) == 0 {
-				args = []string{"-"}
-			}
-			for _, file := range args {
-				in, done, err := env.OpenInput(file, "hashing "+file)
-				if err != nil {
-					return err
-				}
-				sums, _, err := digest.Sum(cmd.Context(), in, alg)
-				done()
-				if err != nil {
-					return fmt.Errorf("%s: %w", file, err)
-				}
-				fmt.Fprintf(env.Stdout, "%s  %s\n", hex.EncodeToString(sums[0]), file)
-			}
-			return nil
+			opts.Files = args
+			return RunDigest(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&algName, "alg", "sm3", "sm3, sha256 or sha512")
+	cmd.Flags().StringVar(&opts.Algorithm, "alg", "sm3", "sm3, sha256 or sha512")
 	return cmd
 }
 
+// MACOptions are the choices of `hegui mac`.
+type MACOptions struct {
+	File      string // "-" or "" for standard input
+	Algorithm string // hash of the HMAC: sm3, sha256 or sha512
+	KeyFile   string
+	HexKey    bool // KeyFile holds hex
+}
+
+// NewMACCmd makes `hegui mac`.
 func NewMACCmd(env *cmdutil.Env) *cobra.Command {
-	var algName, keyFile string
-	var hexKey bool
+	var opts MACOptions
 	cmd := &cobra.Command{
 		Use:   "mac --key-file FILE [FILE]",
 		Short: "Print the HMAC-SM3 (or HMAC-SHA256) of a file",
@@ -65,44 +64,74 @@ of --key-file, or its hex decoding with --hex-key.`,
   hegui mac --alg sha256 --hex-key --key-file mac.hex < data.bin`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			alg, err := digest.ParseAlgorithm(algName)
-			if err != nil {
-				return cmdutil.UsageError{Err: err}
-			}
-			if keyFile == "" {
-				return cmdutil.Usagef("--key-file is required")
-			}
-			key, err := inputfile.Read(cmd.Context(), keyFile, inputfile.KeyLimit)
-			if err != nil {
-				return fmt.Errorf("read MAC key: %w", err)
-			}
-			if hexKey {
-				if key, err = hex.DecodeString(string(bytes.TrimSpace(key))); err != nil {
-					return fmt.Errorf("MAC key %q is not hex: %w", keyFile, err)
-				}
-			}
-			if len(key) == 0 {
-				return fmt.Errorf("MAC key %q is empty", keyFile)
-			}
-			file := "-"
 			if len(args) == 1 {
-				file = args[0]
+				opts.File = args[0]
 			}
-			in, done, err := env.OpenInput(file, "hashing "+file)
-			if err != nil {
-				return err
-			}
-			defer done()
-			h := alg.NewHMAC(key)
-			if _, err := ctxio.Copy(cmd.Context(), h, in); err != nil {
-				return fmt.Errorf("%s: %w", file, err)
-			}
-			fmt.Fprintln(env.Stdout, hex.EncodeToString(h.Sum(nil)))
-			return nil
+			return RunMAC(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&algName, "alg", "sm3", "hash of the HMAC: sm3, sha256 or sha512")
-	cmd.Flags().StringVar(&keyFile, "key-file", "", "read the key from `FILE`")
-	cmd.Flags().BoolVar(&hexKey, "hex-key", false, "the key file holds hex")
+	cmd.Flags().StringVar(&opts.Algorithm, "alg", "sm3", "hash of the HMAC: sm3, sha256 or sha512")
+	cmd.Flags().StringVar(&opts.KeyFile, "key-file", "", "read the key from `FILE`")
+	cmd.Flags().BoolVar(&opts.HexKey, "hex-key", false, "the key file holds hex")
 	return cmd
+}
+
+// RunDigest prints a sha256sum-style line per file.
+func RunDigest(ctx context.Context, env *cmdutil.Env, o DigestOptions) error {
+	alg, err := digest.ParseAlgorithm(o.Algorithm)
+	if err != nil {
+		return cmdutil.UsageError{Err: err}
+	}
+	files := o.Files
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	for _, file := range files {
+		in, done, err := env.OpenInput(file, "hashing "+file)
+		if err != nil {
+			return err
+		}
+		sums, _, err := digest.Sum(ctx, in, alg)
+		done()
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		fmt.Fprintf(env.Stdout, "%s  %s\n", hex.EncodeToString(sums[0]), file)
+	}
+	return nil
+}
+
+// RunMAC prints the HMAC of a file in hex.
+func RunMAC(ctx context.Context, env *cmdutil.Env, o MACOptions) error {
+	alg, err := digest.ParseAlgorithm(o.Algorithm)
+	if err != nil {
+		return cmdutil.UsageError{Err: err}
+	}
+	if o.KeyFile == "" {
+		return cmdutil.Usagef("--key-file is required")
+	}
+	key, err := inputfile.Read(ctx, o.KeyFile, inputfile.KeyLimit)
+	if err != nil {
+		return fmt.Errorf("read MAC key: %w", err)
+	}
+	if o.HexKey {
+		if key, err = hex.DecodeString(string(bytes.TrimSpace(key))); err != nil {
+			return fmt.Errorf("MAC key %q is not hex: %w", o.KeyFile, err)
+		}
+	}
+	if len(key) == 0 {
+		return fmt.Errorf("MAC key %q is empty", o.KeyFile)
+	}
+	file := cmp.Or(o.File, "-")
+	in, done, err := env.OpenInput(file, "hashing "+file)
+	if err != nil {
+		return err
+	}
+	defer done()
+	h := alg.NewHMAC(key)
+	if _, err := ctxio.Copy(ctx, h, in); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	fmt.Fprintln(env.Stdout, hex.EncodeToString(h.Sum(nil)))
+	return nil
 }

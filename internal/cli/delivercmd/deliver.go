@@ -238,8 +238,15 @@ func (l *deliverLog) Warnf(format string, args ...any) {
 	fmt.Fprintf(l.env.Stderr, "  ! %s\n", fmt.Sprintf(format, args...))
 }
 
+// InitOptions are the choices of `hegui init`.
+type InitOptions struct {
+	Dir   string // the module, "." by default
+	Force bool   // replace an existing hegui.yaml
+}
+
+// NewInitCmd makes `hegui init`.
 func NewInitCmd(env *cmdutil.Env) *cobra.Command {
-	var force bool
+	var opts InitOptions
 	cmd := &cobra.Command{
 		Use:   "init [DIR]",
 		Short: "Write a commented hegui.yaml for the module in DIR",
@@ -250,34 +257,32 @@ main package, else the packages under cmd/, else all). Edit it, then run
 		Example: "  hegui init\n  hegui init ./service && $EDITOR service/hegui.yaml",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, mod, err := cmdutil.ModuleIn(cmd.Context(), cmdutil.DirArg(args), "")
-			if err != nil {
-				return err
-			}
-			pkgs, err := g.MainPackages(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var mains []string
-			for _, p := range pkgs {
-				rel, _ := filepath.Rel(mod.Dir, p.Dir)
-				mains = append(mains, "./"+filepath.ToSlash(rel))
-			}
-			mains = build.DefaultMains(mains)
-			for i, m := range mains {
-				mains[i] = strings.TrimSuffix(m, "/.")
-			}
-			if len(mains) == 0 {
-				return fmt.Errorf("module %s has no main package: hegui delivers programs, and there is nothing here to build; run init in the module of a command (or add one, e.g. ./cmd/app)", mod.Path)
-			}
-			path := filepath.Join(mod.Dir, config.FileName)
-			if err := cmdutil.WriteOutput(path, config.Template(deliver.DefaultName(mod.Path), mains), 0o644, force); err != nil {
-				return err
-			}
-			env.Infof("Wrote %s (%d build(s): %s)", relPath(path), len(mains), strings.Join(mains, ", "))
-			return nil
+			opts.Dir = cmdutil.DirArg(args)
+			return RunInit(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&force, "force", false, "replace an existing hegui.yaml")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing hegui.yaml")
 	return cmd
+}
+
+// RunInit writes a commented hegui.yaml for the module in o.Dir, with a
+// build per main package hegui would build by default.
+func RunInit(ctx context.Context, env *cmdutil.Env, o InitOptions) error {
+	g, mod, err := cmdutil.ModuleIn(ctx, o.Dir, "")
+	if err != nil {
+		return err
+	}
+	mains, err := build.Mains(ctx, g, mod.Dir)
+	if err != nil {
+		return err
+	}
+	if len(mains) == 0 {
+		return fmt.Errorf("module %s has no main package: hegui delivers programs, and there is nothing here to build; run init in the module of a command (or add one, e.g. ./cmd/app)", mod.Path)
+	}
+	path := filepath.Join(mod.Dir, config.FileName)
+	if err := cmdutil.WriteOutput(path, config.Template(deliver.DefaultName(mod.Path), mains), 0o644, o.Force); err != nil {
+		return err
+	}
+	env.Infof("Wrote %s (%d build(s): %s)", relPath(path), len(mains), strings.Join(mains, ", "))
+	return nil
 }

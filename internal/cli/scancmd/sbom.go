@@ -207,27 +207,15 @@ func sourceInput(ctx context.Context, dir, target, mainPkg string, tags []string
 // none (build.Builds), from the listing's programs: "." when the module
 // root is one, else the one under cmd/, else the only one.
 func defaultMain(ctx context.Context, listing *gotool.ModuleListing) (string, error) {
-	pkgs, err := listing.MainPackages(ctx)
+	mains, err := build.Mains(ctx, listing, listing.Module.Dir)
 	if err != nil {
 		return "", err
 	}
-	var mains []string
-	for _, p := range pkgs {
-		rel, err := filepath.Rel(listing.Module.Dir, p.Dir)
-		if err != nil {
-			return "", err
-		}
-		mains = append(mains, "./"+filepath.ToSlash(rel))
-	}
-	mains = build.DefaultMains(mains)
 	switch len(mains) {
 	case 0:
 		return "", fmt.Errorf("module %s has no main package to build; name one in hegui.yaml (builds: - main: ./cmd/app)", listing.Module.Path)
 	case 1:
-		return strings.TrimSuffix(mains[0], "/."), nil
-	}
-	for i, m := range mains {
-		mains[i] = strings.TrimSuffix(m, "/.")
+		return mains[0], nil
 	}
 	return "", cmdutil.Usagef("the module has several main packages (%s); choose one with --main", strings.Join(mains, ", "))
 }

@@ -26,6 +26,7 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/gotool"
 )
 
 // Stage builds d.Binaries.
@@ -96,27 +97,47 @@ func Builds(ctx context.Context, d *delivery.Delivery) ([]config.Build, error) {
 	if len(d.Config.Builds) > 0 {
 		return d.Config.Builds, nil
 	}
-	pkgs, err := d.Go.MainPackages(ctx)
+	mains, err := Mains(ctx, d.Go, d.ModuleDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(mains) == 0 {
+		return nil, fmt.Errorf("module %s has no main package to build; name one in hegui.yaml (builds: - main: ./cmd/app)", d.Module.Path)
+	}
+	var builds []config.Build
+	for _, m := range mains {
+		builds = append(builds, config.Build{Main: m, Ldflags: config.DefaultLdflags, Targets: d.Config.Targets})
+	}
+	return builds, nil
+}
+
+// MainLister lists a module's main packages (gotool.Go and
+// gotool.ModuleListing do).
+type MainLister interface {
+	MainPackages(ctx context.Context) ([]gotool.Package, error)
+}
+
+// Mains are the main packages hegui builds when hegui.yaml names none, as
+// "." or "./cmd/app" (DefaultMains of the module's main packages); none for
+// a library.
+func Mains(ctx context.Context, g MainLister, moduleDir string) ([]string, error) {
+	pkgs, err := g.MainPackages(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var mains []string
 	for _, p := range pkgs {
-		rel, err := filepath.Rel(d.ModuleDir, p.Dir)
+		rel, err := filepath.Rel(moduleDir, p.Dir)
 		if err != nil {
 			return nil, err
 		}
 		mains = append(mains, "./"+filepath.ToSlash(rel))
 	}
 	mains = DefaultMains(mains)
-	if len(mains) == 0 {
-		return nil, fmt.Errorf("module %s has no main package to build; name one in hegui.yaml (builds: - main: ./cmd/app)", d.Module.Path)
+	for i, m := range mains {
+		mains[i] = strings.TrimSuffix(m, "/.")
 	}
-	var builds []config.Build
-	for _, m := range mains {
-		builds = append(builds, config.Build{Main: strings.TrimSuffix(m, "/."), Ldflags: config.DefaultLdflags, Targets: d.Config.Targets})
-	}
-	return builds, nil
+	return mains, nil
 }
 
 // DefaultMains picks the packages to build from a module's main packages
