@@ -104,7 +104,7 @@ func Run(ctx context.Context, opts Options) error {
 		return errors.New("client certificates need TLS")
 	}
 	if opts.MaxConnections < 0 {
-		return fmt.Errorf("at most %d connections: want at least 1", opts.MaxConnections)
+		return fmt.Errorf("MaxConnections is %d: want at least 1, or 0 for the default", opts.MaxConnections)
 	}
 	opts.defaults()
 	hs := Server(opts)

@@ -276,7 +276,7 @@ func (s *Server) currentWriters() (*Writers, error) {
 	if s.writers != nil && time.Since(s.writersChecked) < time.Second {
 		return s.writers, nil
 	}
-	data, err := os.ReadFile(filepath.Join(s.home.Dir, WritersFile))
+	data, err := readWritersFile(filepath.Join(s.home.Dir, WritersFile))
 	s.writersChecked = time.Now()
 	if err == nil && s.writers != nil && bytes.Equal(data, s.writersData) {
 		return s.writers, nil

@@ -3,6 +3,7 @@ package logserver
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -10,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"hegui.dev/hegui/internal/atomicfile"
+	"hegui.dev/hegui/internal/inputfile"
 )
 
 // Writers is the access list of a log: who may append, and which actions
@@ -56,11 +57,21 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // LoadWriters reads the writers file of a log home.
 func LoadWriters(file string) (*Writers, error) {
-	data, err := os.ReadFile(file)
+	data, err := readWritersFile(file)
 	if err != nil {
 		return nil, err
 	}
 	return ParseWriters(data)
+}
+
+// maxWritersFile bounds a writers file: tens of thousands of writers.
+const maxWritersFile = 4 << 20
+
+// readWritersFile reads a writers file, which must be a regular file of
+// at most 4 MiB: a named pipe or a device in its place is refused, never
+// waited on (the server reads the file while it authenticates requests).
+func readWritersFile(file string) ([]byte, error) {
+	return inputfile.Read(context.Background(), file, maxWritersFile)
 }
 
 // ParseWriters parses a writers file, naming the line of the first error.
@@ -191,7 +202,7 @@ func AddCert(dir, name, cn string, actions []string) error {
 // RemoveWriter revokes a writer by name.
 func RemoveWriter(dir, name string) error {
 	file := filepath.Join(dir, WritersFile)
-	data, err := os.ReadFile(file)
+	data, err := readWritersFile(file)
 	if err != nil {
 		return err
 	}
@@ -245,7 +256,7 @@ func addWriter(dir, name string, actions []string, line func() (string, string, 
 		}
 	}
 	file := filepath.Join(dir, WritersFile)
-	data, err := os.ReadFile(file)
+	data, err := readWritersFile(file)
 	if err != nil {
 		return "", fmt.Errorf("%w (is %s a log home?)", err, dir)
 	}

@@ -10,7 +10,9 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"hegui.dev/hegui/internal/logserver"
 )
@@ -233,6 +235,30 @@ func TestWritersHeaderNamesRealCommands(t *testing.T) {
 		case "hegui log writer add", "hegui log writer list", "hegui log writer revoke":
 		default:
 			t.Errorf("the writers file names %q, which is not a hegui command", c)
+		}
+	}
+}
+
+// TestWritersFileNotRegular: a named pipe in the writers file's place is
+// refused at once, never waited on, by the commands and by the server's
+// reload (which runs while it authenticates requests).
+func TestWritersFileNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, logserver.WritersFile), 0o600); err != nil {
+		t.Fatalf("mkfifo: %v", err)
+	}
+	done := make(chan error, 3)
+	go func() { _, err := logserver.LoadWriters(filepath.Join(dir, logserver.WritersFile)); done <- err }()
+	go func() { done <- logserver.RemoveWriter(dir, "ci") }()
+	go func() { _, err := logserver.AddToken(dir, "ci", nil); done <- err }()
+	for range 3 {
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "named pipe") {
+				t.Errorf("writers file is a FIFO: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("reading a writers file that is a FIFO hangs")
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"hegui.dev/hegui/pki"
 )
 
+// NewCertCmd makes `hegui cert` and its subcommands.
 func NewCertCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cert",

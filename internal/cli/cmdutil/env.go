@@ -74,6 +74,7 @@ type UsageError struct{ Err error }
 func (u UsageError) Error() string { return u.Err.Error() }
 func (u UsageError) Unwrap() error { return u.Err }
 
+// Usagef is a UsageError with a formatted message.
 func Usagef(format string, args ...any) error {
 	return UsageError{Err: fmt.Errorf(format, args...)}
 }
@@ -82,6 +83,7 @@ func Usagef(format string, args ...any) error {
 // subcommand; an unknown subcommand fails their NoArgs check instead.
 func ShowHelp(cmd *cobra.Command, args []string) error { return cmd.Help() }
 
+// OneOf reports whether s is one of allowed.
 func OneOf(s string, allowed ...string) bool {
 	for _, a := range allowed {
 		if s == a {

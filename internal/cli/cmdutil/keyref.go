@@ -32,6 +32,8 @@ type KeyRef struct {
 	Password *PasswordSource
 }
 
+// AddKeyFlag adds the key reference flag name (and --password-file for it)
+// to cmd.
 func AddKeyFlag(cmd *cobra.Command, env *Env, name, usage string) *KeyRef {
 	k := &KeyRef{Env: env}
 	cmd.Flags().StringVar(&k.Ref, name, "", usage+": `FILE`, keyring:NAME|ID or pkcs11:URI")
@@ -56,6 +58,7 @@ func (s *SigningKey) Close() {
 	}
 }
 
+// Required is a usage error naming flag when no key was given.
 func (k *KeyRef) Required(flag string) error {
 	if k.Ref == "" {
 		return Usagef("--%s is required", flag)
@@ -156,10 +159,13 @@ func ReadPublicKeyFile(path string) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
+// OpenKeyring opens the keyring of --keyring.
 func (e *Env) OpenKeyring() (*keyring.Keyring, error) {
 	return keyring.Open(e.KeyringDir)
 }
 
+// FindInKeyring opens the keyring and finds the key named by ref, a name
+// or ID (what follows keyring:).
 func (e *Env) FindInKeyring(ref string) (*keyring.Keyring, *keyring.Entry, error) {
 	ring, err := e.OpenKeyring()
 	if err != nil {
@@ -172,6 +178,7 @@ func (e *Env) FindInKeyring(ref string) (*keyring.Keyring, *keyring.Entry, error
 	return ring, entry, nil
 }
 
+// PKCS11Config is the PKCS#11 configuration from the environment.
 func (e *Env) PKCS11Config() (pkcs11key.Config, error) {
 	cfg := pkcs11key.Config{ModulePath: e.Getenv(envPKCS11Module), PIN: e.Getenv(envPKCS11PIN)}
 	if v := e.Getenv(envPKCS11SM2); v != "" {

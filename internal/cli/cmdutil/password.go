@@ -36,12 +36,15 @@ type PasswordSource struct {
 	cached   []byte
 }
 
+// AddPasswordFlag adds --password-file for the key what names.
 func AddPasswordFlag(cmd *cobra.Command, env *Env, what string) *PasswordSource {
 	p := &PasswordSource{Env: env, Cmd: cmd, EnvName: EnvKeyPassword, Prompt: "Password for " + what + ": "}
 	cmd.Flags().StringVar(&p.File, "password-file", "", "read the password of "+what+" from `FILE` (else $"+EnvKeyPassword+", else the terminal)")
 	return p
 }
 
+// AddNewPasswordFlag adds --new-password-file for a key being written;
+// without it, fallback's password is used when given.
 func AddNewPasswordFlag(cmd *cobra.Command, env *Env, what string, fallback *PasswordSource) *PasswordSource {
 	p := &PasswordSource{Env: env, Cmd: cmd, EnvName: EnvNewKeyPassword, Prompt: "New password for " + what + ": ", Confirm: true, Fallback: fallback}
 	help := "read the password of " + what + " from `FILE` (else $" + EnvNewKeyPassword + ", else the terminal)"

@@ -74,6 +74,7 @@ func (c *cipherFlags) output(env *cmdutil.Env) (io.Writer, func() error, func(),
 	return f, commit, f.Abort, nil
 }
 
+// NewEncryptCmd makes `hegui encrypt`.
 func NewEncryptCmd(env *cmdutil.Env) *cobra.Command {
 	var c cipherFlags
 	cmd := &cobra.Command{
@@ -126,6 +127,7 @@ back. CBC gives no integrity: sign the result, or MAC it, to detect changes.`,
 	return cmd
 }
 
+// NewDecryptCmd makes `hegui decrypt`.
 func NewDecryptCmd(env *cmdutil.Env) *cobra.Command {
 	var c cipherFlags
 	cmd := &cobra.Command{

@@ -21,6 +21,7 @@ type reportOptions struct {
 	Output     string   // "" for standard output
 }
 
+// NewReportCmd makes `hegui report`.
 func NewReportCmd(env *cmdutil.Env) *cobra.Command {
 	var opts reportOptions
 	cmd := &cobra.Command{

@@ -21,6 +21,7 @@ import (
 	"hegui.dev/hegui/keys"
 )
 
+// NewKeyCmd makes `hegui key` and its subcommands.
 func NewKeyCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "key",

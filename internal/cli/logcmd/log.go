@@ -24,6 +24,7 @@ import (
 	"hegui.dev/hegui/internal/logserver"
 )
 
+// NewLogCmd makes `hegui log` and its subcommands.
 func NewLogCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",

@@ -10,6 +10,7 @@ import (
 	"hegui.dev/hegui/internal/vulndb"
 )
 
+// NewVulnDBCmd makes `hegui vulndb` and its subcommands.
 func NewVulnDBCmd(env *cmdutil.Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "vulndb",

@@ -21,6 +21,7 @@ import (
 	"hegui.dev/hegui/sign"
 )
 
+// NewSignCmd makes `hegui sign`.
 func NewSignCmd(env *cmdutil.Env) *cobra.Command {
 	var output, sm2ID string
 	var asJSON bool
@@ -97,6 +98,7 @@ Files of any size are read once as a stream; "-" reads standard input.`,
 	return cmd
 }
 
+// SignResult is what `hegui sign --json` prints per file.
 type SignResult struct {
 	File      string         `json:"file"`
 	Signature string         `json:"signature"`
@@ -115,6 +117,7 @@ type VerifyResult struct {
 	Chain     []string       `json:"chain,omitempty"` // subjects, leaf first
 }
 
+// NewVerifyBlobCmd makes `hegui verify-blob`.
 func NewVerifyBlobCmd(env *cmdutil.Env) *cobra.Command {
 	var sigPath, pubPath, certPath, rootsPath, intermediatesPath, at, sm2ID string
 	var asJSON bool
