@@ -12,7 +12,7 @@ import (
 
 	"hegui.dev/hegui/internal/cli"
 	"hegui.dev/hegui/internal/cli/cmdutil"
-	vulnengine "hegui.dev/hegui/internal/vuln/engine"
+	vulnengine "hegui.dev/hegui/internal/vulnscan/engine"
 )
 
 // stopGrace is how long a command has to stop cleanly (abort its output

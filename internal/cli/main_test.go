@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	vulnengine "hegui.dev/hegui/internal/vuln/engine"
+	vulnengine "hegui.dev/hegui/internal/vulnscan/engine"
 )
 
 // TestMain lets this test binary serve as the vulnerability engine's

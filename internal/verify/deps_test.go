@@ -17,7 +17,7 @@ func TestVerifierStaysSmall(t *testing.T) {
 	forbidden := []string{
 		"hegui.dev/hegui/internal/deliver", // the stages
 		"hegui.dev/hegui/internal/sast",    // gosec and go vet's analyzers
-		"hegui.dev/hegui/internal/vuln",    // golang.org/x/vuln
+		"hegui.dev/hegui/internal/vulnscan",    // golang.org/x/vuln
 		"hegui.dev/hegui/internal/logserver",
 		"hegui.dev/hegui/translog/logclient", // Tessera's client and OpenTelemetry
 		"github.com/securego/gosec",

@@ -16,7 +16,7 @@ import (
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
-	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/vulnscan"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -102,7 +102,7 @@ func RunVuln(ctx context.Context, env *cmdutil.Env, o VulnOptions) error {
 	}
 	hashed := make(chan error, 1)
 	go func() { hashed <- info.Hash() }() // meanwhile: the digest the output records
-	req := &vuln.Request{DB: info, MemoryBudget: limit, PackageLevel: o.Scan == "package", Tags: o.Tags, Tests: o.Tests}
+	req := &vulnscan.Request{DB: info, MemoryBudget: limit, PackageLevel: o.Scan == "package", Tags: o.Tags, Tests: o.Tests}
 	if !env.Quiet {
 		req.Progress = func(f string, a ...any) { env.Infof("  "+f, a...) }
 	}
@@ -110,24 +110,24 @@ func RunVuln(ctx context.Context, env *cmdutil.Env, o VulnOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := vuln.Scan(ctx, req)
+	res, err := vulnscan.Scan(ctx, req)
 	if err != nil {
 		return err
 	}
 	if err := <-hashed; err != nil {
 		return err
 	}
-	doc := vuln.NewDocument(subject, info, res, time.Now())
+	doc := vulnscan.NewDocument(subject, info, res, time.Now())
 	doc.Module = module
 	var data []byte
 	switch o.Format {
 	case "json":
 		data, err = doc.JSON()
 	case "sarif":
-		data, err = vuln.SARIF(doc, cmdutil.Version().Version, goMod)
+		data, err = vulnscan.SARIF(doc, cmdutil.Version().Version, goMod)
 	case "openvex":
 		product := "pkg:golang/" + strings.TrimPrefix(subject, "pkg:golang/")
-		data, err = vuln.OpenVEX(doc, vuln.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
+		data, err = vulnscan.OpenVEX(doc, vulnscan.VEXOptions{Author: "the maintainers of " + subject, Product: product, Time: doc.Scanned})
 	default:
 		var b strings.Builder
 		writeVulnText(&b, doc)
@@ -145,7 +145,7 @@ func RunVuln(ctx context.Context, env *cmdutil.Env, o VulnOptions) error {
 // vulnTargets fills the request from the arguments: a module directory
 // and packages, or binaries. It returns a name for what is scanned, the
 // module path and its go.mod (source scans).
-func vulnTargets(ctx context.Context, req *vuln.Request, args []string, target string) (string, string, []byte, error) {
+func vulnTargets(ctx context.Context, req *vulnscan.Request, args []string, target string) (string, string, []byte, error) {
 	if len(args) > 0 {
 		if fi, err := os.Stat(args[0]); err == nil && !fi.IsDir() {
 			if target != "" || len(req.Tags) > 0 || req.Tests {

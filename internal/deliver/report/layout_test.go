@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/vulnscan"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -82,9 +82,9 @@ func crowded() *format.Report {
 			})
 		}
 	}
-	res := &vuln.Result{Findings: findings, GoVersion: "go1.24.1",
+	res := &vulnscan.Result{Findings: findings, GoVersion: "go1.24.1",
 		Scans: []*format.VulnRecord{{Subject: "source", Patterns: []string{"./..."}, Mode: "source", Precision: format.PrecisionCallGraph, PeakRSS: 1 << 30, Seconds: 48.1}}}
-	doc := vuln.NewDocument("github.com/versity/versitygw@v1.8.0", &vulndb.Info{Digest: "sha256:" + strings.Repeat("d0", 32), Modified: t0.Add(-48 * time.Hour), Entries: 4291}, res, t0)
+	doc := vulnscan.NewDocument("github.com/versity/versitygw@v1.8.0", &vulndb.Info{Digest: "sha256:" + strings.Repeat("d0", 32), Modified: t0.Add(-48 * time.Hour), Entries: 4291}, res, t0)
 	doc.Scanner.Version = "v1.8.0"
 	r.Vulnerabilities.Scan = doc
 

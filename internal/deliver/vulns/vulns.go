@@ -1,5 +1,5 @@
 // Package vulns is the stage that scans the delivered main packages for
-// known vulnerabilities (package vuln, against the offline database of
+// known vulnerabilities (package vulnscan, against the offline database of
 // package vulndb) and writes vulns.json, vulns.sarif and
 // vex.openvex.json. The policy's ignore rules are applied here, so that the
 // three documents and the report agree on what is accepted; the gate
@@ -18,7 +18,7 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/vuln"
+	"hegui.dev/hegui/internal/vulnscan"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -49,19 +49,19 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	hashed := make(chan error, 1)
 	go func() { hashed <- db.Hash() }() // the digest the delivery records, while the scan runs
 	groups := scanGroups(d.Binaries)
-	res := &vuln.Result{}
+	res := &vulnscan.Result{}
 	for _, g := range groups {
-		req := &vuln.Request{
+		req := &vulnscan.Request{
 			Dir: d.ModuleDir, Patterns: g.mains, DB: db, Env: g.env, Tags: g.tags,
 			GoVersion: g.goVersion, MemoryBudget: budget, PackageLevel: cfg.Scan == "package",
 			Progress: d.Log.Stepf,
 		}
-		r, err := vuln.Scan(ctx, req)
+		r, err := vulnscan.Scan(ctx, req)
 		if err != nil {
 			return err
 		}
 		res.Scans = append(res.Scans, r.Scans...)
-		res.Findings = vuln.Merge(res.Findings, r.Findings)
+		res.Findings = vulnscan.Merge(res.Findings, r.Findings)
 		if res.GoVersion == "" {
 			res.GoVersion = r.GoVersion
 		}
@@ -70,7 +70,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		return err
 	}
 	now := time.Now()
-	doc := vuln.NewDocument(d.Module.Path+"@"+d.Version.Version, db, res, now)
+	doc := vulnscan.NewDocument(d.Module.Path+"@"+d.Version.Version, db, res, now)
 	doc.Module = d.Module.Path
 	d.Vulns = doc
 	d.VulnIgnores = ApplyIgnores(d.Config.Policy.Vulnerabilities.Ignore, doc, now)
@@ -166,17 +166,17 @@ func write(d *delivery.Delivery, doc *format.VulnDocument) error {
 		return err
 	}
 	goMod, _ := os.ReadFile(filepath.Join(d.ModuleDir, "go.mod"))
-	if data, err = vuln.SARIF(doc, d.HeguiVersion, goMod); err != nil {
+	if data, err = vulnscan.SARIF(doc, d.HeguiVersion, goMod); err != nil {
 		return err
 	}
 	if err := os.WriteFile(d.Path(format.VulnsSARIFFile), data, 0o644); err != nil {
 		return err
 	}
-	opts := vuln.VEXOptions{Author: Supplier(d), Product: "pkg:golang/" + d.Module.Path + "@" + d.Version.Version, Time: doc.Scanned}
+	opts := vulnscan.VEXOptions{Author: Supplier(d), Product: "pkg:golang/" + d.Module.Path + "@" + d.Version.Version, Time: doc.Scanned}
 	for _, b := range d.Binaries {
-		opts.Binaries = append(opts.Binaries, vuln.VEXBinary{Name: b.Path, SHA256: b.SHA256})
+		opts.Binaries = append(opts.Binaries, vulnscan.VEXBinary{Name: b.Path, SHA256: b.SHA256})
 	}
-	if data, err = vuln.OpenVEX(doc, opts); err != nil {
+	if data, err = vulnscan.OpenVEX(doc, opts); err != nil {
 		return err
 	}
 	if err := os.WriteFile(d.Path(format.OpenVEXFile), data, 0o644); err != nil {

@@ -15,7 +15,7 @@ import (
 // TestSkips checks the two ways the scan does not run: turned off, and no
 // database. Both are skips with a warning, which the report shows as a
 // skipped scan with the reason and the policy's no-scan gate reads. The
-// scans themselves are tested in package vuln and, end to end, in the
+// scans themselves are tested in package vulnscan and, end to end, in the
 // command's tests.
 func TestSkips(t *testing.T) {
 	d := deliverytest.New(t)

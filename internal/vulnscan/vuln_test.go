@@ -1,4 +1,4 @@
-package vuln
+package vulnscan
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
-	vulnengine "hegui.dev/hegui/internal/vuln/engine"
+	vulnengine "hegui.dev/hegui/internal/vulnscan/engine"
 	"hegui.dev/hegui/internal/vulndb"
 )
 

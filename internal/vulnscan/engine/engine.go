@@ -1,6 +1,6 @@
 // Package engine is the vulnerability engine's process: golang.org/x/vuln's
-// scanner, run by a hegui process that package vuln started for one scan
-// (vuln.Scan). It is apart from package vuln so that what reads and
+// scanner, run by a hegui process that package vulnscan started for one scan
+// (vulnscan.Scan). It is apart from package vulnscan so that what reads and
 // renders findings does not compile the scanner.
 package engine
 
@@ -14,12 +14,12 @@ import (
 )
 
 // Marker, set to "1" in the environment, makes a hegui process run the
-// engine instead of its command line; vuln.Scan sets it (vuln's
+// engine instead of its command line; vulnscan.Scan sets it (vulnscan's
 // engineMarker, which TestEngineMarker keeps equal).
 const Marker = "HEGUI_INTERNAL_VULNSCAN"
 
 // RunIfRequested runs the vulnerability engine and exits when this
-// process was started by vuln.Scan as its engine process. Call it first
+// process was started by vulnscan.Scan as its engine process. Call it first
 // thing in main (and in TestMain of tests that scan).
 func RunIfRequested() {
 	if os.Getenv(Marker) != "1" {

@@ -1,4 +1,4 @@
-// Package vuln finds the known vulnerabilities of Go code with the
+// Package vulnscan finds the known vulnerabilities of Go code with the
 // govulncheck engine (golang.org/x/vuln/scan), against an offline
 // database (package vulndb), and writes what it finds as vulns.json,
 // SARIF 2.1.0 and OpenVEX.
@@ -14,7 +14,7 @@
 // The engine runs inside hegui, in a child hegui process (see child.go),
 // so that the budget is enforced, a cancelled scan stops at once, and a
 // failure in the engine cannot take the delivery down with it.
-package vuln
+package vulnscan
 
 import (
 	"bufio"
