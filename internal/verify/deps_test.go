@@ -15,9 +15,9 @@ func TestVerifierStaysSmall(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	forbidden := []string{
-		"hegui.dev/hegui/internal/deliver", // the stages
-		"hegui.dev/hegui/internal/sast",    // gosec and go vet's analyzers
-		"hegui.dev/hegui/internal/vulnscan",    // golang.org/x/vuln
+		"hegui.dev/hegui/internal/deliver",  // the stages
+		"hegui.dev/hegui/internal/sast",     // gosec and go vet's analyzers
+		"hegui.dev/hegui/internal/vulnscan", // golang.org/x/vuln
 		"hegui.dev/hegui/internal/logserver",
 		"hegui.dev/hegui/translog/logclient", // Tessera's client and OpenTelemetry
 		"github.com/securego/gosec",

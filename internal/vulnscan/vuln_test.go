@@ -17,8 +17,8 @@ import (
 
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/schematest"
-	vulnengine "hegui.dev/hegui/internal/vulnscan/engine"
 	"hegui.dev/hegui/internal/vulndb"
+	vulnengine "hegui.dev/hegui/internal/vulnscan/engine"
 )
 
 // TestMain lets this test binary serve as the engine's process, and

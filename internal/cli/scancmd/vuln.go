@@ -16,8 +16,8 @@ import (
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
-	"hegui.dev/hegui/internal/vulnscan"
 	"hegui.dev/hegui/internal/vulndb"
+	"hegui.dev/hegui/internal/vulnscan"
 )
 
 // VulnOptions are the choices of `hegui vuln`.

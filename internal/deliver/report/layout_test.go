@@ -16,8 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/vulnscan"
 	"hegui.dev/hegui/internal/vulndb"
+	"hegui.dev/hegui/internal/vulnscan"
 )
 
 // crowded is the sample report grown to the size of a real project's (a

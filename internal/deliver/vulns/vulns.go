@@ -18,8 +18,8 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/vulnscan"
 	"hegui.dev/hegui/internal/vulndb"
+	"hegui.dev/hegui/internal/vulnscan"
 )
 
 // Stage fills d.Vulns.
