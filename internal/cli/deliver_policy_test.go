@@ -211,7 +211,7 @@ func TestReportCommand(t *testing.T) {
 	// Citations carry the manifest's digests.
 	cited := false
 	for _, o := range rep.Compliance[1].Controls {
-		for _, rr := range o.Rules {
+		for _, rr := range o.Vendor.Rules {
 			for _, c := range rr.Evidence {
 				if c.File == "vulns.json" && strings.HasPrefix(c.Digest, "sha256:") {
 					cited = true
@@ -222,8 +222,15 @@ func TestReportCommand(t *testing.T) {
 	if !cited {
 		t.Error("no control cites vulns.json with its digest")
 	}
+	// A development-key snapshot: the vendor part of the controls that need
+	// a release key is a gap, and every operator part is still to complete.
+	for _, f := range rep.Compliance {
+		if s := f.Summary; s.Controls != len(f.Controls) || s.OperatorToComplete != s.Controls || s.Vendor.Gap == 0 {
+			t.Errorf("%s summary %+v for a development snapshot", f.ID, s)
+		}
+	}
 	res = r.ok("report", dir, "--format", "md")
-	for _, want := range []string{"## 合规矩阵 Compliance matrix", "## 漏洞 Vulnerabilities", "GO-2026-5970"} {
+	for _, want := range []string{"## 合规矩阵 Compliance matrix", "## 漏洞 Vulnerabilities", "GO-2026-5970", "operator part: 26 to complete", "存在差距 gap"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("Markdown report lacks %q", want)
 		}

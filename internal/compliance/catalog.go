@@ -1,9 +1,11 @@
 // Package compliance maps a delivery's evidence to the controls of
 // compliance frameworks. The frameworks are catalogs of controls (package
-// catalogs, YAML data); each control names the evidence rules (rules.go)
-// that decide, from the delivery's artifacts, whether it is evidenced,
-// partly evidenced, not evidenced, or needs a manual statement, citing the
-// evidence files and their digests.
+// catalogs, YAML data). Each control has a vendor part, which names the
+// evidence rules (rules.go) that decide from the delivery's artefacts
+// whether the vendor has shown it (evidenced, citing the files and their
+// digests) or not (a gap, with what to do), or says why the control has no
+// vendor part; and an operator part, the statement only the operator of
+// the running system can make, which a delivery never completes.
 package compliance
 
 import (
@@ -20,7 +22,7 @@ import (
 )
 
 // CatalogSchema is the catalog file format this hegui reads.
-const CatalogSchema = "hegui.dev/catalog/v1"
+const CatalogSchema = "hegui.dev/catalog/v2"
 
 // Catalog is one framework's controls.
 type Catalog struct {
@@ -34,17 +36,29 @@ type Catalog struct {
 	Controls []Control   `yaml:"controls" json:"-"`
 }
 
-// Control is one requirement and how to evidence it.
+// Control is one requirement, split into the vendor's part and the
+// operator's.
 type Control struct {
-	ID       string       `yaml:"id"`
-	Ref      string       `yaml:"ref"`
-	Group    format.Text  `yaml:"group"`
-	Modal    string       `yaml:"modal"`
-	Text     format.Text  `yaml:"text"`
-	Evidence []string     `yaml:"evidence"`
-	Partial  bool         `yaml:"partial"`
-	Manual   *format.Text `yaml:"manual"`
-	Runtime  string       `yaml:"runtime"`
+	ID    string      `yaml:"id"`
+	Ref   string      `yaml:"ref"`
+	Group format.Text `yaml:"group"`
+	Modal string      `yaml:"modal"`
+	Text  format.Text `yaml:"text"`
+	// Vendor is what a delivery can show.
+	Vendor VendorPart `yaml:"vendor"`
+	// Operator is the statement only the operator can make, prefilled
+	// with what it must say.
+	Operator format.Text `yaml:"operator"`
+}
+
+// VendorPart is the vendor's part of a control: the rules that evidence
+// it (Evidence, and Runtime: a runtime package a binary must link), with
+// what they cover; or, when the control has no vendor part, why.
+type VendorPart struct {
+	Covers        format.Text  `yaml:"covers"`
+	Evidence      []string     `yaml:"evidence"`
+	Runtime       string       `yaml:"runtime"`
+	NotApplicable *format.Text `yaml:"notApplicable"`
 }
 
 // Catalogs reads and checks every catalog shipped with hegui, sorted by id.
@@ -93,7 +107,8 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		return nil, fmt.Errorf("id, revision, name (en and zh) and controls are required")
 	}
 	ids := map[string]bool{}
-	for i, ctl := range c.Controls {
+	for i := range c.Controls {
+		ctl := &c.Controls[i]
 		where := fmt.Sprintf("control %d (%s)", i+1, ctl.ID)
 		switch {
 		case ctl.ID == "":
@@ -106,19 +121,45 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 			return nil, fmt.Errorf("%s: group needs en and zh", where)
 		case ctl.Modal != "" && !slices.Contains([]string{"shall", "should", "may"}, ctl.Modal):
 			return nil, fmt.Errorf("%s: modal %q: want shall, should or may", where, ctl.Modal)
-		case ctl.Runtime != "" && format.RuntimeCapabilities[ctl.Runtime] == "":
-			return nil, fmt.Errorf("%s: runtime %q: want one of %s", where, ctl.Runtime, strings.Join(format.RuntimeCapabilityNames(), ", "))
-		case len(ctl.Evidence) == 0 && ctl.Manual == nil:
-			return nil, fmt.Errorf("%s: no evidence rules and no manual statement", where)
+		case ctl.Operator.EN == "" || ctl.Operator.ZH == "":
+			return nil, fmt.Errorf("%s: the operator part needs en and zh", where)
 		}
-		for _, r := range ctl.Evidence {
-			if _, ok := rules[r]; !ok {
-				return nil, fmt.Errorf("%s: unknown evidence rule %q", where, r)
-			}
+		if err := ctl.Vendor.check(); err != nil {
+			return nil, fmt.Errorf("%s: vendor part: %w", where, err)
 		}
 		ids[ctl.ID] = true
 	}
 	return &c, nil
+}
+
+func (v *VendorPart) check() error {
+	v.Evidence = slices.DeleteFunc(v.Evidence, func(r string) bool { return r == "" })
+	hasRules := len(v.Evidence) > 0 || v.Runtime != ""
+	switch {
+	case v.NotApplicable != nil && hasRules:
+		return fmt.Errorf("notApplicable excludes evidence and runtime")
+	case v.NotApplicable != nil && (v.NotApplicable.EN == "" || v.NotApplicable.ZH == ""):
+		return fmt.Errorf("notApplicable needs en and zh")
+	case v.NotApplicable != nil:
+		return nil
+	case !hasRules:
+		return fmt.Errorf("give evidence rules (or a runtime capability), or say why it is notApplicable")
+	case v.Covers.EN == "" || v.Covers.ZH == "":
+		return fmt.Errorf("covers needs en and zh: what the rules show of the control")
+	case v.Runtime != "" && format.RuntimeCapabilities[v.Runtime] == "":
+		return fmt.Errorf("runtime %q: want one of %s", v.Runtime, strings.Join(format.RuntimeCapabilityNames(), ", "))
+	}
+	seen := map[string]bool{}
+	for _, r := range v.Evidence {
+		if _, ok := rules[r]; !ok {
+			return fmt.Errorf("unknown evidence rule %q", r)
+		}
+		if seen[r] {
+			return fmt.Errorf("rule %q named twice", r)
+		}
+		seen[r] = true
+	}
+	return nil
 }
 
 // Select returns the catalogs named by ids or aliases (case-insensitive),

@@ -1,14 +1,26 @@
 package compliance
 
 import (
+	"fmt"
+	"io/fs"
+	"maps"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"hegui.dev/hegui/catalogs"
 	"hegui.dev/hegui/internal/format"
 )
 
 func TestShippedCatalogs(t *testing.T) {
+	// Each file on its own first, so that every broken one is named.
+	names, _ := fs.Glob(catalogs.Files, "*.yaml")
+	for _, name := range names {
+		data, _ := fs.ReadFile(catalogs.Files, name)
+		if _, err := ParseCatalog(data); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 	cats, err := Catalogs()
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +41,7 @@ func TestShippedCatalogs(t *testing.T) {
 	used := map[string]bool{}
 	for _, c := range cats {
 		for _, ctl := range c.Controls {
-			for _, r := range ctl.Evidence {
+			for _, r := range ctl.Vendor.Evidence {
 				used[r] = true
 			}
 		}
@@ -57,40 +69,61 @@ func ids(cs []*Catalog) []string {
 }
 
 func TestCatalogErrors(t *testing.T) {
-	base := "schema: hegui.dev/catalog/v1\nid: x\nrevision: 1\nname: {en: X, zh: X}\nscope: {en: s, zh: s}\ncontrols:\n"
-	ctl := "  - id: A\n    group: {en: g, zh: g}\n    text: {en: t, zh: t}\n"
+	base := "schema: hegui.dev/catalog/v2\nid: x\nrevision: 1\nname: {en: X, zh: X}\nscope: {en: s, zh: s}\ncontrols:\n"
+	ctl := "  - id: A\n    group: {en: g, zh: g}\n    text: {en: t, zh: t}\n    operator: {en: o, zh: o}\n"
+	vendor := func(v string) string { return ctl + "    vendor: {covers: {en: c, zh: c}, " + v + "}\n" }
+	ok := vendor("evidence: [sbom]")
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"unknown rule":  {base + ctl + "    evidence: [sbom, telepathy]\n", `unknown evidence rule "telepathy"`},
-		"no evidence":   {base + ctl + "    evidence: []\n", "no evidence rules and no manual statement"},
-		"duplicate id":  {base + ctl + "    evidence: [sbom]\n" + ctl + "    evidence: [sbom]\n", "id used twice"},
-		"bad modal":     {base + ctl + "    modal: must\n    evidence: [sbom]\n", "modal"},
-		"unknown field": {base + ctl + "    evidance: [sbom]\n", "unknown field"},
-		"wrong schema":  {strings.Replace(base, "catalog/v1", "catalog/v9", 1) + ctl + "    evidence: [sbom]\n", "schema"},
-		"no chinese":    {base + "  - id: A\n    group: {en: g, zh: g}\n    text: {en: t}\n    evidence: [sbom]\n", "en and zh"},
+		"unknown rule":     {base + vendor("evidence: [sbom, telepathy]"), `unknown evidence rule "telepathy"`},
+		"no evidence":      {base + vendor("evidence: []"), "or say why it is notApplicable"},
+		"rule twice":       {base + vendor("evidence: [sbom, sbom]"), "named twice"},
+		"n/a with rules":   {base + vendor("evidence: [sbom], notApplicable: {en: r, zh: r}"), "excludes"},
+		"n/a one language": {base + ctl + "    vendor: {notApplicable: {en: r}}\n", "notApplicable needs en and zh"},
+		"no covers":        {base + ctl + "    vendor: {evidence: [sbom]}\n", "covers needs en and zh"},
+		"bad runtime":      {base + vendor("runtime: telepathy"), `runtime "telepathy"`},
+		"no operator":      {base + "  - id: A\n    group: {en: g, zh: g}\n    text: {en: t, zh: t}\n    vendor: {covers: {en: c, zh: c}, evidence: [sbom]}\n", "operator part needs en and zh"},
+		"duplicate id":     {base + ok + ok, "id used twice"},
+		"bad modal":        {base + strings.Replace(ok, "    operator", "    modal: must\n    operator", 1), "modal"},
+		"unknown field":    {base + ok + "    partial: true\n", "unknown field"},
+		"wrong schema":     {strings.Replace(base, "catalog/v2", "catalog/v1", 1) + ok, "schema"},
+		"no chinese":       {base + strings.Replace(ok, "text: {en: t, zh: t}", "text: {en: t}", 1), "en and zh"},
 	} {
 		if _, err := ParseCatalog([]byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
 		}
 	}
+	if _, err := ParseCatalog([]byte(base + ok)); err != nil {
+		t.Errorf("a valid catalog: %v", err)
+	}
 	dup := fstest.MapFS{
-		"a.yaml": {Data: []byte(base + ctl + "    evidence: [sbom]\n")},
-		"b.yaml": {Data: []byte(strings.Replace(base, "id: x", "id: y\naliases: [X]", 1) + ctl + "    evidence: [sbom]\n")},
+		"a.yaml": {Data: []byte(base + ok)},
+		"b.yaml": {Data: []byte(strings.Replace(base, "id: x", "id: y\naliases: [X]", 1) + ok)},
 	}
 	if _, err := load(dup); err == nil || !strings.Contains(err.Error(), "also") {
 		t.Errorf("alias clash: %v", err)
 	}
 }
 
-// evidence is a delivery that shows everything a delivery can.
+// evidence is a release delivery that shows everything a delivery made
+// with hegui deliver on the vendor's machine can: an SM2 release key on a
+// PKCS#11 token with a certificate, a clean tagged commit, a fresh
+// database, every gate passed in enforce mode, the release logged, and a
+// binary that links national algorithms and every runtime package.
 func evidence() *Evidence {
+	linked := map[string][]string{}
+	for _, pkg := range format.RuntimeCapabilities {
+		linked[pkg] = []string{"bin/a"}
+	}
 	return &Evidence{
 		Digest:     func(p string) string { return "sha256:" + strings.Repeat("0", 64) },
-		Signers:    []Signer{{Algorithm: "sm2", Role: "primary", Chain: "signers/k.chain.pem"}},
+		Signers:    []Signer{{Algorithm: "sm2", Role: "primary", Chain: "signers/k.chain.pem", Token: true}},
 		Binaries:   []Binary{{Path: "bin/a", SBOMs: []string{"a.spdx.json", "a.cdx.json"}, Reproducible: "identical"}},
-		Provenance: "provenance.intoto.jsonl", Tagged: true, VCSStamped: true, Licenses: 3,
+		Provenance: "provenance.intoto.jsonl", Builder: format.BuilderID, Tagged: true, VCSStamped: true, Licenses: 3,
 		Vuln:       VulnEvidence{Status: "scanned", AgeDays: 1, MaxAgeDays: 30, Precise: true, Findings: 2, Files: []string{"vulns.json"}, VEX: "vex.openvex.json"},
 		SAST:       SASTEvidence{Status: "scanned", Findings: 1, Files: []string{"sast.sarif"}},
-		PolicyMode: "enforce", CryptoInventory: true, AuditLogProof: "auditlog/proof.json",
+		PolicyMode: "enforce", CryptoInventory: true, ReleaseLogProof: "auditlog/proof.json",
+		BinaryCrypto:  []BinaryCrypto{{Path: "bin/a", National: []string{"SM2", "SM3", "SM4"}, International: []string{"AES"}}},
+		RuntimeLinked: linked,
 	}
 }
 
@@ -108,75 +141,147 @@ func outcome(fs []format.Framework, fw, id string) format.ControlOutcome {
 	return format.ControlOutcome{}
 }
 
-func TestEvaluate(t *testing.T) {
-	cats, err := Catalogs()
-	if err != nil {
-		t.Fatal(err)
+// TestRuleRemedies: every rule that does not hold says what to do, and
+// one that holds cites evidence.
+func TestRuleRemedies(t *testing.T) {
+	empty := &Evidence{Digest: func(string) string { return "" }}
+	// These hold for any delivery: every delivery has a signed manifest,
+	// and a module without dependencies has no licence to conclude.
+	always := map[string]bool{"manifest": true, "licenses": true}
+	for id, r := range rules {
+		if res := r(empty); always[id] {
+			if res.Status != format.Evidenced {
+				t.Errorf("%s on no evidence = %+v, want evidenced", id, res)
+			}
+		} else if res := r(empty); res.Status != format.Gap || res.Remedy == nil || res.Remedy.EN == "" || res.Remedy.ZH == "" {
+			t.Errorf("%s on no evidence = %+v, want a gap with a remedy in both languages", id, res)
+		}
+		if id == "hosted-build" {
+			continue // a delivery made on the vendor's machine never holds it
+		}
+		if res := r(evidence()); res.Status != format.Evidenced || res.Remedy != nil || len(res.Evidence) == 0 {
+			t.Errorf("%s on a release delivery = %+v, want evidenced, citing evidence", id, res)
+		}
 	}
-	full := Evaluate(cats, evidence())
-	if o := outcome(full, "nist-ssdf-1.1", "PS.2.1"); o.Status != format.Evidenced || len(o.Rules) == 0 || o.Rules[0].Evidence[0].File != "manifest.json" {
-		t.Errorf("SSDF PS.2.1 with full evidence = %+v, want evidenced citing manifest.json", o)
-	}
-	if o := outcome(full, "gbt22239-2019-l3", "8.1.4.4 e"); o.Status != format.Partial {
-		t.Errorf("8.1.4.4 e is marked partial-only, got %s", o.Status)
-	}
-	if o := outcome(full, "gbt22239-2019-l3", "8.1.4.5 a"); o.Status != format.Manual {
-		t.Errorf("8.1.4.5 a (malware scan) = %s, want manual", o.Status)
-	}
+}
 
-	weak := evidence()
-	weak.Signers[0] = Signer{Algorithm: "ecdsa-p256", Role: "primary", Development: true}
-	weak.Vuln = VulnEvidence{Status: "skipped", Reason: "no database"}
-	weak.AuditLogProof = ""
-	res := Evaluate(cats, weak)
-	if o := outcome(res, "nist-ssdf-1.1", "RV.1.1"); o.Status != format.NotEvidenced {
-		t.Errorf("RV.1.1 without a scan = %s, want not-evidenced", o.Status)
-	}
-	if o := outcome(res, "nist-ssdf-1.1", "PS.2.1"); o.Status != format.Partial {
-		t.Errorf("PS.2.1 with a development key = %s, want partial", o.Status)
-	}
+func TestPolicyGate(t *testing.T) {
 	// Warn mode never scores better than enforce mode with the same
 	// violations.
 	for _, mode := range []string{"enforce", "warn"} {
 		e := evidence()
 		e.PolicyMode, e.Violations = mode, 3
-		if r := rulePolicyGate(e); r.Status != format.NotEvidenced {
-			t.Errorf("policy gate with 3 violations in %s mode = %s, want not-evidenced", mode, r.Status)
+		if r := rulePolicyGate(e); r.Status != format.Gap {
+			t.Errorf("policy gate with 3 violations in %s mode = %s, want a gap", mode, r.Status)
 		}
 	}
 	if e := evidence(); rulePolicyGate(e).Status != format.Evidenced {
 		t.Error("a clean policy in enforce mode is not evidenced")
-	} else if e.PolicyMode = "warn"; rulePolicyGate(e).Status != format.Partial {
-		t.Error("a clean policy in warn mode is not partial")
-	}
-	f := res[0]
-	if f.Counts.Total() != len(f.Controls) {
-		t.Errorf("counts %+v do not add up to %d controls", f.Counts, len(f.Controls))
+	} else if e.PolicyMode = "warn"; rulePolicyGate(e).Status != format.Gap {
+		t.Error("a clean policy in warn mode is not a gap")
 	}
 }
 
-// TestRuntimePackage: a control whose runtime part a hegui package
-// provides is partly evidenced when a delivered binary links that package
-// (implemented, configuration not shown), and says which binaries; without
-// one it names the package and stays as its other evidence leaves it.
+// TestRuntimePackage: a vendor part that needs a runtime capability is
+// evidenced only when a delivered binary links the package that provides
+// it, and says which binaries; without one it is a gap naming the package.
 func TestRuntimePackage(t *testing.T) {
+	v := VendorPart{Covers: format.Text{EN: "c", ZH: "c"}, Evidence: []string{"sbom"}, Runtime: "sm4-body"}
+	e := evidence()
+	e.RuntimeLinked = map[string][]string{"hegui.dev/hegui/sm4http": {"bin/linux_amd64/app"}}
+	linked := vendorPart(v, e)
+	if linked.Status != format.Evidenced || len(linked.RuntimeLinkedBy) != 1 || linked.RuntimePackage != "hegui.dev/hegui/sm4http" {
+		t.Fatalf("linked: %+v", linked)
+	}
+	r := linked.Rules[len(linked.Rules)-1]
+	if r.Rule != RuntimeRule || !strings.Contains(r.Detail.EN, "bin/linux_amd64/app links hegui.dev/hegui/sm4http") {
+		t.Errorf("runtime rule %+v", r)
+	}
+	e.RuntimeLinked = nil
+	none := vendorPart(v, e)
+	if none.Status != format.Gap || len(none.RuntimeLinkedBy) != 0 || !strings.Contains(none.Rules[1].Remedy.EN, "import hegui.dev/hegui/sm4http") {
+		t.Errorf("not linked: %+v", none)
+	}
+}
+
+// summaries is each framework's vendor counts: evidenced, gap, not
+// applicable.
+func summaries(fs []format.Framework) map[string][3]int {
+	out := map[string][3]int{}
+	for _, f := range fs {
+		v := f.Summary.Vendor
+		out[f.ID] = [3]int{v.Evidenced, v.Gap, v.NotApplicable}
+		if f.Summary.Controls != len(f.Controls) || f.Summary.OperatorToComplete != len(f.Controls) || v.Evidenced+v.Gap+v.NotApplicable != len(f.Controls) {
+			panic(fmt.Sprintf("%s: summary %+v does not add up to %d controls", f.ID, f.Summary, len(f.Controls)))
+		}
+	}
+	return out
+}
+
+// TestReleaseDelivery: a delivery made with a release key (SM2, on a
+// token, with a certificate), a tag and a fresh database, whose binary
+// links national algorithms and hegui's runtime packages, evidences the
+// vendor part of every control a delivery can evidence. What remains are
+// the SLSA rows that need a hosted builder; every operator part remains.
+func TestReleaseDelivery(t *testing.T) {
 	cats, err := Catalogs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 8.1.4.8 a has no delivery evidence, only the runtime part (sm4-body).
-	none := outcome(Evaluate(cats, evidence()), "gbt22239-2019-l3", "8.1.4.8 a")
-	if none.Status != format.Manual || none.RuntimePackage != "hegui.dev/hegui/sm4http" || len(none.RuntimeLinkedBy) != 0 {
-		t.Errorf("not linked: %+v", none)
+	res := Evaluate(cats, evidence())
+	for _, f := range res {
+		for _, o := range f.Controls {
+			if o.Operator.Status != format.ToComplete {
+				t.Errorf("%s %s: operator part %s", f.ID, o.ID, o.Operator.Status)
+			}
+			if o.Vendor.Status != format.Gap {
+				continue
+			}
+			for _, r := range o.Vendor.Rules {
+				if r.Status == format.Gap && r.Rule != "hosted-build" {
+					t.Errorf("%s %s: %s is a gap on a release delivery: %s", f.ID, o.ID, r.Rule, r.Detail.EN)
+				}
+			}
+		}
+	}
+	want := map[string][3]int{
+		"gbt22239-2019-l3": {24, 0, 2},
+		"gbt39786-2021-l3": {9, 0, 5},
+		"nist-ssdf-1.1":    {16, 0, 2},
+		"slsa-1.0-build":   {4, 4, 0},
+		"gdpr":             {8, 0, 1},
+		"pipl":             {7, 0, 1},
+	}
+	if got := summaries(res); !maps.Equal(got, want) {
+		t.Errorf("release delivery: vendor parts (evidenced, gap, n/a) = %v, want %v", got, want)
+	}
+}
+
+// TestDemoDelivery is the README's demo (scripts/demo.sh): examples/hello
+// delivered with the built-in defaults: a development SM2 key, an untagged
+// snapshot, the repository's vulnerability database (107 days old against
+// 30, which the policy only warns about), the release logged, every
+// gate passed, a binary that links no cryptography and no runtime package.
+func TestDemoDelivery(t *testing.T) {
+	cats, err := Catalogs()
+	if err != nil {
+		t.Fatal(err)
 	}
 	e := evidence()
-	e.RuntimeLinked = map[string][]string{"hegui.dev/hegui/sm4http": {"bin/linux_amd64/app"}}
-	linked := outcome(Evaluate(cats, e), "gbt22239-2019-l3", "8.1.4.8 a")
-	if linked.Status != format.Partial || len(linked.RuntimeLinkedBy) != 1 {
-		t.Fatalf("linked: %+v", linked)
+	e.Signers = []Signer{{Algorithm: "sm2", Role: "primary", Development: true}}
+	e.Tagged = false
+	e.Vuln.AgeDays = 107
+	e.RuntimeLinked = nil
+	e.BinaryCrypto = []BinaryCrypto{{Path: "bin/linux_amd64/hello"}}
+	want := map[string][3]int{
+		"gbt22239-2019-l3": {6, 18, 2},
+		"gbt39786-2021-l3": {2, 7, 5},
+		"nist-ssdf-1.1":    {7, 9, 2},
+		"slsa-1.0-build":   {4, 4, 0},
+		"gdpr":             {0, 8, 1},
+		"pipl":             {0, 7, 1},
 	}
-	r := linked.Rules[len(linked.Rules)-1]
-	if r.Rule != "runtime-package" || r.Status != format.Partial || !strings.Contains(r.Detail.EN, "bin/linux_amd64/app links hegui.dev/hegui/sm4http") {
-		t.Errorf("runtime rule %+v", r)
+	if got := summaries(Evaluate(cats, e)); !maps.Equal(got, want) {
+		t.Errorf("demo delivery: vendor parts (evidenced, gap, n/a) = %v, want %v", got, want)
 	}
 }

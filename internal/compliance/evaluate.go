@@ -7,37 +7,19 @@ import (
 	"hegui.dev/hegui/internal/format"
 )
 
-// Evaluate decides every control of the catalogs from the evidence.
+// Evaluate decides the vendor part of every control of the catalogs from
+// the evidence, and lists every operator part as still to complete.
 func Evaluate(cats []*Catalog, e *Evidence) []format.Framework {
 	out := make([]format.Framework, 0, len(cats))
 	for _, c := range cats {
 		f := format.Framework{ID: c.ID, Revision: c.Revision, Name: c.Name, Scope: c.Scope, Controls: []format.ControlOutcome{}}
 		for _, ctl := range c.Controls {
 			o := format.ControlOutcome{ID: ctl.ID, Ref: ctl.Ref, Group: ctl.Group, Modal: ctl.Modal, Text: ctl.Text,
-				Manual: ctl.Manual, Runtime: ctl.Runtime, Rules: []format.RuleResult{}}
-			for _, id := range ctl.Evidence {
-				r := rules[id](e)
-				r.Rule = id
-				o.Rules = append(o.Rules, r)
-			}
-			if ctl.Runtime != "" {
-				o.RuntimePackage = format.RuntimeCapabilities[ctl.Runtime]
-				if bins := e.RuntimeLinked[o.RuntimePackage]; len(bins) > 0 {
-					o.RuntimeLinkedBy = bins
-					o.Rules = append(o.Rules, runtimeRule(o.RuntimePackage, bins, e))
-				}
-			}
-			o.Status = status(o.Rules, ctl.Partial)
-			switch o.Status {
-			case format.Evidenced:
-				f.Counts.Evidenced++
-			case format.Partial:
-				f.Counts.Partial++
-			case format.NotEvidenced:
-				f.Counts.NotEvidenced++
-			default:
-				f.Counts.Manual++
-			}
+				Vendor:   vendorPart(ctl.Vendor, e),
+				Operator: format.OperatorPart{Status: format.ToComplete, Statement: ctl.Operator}}
+			f.Summary.Controls++
+			f.Summary.Vendor.Add(o.Vendor.Status)
+			f.Summary.OperatorToComplete++
 			f.Controls = append(f.Controls, o)
 		}
 		out = append(out, f)
@@ -45,41 +27,51 @@ func Evaluate(cats []*Catalog, e *Evidence) []format.Framework {
 	return out
 }
 
-// status combines rule verdicts: all evidenced is evidenced (partial when
-// the rules can only ever show part of the control), none is not
-// evidenced, anything between is partial; no rules needs a manual statement.
-func status(rs []format.RuleResult, partialOnly bool) string {
-	if len(rs) == 0 {
-		return format.Manual
+// vendorPart decides one vendor part: evidenced when every rule holds, a
+// gap when one does not.
+func vendorPart(v VendorPart, e *Evidence) format.VendorPart {
+	if v.NotApplicable != nil {
+		return format.VendorPart{Status: format.ControlNotApplicable, Reason: v.NotApplicable, Rules: []format.RuleResult{}}
 	}
-	evidenced, some := 0, 0
-	for _, r := range rs {
-		switch r.Status {
-		case format.Evidenced:
-			evidenced++
-			some++
-		case format.Partial:
-			some++
+	p := format.VendorPart{Status: format.Evidenced, Covers: v.Covers, Rules: []format.RuleResult{}, Runtime: v.Runtime}
+	for _, id := range v.Evidence {
+		r := rules[id](e)
+		r.Rule = id
+		p.Rules = append(p.Rules, r)
+	}
+	if v.Runtime != "" {
+		p.RuntimePackage = format.RuntimeCapabilities[v.Runtime]
+		p.RuntimeLinkedBy = e.RuntimeLinked[p.RuntimePackage]
+		p.Rules = append(p.Rules, runtimeRule(v.Runtime, p.RuntimePackage, p.RuntimeLinkedBy, e))
+	}
+	for _, r := range p.Rules {
+		if r.Status != format.Evidenced {
+			p.Status = format.Gap
 		}
 	}
-	switch {
-	case evidenced == len(rs) && !partialOnly:
-		return format.Evidenced
-	case some > 0:
-		return format.Partial
-	}
-	return format.NotEvidenced
+	return p
 }
 
-// runtimeRule is the runtime part of a control: implemented, because the
-// binaries link the package that provides it, but only partly evidenced,
-// since linking a package does not show how the running service
-// configures it.
-func runtimeRule(pkg string, bins []string, e *Evidence) format.RuleResult {
-	r := result(format.Partial,
-		fmt.Sprintf("%s links %s: the capability is built into the service; how it is configured must be shown in the running system", strings.Join(bins, ", "), pkg),
-		fmt.Sprintf("%s 链接了 %s：该能力已内置于服务中；其配置须在运行系统中说明", strings.Join(bins, "、"), pkg),
+// RuntimeRule is the id of the rule a vendor part's runtime capability
+// adds.
+const RuntimeRule = "runtime-package"
+
+// runtimeRule holds when a delivered binary links the package that
+// provides the capability (its build information says so). It shows that
+// the service has the capability built in; how the running service is
+// configured is the operator's part.
+func runtimeRule(capability, pkg string, bins []string, e *Evidence) format.RuleResult {
+	if len(bins) == 0 {
+		r := gap(fmt.Sprintf("no delivered binary links %s, which provides %s", pkg, capability),
+			fmt.Sprintf("没有交付的二进制文件链接 %s（提供 %s 能力）", pkg, capability),
+			fmt.Sprintf("import %s in the service and use it (docs/runtime.md), then deliver again", pkg),
+			fmt.Sprintf("在服务中引入并使用 %s（见 docs/runtime.md），然后重新交付", pkg), e)
+		r.Rule = RuntimeRule
+		return r
+	}
+	r := holds(fmt.Sprintf("%s links %s (%s), as its build information records", strings.Join(bins, ", "), pkg, capability),
+		fmt.Sprintf("%s 链接了 %s（%s），见其构建信息", strings.Join(bins, "、"), pkg, capability),
 		e, format.ReportJSONFile)
-	r.Rule = "runtime-package"
+	r.Rule = RuntimeRule
 	return r
 }

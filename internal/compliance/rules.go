@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"fmt"
+	"strings"
 
 	"hegui.dev/hegui/internal/format"
 )
@@ -30,13 +31,21 @@ type Evidence struct {
 	Vuln VulnEvidence
 	// SAST is the static analysis.
 	SAST SASTEvidence
-	// PolicyMode is enforce or warn; Violations counts all violations.
+	// PolicyMode is enforce or warn; Violations counts all violations;
+	// GatesOff names the policy's gates that are off (not judged).
 	PolicyMode string
 	Violations int
+	GatesOff   []string
 	// CryptoInventory is set when the report carries one.
 	CryptoInventory bool
-	// AuditLogProof is the transparency-log proof file ("" when none).
-	AuditLogProof string
+	// BinaryCrypto is, per delivered binary, the algorithms linked into
+	// it by class (from the cryptographic inventory).
+	BinaryCrypto []BinaryCrypto
+	// Builder is the provenance's builder id.
+	Builder string
+	// ReleaseLogProof is the transparency-log proof that the release
+	// event is logged ("" when none).
+	ReleaseLogProof string
 	// RuntimeLinked maps each runtime package (format.RuntimeCapabilities)
 	// to the binaries that link it.
 	RuntimeLinked map[string][]string
@@ -48,6 +57,15 @@ type Signer struct {
 	Role        string // primary, co-signer
 	Chain       string // the certificate chain file ("" when none)
 	Development bool
+	// Token is set when the key is held by a PKCS#11 token (a
+	// cryptographic module) rather than a key file or the keyring.
+	Token bool
+}
+
+// BinaryCrypto is the algorithms one binary links, by class.
+type BinaryCrypto struct {
+	Path                            string
+	National, International, Legacy []string
 }
 
 // Binary is one delivered binary and its evidence.
@@ -86,7 +104,8 @@ type SASTEvidence struct {
 	Files      []string
 }
 
-// rule decides from the evidence.
+// rule decides from the evidence whether it holds; a gap says what the
+// vendor can do about it.
 type rule func(e *Evidence) format.RuleResult
 
 // rules are the evidence rules catalogs may name (docs/compliance.md
@@ -95,10 +114,14 @@ var rules = map[string]rule{
 	"manifest":                 ruleManifest,
 	"signatures":               ruleSignatures,
 	"certificate-chain":        ruleCertificateChain,
+	"key-in-crypto-module":     ruleKeyInCryptoModule,
 	"national-crypto":          ruleNationalCrypto,
+	"binary-crypto":            ruleBinaryCrypto,
 	"crypto-inventory":         ruleCryptoInventory,
 	"sbom":                     ruleSBOM,
 	"provenance":               ruleProvenance,
+	"provenance-exists":        ruleProvenanceExists,
+	"hosted-build":             ruleHostedBuild,
 	"reproducible":             ruleReproducible,
 	"hardening":                ruleHardening,
 	"version-control":          ruleVersionControl,
@@ -108,7 +131,7 @@ var rules = map[string]rule{
 	"vex":                      ruleVEX,
 	"static-analysis":          ruleStaticAnalysis,
 	"policy-gate":              rulePolicyGate,
-	"audit-log":                ruleAuditLog,
+	"release-logged":           ruleReleaseLogged,
 }
 
 // RuleIDs lists the rules, for documentation and checks.
@@ -120,8 +143,9 @@ func RuleIDs() []string {
 	return ids
 }
 
-func result(status, en, zh string, e *Evidence, files ...string) format.RuleResult {
-	r := format.RuleResult{Status: status, Detail: format.Text{EN: en, ZH: zh}, Evidence: []format.Citation{}}
+// holds is a rule that holds, citing files of the delivery.
+func holds(en, zh string, e *Evidence, files ...string) format.RuleResult {
+	r := format.RuleResult{Status: format.Evidenced, Detail: format.Text{EN: en, ZH: zh}, Evidence: []format.Citation{}}
 	for _, f := range files {
 		if f == "" {
 			continue
@@ -131,11 +155,20 @@ func result(status, en, zh string, e *Evidence, files ...string) format.RuleResu
 	return r
 }
 
+// gap is a rule that does not hold: what was found, what to do about it,
+// and the files that show what was found.
+func gap(en, zh, remedyEN, remedyZH string, e *Evidence, files ...string) format.RuleResult {
+	r := holds(en, zh, e, files...)
+	r.Status = format.Gap
+	r.Remedy = &format.Text{EN: remedyEN, ZH: remedyZH}
+	return r
+}
+
 // The manifest is written after the report (it signs it), so the report
 // cites it without a digest; hegui verify checks it.
 
 func ruleManifest(e *Evidence) format.RuleResult {
-	return result(format.Evidenced,
+	return holds(
 		"manifest.json lists every file with its size, SHA-256 and SM3 and is signed; SHA256SUMS and SM3SUMS repeat the digests",
 		"manifest.json 列出每个文件的大小、SHA-256 与 SM3 摘要并已签名；SHA256SUMS 和 SM3SUMS 给出同样的摘要",
 		e, format.ManifestFile, format.SHA256SumsFile, format.SM3SumsFile)
@@ -150,17 +183,21 @@ func primary(e *Evidence) *Signer {
 	return nil
 }
 
+const (
+	releaseKeyEN = "generate a release key (hegui key generate --name release), name it in hegui.yaml (signing.key), and deliver again"
+	releaseKeyZH = "生成发布密钥（hegui key generate --name release），在 hegui.yaml 中配置 signing.key，然后重新交付"
+)
+
 func ruleSignatures(e *Evidence) format.RuleResult {
 	p := primary(e)
 	switch {
 	case p == nil:
-		return result(format.NotEvidenced, "the delivery is not signed", "交付物未签名", e)
+		return gap("the delivery is not signed", "交付物未签名", releaseKeyEN, releaseKeyZH, e)
 	case p.Development:
-		return result(format.Partial,
-			"signed, but with a development key: the signature shows the files are unaltered, not who made them",
-			"已签名，但使用的是开发密钥：只能证明文件未被改动，不能证明由谁制作", e, format.ManifestFile)
+		return gap("signed with a development key: the signature shows the files are unaltered, not who made them",
+			"使用开发密钥签名：只能证明文件未被改动，不能证明由谁制作", releaseKeyEN, releaseKeyZH, e, format.ManifestFile)
 	}
-	return result(format.Evidenced,
+	return holds(
 		fmt.Sprintf("the manifest and the provenance are signed with a %s release key (%d signer(s))", p.Algorithm, len(e.Signers)),
 		fmt.Sprintf("清单和来源证明已用 %s 发布密钥签名（共 %d 个签名者）", p.Algorithm, len(e.Signers)), e, format.ManifestFile, e.Provenance)
 }
@@ -168,12 +205,32 @@ func ruleSignatures(e *Evidence) format.RuleResult {
 func ruleCertificateChain(e *Evidence) format.RuleResult {
 	p := primary(e)
 	if p == nil || p.Chain == "" {
-		return result(format.NotEvidenced,
-			"the signer has no certificate: configure signing.certificate to bind the key to an identity",
-			"签名者没有证书：请配置 signing.certificate，将密钥与身份绑定", e)
+		return gap("the signer has no certificate binding its key to an identity", "签名者没有将密钥与身份绑定的证书",
+			"have a CA issue a code-signing certificate for the release key (hegui cert request makes the CSR) and name it in hegui.yaml (signing.certificate)",
+			"请 CA 为发布密钥签发代码签名证书（可用 hegui cert request 生成证书请求），并在 hegui.yaml 中配置 signing.certificate", e)
 	}
-	return result(format.Evidenced, "the primary signer's code-signing certificate chain is in the delivery",
-		"交付物中包含主签名者的代码签名证书链", e, p.Chain)
+	held := "a key file"
+	heldZH := "密钥文件"
+	if p.Token {
+		held, heldZH = "a PKCS#11 token", "PKCS#11 密码设备"
+	}
+	return holds(fmt.Sprintf("the primary signer's code-signing certificate chain is in the delivery; the key is held by %s", held),
+		fmt.Sprintf("交付物中包含主签名者的代码签名证书链；私钥保存在%s中", heldZH), e, p.Chain)
+}
+
+func ruleKeyInCryptoModule(e *Evidence) format.RuleResult {
+	p := primary(e)
+	switch {
+	case p == nil:
+		return gap("the delivery is not signed", "交付物未签名", releaseKeyEN, releaseKeyZH, e)
+	case !p.Token:
+		return gap("the release key is a software key (a key file or the keyring), not held by a cryptographic module",
+			"发布密钥是软件密钥（密钥文件或密钥环），未保存在密码模块中",
+			"keep the release key in a certified cryptographic module and sign through PKCS#11 (signing.key: pkcs11:…, docs/pkcs11.md)",
+			"将发布密钥保存在经认证的密码模块中，通过 PKCS#11 签名（signing.key: pkcs11:…，见 docs/pkcs11.md）", e, format.CBOMFile)
+	}
+	return holds("the release key is held by a PKCS#11 token and never left it; whether the module is certified is the vendor's to show with its certificate",
+		"发布密钥保存在 PKCS#11 密码设备中，从未导出；该模块是否经过认证，须由供应商以其认证证书说明", e, format.CBOMFile)
 }
 
 func ruleNationalCrypto(e *Evidence) format.RuleResult {
@@ -182,24 +239,57 @@ func ruleNationalCrypto(e *Evidence) format.RuleResult {
 	for _, s := range e.Signers {
 		sm2 = sm2 || s.Algorithm == "sm2"
 	}
+	const remedyEN, remedyZH = "sign with an SM2 release key (hegui key generate makes SM2 keys by default)", "使用 SM2 发布密钥签名（hegui key generate 默认生成 SM2 密钥）"
 	switch {
 	case p != nil && p.Algorithm == "sm2":
-		return result(format.Evidenced,
-			"the primary signature is SM2 with SM3 (GB/T 32918, GB/T 32905) and every file has an SM3 digest",
-			"主签名采用 SM2/SM3（GB/T 32918、GB/T 32905），每个文件都有 SM3 摘要", e, format.ManifestFile, format.SM3SumsFile)
+		return holds(
+			"the delivery's own signature is SM2 with SM3 (GB/T 32918, GB/T 32905) and every file has an SM3 digest",
+			"交付物自身的签名采用 SM2/SM3（GB/T 32918、GB/T 32905），每个文件都有 SM3 摘要", e, format.ManifestFile, format.SM3SumsFile)
 	case sm2:
-		return result(format.Partial, "an SM2 co-signature and SM3 digests are present, but the primary signature is international",
-			"有 SM2 联合签名和 SM3 摘要，但主签名采用国际算法", e, format.ManifestFile, format.SM3SumsFile)
+		return gap("an SM2 co-signature and SM3 digests are present, but the primary signature is international",
+			"有 SM2 联合签名和 SM3 摘要，但主签名采用国际算法", remedyEN, remedyZH, e, format.ManifestFile, format.SM3SumsFile)
 	}
-	return result(format.Partial, "every file has an SM3 digest, but no signature uses SM2",
-		"每个文件都有 SM3 摘要，但没有使用 SM2 的签名", e, format.SM3SumsFile)
+	return gap("every file has an SM3 digest, but no signature uses SM2", "每个文件都有 SM3 摘要，但没有使用 SM2 的签名",
+		remedyEN, remedyZH, e, format.SM3SumsFile)
+}
+
+func ruleBinaryCrypto(e *Evidence) format.RuleResult {
+	if !e.CryptoInventory {
+		return gap("no cryptographic inventory of the binaries", "没有二进制文件的密码清单",
+			"deliver with the cbom stage (it runs by default)", "启用 cbom 阶段交付（默认启用）", e)
+	}
+	var without, legacy []string
+	for _, b := range e.BinaryCrypto {
+		if len(b.National) == 0 {
+			without = append(without, b.Path)
+		}
+		if len(b.Legacy) > 0 {
+			legacy = append(legacy, b.Path)
+		}
+	}
+	also, alsoZH := "", ""
+	if len(legacy) > 0 {
+		also = fmt.Sprintf("; %s also link legacy algorithms (the inventory lists which and through which packages): the system must not use them to protect data", strings.Join(legacy, ", "))
+		alsoZH = fmt.Sprintf("；%s 还链接了过时算法（清单列出算法及引入它们的包）：系统不得用其保护数据", strings.Join(legacy, "、"))
+	}
+	switch {
+	case len(e.BinaryCrypto) == 0:
+		return gap("no binaries to inventory", "没有可清点的二进制文件", "deliver at least one main package", "至少交付一个 main 包", e)
+	case len(without) > 0:
+		return gap(fmt.Sprintf("%d of %d binaries link no national algorithm (SM2, SM3, SM4): %s%s", len(without), len(e.BinaryCrypto), strings.Join(without, ", "), also),
+			fmt.Sprintf("%d/%d 个二进制文件未链接任何国密算法（SM2、SM3、SM4）：%s%s", len(without), len(e.BinaryCrypto), strings.Join(without, "、"), alsoZH),
+			"protect the system's data with SM2, SM3 and SM4 (github.com/emmansun/gmsm, or hegui's runtime packages), and deliver again",
+			"使用 SM2、SM3、SM4 保护系统数据（github.com/emmansun/gmsm 或 hegui 的运行时包），然后重新交付", e, format.CBOMFile)
+	}
+	return holds(fmt.Sprintf("every one of the %d binaries links national algorithms (SM2, SM3, SM4), as the per-binary inventory shows%s", len(e.BinaryCrypto), also),
+		fmt.Sprintf("全部 %d 个二进制文件都链接了国密算法（SM2、SM3、SM4），见逐个二进制文件的密码清单%s", len(e.BinaryCrypto), alsoZH), e, format.CBOMFile)
 }
 
 func ruleCryptoInventory(e *Evidence) format.RuleResult {
 	if !e.CryptoInventory {
-		return result(format.NotEvidenced, "no cryptographic inventory", "没有密码清单", e)
+		return gap("no cryptographic inventory", "没有密码清单", "deliver with the cbom stage (it runs by default)", "启用 cbom 阶段交付（默认启用）", e)
 	}
-	return result(format.Evidenced,
+	return holds(
 		"the cryptographic inventory lists the algorithms, keys and certificates that protect the delivery and the algorithms linked into each binary",
 		"密码清单列出保护交付物的算法、密钥和证书，以及每个二进制文件链接的算法", e, format.CBOMFile, format.ReportJSONFile)
 }
@@ -215,12 +305,13 @@ func ruleSBOM(e *Evidence) format.RuleResult {
 	}
 	switch {
 	case len(e.Binaries) == 0:
-		return result(format.NotEvidenced, "no binaries, so no SBOMs", "没有二进制文件，也就没有 SBOM", e)
+		return gap("no binaries, so no SBOMs", "没有二进制文件，也就没有 SBOM", "deliver at least one main package", "至少交付一个 main 包", e)
 	case missing > 0:
-		return result(format.Partial, fmt.Sprintf("%d of %d binaries lack an SPDX or CycloneDX SBOM", missing, len(e.Binaries)),
-			fmt.Sprintf("%d/%d 个二进制文件缺少 SPDX 或 CycloneDX SBOM", missing, len(e.Binaries)), e, files...)
+		return gap(fmt.Sprintf("%d of %d binaries lack an SPDX or CycloneDX SBOM", missing, len(e.Binaries)),
+			fmt.Sprintf("%d/%d 个二进制文件缺少 SPDX 或 CycloneDX SBOM", missing, len(e.Binaries)),
+			"write both formats (sbom.formats in hegui.yaml)", "同时生成两种格式（hegui.yaml 中的 sbom.formats）", e, files...)
 	}
-	return result(format.Evidenced,
+	return holds(
 		fmt.Sprintf("each of the %d binaries has an SPDX 2.3 and a CycloneDX 1.6 SBOM of the modules linked into it, with versions and hashes", len(e.Binaries)),
 		fmt.Sprintf("%d 个二进制文件各有 SPDX 2.3 和 CycloneDX 1.6 SBOM，列出其链接的模块及版本和哈希", len(e.Binaries)), e, files...)
 }
@@ -229,13 +320,32 @@ func ruleProvenance(e *Evidence) format.RuleResult {
 	p := primary(e)
 	switch {
 	case e.Provenance == "":
-		return result(format.NotEvidenced, "no build provenance", "没有构建来源证明", e)
+		return gap("no build provenance", "没有构建来源证明", "deliver with the provenance stage (it runs by default)", "启用 provenance 阶段交付（默认启用）", e)
 	case p != nil && p.Development:
-		return result(format.Partial, "in-toto/SLSA v1 provenance is included, signed with a development key",
-			"包含 in-toto/SLSA v1 来源证明，但用开发密钥签名", e, e.Provenance)
+		return gap("in-toto/SLSA v1 provenance is included, signed with a development key",
+			"包含 in-toto/SLSA v1 来源证明，但用开发密钥签名", releaseKeyEN, releaseKeyZH, e, e.Provenance)
 	}
-	return result(format.Evidenced, "signed in-toto Statement v1 with SLSA Provenance v1 (build parameters, resolved dependencies with digests)",
+	return holds("signed in-toto Statement v1 with SLSA Provenance v1 (build parameters, resolved dependencies with digests)",
 		"已签名的 in-toto Statement v1 / SLSA Provenance v1（构建参数、带摘要的依赖）", e, e.Provenance)
+}
+
+// ruleProvenanceExists is SLSA Build L1's "provenance exists": it asks
+// for provenance that identifies the outputs by digest and says how they
+// were built, not for a key that makes it authentic.
+func ruleProvenanceExists(e *Evidence) format.RuleResult {
+	if e.Provenance == "" {
+		return gap("no build provenance", "没有构建来源证明", "deliver with the provenance stage (it runs by default)", "启用 provenance 阶段交付（默认启用）", e)
+	}
+	return holds("in-toto Statement v1 with SLSA Provenance v1: every binary by its digest, the build parameters and the resolved dependencies",
+		"in-toto Statement v1 / SLSA Provenance v1：以摘要标识每个二进制文件，并记录构建参数和解析后的依赖", e, e.Provenance)
+}
+
+func ruleHostedBuild(e *Evidence) format.RuleResult {
+	return gap(fmt.Sprintf("built by %s, a command run on the vendor's own machine, which signs the provenance with the vendor's key: SLSA Build L1", e.Builder),
+		fmt.Sprintf("由 %s 构建，即在供应商自己机器上运行的命令，来源证明由供应商密钥签名：达到 SLSA Build L1", e.Builder),
+		"build on a hosted build platform that generates and signs the provenance itself, with a key the build cannot reach (L2), on isolated, ephemeral runners (L3); ship that platform's provenance",
+		"在托管构建平台上构建，由平台自行生成并签名来源证明、且构建过程无法接触签名密钥（L2），并使用隔离的一次性构建环境（L3）；随交付物提供该平台的来源证明",
+		e, e.Provenance)
 }
 
 func ruleReproducible(e *Evidence) format.RuleResult {
@@ -251,15 +361,14 @@ func ruleReproducible(e *Evidence) format.RuleResult {
 		}
 	}
 	n := len(e.Binaries)
-	switch {
-	case n > 0 && identical == n:
-		return result(format.Evidenced, fmt.Sprintf("all %d binaries were built twice, independently, with identical SHA-256", n),
+	if n > 0 && identical == n {
+		return holds(fmt.Sprintf("all %d binaries were built twice, independently, with identical SHA-256", n),
 			fmt.Sprintf("全部 %d 个二进制文件经两次独立构建，SHA-256 一致", n), e, format.ReportJSONFile)
-	case identical > 0:
-		return result(format.Partial, fmt.Sprintf("%d of %d binaries reproduced; %d differ, %d not checked", identical, n, different, skipped),
-			fmt.Sprintf("%d/%d 个二进制文件可复现；%d 个不一致，%d 个未检查", identical, n, different, skipped), e, format.ReportJSONFile)
 	}
-	return result(format.NotEvidenced, "reproducibility was not shown", "未证明可复现构建", e)
+	return gap(fmt.Sprintf("%d of %d binaries reproduced; %d differ, %d not checked", identical, n, different, skipped),
+		fmt.Sprintf("%d/%d 个二进制文件可复现；%d 个不一致，%d 个未检查", identical, n, different, skipped),
+		"set policy.reproducibility: require and fix what differs (the report shows the differing sections)",
+		"设置 policy.reproducibility: require，并修复不一致之处（报告列出不同的节）", e, format.ReportJSONFile)
 }
 
 func ruleHardening(e *Evidence) format.RuleResult {
@@ -274,80 +383,101 @@ func ruleHardening(e *Evidence) format.RuleResult {
 	n := len(e.Binaries)
 	switch {
 	case n == 0:
-		return result(format.NotEvidenced, "no binaries were checked", "没有检查二进制文件", e)
+		return gap("no binaries were checked", "没有检查二进制文件", "deliver at least one main package", "至少交付一个 main 包", e)
 	case fail == 0 && warn == 0:
-		return result(format.Evidenced, fmt.Sprintf("all %d binaries pass the hardening checks", n),
+		return holds(fmt.Sprintf("all %d binaries pass the hardening checks", n),
 			fmt.Sprintf("全部 %d 个二进制文件通过加固检查", n), e, format.ReportJSONFile)
 	}
-	return result(format.Partial, fmt.Sprintf("%d of %d binaries fail a hardening check, %d have warnings", fail, n, warn),
-		fmt.Sprintf("%d/%d 个二进制文件未通过加固检查，%d 个有警告", fail, n, warn), e, format.ReportJSONFile)
+	return gap(fmt.Sprintf("%d of %d binaries fail a hardening check, %d have warnings", fail, n, warn),
+		fmt.Sprintf("%d/%d 个二进制文件未通过加固检查，%d 个有警告", fail, n, warn),
+		"apply the fixes the report's hardening section names for each check", "按报告加固部分对每项检查给出的方法修复", e, format.ReportJSONFile)
 }
 
 func ruleVersionControl(e *Evidence) format.RuleResult {
 	switch {
 	case !e.VCSStamped:
-		return result(format.NotEvidenced, "built outside version control", "不是从版本控制中构建的", e)
+		return gap("built outside version control", "不是从版本控制中构建的",
+			"deliver from a git work tree", "从 git 工作区交付", e)
 	case e.Tagged && !e.Dirty:
-		return result(format.Evidenced, "built from a tagged, clean commit; the binaries carry the VCS stamp",
+		return holds("built from a tagged, clean commit; the binaries carry the VCS stamp",
 			"从带标签的干净提交构建；二进制文件带有版本控制信息", e, e.Provenance)
 	}
-	return result(format.Partial, "built from version control, but from an untagged snapshot or a tree with uncommitted changes",
-		"从版本控制构建，但不是带标签的发布提交，或工作区有未提交的改动", e, e.Provenance)
+	return gap("built from version control, but from an untagged snapshot or a tree with uncommitted changes",
+		"从版本控制构建，但不是带标签的发布提交，或工作区有未提交的改动",
+		"commit everything, tag the release (git tag v1.2.3) and deliver again", "提交全部改动，打发布标签（git tag v1.2.3），然后重新交付", e, e.Provenance)
 }
 
 func ruleLicenses(e *Evidence) format.RuleResult {
 	switch {
 	case e.LicenseViolations > 0:
-		return result(format.NotEvidenced, fmt.Sprintf("%d licence policy violations", e.LicenseViolations),
-			fmt.Sprintf("%d 项许可证策略违规", e.LicenseViolations), e, format.ReportJSONFile)
+		return gap(fmt.Sprintf("%d licence policy violations", e.LicenseViolations),
+			fmt.Sprintf("%d 项许可证策略违规", e.LicenseViolations),
+			"replace the modules the licence policy refuses, or change the policy with the reason (policy.licenses)",
+			"替换被许可证策略拒绝的模块，或说明理由后调整策略（policy.licenses）", e, format.ReportJSONFile)
 	case e.LicensesUnknown > 0:
-		return result(format.Partial, fmt.Sprintf("%d of %d modules have no concluded licence", e.LicensesUnknown, e.Licenses),
-			fmt.Sprintf("%d/%d 个模块无法确定许可证", e.LicensesUnknown, e.Licenses), e, format.ReportJSONFile)
+		return gap(fmt.Sprintf("%d of %d modules have no concluded licence", e.LicensesUnknown, e.Licenses),
+			fmt.Sprintf("%d/%d 个模块无法确定许可证", e.LicensesUnknown, e.Licenses),
+			"conclude them by hand in hegui.yaml (licenses.overrides), citing the licence text",
+			"在 hegui.yaml 中手工确定（licenses.overrides），并注明许可证文本出处", e, format.ReportJSONFile)
 	}
-	return result(format.Evidenced, fmt.Sprintf("the licences of all %d modules are determined and the licence policy passed", e.Licenses),
+	return holds(fmt.Sprintf("the licences of all %d modules are determined and the licence policy passed", e.Licenses),
 		fmt.Sprintf("全部 %d 个模块的许可证均已确定，且通过许可证策略", e.Licenses), e, format.ReportJSONFile)
 }
+
+const (
+	updateDBEN = "update the vulnerability database (hegui vulndb update, or import a newer snapshot) and deliver again"
+	updateDBZH = "更新漏洞库（hegui vulndb update，或导入更新的快照），然后重新交付"
+)
 
 func ruleVulnScan(e *Evidence) format.RuleResult {
 	v := e.Vuln
 	switch {
 	case v.Status != "scanned":
-		return result(format.NotEvidenced, "no vulnerability scan: "+v.Reason, "未做漏洞扫描："+v.Reason, e)
+		return gap("no vulnerability scan: "+v.Reason, "未做漏洞扫描："+v.Reason,
+			"deliver with a vulnerability database (hegui vulndb import or update)", "配置漏洞库后交付（hegui vulndb import 或 update）", e)
 	case v.AgeUnknown:
-		return result(format.Partial, "scanned against a database of unknown age (its entries carry no modified date), which counts as too old",
-			"扫描所用漏洞库日期未知（条目无修改日期），视为过旧", e, v.Files...)
-	case v.MaxAgeDays > 0 && v.AgeDays > v.MaxAgeDays:
-		return result(format.Partial, fmt.Sprintf("scanned against a database %.0f days old (the policy allows %.0f)", v.AgeDays, v.MaxAgeDays),
-			fmt.Sprintf("扫描所用漏洞库已有 %.0f 天（策略允许 %.0f 天）", v.AgeDays, v.MaxAgeDays), e, v.Files...)
+		return gap("scanned against a database of unknown age (its entries carry no modified date), which counts as too old",
+			"扫描所用漏洞库日期未知（条目无修改日期），视为过旧", updateDBEN, updateDBZH, e, v.Files...)
+	case v.MaxAgeDays <= 0:
+		return gap(fmt.Sprintf("scanned against a database %.0f days old, but the policy sets no limit on its age, so nothing keeps the scan current", v.AgeDays),
+			fmt.Sprintf("扫描所用漏洞库已有 %.0f 天，但策略未限制漏洞库的时效，无法保证扫描及时", v.AgeDays),
+			"set policy.vulnerabilities.databaseMaxAge in hegui.yaml (for example 30d) and deliver again", "在 hegui.yaml 中设置 policy.vulnerabilities.databaseMaxAge（例如 30d），然后重新交付", e, v.Files...)
+	case v.AgeDays > v.MaxAgeDays:
+		return gap(fmt.Sprintf("scanned against a database %.0f days old (the policy allows %.0f): the scan only warned", v.AgeDays, v.MaxAgeDays),
+			fmt.Sprintf("扫描所用漏洞库已有 %.0f 天（策略允许 %.0f 天）：扫描仅给出警告", v.AgeDays, v.MaxAgeDays), updateDBEN, updateDBZH, e, v.Files...)
 	case !v.Precise:
-		return result(format.Partial, "scanned, partly without a call graph (memory budget): some findings have binary-symbol precision",
-			"已扫描，但因内存预算部分未使用调用图：部分结果仅为二进制符号精度", e, v.Files...)
+		return gap("scanned, partly without a call graph (memory budget): some findings have binary-symbol precision",
+			"已扫描，但因内存预算部分未使用调用图：部分结果仅为二进制符号精度",
+			"deliver on a machine with more memory, or raise vulnerabilities.memory in hegui.yaml", "在内存更大的机器上交付，或调高 hegui.yaml 中的 vulnerabilities.memory", e, v.Files...)
 	}
-	return result(format.Evidenced, fmt.Sprintf("govulncheck call-graph scan against a database %.0f days old: %d known vulnerabilities examined", v.AgeDays, v.Findings),
+	return holds(fmt.Sprintf("govulncheck call-graph scan against a database %.0f days old: %d known vulnerabilities examined", v.AgeDays, v.Findings),
 		fmt.Sprintf("使用 %.0f 天内的漏洞库进行 govulncheck 调用图扫描：共检查 %d 个已知漏洞", v.AgeDays, v.Findings), e, v.Files...)
 }
 
 func ruleVulnsResolved(e *Evidence) format.RuleResult {
 	v := e.Vuln
+	const fixEN, fixZH = "upgrade the affected modules to the fixed versions the report names, and deliver again", "将受影响模块升级到报告列出的修复版本，然后重新交付"
 	switch {
 	case v.Status != "scanned":
-		return result(format.NotEvidenced, "unknown: no vulnerability scan", "未知：未做漏洞扫描", e)
+		return gap("unknown: no vulnerability scan", "未知：未做漏洞扫描",
+			"deliver with a vulnerability database (hegui vulndb import or update)", "配置漏洞库后交付（hegui vulndb import 或 update）", e)
 	case v.Reachable > 0:
-		return result(format.NotEvidenced, fmt.Sprintf("%d reachable known vulnerabilities remain", v.Reachable),
-			fmt.Sprintf("仍有 %d 个可达的已知漏洞", v.Reachable), e, v.Files...)
+		return gap(fmt.Sprintf("%d reachable known vulnerabilities remain", v.Reachable),
+			fmt.Sprintf("仍有 %d 个可达的已知漏洞", v.Reachable), fixEN, fixZH, e, v.Files...)
 	case v.Accepted > 0:
-		return result(format.Partial, fmt.Sprintf("%d reachable vulnerabilities are accepted by policy ignore rules (with reasons and expiry dates)", v.Accepted),
-			fmt.Sprintf("%d 个可达漏洞已按策略豁免（附理由和到期日）", v.Accepted), e, v.Files...)
+		return gap(fmt.Sprintf("%d reachable vulnerabilities are accepted by policy ignore rules (with reasons and expiry dates), not fixed", v.Accepted),
+			fmt.Sprintf("%d 个可达漏洞已按策略豁免（附理由和到期日），尚未修复", v.Accepted), fixEN, fixZH, e, v.Files...)
 	}
-	return result(format.Evidenced, "no reachable known vulnerability; unreachable ones are stated in the VEX document",
+	return holds("no reachable known vulnerability; unreachable ones are stated in the VEX document",
 		"没有可达的已知漏洞；不可达的漏洞已在 VEX 文档中说明", e, v.Files...)
 }
 
 func ruleVEX(e *Evidence) format.RuleResult {
 	if e.Vuln.VEX == "" {
-		return result(format.NotEvidenced, "no VEX document", "没有 VEX 文档", e)
+		return gap("no VEX document", "没有 VEX 文档",
+			"deliver with a vulnerability database: the vulns stage writes the VEX document", "配置漏洞库后交付：vulns 阶段会生成 VEX 文档", e)
 	}
-	return result(format.Evidenced, "an OpenVEX document states affected / not affected, with justification, for every finding",
+	return holds("an OpenVEX document states affected / not affected, with justification, for every finding",
 		"OpenVEX 文档对每个发现说明是否受影响及理由", e, e.Vuln.VEX)
 }
 
@@ -355,15 +485,17 @@ func ruleStaticAnalysis(e *Evidence) format.RuleResult {
 	s := e.SAST
 	switch {
 	case s.Status != "scanned":
-		return result(format.NotEvidenced, "no static analysis", "未做静态分析", e)
+		return gap("no static analysis", "未做静态分析", "deliver with the vet stage (it runs by default)", "启用 vet 阶段交付（默认启用）", e)
 	case s.Gating > 0:
-		return result(format.Partial, fmt.Sprintf("go vet and gosec ran; %d unsuppressed findings reach the policy's severity", s.Gating),
-			fmt.Sprintf("已运行 go vet 和 gosec；%d 个未抑制的发现达到策略严重级别", s.Gating), e, s.Files...)
+		return gap(fmt.Sprintf("go vet and gosec ran; %d unsuppressed findings reach the policy's severity", s.Gating),
+			fmt.Sprintf("已运行 go vet 和 gosec；%d 个未抑制的发现达到策略严重级别", s.Gating),
+			"fix the findings sast.sarif lists, or suppress each in the source with its reason (docs/vet.md)",
+			"修复 sast.sarif 列出的发现，或在源码中逐个注明理由后抑制（见 docs/vet.md）", e, s.Files...)
 	case s.Suppressed > 0:
-		return result(format.Partial, fmt.Sprintf("go vet and gosec ran; no finding reaches the gate, %d are suppressed in the source (with their reasons in sast.sarif)", s.Suppressed),
+		return holds(fmt.Sprintf("go vet and gosec ran; no finding reaches the gate, %d are suppressed in the source (with their reasons in sast.sarif)", s.Suppressed),
 			fmt.Sprintf("已运行 go vet 和 gosec；无发现达到门限，%d 个在源码中被抑制（理由见 sast.sarif）", s.Suppressed), e, s.Files...)
 	}
-	return result(format.Evidenced, fmt.Sprintf("go vet and gosec ran with CWE mapping; %d findings, none reaching the policy's severity", s.Findings),
+	return holds(fmt.Sprintf("go vet and gosec ran with CWE mapping; %d findings, none reaching the policy's severity", s.Findings),
 		fmt.Sprintf("已运行 go vet 和 gosec（含 CWE 映射）；共 %d 个发现，均未达到策略严重级别", s.Findings), e, s.Files...)
 }
 
@@ -372,21 +504,28 @@ func rulePolicyGate(e *Evidence) format.RuleResult {
 	case e.Violations > 0:
 		// A violation is a violation whether or not the policy stopped the
 		// delivery for it: warn mode must not score better than enforce.
-		return result(format.NotEvidenced, fmt.Sprintf("the policy found %d violations (%s mode)", e.Violations, e.PolicyMode),
-			fmt.Sprintf("策略检查发现 %d 项违规（%s 模式）", e.Violations, e.PolicyMode), e, format.ReportJSONFile)
+		return gap(fmt.Sprintf("the policy found %d violations (%s mode)", e.Violations, e.PolicyMode),
+			fmt.Sprintf("策略检查发现 %d 项违规（%s 模式）", e.Violations, e.PolicyMode),
+			"resolve the violations the report lists, each with its remedy", "按报告列出的方法逐项解决违规", e, format.ReportJSONFile)
+	case len(e.GatesOff) > 0:
+		return gap(fmt.Sprintf("the policy's %s gate is off: what it checks is not judged", strings.Join(e.GatesOff, ", ")),
+			fmt.Sprintf("策略的 %s 门禁已关闭：其检查项未被判定", strings.Join(e.GatesOff, "、")),
+			"turn the gate on (fail, or warn) in hegui.yaml's policy", "在 hegui.yaml 的 policy 中开启该门禁（fail 或 warn）", e, format.ReportJSONFile)
 	case e.PolicyMode != "enforce":
-		return result(format.Partial, "the policy ran in warn mode: no violations, but none would have stopped the delivery",
-			"策略以告警模式运行：无违规，但违规不会阻止交付", e, format.ReportJSONFile)
+		return gap("the policy ran in warn mode: no violations, but none would have stopped the delivery",
+			"策略以告警模式运行：无违规，但违规不会阻止交付",
+			"set policy.mode: enforce in hegui.yaml", "在 hegui.yaml 中设置 policy.mode: enforce", e, format.ReportJSONFile)
 	}
-	return result(format.Evidenced, "every gate of the delivery's policy (licences, vulnerabilities, static analysis, hardening, reproducibility) passed in enforce mode",
+	return holds("every gate of the delivery's policy (licences, vulnerabilities, static analysis, hardening, reproducibility) passed in enforce mode",
 		"交付策略的全部门禁（许可证、漏洞、静态分析、加固、可复现）在强制模式下通过", e, format.ReportJSONFile)
 }
 
-func ruleAuditLog(e *Evidence) format.RuleResult {
-	if e.AuditLogProof == "" {
-		return result(format.NotEvidenced, "no transparency-log proof in this delivery (configure an audit log)",
-			"交付物中没有透明日志证明（需配置审计日志）", e)
+func ruleReleaseLogged(e *Evidence) format.RuleResult {
+	if e.ReleaseLogProof == "" {
+		return gap("the release is not recorded in a transparency log", "发布未记录到透明日志",
+			"run an audit log (hegui log serve) and name it in hegui.yaml (auditLog.url), then deliver again (docs/audit-log.md)",
+			"运行审计日志（hegui log serve），在 hegui.yaml 中配置 auditLog.url，然后重新交付（见 docs/audit-log.md）", e)
 	}
-	return result(format.Evidenced, "the release event is in a transparency log, with an inclusion proof and a signed checkpoint",
-		"发布事件已写入透明日志，附包含证明和签名检查点", e, e.AuditLogProof)
+	return holds("the release event is in a transparency log, with an inclusion proof and a signed checkpoint: the release cannot be altered or withdrawn unnoticed",
+		"发布事件已写入透明日志，附包含证明和签名检查点：发布无法在无人察觉时被更改或撤回", e, e.ReleaseLogProof)
 }

@@ -1,7 +1,9 @@
 package format
 
 // The compliance matrix (report.json's "compliance"): each framework's
-// controls with their status and the rules that decided it.
+// controls, each split into the vendor's part, which the delivery decides,
+// and the operator's part, which only the operator of the running system
+// can show and which the matrix lists but never counts as done.
 
 // Text is a phrase in English and Chinese.
 type Text struct {
@@ -15,45 +17,92 @@ type Framework struct {
 	Revision int              `json:"revision"`
 	Name     Text             `json:"name"`
 	Scope    Text             `json:"scope"`
-	Counts   ControlCounts    `json:"counts"`
+	Summary  ControlSummary   `json:"summary"`
 	Controls []ControlOutcome `json:"controls"`
 }
 
-// ControlCounts counts controls by status.
-type ControlCounts struct {
-	Evidenced    int `json:"evidenced"`
-	Partial      int `json:"partial"`
-	NotEvidenced int `json:"notEvidenced"`
-	Manual       int `json:"manual"`
+// ControlSummary counts a framework's controls: the vendor parts by
+// status, and the operator parts, all of which remain to be completed.
+type ControlSummary struct {
+	Controls           int          `json:"controls"`
+	Vendor             VendorCounts `json:"vendor"`
+	OperatorToComplete int          `json:"operatorToComplete"`
 }
 
-// Total is the number of controls.
-func (c ControlCounts) Total() int { return c.Evidenced + c.Partial + c.NotEvidenced + c.Manual }
+// VendorCounts counts vendor parts by status.
+type VendorCounts struct {
+	Evidenced     int `json:"evidenced"`
+	Gap           int `json:"gap"`
+	NotApplicable int `json:"notApplicable"`
+}
 
-// ControlOutcome is one control's verdict.
+// Add counts one vendor part of status s.
+func (c *VendorCounts) Add(s ControlStatus) {
+	switch s {
+	case Evidenced:
+		c.Evidenced++
+	case Gap:
+		c.Gap++
+	case ControlNotApplicable:
+		c.NotApplicable++
+	}
+}
+
+// ControlOutcome is one control: its text, the vendor part's verdict and
+// the operator part's statement.
 type ControlOutcome struct {
-	ID      string       `json:"id"`
-	Ref     string       `json:"ref,omitempty"`
-	Group   Text         `json:"group"`
-	Modal   string       `json:"modal,omitempty"`
-	Text    Text         `json:"text"`
-	Status  string       `json:"status"`
-	Rules   []RuleResult `json:"rules"`
-	Manual  *Text        `json:"manual,omitempty"`
-	Runtime string       `json:"runtime,omitempty"`
-	// RuntimePackage is the package that provides Runtime
-	// (RuntimeCapabilities), and RuntimeLinkedBy the binaries that link it.
+	ID       string       `json:"id"`
+	Ref      string       `json:"ref,omitempty"`
+	Group    Text         `json:"group"`
+	Modal    string       `json:"modal,omitempty"`
+	Text     Text         `json:"text"`
+	Vendor   VendorPart   `json:"vendor"`
+	Operator OperatorPart `json:"operator"`
+}
+
+// VendorPart is what a delivery can show of a control.
+type VendorPart struct {
+	// Status is evidenced when every rule holds, gap when one does not,
+	// not-applicable when the control has no vendor part (Reason says why).
+	Status ControlStatus `json:"status"`
+	// Covers says what the vendor part is, so that "evidenced" is not
+	// read as more than it is.
+	Covers Text         `json:"covers"`
+	Rules  []RuleResult `json:"rules"`
+	Reason *Text        `json:"reason,omitempty"`
+	// Runtime names the runtime capability the vendor part needs
+	// (RuntimeCapabilities), RuntimePackage the package that provides it
+	// and RuntimeLinkedBy the binaries that link it.
+	Runtime         string   `json:"runtime,omitempty"`
 	RuntimePackage  string   `json:"runtimePackage,omitempty"`
 	RuntimeLinkedBy []string `json:"runtimeLinkedBy,omitempty"`
 }
 
-// The statuses of a rule or a control.
+// OperatorPart is what only the operator of the running system can show:
+// a statement for the operator to complete, prefilled with what it must
+// say. Its status is always to-complete: a delivery never completes it.
+type OperatorPart struct {
+	Status    ControlStatus `json:"status"`
+	Statement Text          `json:"statement"`
+}
+
+// ControlStatus is the status of a rule, a vendor part or an operator part.
+type ControlStatus string
+
+// The statuses; report.json's schema allows exactly these
+// (TestStatusesMatchTheSchema). A rule is evidenced or a gap.
 const (
-	Evidenced    = "evidenced"
-	Partial      = "partial"
-	NotEvidenced = "not-evidenced"
-	Manual       = "manual"
+	Evidenced            ControlStatus = "evidenced"
+	Gap                  ControlStatus = "gap"
+	ControlNotApplicable ControlStatus = "not-applicable"
+	ToComplete           ControlStatus = "to-complete"
 )
+
+// VendorStatuses are the statuses of a vendor part.
+var VendorStatuses = []ControlStatus{Evidenced, Gap, ControlNotApplicable}
+
+// RuleStatuses are the statuses of a rule.
+var RuleStatuses = []ControlStatus{Evidenced, Gap}
 
 // Citation is an evidence file and its digest.
 type Citation struct {
@@ -61,10 +110,12 @@ type Citation struct {
 	Digest string `json:"digest,omitempty"`
 }
 
-// RuleResult is one rule's verdict.
+// RuleResult is one rule's verdict: what it found (Detail), the files
+// that show it, and for a gap what the vendor can do about it (Remedy).
 type RuleResult struct {
-	Rule     string     `json:"rule"`
-	Status   string     `json:"status"`
-	Detail   Text       `json:"detail"`
-	Evidence []Citation `json:"evidence"`
+	Rule     string        `json:"rule"`
+	Status   ControlStatus `json:"status"`
+	Detail   Text          `json:"detail"`
+	Remedy   *Text         `json:"remedy,omitempty"`
+	Evidence []Citation    `json:"evidence"`
 }

@@ -15,19 +15,19 @@ import (
 )
 
 var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemas.ReportV1))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemas.Report))
 	if err != nil {
 		return nil, err
 	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource(schemas.ReportV1ID, doc); err != nil {
+	if err := c.AddResource(schemas.ReportID, doc); err != nil {
 		return nil, err
 	}
-	return c.Compile(schemas.ReportV1ID)
+	return c.Compile(schemas.ReportID)
 })
 
 // ReadReport decodes a report.json, which must match the published schema
-// (schemas/report-v1.schema.json): a report from another hegui version,
+// (schemas/report-v2.schema.json): a report from another hegui version,
 // or one edited by hand, is refused with the first place it differs.
 func ReadReport(data []byte) (*Report, error) {
 	s, err := schema()
@@ -37,6 +37,10 @@ func ReadReport(data []byte) (*Report, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not JSON: %v", ReportJSONFile, err)
+	}
+	if m, ok := doc.(map[string]any); ok && m["schema"] == "hegui.dev/report/v1" {
+		return nil, fmt.Errorf("%s is %s, written by an earlier hegui whose compliance matrix did not keep the vendor's part of a control apart from the operator's; this hegui reads %s: deliver again (hegui verify still checks the delivery's files and signatures)",
+			ReportJSONFile, "hegui.dev/report/v1", ReportSchema)
 	}
 	if err := s.Validate(doc); err != nil {
 		return nil, fmt.Errorf("%s does not match schema %s: %s", ReportJSONFile, ReportSchema, firstSchemaError(err))

@@ -192,9 +192,9 @@ type StageRecord struct {
 }
 
 // ReportSchema identifies the report.json format.
-const ReportSchema = "hegui.dev/report/v1"
+const ReportSchema = "hegui.dev/report/v2"
 
-// Report is report.json (docs/report.md, schemas/report-v1.schema.json).
+// Report is report.json (docs/report.md, schemas/report-v2.schema.json).
 type Report struct {
 	Schema      string         `json:"schema"`
 	Project     string         `json:"project"`

@@ -15,7 +15,7 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 	var schema struct {
 		Defs map[string]json.RawMessage `json:"$defs"`
 	}
-	if err := json.Unmarshal(schemas.ReportV1, &schema); err != nil {
+	if err := json.Unmarshal(schemas.Report, &schema); err != nil {
 		t.Fatal(err)
 	}
 	// enum follows path (property names, through array items) from a
@@ -58,7 +58,10 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 	check("reproducibility status", enum("binary", "reproducibility", "status"), asStrings(ReproducibilityStatuses))
 	check("check status", enum("check", "status"), asStrings(CheckStatuses))
 	check("scan status", enum("scanStatus"), asStrings(ScanStates))
-	check("runtime capability", enum("framework", "controls", "runtime"), RuntimeCapabilityNames())
+	check("runtime capability", enum("framework", "controls", "vendor", "runtime"), RuntimeCapabilityNames())
+	check("vendor part status", enum("framework", "controls", "vendor", "status"), asStrings(VendorStatuses))
+	check("operator part status", enum("framework", "controls", "operator", "status"), []string{string(ToComplete)})
+	check("rule status", enum("ruleResult", "status"), asStrings(RuleStatuses))
 }
 
 func asStrings[S ~string](values []S) []string {

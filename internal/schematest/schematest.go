@@ -77,10 +77,10 @@ func load() {
 	if sarif, loadErr = c.Compile(sarifURL); loadErr != nil {
 		return
 	}
-	if loadErr = add(schemas.ReportV1ID, filepath.Join(moduleRoot(), "schemas", "report-v1.schema.json")); loadErr != nil {
+	if loadErr = add(schemas.ReportID, filepath.Join(moduleRoot(), "schemas", "report-v2.schema.json")); loadErr != nil {
 		return
 	}
-	report, loadErr = c.Compile(schemas.ReportV1ID)
+	report, loadErr = c.Compile(schemas.ReportID)
 }
 
 // moduleDir is the module cache directory of a module hegui requires.
@@ -149,6 +149,6 @@ func ValidateReport(data []byte) error {
 func Report(t testing.TB, name string, data []byte) {
 	t.Helper()
 	if err := ValidateReport(data); err != nil {
-		t.Errorf("%s does not validate against schemas/report-v1.schema.json: %v", name, err)
+		t.Errorf("%s does not validate against schemas/report-v2.schema.json: %v", name, err)
 	}
 }

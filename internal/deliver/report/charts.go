@@ -8,39 +8,63 @@ import (
 	"hegui.dev/hegui/internal/format"
 )
 
-// statusLabels name control statuses in Chinese and English.
-var statusLabels = map[string]string{
-	format.Evidenced:    "已有证据 evidenced",
-	format.Partial:      "部分证据 partly evidenced",
-	format.NotEvidenced: "无证据 not evidenced",
-	format.Manual:       "需人工声明 manual statement",
+// statusLabels name the statuses of a control's parts in Chinese and
+// English.
+var statusLabels = map[format.ControlStatus]string{
+	format.Evidenced:            "已有证据 evidenced",
+	format.Gap:                  "存在差距 gap",
+	format.ControlNotApplicable: "不适用 not applicable",
+	format.ToComplete:           "待运营者完成 to complete",
 }
 
-// statusColors are the chart colours of the statuses (the page's palette).
-var statusColors = map[string]string{
-	format.Evidenced:    "#1a7f37",
-	format.Partial:      "#bf8700",
-	format.NotEvidenced: "#cf222e",
-	format.Manual:       "#8c959f",
+// statusColors are the chart colours of the vendor statuses (the page's
+// palette).
+var statusColors = map[format.ControlStatus]string{
+	format.Evidenced:            "#1a7f37",
+	format.Gap:                  "#cf222e",
+	format.ControlNotApplicable: "#8c959f",
 }
 
-var chartOrder = []string{format.Evidenced, format.Partial, format.NotEvidenced, format.Manual}
-
-func countOf(c format.ControlCounts, status string) int {
+func countOf(c format.VendorCounts, status format.ControlStatus) int {
 	switch status {
 	case format.Evidenced:
 		return c.Evidenced
-	case format.Partial:
-		return c.Partial
-	case format.NotEvidenced:
-		return c.NotEvidenced
+	case format.Gap:
+		return c.Gap
 	}
-	return c.Manual
+	return c.NotApplicable
 }
 
-// coverageChart draws one stacked bar per framework, as inline SVG: how
-// many of its controls the delivery evidences, partly evidences, does not
-// evidence, or leaves to a manual statement.
+// summaryText is a framework's summary as one sentence in each language:
+// "vendor part: 24 of 26 evidenced, 2 gaps; operator part: 26 to complete".
+func summaryText(s format.ControlSummary) format.Text {
+	v := s.Vendor
+	en := fmt.Sprintf("vendor part: %d of %d evidenced", v.Evidenced, s.Controls)
+	zh := fmt.Sprintf("供应商部分：%d/%d 项已有证据", v.Evidenced, s.Controls)
+	if v.Gap > 0 {
+		en += fmt.Sprintf(", %d %s", v.Gap, plural(v.Gap, "gap", "gaps"))
+		zh += fmt.Sprintf("，%d 项存在差距", v.Gap)
+	}
+	if v.NotApplicable > 0 {
+		en += fmt.Sprintf(", %d not applicable", v.NotApplicable)
+		zh += fmt.Sprintf("，%d 项不适用", v.NotApplicable)
+	}
+	en += fmt.Sprintf("; operator part: %d to complete", s.OperatorToComplete)
+	zh += fmt.Sprintf("；运营者部分：%d 项待完成", s.OperatorToComplete)
+	return format.Text{EN: en, ZH: zh}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// coverageChart draws one stacked bar per framework, as inline SVG: of
+// its controls, how many vendor parts the delivery evidences, how many
+// have a gap, and how many have no vendor part. Operator parts are not
+// drawn: they are all still to complete.
 func coverageChart(fs []format.Framework) template.HTML {
 	const (
 		labelW = 340
@@ -51,14 +75,14 @@ func coverageChart(fs []format.Framework) template.HTML {
 	height := top + rowH*len(fs) + 36
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" role="img" aria-label="compliance coverage" viewBox="0 0 %d %d" width="100%%">`, labelW+barW+60, height)
-	fmt.Fprintf(&b, `<title>合规覆盖 Compliance coverage</title>`)
+	fmt.Fprintf(&b, `<title>供应商部分 Vendor part</title>`)
 	for i, f := range fs {
 		y := top + i*rowH
 		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="12" dominant-baseline="middle">%s</text>`, y+10, template.HTMLEscapeString(shorten(f.Name.ZH, 28)))
-		total := f.Counts.Total()
+		total := f.Summary.Controls
 		x := float64(labelW)
-		for _, st := range chartOrder {
-			n := countOf(f.Counts, st)
+		for _, st := range format.VendorStatuses {
+			n := countOf(f.Summary.Vendor, st)
 			if n == 0 || total == 0 {
 				continue
 			}
@@ -74,7 +98,7 @@ func coverageChart(fs []format.Framework) template.HTML {
 	}
 	y := top + len(fs)*rowH + 12
 	x := labelW
-	for _, st := range chartOrder {
+	for _, st := range format.VendorStatuses {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" font-size="11" dominant-baseline="middle">%s</text>`,
 			x, y, statusColors[st], x+16, y+6, statusLabels[st])
 		x += 165

@@ -1,7 +1,11 @@
 package report
 
 import (
+	"strings"
+
 	"hegui.dev/hegui/internal/compliance"
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/format"
 )
 
@@ -16,13 +20,27 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 		PolicyMode: r.Verdict.Mode, Violations: len(r.Verdict.Violations),
 		CryptoInventory: r.Cryptography != nil,
 	}
+	if r.Provenance != "" {
+		e.Builder = format.BuilderID
+	}
+	for _, g := range []struct{ name, setting string }{
+		{"hardening", r.Policy.Hardening}, {"reproducibility", r.Policy.Reproducibility}, {"static-analysis", r.Policy.StaticGate},
+	} {
+		if g.setting == config.Off {
+			e.GatesOff = append(e.GatesOff, g.name)
+		}
+	}
 	if r.AuditLog != "" {
 		// Written after the report, like the manifest: cited without a
 		// digest, checked by hegui verify.
-		e.AuditLogProof = format.TransparencyProofFile
+		e.ReleaseLogProof = format.TransparencyProofFile
+	}
+	if r.Cryptography != nil {
+		e.BinaryCrypto = binaryCrypto(r.Cryptography)
 	}
 	for _, s := range r.Signers {
-		sig := compliance.Signer{Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development}
+		sig := compliance.Signer{Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development,
+			Token: strings.HasPrefix(s.Label, "pkcs11:")}
 		if s.Subject != "" {
 			sig.Chain = format.SignerChainPath(s.KeyID)
 		}
@@ -70,6 +88,30 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 	return e
 }
 
+// binaryCrypto sorts the algorithms each binary links by class.
+func binaryCrypto(inv *cryptoinv.Inventory) []compliance.BinaryCrypto {
+	class := map[string]string{}
+	for _, a := range inv.Algorithms {
+		class[a.Name] = a.Class
+	}
+	out := make([]compliance.BinaryCrypto, 0, len(inv.Binaries))
+	for _, b := range inv.Binaries {
+		bc := compliance.BinaryCrypto{Path: b.Path}
+		for _, a := range b.Algorithms {
+			switch class[a] {
+			case cryptoinv.National:
+				bc.National = append(bc.National, a)
+			case cryptoinv.Legacy:
+				bc.Legacy = append(bc.Legacy, a)
+			default:
+				bc.International = append(bc.International, a)
+			}
+		}
+		out = append(out, bc)
+	}
+	return out
+}
+
 func vulnEvidence(r *format.Report) compliance.VulnEvidence {
 	v := r.Vulnerabilities
 	ev := compliance.VulnEvidence{Status: string(v.Status), Reason: v.Reason, Files: v.Files, MaxAgeDays: r.Policy.DatabaseMaxAgeDays, Precise: true}
@@ -104,12 +146,18 @@ func sastEvidence(r *format.Report) compliance.SASTEvidence {
 		return ev
 	}
 	ev.Findings = len(doc.Findings)
-	threshold := format.SASTSeverityRank(r.Policy.StaticFailOn)
+	// A policy that fails on no severity still leaves high findings
+	// standing as far as a control is concerned.
+	failOn := r.Policy.StaticFailOn
+	if failOn == "none" || failOn == "" {
+		failOn = "high"
+	}
+	threshold := format.SASTSeverityRank(failOn)
 	for _, f := range doc.Findings {
 		switch {
 		case f.Suppression != nil:
 			ev.Suppressed++
-		case r.Policy.StaticFailOn != "none" && format.SASTSeverityRank(f.Severity) >= threshold:
+		case format.SASTSeverityRank(f.Severity) >= threshold:
 			ev.Gating++
 		}
 	}

@@ -96,18 +96,36 @@ func Markdown(r *format.Report) []byte {
 			w("| %s | %s | %s |\n", a.Name, classLabel(a.Class), purpose)
 		}
 	}
-	w("\n## 合规矩阵 Compliance matrix\n\n| Framework | Controls | Evidenced | Partly | Not evidenced | Manual |\n|---|---|---|---|---|---|\n")
+	w("\n## 合规矩阵 Compliance matrix\n\nThe vendor part of each control is decided from this delivery; the operator part is what only the operator of the running system can show, and is always still to complete.\n\n")
+	w("| Framework | Controls | Vendor: evidenced | Vendor: gap | Vendor: not applicable | Operator: to complete |\n|---|---|---|---|---|---|\n")
 	for _, f := range r.Compliance {
-		c := f.Counts
-		w("| %s | %d | %d | %d | %d | %d |\n", f.Name.ZH, c.Total(), c.Evidenced, c.Partial, c.NotEvidenced, c.Manual)
+		s := f.Summary
+		w("| %s | %d | %d | %d | %d | %d |\n", f.Name.ZH, s.Controls, s.Vendor.Evidenced, s.Vendor.Gap, s.Vendor.NotApplicable, s.OperatorToComplete)
 	}
 	for _, f := range r.Compliance {
-		w("\n### %s\n\n%s\n\n| Control | Requirement | Status |\n|---|---|---|\n", f.Name.ZH, f.Name.EN)
+		sum := summaryText(f.Summary)
+		w("\n### %s\n\n%s\n\n%s · %s\n\n| Control | Requirement | Vendor part | What the vendor part shows, or what to do | Operator part |\n|---|---|---|---|---|\n",
+			f.Name.ZH, f.Name.EN, sum.ZH, sum.EN)
 		for _, o := range f.Controls {
-			w("| `%s` | %s / %s | %s |\n", o.ID, md(o.Text.ZH), md(o.Text.EN), statusLabels[o.Status])
+			w("| `%s` | %s / %s | %s | %s | %s |\n", o.ID, md(o.Text.ZH), md(o.Text.EN), statusLabels[o.Vendor.Status], md(vendorDetail(o.Vendor)), md(o.Operator.Statement.ZH+" / "+o.Operator.Statement.EN))
 		}
 	}
 	return []byte(b.String())
+}
+
+// vendorDetail is a vendor part in a sentence or two: what it covers, or
+// why it does not apply; and for each gap, what to do.
+func vendorDetail(v format.VendorPart) string {
+	if v.Status == format.ControlNotApplicable && v.Reason != nil {
+		return v.Reason.EN
+	}
+	parts := []string{v.Covers.EN}
+	for _, r := range v.Rules {
+		if r.Status == format.Gap && r.Remedy != nil {
+			parts = append(parts, fmt.Sprintf("%s: %s; %s", r.Rule, r.Detail.EN, r.Remedy.EN))
+		}
+	}
+	return strings.Join(parts, " — ")
 }
 
 // md escapes a table cell.

@@ -1,5 +1,5 @@
 // Package report is the stage that writes report.json (schema
-// hegui.dev/report/v1, docs/report.md, schemas/report-v1.schema.json)
+// hegui.dev/report/v2, docs/report.md, schemas/report-v2.schema.json)
 // and report.html, one self-contained page (inline styles and SVG, no
 // scripts, no network) that reads offline and prints cleanly. Both render
 // the same data: the build matrix, reproducibility, hardening, SBOMs,
@@ -188,8 +188,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		return err
 	}
 	for _, f := range r.Compliance {
-		d.Log.Stepf("%s: %d controls, %d evidenced, %d partly, %d not, %d manual", f.ID, f.Counts.Total(),
-			f.Counts.Evidenced, f.Counts.Partial, f.Counts.NotEvidenced, f.Counts.Manual)
+		d.Log.Stepf("%s: %s", f.ID, summaryText(f.Summary).EN)
 	}
 	d.Log.Stepf("%s, %s", format.ReportJSONFile, format.ReportHTMLFile)
 	return nil
@@ -204,7 +203,9 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"time":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"join":        strings.Join,
 	"status":      statusClass,
-	"statuslabel": func(s string) string { return statusLabels[s] },
+	"statuslabel": func(s format.ControlStatus) string { return statusLabels[s] },
+	"summary":     summaryText,
+	"holding":     holding,
 	"chart":       coverageChart,
 	"display":     format.DisplayVersion,
 	"shortsym":    shortSymbol,
@@ -242,14 +243,26 @@ func HTML(r *format.Report) ([]byte, error) {
 // format.ReproducibilityStatus, ...) as the template gives them.
 func statusClass(status any) string {
 	switch s := fmt.Sprint(status); s {
-	case string(format.Pass), string(format.Identical), "passed", format.Evidenced, cryptoinv.National:
+	case string(format.Pass), string(format.Identical), "passed", string(format.Evidenced), cryptoinv.National:
 		return "ok"
-	case string(format.Fail), string(format.Different), string(format.SecondBuildFailed), format.NotEvidenced, format.VulnCalled, format.VulnLinked, "high", cryptoinv.Legacy:
+	case string(format.Fail), string(format.Different), string(format.SecondBuildFailed), string(format.Gap), format.VulnCalled, format.VulnLinked, "high", cryptoinv.Legacy:
 		return "bad"
-	case string(format.Warn), string(format.NotReproduced), format.Partial, format.VulnImported, "medium":
+	case string(format.Warn), string(format.NotReproduced), format.VulnImported, "medium":
 		return "warn"
 	}
 	return "na"
+}
+
+// holding are the rules that hold: the page folds them under their names,
+// and shows the gaps in full.
+func holding(rs []format.RuleResult) []format.RuleResult {
+	var out []format.RuleResult
+	for _, r := range rs {
+		if r.Status == format.Evidenced {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // shortSymbol drops the package path before the last element.
