@@ -38,6 +38,17 @@ archive:
 ` + extra
 }
 
+// releaseEvidence is what the release carries besides its artefacts: a
+// security policy and a signed vendor statement.
+const releaseEvidence = `documents:
+  - path: SECURITY.md
+    kind: security-policy
+    controls: ["ssdf:RV.1.3"]
+attestations:
+  - control: "密评:8.4 h"
+    file: docs/statements/non-repudiation.md
+`
+
 type deliveryRun struct {
 	r      *runner
 	f      *fixture
@@ -52,8 +63,10 @@ func deliverRelease(t *testing.T) *deliveryRun {
 	r := newRunner(t)
 	f := newFixture(t)
 	s := makeSigning(t, r.dir)
-	f.write("hegui.yaml", releaseConfig(s, ""))
-	f.git("add", "hegui.yaml")
+	f.write("hegui.yaml", releaseConfig(s, releaseEvidence))
+	f.write("SECURITY.md", "Report vulnerabilities to security@example.com; we answer within 3 days.\n")
+	f.write("docs/statements/non-repudiation.md", "app handles no data for which legal liability may be at stake, so it signs no business records.\n")
+	f.git("add", "hegui.yaml", "SECURITY.md", "docs")
 	f.commit("configure hegui")
 	f.git("tag", "v1.2.3")
 	out := r.ok("deliver", f.dir, "--json")
@@ -159,10 +172,30 @@ func TestDeliverRelease(t *testing.T) {
 		}
 	}
 
+	// The security policy and the signed statement are in the delivery and
+	// in the matrix: RV.1.3 evidenced by the document, 密评 8.4 h attested.
+	if len(rep.Documents) != 1 || rep.Documents[0].File != "documents/SECURITY.md" || len(rep.Attestations) != 1 {
+		t.Errorf("documents %+v, attestations %+v", rep.Documents, rep.Attestations)
+	}
+	for _, c := range []struct {
+		fw, id string
+		want   format.ControlStatus
+	}{{"nist-ssdf-1.1", "RV.1.3", format.Evidenced}, {"gbt39786-2021-l3", "8.4 h", format.Attested}} {
+		for _, f := range rep.Compliance {
+			for _, o := range f.Controls {
+				if f.ID == c.fw && o.ID == c.id && o.Vendor.Status != c.want {
+					t.Errorf("%s %s: vendor part %s, want %s", c.fw, c.id, o.Vendor.Status, c.want)
+				}
+			}
+		}
+	}
+
 	// hegui verify passes with the trust root, with the public key, and
-	// after a rebuild from the source.
+	// after a rebuild from the source; it checks the compliance matrix's
+	// and the vendor statement's signatures.
 	out := d.r.ok("verify", d.dir, "--trust-root", d.s.root)
-	if !strings.Contains(out.stdout, "Verified: every check holds.") || !strings.Contains(out.stdout, "Fixture Release Signing") {
+	if !strings.Contains(out.stdout, "Verified: every check holds.") || !strings.Contains(out.stdout, "Fixture Release Signing") ||
+		!strings.Contains(out.stdout, "2 signed by a trusted key, about the binaries (attestations/gbt39786-2021-l3_8.4_h.intoto.jsonl, compliance.intoto.jsonl)") {
 		t.Errorf("verify:\n%s", out.stdout)
 	}
 	d.r.ok("verify", d.dir, "--pub", d.s.ecPub)
@@ -175,7 +208,7 @@ func TestDeliverRelease(t *testing.T) {
 		Checks []struct{ Name string }
 	}
 	json.Unmarshal([]byte(out.stdout), &res)
-	if !res.Passed || len(res.Checks) != 7 || res.Checks[6].Name != "rebuild" {
+	if !res.Passed || len(res.Checks) != 8 || res.Checks[7].Name != "rebuild" {
 		t.Errorf("verify --rebuild --json: %s", out.stdout)
 	}
 	// Against another root, or another key, it fails.

@@ -52,12 +52,16 @@ type Control struct {
 }
 
 // VendorPart is the vendor's part of a control: the rules that evidence
-// it (Evidence, and Runtime: a runtime package a binary must link), with
-// what they cover; or, when the control has no vendor part, why.
+// it (Evidence; Runtime, a runtime package a binary must link; Documents,
+// the kinds of document the delivery must carry), with what they cover;
+// or what a signed vendor statement must say where no artefact can show it
+// (Attest); or, when the control has no vendor part, why (NotApplicable).
 type VendorPart struct {
 	Covers        format.Text  `yaml:"covers"`
 	Evidence      []string     `yaml:"evidence"`
 	Runtime       string       `yaml:"runtime"`
+	Documents     []string     `yaml:"documents"`
+	Attest        *format.Text `yaml:"attest"`
 	NotApplicable *format.Text `yaml:"notApplicable"`
 }
 
@@ -134,20 +138,31 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 
 func (v *VendorPart) check() error {
 	v.Evidence = slices.DeleteFunc(v.Evidence, func(r string) bool { return r == "" })
-	hasRules := len(v.Evidence) > 0 || v.Runtime != ""
+	hasRules := len(v.Evidence) > 0 || v.Runtime != "" || len(v.Documents) > 0
 	switch {
-	case v.NotApplicable != nil && hasRules:
-		return fmt.Errorf("notApplicable excludes evidence and runtime")
+	case v.NotApplicable != nil && (hasRules || v.Attest != nil):
+		return fmt.Errorf("notApplicable excludes evidence, runtime, documents and attest")
 	case v.NotApplicable != nil && (v.NotApplicable.EN == "" || v.NotApplicable.ZH == ""):
 		return fmt.Errorf("notApplicable needs en and zh")
 	case v.NotApplicable != nil:
 		return nil
+	case v.Attest != nil && hasRules:
+		return fmt.Errorf("attest excludes evidence, runtime and documents: a statement never stands in for evidence")
+	case v.Attest != nil && (v.Attest.EN == "" || v.Attest.ZH == ""):
+		return fmt.Errorf("attest needs en and zh: what the vendor's statement must say")
+	case v.Attest != nil:
+		return nil
 	case !hasRules:
-		return fmt.Errorf("give evidence rules (or a runtime capability), or say why it is notApplicable")
+		return fmt.Errorf("give evidence rules (or a runtime capability or documents), a statement to attest, or say why it is notApplicable")
 	case v.Covers.EN == "" || v.Covers.ZH == "":
 		return fmt.Errorf("covers needs en and zh: what the rules show of the control")
 	case v.Runtime != "" && format.RuntimeCapabilities[v.Runtime] == "":
 		return fmt.Errorf("runtime %q: want one of %s", v.Runtime, strings.Join(format.RuntimeCapabilityNames(), ", "))
+	}
+	for _, k := range v.Documents {
+		if !slices.Contains(format.DocumentKinds, k) {
+			return fmt.Errorf("document kind %q: want one of %s", k, strings.Join(format.DocumentKinds, ", "))
+		}
 	}
 	seen := map[string]bool{}
 	for _, r := range v.Evidence {
@@ -188,4 +203,47 @@ func Select(all []*Catalog, names []string) ([]*Catalog, error) {
 		}
 	}
 	return out, nil
+}
+
+// FindControl returns the control named by "FRAMEWORK:CONTROL", the
+// framework given by id or alias.
+func FindControl(cats []*Catalog, ref string) (*Catalog, *Control, error) {
+	fw, id, err := format.ParseControlRef(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel, err := Select(cats, []string{fw})
+	if err != nil {
+		return nil, nil, err
+	}
+	c := sel[0]
+	for i := range c.Controls {
+		if c.Controls[i].ID == id {
+			return c, &c.Controls[i], nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%s has no control %q (hegui report lists them)", c.ID, id)
+}
+
+// CheckControlRef checks that "FRAMEWORK:CONTROL" names a control.
+func CheckControlRef(cats []*Catalog, ref string) error {
+	_, _, err := FindControl(cats, ref)
+	return err
+}
+
+// WhyNoStatement says why a control's vendor part takes no signed
+// statement: it has none, or evidence shows it, which a statement never
+// stands in for.
+func WhyNoStatement(ctl *Control) string {
+	if ctl.Vendor.NotApplicable != nil {
+		return "the control has no vendor part (" + ctl.Vendor.NotApplicable.EN + ")"
+	}
+	rules := slices.Clone(ctl.Vendor.Evidence)
+	if ctl.Vendor.Runtime != "" {
+		rules = append(rules, RuntimeRule+" ("+ctl.Vendor.Runtime+")")
+	}
+	if len(ctl.Vendor.Documents) > 0 {
+		rules = append(rules, DocumentsRule+" ("+strings.Join(ctl.Vendor.Documents, ", ")+")")
+	}
+	return "its vendor part is shown by evidence (" + strings.Join(rules, ", ") + "), which a statement cannot stand in for"
 }

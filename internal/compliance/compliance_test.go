@@ -81,6 +81,9 @@ func TestCatalogErrors(t *testing.T) {
 		"n/a one language": {base + ctl + "    vendor: {notApplicable: {en: r}}\n", "notApplicable needs en and zh"},
 		"no covers":        {base + ctl + "    vendor: {evidence: [sbom]}\n", "covers needs en and zh"},
 		"bad runtime":      {base + vendor("runtime: telepathy"), `runtime "telepathy"`},
+		"attest and rules": {base + vendor("evidence: [sbom], attest: {en: a, zh: a}"), "never stands in for evidence"},
+		"attest one lang":  {base + ctl + "    vendor: {attest: {en: a}}\n", "attest needs en and zh"},
+		"bad doc kind":     {base + vendor("documents: [novel]"), `document kind "novel"`},
 		"no operator":      {base + "  - id: A\n    group: {en: g, zh: g}\n    text: {en: t, zh: t}\n    vendor: {covers: {en: c, zh: c}, evidence: [sbom]}\n", "operator part needs en and zh"},
 		"duplicate id":     {base + ok + ok, "id used twice"},
 		"bad modal":        {base + strings.Replace(ok, "    operator", "    modal: must\n    operator", 1), "modal"},
@@ -108,7 +111,8 @@ func TestCatalogErrors(t *testing.T) {
 // with hegui deliver on the vendor's machine can: an SM2 release key on a
 // PKCS#11 token with a certificate, a clean tagged commit, a fresh
 // database, every gate passed in enforce mode, the release logged, and a
-// binary that links national algorithms and every runtime package.
+// binary that links national algorithms and every runtime package, with
+// its security policy document and the vendor's statements.
 func evidence() *Evidence {
 	linked := map[string][]string{}
 	for _, pkg := range format.RuntimeCapabilities {
@@ -124,6 +128,8 @@ func evidence() *Evidence {
 		PolicyMode: "enforce", CryptoInventory: true, ReleaseLogProof: "auditlog/proof.json",
 		BinaryCrypto:  []BinaryCrypto{{Path: "bin/a", National: []string{"SM2", "SM3", "SM4"}, International: []string{"AES"}}},
 		RuntimeLinked: linked,
+		Documents:     []format.Document{{File: "documents/SECURITY.md", Kind: "security-policy", Controls: []string{}}},
+		Attestations:  map[string]string{"gbt39786-2021-l3:8.4 h": "attestations/gbt39786-2021-l3_8.4_h.intoto.jsonl"},
 	}
 }
 
@@ -189,7 +195,7 @@ func TestRuntimePackage(t *testing.T) {
 	v := VendorPart{Covers: format.Text{EN: "c", ZH: "c"}, Evidence: []string{"sbom"}, Runtime: "sm4-body"}
 	e := evidence()
 	e.RuntimeLinked = map[string][]string{"hegui.dev/hegui/sm4http": {"bin/linux_amd64/app"}}
-	linked := vendorPart(v, e)
+	linked := vendorPart("x:1", v, e)
 	if linked.Status != format.Evidenced || len(linked.RuntimeLinkedBy) != 1 || linked.RuntimePackage != "hegui.dev/hegui/sm4http" {
 		t.Fatalf("linked: %+v", linked)
 	}
@@ -198,20 +204,20 @@ func TestRuntimePackage(t *testing.T) {
 		t.Errorf("runtime rule %+v", r)
 	}
 	e.RuntimeLinked = nil
-	none := vendorPart(v, e)
+	none := vendorPart("x:1", v, e)
 	if none.Status != format.Gap || len(none.RuntimeLinkedBy) != 0 || !strings.Contains(none.Rules[1].Remedy.EN, "import hegui.dev/hegui/sm4http") {
 		t.Errorf("not linked: %+v", none)
 	}
 }
 
-// summaries is each framework's vendor counts: evidenced, gap, not
-// applicable.
-func summaries(fs []format.Framework) map[string][3]int {
-	out := map[string][3]int{}
+// summaries is each framework's vendor counts: evidenced, attested, gap,
+// not applicable.
+func summaries(fs []format.Framework) map[string][4]int {
+	out := map[string][4]int{}
 	for _, f := range fs {
 		v := f.Summary.Vendor
-		out[f.ID] = [3]int{v.Evidenced, v.Gap, v.NotApplicable}
-		if f.Summary.Controls != len(f.Controls) || f.Summary.OperatorToComplete != len(f.Controls) || v.Evidenced+v.Gap+v.NotApplicable != len(f.Controls) {
+		out[f.ID] = [4]int{v.Evidenced, v.Attested, v.Gap, v.NotApplicable}
+		if f.Summary.Controls != len(f.Controls) || f.Summary.OperatorToComplete != len(f.Controls) || v.Evidenced+v.Attested+v.Gap+v.NotApplicable != len(f.Controls) {
 			panic(fmt.Sprintf("%s: summary %+v does not add up to %d controls", f.ID, f.Summary, len(f.Controls)))
 		}
 	}
@@ -221,8 +227,10 @@ func summaries(fs []format.Framework) map[string][3]int {
 // TestReleaseDelivery: a delivery made with a release key (SM2, on a
 // token, with a certificate), a tag and a fresh database, whose binary
 // links national algorithms and hegui's runtime packages, evidences the
-// vendor part of every control a delivery can evidence. What remains are
-// the SLSA rows that need a hosted builder; every operator part remains.
+// vendor part of every control a delivery can evidence, and carries a
+// signed statement for each that only a statement can show. What remains
+// are the SLSA rows that need a hosted builder; every operator part
+// remains.
 func TestReleaseDelivery(t *testing.T) {
 	cats, err := Catalogs()
 	if err != nil {
@@ -244,16 +252,16 @@ func TestReleaseDelivery(t *testing.T) {
 			}
 		}
 	}
-	want := map[string][3]int{
-		"gbt22239-2019-l3": {24, 0, 2},
-		"gbt39786-2021-l3": {9, 0, 5},
-		"nist-ssdf-1.1":    {16, 0, 2},
-		"slsa-1.0-build":   {4, 4, 0},
-		"gdpr":             {8, 0, 1},
-		"pipl":             {7, 0, 1},
+	want := map[string][4]int{
+		"gbt22239-2019-l3": {24, 0, 0, 2},
+		"gbt39786-2021-l3": {9, 1, 0, 4},
+		"nist-ssdf-1.1":    {17, 0, 0, 1},
+		"slsa-1.0-build":   {4, 0, 4, 0},
+		"gdpr":             {8, 0, 0, 1},
+		"pipl":             {7, 0, 0, 1},
 	}
 	if got := summaries(res); !maps.Equal(got, want) {
-		t.Errorf("release delivery: vendor parts (evidenced, gap, n/a) = %v, want %v", got, want)
+		t.Errorf("release delivery: vendor parts (evidenced, attested, gap, n/a) = %v, want %v", got, want)
 	}
 }
 
@@ -273,15 +281,42 @@ func TestDemoDelivery(t *testing.T) {
 	e.Vuln.AgeDays = 107
 	e.RuntimeLinked = nil
 	e.BinaryCrypto = []BinaryCrypto{{Path: "bin/linux_amd64/hello"}}
-	want := map[string][3]int{
-		"gbt22239-2019-l3": {6, 18, 2},
-		"gbt39786-2021-l3": {2, 7, 5},
-		"nist-ssdf-1.1":    {7, 9, 2},
-		"slsa-1.0-build":   {4, 4, 0},
-		"gdpr":             {0, 8, 1},
-		"pipl":             {0, 7, 1},
+	e.Documents, e.Attestations = nil, nil
+	want := map[string][4]int{
+		"gbt22239-2019-l3": {6, 0, 18, 2},
+		"gbt39786-2021-l3": {2, 0, 8, 4},
+		"nist-ssdf-1.1":    {7, 0, 10, 1},
+		"slsa-1.0-build":   {4, 0, 4, 0},
+		"gdpr":             {0, 0, 8, 1},
+		"pipl":             {0, 0, 7, 1},
 	}
 	if got := summaries(Evaluate(cats, e)); !maps.Equal(got, want) {
-		t.Errorf("demo delivery: vendor parts (evidenced, gap, n/a) = %v, want %v", got, want)
+		t.Errorf("demo delivery: vendor parts (evidenced, attested, gap, n/a) = %v, want %v", got, want)
+	}
+}
+
+// TestAttestedAndDocuments: a vendor part only a statement can show is
+// attested when the delivery carries the signed statement, a gap saying
+// what to state when it does not; a documents part holds for a document of
+// the kind, or one the vendor tagged with the control.
+func TestAttestedAndDocuments(t *testing.T) {
+	att := VendorPart{Attest: &format.Text{EN: "how keys are kept", ZH: "密钥如何保管"}}
+	e := evidence()
+	e.Attestations = map[string]string{"fw:c1": "attestations/fw_c1.intoto.jsonl"}
+	if p := vendorPart("fw:c1", att, e); p.Status != format.Attested || p.Attestation == nil || p.Attestation.File != "attestations/fw_c1.intoto.jsonl" || p.Attestation.Digest == "" {
+		t.Errorf("with a statement: %+v", p)
+	}
+	p := vendorPart("fw:c2", att, e)
+	if p.Status != format.Gap || len(p.Rules) != 1 || p.Rules[0].Rule != VendorStatementRule || !strings.Contains(p.Rules[0].Remedy.EN, `control: "fw:c2"`) {
+		t.Errorf("without a statement: %+v", p)
+	}
+	docs := VendorPart{Covers: format.Text{EN: "c", ZH: "c"}, Documents: []string{"design", "user-guide"}}
+	e.Documents = []format.Document{{File: "documents/design.md", Kind: "design", Controls: []string{}}}
+	if p := vendorPart("fw:c3", docs, e); p.Status != format.Gap || !strings.Contains(p.Rules[0].Detail.EN, "no user-guide document") {
+		t.Errorf("a kind missing: %+v", p)
+	}
+	e.Documents = append(e.Documents, format.Document{File: "documents/manual.pdf", Kind: "other", Controls: []string{"fw:c3"}})
+	if p := vendorPart("fw:c3", docs, e); p.Status != format.Evidenced || len(p.Rules[0].Evidence) != 2 {
+		t.Errorf("tagged with the control: %+v", p)
 	}
 }

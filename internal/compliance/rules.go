@@ -46,6 +46,11 @@ type Evidence struct {
 	// ReleaseLogProof is the transparency-log proof that the release
 	// event is logged ("" when none).
 	ReleaseLogProof string
+	// Documents are the vendor's documents the delivery carries;
+	// Attestations maps "FRAMEWORK:CONTROL" to the signed vendor
+	// statement's file.
+	Documents    []format.Document
+	Attestations map[string]string
 	// RuntimeLinked maps each runtime package (format.RuntimeCapabilities)
 	// to the binaries that link it.
 	RuntimeLinked map[string][]string

@@ -53,6 +53,8 @@ type Config struct {
 	StaticAnalysis  StaticAnalysis  `yaml:"static-analysis"`
 	Policy          Policy          `yaml:"policy"`
 	Compliance      Compliance      `yaml:"compliance"`
+	Documents       []Document      `yaml:"documents"`
+	Attestations    []Attestation   `yaml:"attestations"`
 	Archive         Archive         `yaml:"archive"`
 	AuditLog        AuditLog        `yaml:"audit-log"`
 	Output          string          `yaml:"output"`
@@ -133,6 +135,37 @@ type LicensePolicy struct {
 	Allow []string `yaml:"allow"`
 	Deny  []string `yaml:"deny"`
 }
+
+// Document is a document the delivery carries (under documents/, in the
+// manifest) as evidence for the controls it answers: a design
+// description, a user guide, an operations manual, SECURITY.md, a coding
+// standard.
+type Document struct {
+	// Path is the file, relative to the module root, inside the module.
+	Path string `yaml:"path"`
+	// Kind is design, user-guide, operations, security-policy,
+	// coding-standard or other.
+	Kind  string `yaml:"kind"`
+	Title string `yaml:"title"`
+	// Controls are the controls it answers, as FRAMEWORK:CONTROL
+	// ("gbt22239-2019-l3:8.1.9.4 d").
+	Controls []string `yaml:"controls"`
+}
+
+// Attestation is a statement the vendor signs, with the delivery's keys,
+// for a control whose vendor part no artefact can show. The report shows
+// such a control as attested, never as evidenced.
+type Attestation struct {
+	// Control is FRAMEWORK:CONTROL.
+	Control string `yaml:"control"`
+	// Statement is what the vendor states; File names a file, relative to
+	// the module root, that holds it instead.
+	Statement string `yaml:"statement"`
+	File      string `yaml:"file"`
+}
+
+// MaxDocumentSize bounds a document the delivery carries.
+const MaxDocumentSize = 64 << 20
 
 // Archive configures the optional single-file copy of the delivery.
 type Archive struct {
@@ -331,6 +364,9 @@ func (c *Config) validate(data []byte) error {
 		if s.Key == "" {
 			return fmt.Errorf("%ssigning.co-signers[%d]: key is required", at(fmt.Sprintf("$.signing.co-signers[%d]", i)), i)
 		}
+	}
+	if err := c.validateEvidence(at); err != nil {
+		return err
 	}
 	return c.validatePolicy(at)
 }

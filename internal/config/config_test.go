@@ -59,6 +59,14 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"version: 1\nstatic-analysis:\n  analyzers: lint\n", `line 3: static-analysis.analyzers "lint"`},
 		{"version: 1\ncompliance:\n  frameworks: [iso27001]\n", `line 3: compliance.frameworks: unknown framework "iso27001"`},
 		{"version: 1\n\tbad", "line "},
+		{"version: 1\ndocuments:\n  - path: ../x.md\n    kind: design\n", "line 3: documents[0].path"},
+		{"version: 1\ndocuments:\n  - path: x.md\n    kind: novel\n", `line 4: documents[0].kind "novel"`},
+		{"version: 1\ndocuments:\n  - path: a/x.md\n    kind: design\n  - path: b/x.md\n    kind: design\n", "also named x.md"},
+		{"version: 1\ndocuments:\n  - path: x.md\n    kind: design\n    controls: [\"ssdf:ZZ.1\"]\n", `line 5: documents[0].controls[0]: nist-ssdf-1.1 has no control "ZZ.1"`},
+		{"version: 1\nattestations:\n  - control: 8.4 h\n    statement: x\n", "want FRAMEWORK:CONTROL"},
+		{"version: 1\nattestations:\n  - control: \"ssdf:PS.2.1\"\n    statement: x\n", "takes no statement: its vendor part is shown by evidence"},
+		{"version: 1\nattestations:\n  - control: \"密评:8.4 h\"\n", "give the statement, or the file"},
+		{"version: 1\nattestations:\n  - control: \"密评:8.4 h\"\n    statement: x\n  - control: \"gbt39786-2021-l3:8.4 h\"\n    statement: y\n", "has a statement already"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml))

@@ -88,6 +88,15 @@ policy:
 compliance:
   frameworks: []               # report's compliance matrix; empty: all (gbt22239-2019-l3, gbt39786-2021-l3, nist-ssdf-1.1, slsa-1.0-build, gdpr, pipl)
 
+documents: []                  # documents the delivery carries and signs, each answering controls, e.g.
+#  - path: SECURITY.md         #   relative to the module root
+#    kind: security-policy     #   design, user-guide, operations, security-policy, coding-standard, other
+#    controls: ["ssdf:RV.1.3"]
+
+attestations: []               # statements you sign where no artefact can show a control's vendor part, e.g.
+#  - control: "密评:8.4 h"
+#    file: docs/statements/non-repudiation.md   # or statement: "..."
+
 archive:
   format: none                 # tar.gz: also write the delivery as one reproducible archive
 

@@ -24,10 +24,12 @@ import (
 
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/deliver/archive"
+	"hegui.dev/hegui/internal/deliver/attest"
 	"hegui.dev/hegui/internal/deliver/build"
 	"hegui.dev/hegui/internal/deliver/bundle"
 	"hegui.dev/hegui/internal/deliver/cbom"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/documents"
 	"hegui.dev/hegui/internal/deliver/harden"
 	"hegui.dev/hegui/internal/deliver/license"
 	"hegui.dev/hegui/internal/deliver/manifest"
@@ -49,6 +51,7 @@ import (
 // Stages is the pipeline, in the order it runs.
 var Stages = []delivery.Stage{
 	version.Stage{},      // name the delivery: tag or pseudo-version, commit time
+	documents.Stage{},    // the vendor's documents, tagged with the controls they answer
 	signers.Stage{},      // open the signing keys before anything slow
 	build.Stage{},        // build every main package for every target
 	reproduce.Stage{},    // build again elsewhere and compare digests
@@ -60,6 +63,7 @@ var Stages = []delivery.Stage{
 	provenance.Stage{},   // in-toto / SLSA v1 provenance, signed (DSSE)
 	bundle.Stage{},       // Sigstore bundles for ECDSA signers (cosign)
 	cbom.Stage{},         // cryptographic inventory, CycloneDX CBOM
+	attest.Stage{},       // the vendor's signed statements for controls no artefact shows
 	policy.Stage{},       // every gate of the policy: violations and remedies
 	report.Stage{},       // report.json and report.html, compliance matrix
 	verdict.Stage{},      // fail on policy violations (enforce mode)

@@ -32,6 +32,7 @@ type ControlSummary struct {
 // VendorCounts counts vendor parts by status.
 type VendorCounts struct {
 	Evidenced     int `json:"evidenced"`
+	Attested      int `json:"attested"`
 	Gap           int `json:"gap"`
 	NotApplicable int `json:"notApplicable"`
 }
@@ -41,6 +42,8 @@ func (c *VendorCounts) Add(s ControlStatus) {
 	switch s {
 	case Evidenced:
 		c.Evidenced++
+	case Attested:
+		c.Attested++
 	case Gap:
 		c.Gap++
 	case ControlNotApplicable:
@@ -63,13 +66,20 @@ type ControlOutcome struct {
 // VendorPart is what a delivery can show of a control.
 type VendorPart struct {
 	// Status is evidenced when every rule holds, gap when one does not,
-	// not-applicable when the control has no vendor part (Reason says why).
+	// attested when a signed vendor statement stands in where no artefact
+	// can (Attestation), not-applicable when the control has no vendor
+	// part (Reason says why).
 	Status ControlStatus `json:"status"`
 	// Covers says what the vendor part is, so that "evidenced" is not
 	// read as more than it is.
 	Covers Text         `json:"covers"`
 	Rules  []RuleResult `json:"rules"`
 	Reason *Text        `json:"reason,omitempty"`
+	// Attest is what the vendor's statement must say, for a vendor part
+	// that only a statement can show; Attestation is the signed statement
+	// when the delivery carries one.
+	Attest      *Text     `json:"attest,omitempty"`
+	Attestation *Citation `json:"attestation,omitempty"`
 	// Runtime names the runtime capability the vendor part needs
 	// (RuntimeCapabilities), RuntimePackage the package that provides it
 	// and RuntimeLinkedBy the binaries that link it.
@@ -93,13 +103,14 @@ type ControlStatus string
 // (TestStatusesMatchTheSchema). A rule is evidenced or a gap.
 const (
 	Evidenced            ControlStatus = "evidenced"
+	Attested             ControlStatus = "attested"
 	Gap                  ControlStatus = "gap"
 	ControlNotApplicable ControlStatus = "not-applicable"
 	ToComplete           ControlStatus = "to-complete"
 )
 
 // VendorStatuses are the statuses of a vendor part.
-var VendorStatuses = []ControlStatus{Evidenced, Gap, ControlNotApplicable}
+var VendorStatuses = []ControlStatus{Evidenced, Attested, Gap, ControlNotApplicable}
 
 // RuleStatuses are the statuses of a rule.
 var RuleStatuses = []ControlStatus{Evidenced, Gap}

@@ -29,12 +29,17 @@ const (
 	SASTJSONFile         = "sast.json"
 	SASTSARIFFile        = "sast.sarif"
 	CBOMFile             = "cbom.cdx.json"
+	// ComplianceFile is the compliance matrix as a signed in-toto
+	// statement (one DSSE envelope on one line).
+	ComplianceFile = "compliance.intoto.jsonl"
 
 	BinDir          = "bin"          // bin/OS_ARCH/NAME, one directory per target
 	SBOMDir         = "sbom"         // sbom/NAME_OS_ARCH.{spdx,cdx}.json
 	SignersDir      = "signers"      // signers/KEYID.pub and .chain.pem
 	CosignDir       = "cosign"       // Sigstore bundles and the keys they name
 	TransparencyDir = "transparency" // the audit-log proof, outside the manifest
+	DocumentsDir    = "documents"    // documents/NAME: the vendor's documents (hegui.yaml documents)
+	AttestationsDir = "attestations" // attestations/FRAMEWORK_CONTROL.intoto.jsonl: signed vendor statements
 
 	TransparencyEntryFile = TransparencyDir + "/entry.json"       // the event as logged
 	TransparencyProofFile = TransparencyDir + "/entry.tlog-proof" // C2SP tlog-proof

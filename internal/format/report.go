@@ -218,6 +218,10 @@ type Report struct {
 	Cryptography    *cryptoinv.Inventory `json:"cryptography"`
 	Policy          PolicySettings       `json:"policy"`
 	Compliance      []Framework          `json:"compliance"`
+	// Documents are the vendor's documents the delivery carries;
+	// Attestations its signed vendor statements.
+	Documents    []Document    `json:"documents"`
+	Attestations []Attestation `json:"attestations"`
 	// AuditLog is the transparency log the delivery is recorded in after
 	// signing ("" when none); its proof is transparency/entry.tlog-proof.
 	AuditLog string `json:"auditLog,omitempty"`

@@ -62,6 +62,7 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 	check("vendor part status", enum("framework", "controls", "vendor", "status"), asStrings(VendorStatuses))
 	check("operator part status", enum("framework", "controls", "operator", "status"), []string{string(ToComplete)})
 	check("rule status", enum("ruleResult", "status"), asStrings(RuleStatuses))
+	check("document kind", enum("document", "kind"), DocumentKinds)
 }
 
 func asStrings[S ~string](values []S) []string {

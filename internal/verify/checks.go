@@ -166,28 +166,93 @@ func (s *state) checkProvenance(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	subjects := maps.Clone(prov.Subjects)
+	if err := s.checkSubjects("the provenance", prov.Subjects); err != nil {
+		return "", err
+	}
+	s.provenance = prov
+	return fmt.Sprintf("in-toto Statement v1 / SLSA Provenance v1, signed by a trusted key; its %d subjects are the binaries", len(s.binaries())), nil
+}
+
+// checkSubjects matches a statement's subjects with the binaries.
+func (s *state) checkSubjects(what string, subjects map[string]map[string]string) error {
+	subjects = maps.Clone(subjects)
 	var problems []string
-	bins := s.binaries()
-	for _, b := range bins {
+	for _, b := range s.binaries() {
 		d, ok := subjects[b.Path]
 		switch {
 		case !ok:
-			problems = append(problems, b.Path+" is not a subject of the provenance")
+			problems = append(problems, b.Path+" is not a subject of "+what)
 		case d["sha256"] != b.SHA256 || d["sm3"] != b.SM3:
-			problems = append(problems, b.Path+": the provenance records other digests")
+			problems = append(problems, b.Path+": "+what+" records other digests")
 		}
 		delete(subjects, b.Path)
 	}
 	for name := range subjects {
-		problems = append(problems, "the provenance names "+name+", which the delivery does not hold")
+		problems = append(problems, what+" names "+name+", which the delivery does not hold")
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkStatements verifies the delivery's other signed statements: the
+// compliance matrix and the vendor's statements. Each must be signed by a
+// trusted key, be about the binaries, and have the predicate its name
+// promises.
+func (s *state) checkStatements(ctx context.Context) (string, error) {
+	var files []string
+	for _, f := range s.manifest.Files {
+		if f.Path == format.ComplianceFile || strings.HasPrefix(f.Path, format.AttestationsDir+"/") {
+			files = append(files, f.Path)
+		}
+	}
+	if len(files) == 0 {
+		return "none in this delivery", nil
+	}
+	var problems []string
+	for _, file := range files {
+		want := format.VendorStatementType
+		if file == format.ComplianceFile {
+			want = format.CompliancePredicateType
+		}
+		if err := s.checkStatement(ctx, file, want); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", file, err))
+		}
+	}
+	if len(problems) > 0 {
 		return "", errors.New(strings.Join(problems, "; "))
 	}
-	s.provenance = prov
-	return fmt.Sprintf("in-toto Statement v1 / SLSA Provenance v1, signed by a trusted key; its %d subjects are the binaries", len(bins)), nil
+	return fmt.Sprintf("%d signed by a trusted key, about the binaries (%s)", len(files), strings.Join(files, ", ")), nil
+}
+
+func (s *state) checkStatement(ctx context.Context, file, predicateType string) error {
+	data, err := s.read(ctx, file, envelopeLimit)
+	if err != nil {
+		return err
+	}
+	env, payload, err := envelope.Parse(data, envelope.InTotoPayloadType)
+	if err != nil {
+		return err
+	}
+	signed := false
+	for _, pub := range s.trusted {
+		if envelope.VerifyKey(env, pub) == nil {
+			signed = true
+		}
+	}
+	if !signed {
+		return errors.New("not signed by a trusted key (changed, or signed by another key)")
+	}
+	stmt, err := format.ParseStatement(payload)
+	if err != nil {
+		return err
+	}
+	if stmt.PredicateType != predicateType {
+		return fmt.Errorf("predicate %q, want %s", stmt.PredicateType, predicateType)
+	}
+	return s.checkSubjects("the statement", stmt.Subjects)
 }
 
 // checkSBOMs compares every SBOM with the build information of the binary

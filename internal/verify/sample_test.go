@@ -13,6 +13,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/deliver/attest"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/deliverytest"
 	"hegui.dev/hegui/internal/deliver/manifest"
@@ -59,6 +61,17 @@ var samples = []struct {
 		replaceIn(t, d.Path("sbom/app_linux_amd64.spdx.json"), `"versionInfo": "v0.3.5"`, `"versionInfo": "v0.3.8"`)
 		sign(t, d) // with the right key: only the SBOM check can tell
 	}},
+	{"statement-by-another-key", []string{"attestations"}, func(t *testing.T, d *delivery.Delivery) {
+		signers := d.Signers
+		stranger := *d.Signers[0]
+		stranger.Key = strangerKey(t)
+		d.Signers = []*delivery.Signer{&stranger}
+		if err := (attest.Stage{}).Run(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		d.Signers = signers
+		sign(t, d) // the manifest with the right key: only the statement's own signature tells
+	}},
 	{"provenance-lies", []string{"provenance"}, func(t *testing.T, d *delivery.Delivery) {
 		d.Binaries[1].SHA256 = strings.Repeat("0", 64)
 		if err := (provenance.Stage{}).Run(context.Background(), d); err != nil {
@@ -102,7 +115,7 @@ func TestSampleDeliveries(t *testing.T) {
 }
 
 // makeSamples runs the stages that write what verify reads (sbom,
-// provenance, manifest) on a delivery of two binaries, signed with the
+// provenance, attest, manifest) on a delivery of two binaries, signed with the
 // fixed test key (deliverytest.SM2Key), and writes it and its tampered
 // copies under testdata/delivery (whose README.md is written by hand).
 func makeSamples(t *testing.T) {
@@ -140,7 +153,9 @@ func sampleDelivery(t *testing.T) *delivery.Delivery {
 		deliverytest.AddBinary(t, d, "app", target, buildInfoELF("go1.26.8", info))
 	}
 	writePublicKeys(t, d)
-	for _, s := range []delivery.Stage{sbom.Stage{}, provenance.Stage{}} {
+	d.Config.Attestations = []config.Attestation{{Control: "gbt39786-2021-l3:8.4 h",
+		Statement: "app signs no business records: it handles no data for which legal liability may be at stake."}}
+	for _, s := range []delivery.Stage{sbom.Stage{}, provenance.Stage{}, attest.Stage{}} {
 		if err := s.Run(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}

@@ -153,6 +153,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	r.add("provenance", err, detail)
 	detail, err = s.checkSBOMs(ctx)
 	r.add("sbom", err, detail)
+	detail, err = s.checkStatements(ctx)
+	r.add("attestations", err, detail)
 	detail, err = s.checkSums(ctx)
 	r.add("checksums", err, detail)
 	if s.present(format.TransparencyProofFile) || opts.LogURL != "" {

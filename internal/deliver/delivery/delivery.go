@@ -125,7 +125,11 @@ type Delivery struct {
 	Crypto     *cryptoinv.Inventory
 	Provenance string // path of the signed provenance, relative to Dir
 	Bundles    []string
-	Archive    string // path of the archive, outside Dir, when one was written
+	// Documents are the vendor's documents copied into the delivery;
+	// Attestations the signed vendor statements.
+	Documents    []format.Document
+	Attestations []format.Attestation
+	Archive      string // path of the archive, outside Dir, when one was written
 
 	mu         sync.Mutex
 	Violations []format.Violation

@@ -10,9 +10,7 @@
 package provenance
 
 import (
-	"bytes"
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
 	"debug/buildinfo"
@@ -28,13 +26,12 @@ import (
 	slsa "github.com/in-toto/attestation/go/predicates/provenance/v1"
 	intoto "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"hegui.dev/hegui/internal/buildrecipe"
 	"hegui.dev/hegui/internal/deliver/delivery"
-	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/deliver/statement"
 	"hegui.dev/hegui/internal/format"
 )
 
@@ -50,43 +47,18 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	payload, err := marshal(stmt)
+	sigs, err := statement.Write(ctx, d, format.ProvenanceFile, stmt)
 	if err != nil {
-		return err
-	}
-	env, err := envelope.Sign(ctx, envelope.InTotoPayloadType, payload, signingKeys(d)...)
-	if err != nil {
-		return fmt.Errorf("sign provenance: %w", err)
-	}
-	line, err := json.Marshal(env)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(d.Path(format.ProvenanceFile), append(line, '\n'), 0o644); err != nil {
 		return err
 	}
 	d.Provenance = format.ProvenanceFile
-	d.Log.Stepf("%d subjects, %d signature(s)", len(stmt.Subject), len(env.Signatures))
+	d.Log.Stepf("%d subjects, %d signature(s)", len(stmt.Subject), sigs)
 	return nil
-}
-
-func signingKeys(d *delivery.Delivery) []crypto.Signer {
-	var ks []crypto.Signer
-	for _, s := range d.Signers {
-		ks = append(ks, s.Key)
-	}
-	return ks
 }
 
 // Statement builds the in-toto statement of the delivery.
 func Statement(d *delivery.Delivery) (*intoto.Statement, error) {
-	var subjects []*intoto.ResourceDescriptor
-	for _, b := range d.Binaries {
-		subjects = append(subjects, &intoto.ResourceDescriptor{
-			Name:   b.Path,
-			Digest: map[string]string{"sha256": b.SHA256, "sm3": b.SM3},
-		})
-	}
+	subjects := statement.Subjects(d)
 	params, err := externalParameters(d)
 	if err != nil {
 		return nil, err
@@ -268,18 +240,4 @@ func invocationID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// marshal encodes a statement as compact JSON. protojson varies its
-// whitespace on purpose; compacting makes the payload stable.
-func marshal(m proto.Message) ([]byte, error) {
-	data, err := protojson.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, data); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

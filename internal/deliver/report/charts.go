@@ -12,6 +12,7 @@ import (
 // English.
 var statusLabels = map[format.ControlStatus]string{
 	format.Evidenced:            "已有证据 evidenced",
+	format.Attested:             "供应商声明 attested",
 	format.Gap:                  "存在差距 gap",
 	format.ControlNotApplicable: "不适用 not applicable",
 	format.ToComplete:           "待运营者完成 to complete",
@@ -21,6 +22,7 @@ var statusLabels = map[format.ControlStatus]string{
 // palette).
 var statusColors = map[format.ControlStatus]string{
 	format.Evidenced:            "#1a7f37",
+	format.Attested:             "#8250df",
 	format.Gap:                  "#cf222e",
 	format.ControlNotApplicable: "#8c959f",
 }
@@ -29,6 +31,8 @@ func countOf(c format.VendorCounts, status format.ControlStatus) int {
 	switch status {
 	case format.Evidenced:
 		return c.Evidenced
+	case format.Attested:
+		return c.Attested
 	case format.Gap:
 		return c.Gap
 	}
@@ -41,6 +45,10 @@ func summaryText(s format.ControlSummary) format.Text {
 	v := s.Vendor
 	en := fmt.Sprintf("vendor part: %d of %d evidenced", v.Evidenced, s.Controls)
 	zh := fmt.Sprintf("供应商部分：%d/%d 项已有证据", v.Evidenced, s.Controls)
+	if v.Attested > 0 {
+		en += fmt.Sprintf(", %d attested", v.Attested)
+		zh += fmt.Sprintf("，%d 项供应商声明", v.Attested)
+	}
 	if v.Gap > 0 {
 		en += fmt.Sprintf(", %d %s", v.Gap, plural(v.Gap, "gap", "gaps"))
 		zh += fmt.Sprintf("，%d 项存在差距", v.Gap)

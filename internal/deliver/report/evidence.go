@@ -38,6 +38,13 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 	if r.Cryptography != nil {
 		e.BinaryCrypto = binaryCrypto(r.Cryptography)
 	}
+	e.Documents = r.Documents
+	for _, a := range r.Attestations {
+		if e.Attestations == nil {
+			e.Attestations = map[string]string{}
+		}
+		e.Attestations[format.ControlRef(a.Framework, a.Control)] = a.File
+	}
 	for _, s := range r.Signers {
 		sig := compliance.Signer{Algorithm: string(s.Algorithm), Role: s.Role, Development: s.Development,
 			Token: strings.HasPrefix(s.Label, "pkcs11:")}

@@ -97,10 +97,22 @@ func Markdown(r *format.Report) []byte {
 		}
 	}
 	w("\n## 合规矩阵 Compliance matrix\n\nThe vendor part of each control is decided from this delivery; the operator part is what only the operator of the running system can show, and is always still to complete.\n\n")
-	w("| Framework | Controls | Vendor: evidenced | Vendor: gap | Vendor: not applicable | Operator: to complete |\n|---|---|---|---|---|---|\n")
+	w("| Framework | Controls | Vendor: evidenced | Vendor: attested | Vendor: gap | Vendor: not applicable | Operator: to complete |\n|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Compliance {
 		s := f.Summary
-		w("| %s | %d | %d | %d | %d | %d |\n", f.Name.ZH, s.Controls, s.Vendor.Evidenced, s.Vendor.Gap, s.Vendor.NotApplicable, s.OperatorToComplete)
+		w("| %s | %d | %d | %d | %d | %d | %d |\n", f.Name.ZH, s.Controls, s.Vendor.Evidenced, s.Vendor.Attested, s.Vendor.Gap, s.Vendor.NotApplicable, s.OperatorToComplete)
+	}
+	if len(r.Documents) > 0 {
+		w("\n### 交付文档 Documents\n\n| File | Kind | Controls | SHA-256 |\n|---|---|---|---|\n")
+		for _, d := range r.Documents {
+			w("| `%s` | %s | %s | `%s` |\n", d.File, d.Kind, md(strings.Join(d.Controls, ", ")), d.SHA256)
+		}
+	}
+	if len(r.Attestations) > 0 {
+		w("\n### 供应商声明 Vendor statements\n\nShown as attested, never as evidenced.\n\n| Control | Statement | File |\n|---|---|---|\n")
+		for _, a := range r.Attestations {
+			w("| `%s` | %s | `%s` |\n", format.ControlRef(a.Framework, a.Control), md(a.Statement), a.File)
+		}
 	}
 	for _, f := range r.Compliance {
 		sum := summaryText(f.Summary)
@@ -118,6 +130,12 @@ func Markdown(r *format.Report) []byte {
 func vendorDetail(v format.VendorPart) string {
 	if v.Status == format.ControlNotApplicable && v.Reason != nil {
 		return v.Reason.EN
+	}
+	if v.Attest != nil {
+		if v.Attestation != nil {
+			return "signed vendor statement " + v.Attestation.File + ": " + v.Attest.EN
+		}
+		return "no signed vendor statement yet; it must say: " + v.Attest.EN
 	}
 	parts := []string{v.Covers.EN}
 	for _, r := range v.Rules {

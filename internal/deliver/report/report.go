@@ -28,6 +28,7 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/deliver/delivery"
+	"hegui.dev/hegui/internal/deliver/statement"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/keys"
@@ -45,7 +46,8 @@ func Build(d *delivery.Delivery) (*format.Report, error) {
 		Licenses:     format.LicenseSection{Modules: d.Licenses, Counts: map[string]int{}},
 		Cryptography: d.Crypto,
 		Policy:       policySettings(d.Config.Policy),
-		AuditLog:     d.Config.AuditLog.URL,
+		Documents:    d.Documents, Attestations: d.Attestations,
+		AuditLog: d.Config.AuditLog.URL,
 	}
 	for _, s := range d.Signers {
 		r.Development = r.Development || s.Development
@@ -118,6 +120,12 @@ func normalize(r *format.Report) {
 	if r.Bundles == nil {
 		r.Bundles = []string{}
 	}
+	if r.Documents == nil {
+		r.Documents = []format.Document{}
+	}
+	if r.Attestations == nil {
+		r.Attestations = []format.Attestation{}
+	}
 	for _, m := range r.Licenses.Modules {
 		if m.Declared == nil {
 			m.Declared = []format.LicenseMatch{}
@@ -187,10 +195,19 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err := os.WriteFile(d.Path(format.ReportHTMLFile), html, 0o644); err != nil {
 		return err
 	}
+	// The matrix also as a signed in-toto statement about the binaries,
+	// for tools that collect attestations rather than read reports.
+	stmt, err := statement.New(d, format.CompliancePredicateType, format.CompliancePredicate{Report: format.ReportJSONFile, Frameworks: r.Compliance})
+	if err != nil {
+		return err
+	}
+	if _, err := statement.Write(ctx, d, format.ComplianceFile, stmt); err != nil {
+		return err
+	}
 	for _, f := range r.Compliance {
 		d.Log.Stepf("%s: %s", f.ID, summaryText(f.Summary).EN)
 	}
-	d.Log.Stepf("%s, %s", format.ReportJSONFile, format.ReportHTMLFile)
+	d.Log.Stepf("%s, %s, %s", format.ReportJSONFile, format.ReportHTMLFile, format.ComplianceFile)
 	return nil
 }
 
