@@ -11,20 +11,14 @@ import (
 	"testing"
 
 	"hegui.dev/hegui/internal/cli/cmdutil"
+	"hegui.dev/hegui/internal/cli/cmdutil/cmdtest"
 	"hegui.dev/hegui/internal/peertest"
 )
 
 // testEnv is an Env over buffers, with stdin as standard input and an
 // empty environment.
 func testEnv(stdin []byte) (env *cmdutil.Env, stdout, stderr *bytes.Buffer) {
-	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
-	env = &cmdutil.Env{
-		Stdin:  bytes.NewReader(stdin),
-		Stdout: stdout,
-		Stderr: stderr,
-		Getenv: func(string) string { return "" },
-	}
-	return env, stdout, stderr
+	return cmdtest.Env(stdin, nil)
 }
 
 func writeFile(t *testing.T, path string, data []byte) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/cli/cmdutil"
+	"hegui.dev/hegui/internal/cli/cmdutil/cmdtest"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -25,14 +26,7 @@ const goVulnDB = "../../../testdata/govulndb/osv.tar.gz"
 
 // testEnv is an Env over buffers whose environment is vars.
 func testEnv(vars map[string]string) (env *cmdutil.Env, stdout, stderr *bytes.Buffer) {
-	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
-	env = &cmdutil.Env{
-		Stdin:  strings.NewReader(""),
-		Stdout: stdout,
-		Stderr: stderr,
-		Getenv: func(name string) string { return vars[name] },
-	}
-	return env, stdout, stderr
+	return cmdtest.Env(nil, vars)
 }
 
 // osvEntry is a Go OSV entry for module, modified at modified ("" for an

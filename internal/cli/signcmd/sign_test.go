@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/cli/cmdutil"
+	"hegui.dev/hegui/internal/cli/cmdutil/cmdtest"
 	"hegui.dev/hegui/internal/peertest"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
@@ -25,15 +26,7 @@ import (
 // testEnv is an Env over buffers: standard input is stdin, the environment
 // is vars, and there is no terminal to ask for a password.
 func testEnv(stdin []byte, vars map[string]string) (env *cmdutil.Env, stdout, stderr *bytes.Buffer) {
-	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
-	env = &cmdutil.Env{
-		Stdin:        bytes.NewReader(stdin),
-		Stdout:       stdout,
-		Stderr:       stderr,
-		Getenv:       func(name string) string { return vars[name] },
-		ReadPassword: func(string) ([]byte, error) { return nil, errors.New("no terminal in this test") },
-	}
-	return env, stdout, stderr
+	return cmdtest.Env(stdin, vars)
 }
 
 // testKey writes a new unencrypted private key of alg to dir/name.key and
