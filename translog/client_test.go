@@ -577,3 +577,100 @@ func TestMonitor(t *testing.T) {
 		t.Errorf("after a failed poll the store holds %d (%v, %v), want 25", cp.Size, ok, err)
 	}
 }
+
+// TestProvenEntry reads entries with their proofs from the latest
+// checkpoint, over HTTP and from a directory: the bytes are the entry, the
+// proof verifies offline, and an index past the end is an error.
+func TestProvenEntry(t *testing.T) {
+	ctx := context.Background()
+	k := newLogKeys(t, "log.example")
+	entries := numberedEntries(300)
+	tr := newTlogTree(t, entries)
+	tf := newTileFiles(t, tr, k, 100, 300)
+	for name, c := range tf.clients(t, k) {
+		t.Run(name, func(t *testing.T) {
+			for _, i := range []uint64{0, 99, 256, 299} {
+				entry, p, cp, err := c.ProvenEntry(ctx, i)
+				if err != nil {
+					t.Fatalf("ProvenEntry(%d): %v", i, err)
+				}
+				if !bytes.Equal(entry, entries[i]) || cp.Size != 300 || p.Index != i {
+					t.Fatalf("ProvenEntry(%d) = %q, proof of %d in a checkpoint of %d", i, entry, p.Index, cp.Size)
+				}
+				if got, err := p.Verify(entry, k.verifiers); err != nil || got.Size != 300 {
+					t.Fatalf("proof of %d: %v, %v", i, got, err)
+				}
+			}
+			if _, _, _, err := c.ProvenEntry(ctx, 300); err == nil || !strings.Contains(err.Error(), "entry 300 does not exist") {
+				t.Fatalf("ProvenEntry(300) of 300 entries: %v", err)
+			}
+		})
+	}
+	// An entry bundle that disagrees with the signed root: no proof.
+	tf.set(layout.EntriesPath(0, 0), tf.get(layout.EntriesPath(1, 300%256)))
+	for name, c := range tf.clients(t, k) {
+		if _, _, _, err := c.ProvenEntry(ctx, 3); err == nil || !strings.Contains(err.Error(), "inclusion of entry 3") {
+			t.Errorf("%s: ProvenEntry over a swapped entry bundle: %v", name, err)
+		}
+	}
+}
+
+// TestMonitorFollow polls a growing log round after round, reports each
+// poll's checkpoints, stops when its context ends between polls and returns
+// the error of a poll that fails.
+func TestMonitorFollow(t *testing.T) {
+	k := newLogKeys(t, "log.example")
+	entries := eventEntries(t, 30)
+	tr := newTlogTree(t, entries)
+	tf := newTileFiles(t, tr, k, 10)
+	srv := httptest.NewServer(tf)
+	t.Cleanup(srv.Close)
+	src, err := logclient.OpenSource(srv.URL+"/log", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := logclient.NewClient(src, k.verifiers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := logclient.NewSeenStore(filepath.Join(t.TempDir(), "state"))
+	m := &logclient.Monitor{Client: c, Store: store}
+	var polls []string
+	err = m.Follow(context.Background(), time.Millisecond, 3, func(before, now translog.Checkpoint) {
+		polls = append(polls, fmt.Sprintf("%d->%d", before.Size, now.Size))
+		if len(polls) == 1 {
+			for p, data := range newTileFiles(t, tr, k, 10, 25).files {
+				tf.set(p, data)
+			}
+		}
+	})
+	if err != nil || strings.Join(polls, " ") != "0->10 10->25 25->25" {
+		t.Fatalf("Follow for 3 rounds: %v, polls %v", err, polls)
+	}
+
+	// Until the context ends: it ends after the first poll, while Follow
+	// waits an hour for the second.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	polls = nil
+	err = m.Follow(ctx, time.Hour, 0, func(before, now translog.Checkpoint) {
+		polls = append(polls, fmt.Sprintf("%d->%d", before.Size, now.Size))
+		cancel()
+	})
+	if err != nil || strings.Join(polls, " ") != "25->25" {
+		t.Fatalf("Follow until cancelled: %v, polls %v", err, polls)
+	}
+
+	// A poll that fails ends Follow with its error.
+	bad := append(append([][]byte{}, entries[:25]...), []byte(`{"not":"an event"}`))
+	for p, data := range newTileFiles(t, newTlogTree(t, bad), k, 10, 25, 26).files {
+		tf.set(p, data)
+	}
+	polls = nil
+	err = m.Follow(context.Background(), time.Millisecond, 0, func(before, now translog.Checkpoint) {
+		polls = append(polls, fmt.Sprintf("%d->%d", before.Size, now.Size))
+	})
+	if err == nil || !strings.Contains(err.Error(), "entry 25 is not a valid audit event") || len(polls) != 0 {
+		t.Fatalf("Follow over a bad entry: %v, polls %v", err, polls)
+	}
+}

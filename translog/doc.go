@@ -25,7 +25,8 @@
 // from a log, keeps the last checkpoint it verified (a rolled-back or
 // forked log is a *logclient.ForkError), and checks a whole tree.
 //
-// Writing: HTTPAppender appends events to a server (POST /add);
+// Writing: HTTPAppender appends events to a server (POST /add), one at a
+// time or in a batch that ParseEvents can read from NDJSON;
 // NewHandler wraps an Appender as a log/slog handler with a bounded buffer,
 // a backpressure choice and a spool file for outages (handler.go; records
 // become events in record.go, the sender in sender.go delivers them and

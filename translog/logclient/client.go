@@ -2,9 +2,10 @@
 // directory and checks it: checkpoints, entries, inclusion and consistency
 // proofs (built from the log's tiles with Tessera's client), the last
 // checkpoint seen (SeenStore, Client.Advance: a rolled-back or forked log
-// is a *ForkError), and the whole tree (Client.VerifyTree: a
-// *CorruptionError names the first file that disagrees). Package translog
-// has the formats and proof checks it builds on; services need only that.
+// is a *ForkError), the whole tree (Client.VerifyTree: a *CorruptionError
+// names the first file that disagrees), and a log as it grows (Monitor:
+// Poll, Follow). Package translog has the formats and proof checks it
+// builds on; services need only that.
 package logclient
 
 import (
@@ -102,6 +103,25 @@ func (c *Client) Inclusion(ctx context.Context, entry []byte, index uint64, cp t
 		return translog.InclusionProof{}, err
 	}
 	return translog.InclusionProof{Index: index, Hashes: hashes, Checkpoint: cp.Raw}, nil
+}
+
+// ProvenEntry reads entry index of the tree of the log's latest
+// checkpoint and builds its inclusion proof, checked against the entry
+// (see Inclusion). It returns the entry, the proof and the checkpoint.
+func (c *Client) ProvenEntry(ctx context.Context, index uint64) ([]byte, translog.InclusionProof, translog.Checkpoint, error) {
+	cp, err := c.Checkpoint(ctx)
+	if err != nil {
+		return nil, translog.InclusionProof{}, translog.Checkpoint{}, err
+	}
+	entry, err := c.Entry(ctx, index, cp.Size)
+	if err != nil {
+		return nil, translog.InclusionProof{}, translog.Checkpoint{}, err
+	}
+	p, err := c.Inclusion(ctx, entry, index, cp)
+	if err != nil {
+		return nil, translog.InclusionProof{}, translog.Checkpoint{}, err
+	}
+	return entry, p, cp, nil
 }
 
 // Consistency builds the consistency proof from older to newer and checks

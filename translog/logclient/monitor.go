@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -83,6 +84,35 @@ func (m *Monitor) Poll(ctx context.Context) (translog.Checkpoint, error) {
 	}
 	m.cur, m.rng = latest, rng
 	return m.cur, nil
+}
+
+// Follow polls the log rounds times (0: until ctx ends), waiting interval
+// between polls, and after each poll calls polled, if set, with the
+// checkpoint verified before the poll and the one verified now (their
+// sizes differ when the poll verified new entries). It returns the first
+// error of a poll, and nil once the rounds are done or ctx ends between
+// polls.
+func (m *Monitor) Follow(ctx context.Context, interval time.Duration, rounds int, polled func(before, now translog.Checkpoint)) error {
+	for round := 0; rounds == 0 || round < rounds; round++ {
+		if round > 0 {
+			wait := time.NewTimer(interval)
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				return nil
+			case <-wait.C:
+			}
+		}
+		before := m.cur
+		now, err := m.Poll(ctx)
+		if err != nil {
+			return err
+		}
+		if polled != nil {
+			polled(before, now)
+		}
+	}
+	return nil
 }
 
 // start picks up from the checkpoint seen before, rebuilding its compact

@@ -60,7 +60,7 @@ func readTerminalPassword(prompt string) ([]byte, error) {
 	return pw, err
 }
 
-// infof prints an informational line on stderr unless --quiet was given.
+// Infof prints an informational line on stderr unless --quiet was given.
 // Results that scripts read go to stdout instead.
 func (e *Env) Infof(format string, args ...any) {
 	if !e.Quiet {

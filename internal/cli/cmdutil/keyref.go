@@ -23,6 +23,7 @@ const (
 	envPKCS11SM2    = "HEGUI_PKCS11_SM2_MECHANISM"
 )
 
+// KeyringScheme prefixes a key reference that names a keyring key.
 const KeyringScheme = "keyring:"
 
 // KeyRef is a --key flag: a key file, keyring:NAME|ID or pkcs11:URI.
@@ -66,7 +67,7 @@ func (k *KeyRef) Required(flag string) error {
 	return nil
 }
 
-// openSigner opens the referenced private key for signing.
+// OpenSigner opens the referenced private key for signing.
 func (k *KeyRef) OpenSigner(ctx context.Context) (*SigningKey, error) {
 	var signer crypto.Signer
 	label := k.Ref
@@ -110,7 +111,7 @@ func (k *KeyRef) OpenSigner(ctx context.Context) (*SigningKey, error) {
 	return &SigningKey{Signer: signer, ID: id, Alg: alg, Label: label, OnToken: pkcs11key.IsURI(k.Ref), close: closeFn}, nil
 }
 
-// openPublic returns the public key of the reference. For keyring keys any
+// OpenPublic returns the public key of the reference. For keyring keys any
 // state will do: DEACTIVATED and DESTROYED keys still verify. A file may
 // hold a public key or a private key, whose public half is taken.
 func (k *KeyRef) OpenPublic(ctx context.Context) (crypto.PublicKey, error) {

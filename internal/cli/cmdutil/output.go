@@ -12,7 +12,7 @@ import (
 	"hegui.dev/hegui/internal/atomicfile"
 )
 
-// printJSON writes v as indented JSON on stdout.
+// PrintJSON writes v as indented JSON on stdout.
 func (e *Env) PrintJSON(v any) error {
 	enc := json.NewEncoder(e.Stdout)
 	enc.SetIndent("", "  ")
@@ -20,7 +20,7 @@ func (e *Env) PrintJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// emit writes a command's result to standard output, or, with -o FILE
+// Emit writes a command's result to standard output, or, with -o FILE
 // (other than "-"), to FILE as WriteOutput does.
 func (e *Env) Emit(output string, data []byte) error {
 	if output == "" || output == "-" {

@@ -55,8 +55,16 @@ func AddNewPasswordFlag(cmd *cobra.Command, env *Env, what string, fallback *Pas
 	return p
 }
 
-// get returns the password, asking only once per command.
+// ErrNoPasswordSource is returned for an encrypted key where the command
+// has no way to ask for its password (verify-blob given a private key).
+var ErrNoPasswordSource = errors.New("the key is encrypted and this command takes no password: give its public key (.pub) instead")
+
+// Get returns the password, asking only once per command. A nil source
+// has no password to give.
 func (p *PasswordSource) Get() ([]byte, error) {
+	if p == nil {
+		return nil, ErrNoPasswordSource
+	}
 	if p.cached != nil {
 		return p.cached, nil
 	}
@@ -87,6 +95,9 @@ func (p *PasswordSource) read() ([]byte, error) {
 	if p.Fallback != nil {
 		return p.Fallback.Get()
 	}
+	if p.Env.ReadPassword == nil {
+		return nil, fmt.Errorf("no terminal to ask for a password: give --password-file or set $%s", p.EnvName)
+	}
 	pw, err := p.Env.ReadPassword(p.Prompt)
 	if err != nil {
 		return nil, fmt.Errorf("%w: give --password-file or set $%s", err, p.EnvName)
@@ -112,6 +123,6 @@ func (p *PasswordSource) Context() context.Context {
 	return context.Background()
 }
 
-// keysFunc adapts the source to keys.PasswordFunc, which is called only for
+// KeysFunc adapts the source to keys.PasswordFunc, which is called only for
 // encrypted keys.
 func (p *PasswordSource) KeysFunc() keys.PasswordFunc { return p.Get }

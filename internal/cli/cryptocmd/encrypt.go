@@ -2,6 +2,7 @@ package cryptocmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,36 +18,60 @@ import (
 	"hegui.dev/hegui/symmetric"
 )
 
-// cipherFlags are shared by encrypt and decrypt.
-type cipherFlags struct {
-	keyFile string
-	ivHex   string
-	out     string
-	force   bool
+// EncryptOptions are the choices of `hegui encrypt`.
+type EncryptOptions struct {
+	// File is the plaintext; "-" or "" for standard input.
+	File string
+	// KeyFile holds the SM4 key: 16 bytes, or 32 hex digits.
+	KeyFile string
+	// IV is the IV in hex (32 digits); "" means a random IV, written as
+	// the first 16 bytes of the output.
+	IV string
+	// Out is the ciphertext file; "-" for standard output.
+	Out string
+	// Force replaces an existing Out.
+	Force bool
 }
 
-func addCipherFlags(cmd *cobra.Command, c *cipherFlags) {
-	cmd.Flags().StringVar(&c.keyFile, "key-file", "", "SM4 key `FILE`: 16 bytes, or 32 hex digits")
-	cmd.Flags().StringVar(&c.ivHex, "iv", "", "IV as 32 hex digits (default: random, stored as the first 16 bytes of the output)")
-	cmd.Flags().StringVarP(&c.out, "out", "o", "", "write to `FILE` (\"-\" for standard output)")
-	cmd.Flags().BoolVar(&c.force, "force", false, "replace an existing output file")
+// DecryptOptions are the choices of `hegui decrypt`.
+type DecryptOptions struct {
+	// File is the ciphertext; "-" or "" for standard input.
+	File string
+	// KeyFile holds the SM4 key: 16 bytes, or 32 hex digits.
+	KeyFile string
+	// IV is the IV in hex (32 digits); "" means the first 16 bytes of the
+	// input, as encrypt writes them without one.
+	IV string
+	// Out is the plaintext file, written only when the whole input
+	// decrypts; "-" for standard output.
+	Out string
+	// Force replaces an existing Out.
+	Force bool
 }
 
-// keyAndIV checks the flags and reads the key. iv is nil when --iv is not
-// given.
-func (c *cipherFlags) keyAndIV(ctx context.Context) (key, iv []byte, err error) {
-	if c.keyFile == "" {
+// addCipherFlags adds the flags encrypt and decrypt share.
+func addCipherFlags(cmd *cobra.Command, keyFile, iv, out *string, force *bool) {
+	cmd.Flags().StringVar(keyFile, "key-file", "", "SM4 key `FILE`: 16 bytes, or 32 hex digits")
+	cmd.Flags().StringVar(iv, "iv", "", "IV as 32 hex digits (default: random, stored as the first 16 bytes of the output)")
+	cmd.Flags().StringVarP(out, "out", "o", "", "write to `FILE` (\"-\" for standard output)")
+	cmd.Flags().BoolVar(force, "force", false, "replace an existing output file")
+}
+
+// keyAndIV checks the choices encrypt and decrypt share and reads the key.
+// iv is nil when ivHex is "".
+func keyAndIV(ctx context.Context, keyFile, ivHex, out string) (key, iv []byte, err error) {
+	if keyFile == "" {
 		return nil, nil, cmdutil.Usagef("--key-file is required")
 	}
-	if c.out == "" {
+	if out == "" {
 		return nil, nil, cmdutil.Usagef("--out is required (\"-\" for standard output)")
 	}
-	if c.ivHex != "" {
-		if iv, err = hex.DecodeString(c.ivHex); err != nil || len(iv) != symmetric.BlockSize {
+	if ivHex != "" {
+		if iv, err = hex.DecodeString(ivHex); err != nil || len(iv) != symmetric.BlockSize {
 			return nil, nil, cmdutil.Usagef("--iv must be 32 hex digits")
 		}
 	}
-	data, err := inputfile.Read(ctx, c.keyFile, inputfile.KeyLimit)
+	data, err := inputfile.Read(ctx, keyFile, inputfile.KeyLimit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read SM4 key: %w", err)
 	}
@@ -56,27 +81,27 @@ func (c *cipherFlags) keyAndIV(ctx context.Context) (key, iv []byte, err error) 
 	if key, err := hex.DecodeString(string(bytes.TrimSpace(data))); err == nil && len(key) == symmetric.KeySize {
 		return key, iv, nil
 	}
-	return nil, nil, fmt.Errorf("SM4 key %q must hold 16 bytes or 32 hex digits", c.keyFile)
+	return nil, nil, fmt.Errorf("SM4 key %q must hold 16 bytes or 32 hex digits", keyFile)
 }
 
-// output opens the destination: stdout, or a file published only when
+// openOutput opens the destination: stdout, or a file published only when
 // complete, so a failed decryption leaves no partial plaintext behind. A
 // device or a pipe is written as the data comes (atomicfile.CreateOutput).
-func (c *cipherFlags) output(env *cmdutil.Env) (io.Writer, func() error, func(), error) {
-	if c.out == "-" {
+func openOutput(env *cmdutil.Env, out string, force bool) (io.Writer, func() error, func(), error) {
+	if out == "-" {
 		return env.Stdout, func() error { return nil }, func() {}, nil
 	}
-	f, err := atomicfile.CreateOutput(c.out, 0o600, !c.force)
+	f, err := atomicfile.CreateOutput(out, 0o600, !force)
 	if err != nil {
-		return nil, nil, nil, cmdutil.OutputError(c.out, err)
+		return nil, nil, nil, cmdutil.OutputError(out, err)
 	}
-	commit := func() error { return cmdutil.OutputError(c.out, f.Commit()) }
+	commit := func() error { return cmdutil.OutputError(out, f.Commit()) }
 	return f, commit, f.Abort, nil
 }
 
 // NewEncryptCmd makes `hegui encrypt`.
 func NewEncryptCmd(env *cmdutil.Env) *cobra.Command {
-	var c cipherFlags
+	var opts EncryptOptions
 	cmd := &cobra.Command{
 		Use:   "encrypt --key-file KEY --out FILE [FILE]",
 		Short: "Encrypt a file with SM4-CBC (OpenSSL-compatible)",
@@ -89,47 +114,56 @@ back. CBC gives no integrity: sign the result, or MAC it, to detect changes.`,
   hegui encrypt --key-file sm4.hex --iv 000102030405060708090a0b0c0d0e0f --out data.enc data`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, iv, err := c.keyAndIV(cmd.Context())
-			if err != nil {
-				return err
+			if len(args) == 1 {
+				opts.File = args[0]
 			}
-			in, done, err := env.OpenInput(inputArg(args), "encrypting")
-			if err != nil {
-				return err
-			}
-			defer done()
-			out, commit, abort, err := c.output(env)
-			if err != nil {
-				return err
-			}
-			defer abort()
-			if iv == nil {
-				iv = make([]byte, symmetric.BlockSize)
-				rand.Read(iv)
-				if _, err := out.Write(iv); err != nil {
-					return err
-				}
-			}
-			enc, err := symmetric.NewSM4CBCEncrypter(out, key, iv)
-			if err != nil {
-				return err
-			}
-			if _, err := ctxio.Copy(cmd.Context(), enc, in); err != nil {
-				return err
-			}
-			if err := enc.Close(); err != nil {
-				return err
-			}
-			return commit()
+			return RunEncrypt(cmd.Context(), env, opts)
 		},
 	}
-	addCipherFlags(cmd, &c)
+	addCipherFlags(cmd, &opts.KeyFile, &opts.IV, &opts.Out, &opts.Force)
 	return cmd
+}
+
+// RunEncrypt encrypts a file with SM4-CBC, behind a random IV unless one is
+// given.
+func RunEncrypt(ctx context.Context, env *cmdutil.Env, o EncryptOptions) error {
+	key, iv, err := keyAndIV(ctx, o.KeyFile, o.IV, o.Out)
+	if err != nil {
+		return err
+	}
+	in, done, err := env.OpenInput(cmp.Or(o.File, "-"), "encrypting")
+	if err != nil {
+		return err
+	}
+	defer done()
+	out, commit, abort, err := openOutput(env, o.Out, o.Force)
+	if err != nil {
+		return err
+	}
+	defer abort()
+	if iv == nil {
+		iv = make([]byte, symmetric.BlockSize)
+		rand.Read(iv)
+		if _, err := out.Write(iv); err != nil {
+			return err
+		}
+	}
+	enc, err := symmetric.NewSM4CBCEncrypter(out, key, iv)
+	if err != nil {
+		return err
+	}
+	if _, err := ctxio.Copy(ctx, enc, in); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	return commit()
 }
 
 // NewDecryptCmd makes `hegui decrypt`.
 func NewDecryptCmd(env *cmdutil.Env) *cobra.Command {
-	var c cipherFlags
+	var opts DecryptOptions
 	cmd := &cobra.Command{
 		Use:   "decrypt --key-file KEY --out FILE [FILE]",
 		Short: "Decrypt an SM4-CBC file (from hegui encrypt or openssl enc -sm4-cbc)",
@@ -141,44 +175,46 @@ padding check and leaves no output file.`,
   hegui decrypt --key-file sm4.hex --iv 000102030405060708090a0b0c0d0e0f --out data.out data.enc`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key, iv, err := c.keyAndIV(cmd.Context())
-			if err != nil {
-				return err
+			if len(args) == 1 {
+				opts.File = args[0]
 			}
-			file := inputArg(args)
-			in, done, err := env.OpenInput(file, "decrypting")
-			if err != nil {
-				return err
-			}
-			defer done()
-			if iv == nil {
-				iv = make([]byte, symmetric.BlockSize)
-				if _, err := io.ReadFull(in, iv); err != nil {
-					return fmt.Errorf("%s: too short to hold an IV and a ciphertext", file)
-				}
-			}
-			dec, err := symmetric.NewSM4CBCDecrypter(in, key, iv)
-			if err != nil {
-				return err
-			}
-			out, commit, abort, err := c.output(env)
-			if err != nil {
-				return err
-			}
-			defer abort()
-			if _, err := ctxio.Copy(cmd.Context(), out, dec); err != nil {
-				return fmt.Errorf("%s: %w", file, err)
-			}
-			return commit()
+			return RunDecrypt(cmd.Context(), env, opts)
 		},
 	}
-	addCipherFlags(cmd, &c)
+	addCipherFlags(cmd, &opts.KeyFile, &opts.IV, &opts.Out, &opts.Force)
 	return cmd
 }
 
-func inputArg(args []string) string {
-	if len(args) == 0 {
-		return "-"
+// RunDecrypt decrypts an SM4-CBC file. A wrong key or IV, or a damaged
+// file, fails the padding check and leaves no output file.
+func RunDecrypt(ctx context.Context, env *cmdutil.Env, o DecryptOptions) error {
+	key, iv, err := keyAndIV(ctx, o.KeyFile, o.IV, o.Out)
+	if err != nil {
+		return err
 	}
-	return args[0]
+	file := cmp.Or(o.File, "-")
+	in, done, err := env.OpenInput(file, "decrypting")
+	if err != nil {
+		return err
+	}
+	defer done()
+	if iv == nil {
+		iv = make([]byte, symmetric.BlockSize)
+		if _, err := io.ReadFull(in, iv); err != nil {
+			return fmt.Errorf("%s: too short to hold an IV and a ciphertext", file)
+		}
+	}
+	dec, err := symmetric.NewSM4CBCDecrypter(in, key, iv)
+	if err != nil {
+		return err
+	}
+	out, commit, abort, err := openOutput(env, o.Out, o.Force)
+	if err != nil {
+		return err
+	}
+	defer abort()
+	if _, err := ctxio.Copy(ctx, out, dec); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return commit()
 }

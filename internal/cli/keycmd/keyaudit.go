@@ -20,7 +20,7 @@ const envAuditLog = "HEGUI_AUDIT_LOG"
 // key.rotate, key.deactivate, key.destroy) to the audit log named by
 // $HEGUI_AUDIT_LOG, if any. The key operation has already happened, so a
 // failure says so: the operator must record it another way.
-func logKeyEvent(e *cmdutil.Env, ctx context.Context, action, keyID string, attrs map[string]string) error {
+func logKeyEvent(ctx context.Context, e *cmdutil.Env, action, keyID string, attrs map[string]string) error {
 	url := e.Getenv(envAuditLog)
 	if url == "" {
 		return nil

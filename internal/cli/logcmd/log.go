@@ -50,16 +50,40 @@ log's verifier keys; found by itself in a log home).`,
 // logKeyPassword is the password of a log's checkpoint keys: from
 // --password-file, $HEGUI_LOG_KEY_PASSWORD or the terminal.
 func logKeyPassword(cmd *cobra.Command, env *cmdutil.Env, confirm bool) *cmdutil.PasswordSource {
-	p := &cmdutil.PasswordSource{Env: env, Cmd: cmd, EnvName: logserver.KeyPasswordEnv, Prompt: "Password for the log's checkpoint keys: ", Confirm: confirm}
+	p := logKeyPasswordSource(env, confirm)
+	p.Cmd = cmd
 	cmd.Flags().StringVar(&p.File, "password-file", "", "read the checkpoint keys' password from `FILE` (else $"+logserver.KeyPasswordEnv+")")
 	return p
 }
 
+// logKeyPasswordSource is the password of a log's checkpoint keys without
+// a --password-file: $HEGUI_LOG_KEY_PASSWORD or the terminal.
+func logKeyPasswordSource(env *cmdutil.Env, confirm bool) *cmdutil.PasswordSource {
+	return &cmdutil.PasswordSource{Env: env, EnvName: logserver.KeyPasswordEnv, Prompt: "Password for the log's checkpoint keys: ", Confirm: confirm}
+}
+
+// LogInitOptions are the choices of `hegui log init`.
+type LogInitOptions struct {
+	// Dir is the log home to create (DIR): a new or empty directory.
+	Dir string
+	// Origin is the log's name, the first line of its checkpoints
+	// (--origin); required.
+	Origin string
+	// NoSM2 leaves out the SM2 checkpoint key: checkpoints are signed with
+	// Ed25519 only (--no-sm2).
+	NoSM2 bool
+	// Storage is where the log keeps entries and tiles (--storage, --dsn,
+	// --bucket, --bucket-prefix, --endpoint, --region, --path-style). An
+	// empty driver is posix, which without a path keeps them in DIR/data.
+	Storage logserver.StorageConfig
+	// Password is where the checkpoint keys' password comes from
+	// (--password-file, else $HEGUI_LOG_KEY_PASSWORD); with neither, the
+	// keys are written unencrypted. Nil means no --password-file.
+	Password *cmdutil.PasswordSource
+}
+
 func newLogInitCmd(env *cmdutil.Env) *cobra.Command {
-	var origin string
-	var noSM2 bool
-	var storage logserver.StorageConfig
-	var pw *cmdutil.PasswordSource
+	var opts LogInitOptions
 	cmd := &cobra.Command{
 		Use:   "init DIR --origin NAME",
 		Short: "Create a log home: keys, configuration and storage",
@@ -89,49 +113,57 @@ $AWS_SECRET_ACCESS_KEY.`,
       --dsn 'hegui@tcp(db:3306)/auditlog' --bucket auditlog --endpoint https://s3.example.cn --path-style`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if origin == "" {
-				return cmdutil.Usagef("--origin is required (e.g. --origin audit.example.com/prod)")
-			}
-			var password []byte
-			if pw.File != "" || env.Getenv(logserver.KeyPasswordEnv) != "" {
-				var err error
-				if password, err = pw.Get(); err != nil {
-					return err
-				}
-			}
-			if storage.Driver == "" {
-				storage.Driver = "posix"
-			}
-			if storage.Driver == "posix" && storage.Path == "" {
-				storage.Path = logserver.DataDir
-			}
-			if err := storage.Check(); err != nil {
-				return cmdutil.Usagef("%v", err)
-			}
-			h, err := logserver.Init(args[0], logserver.InitOptions{Origin: origin, NoSM2: noSM2, Password: password, Storage: storage})
-			if err != nil {
-				return err
-			}
-			if len(password) == 0 {
-				env.Infof("note: the checkpoint keys are not encrypted (mode 0600); set %s to encrypt them", logserver.KeyPasswordEnv)
-			}
-			env.Infof("created log %q in %s", h.Config.Origin, h.Dir)
-			env.Infof("give %s/%s to everyone who checks the log; add writers with: hegui log writer add %s NAME", h.Dir, logserver.PublicKeyFile, h.Dir)
-			return nil
+			opts.Dir = args[0]
+			return RunLogInit(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&origin, "origin", "", "the log's `NAME` (first line of its checkpoints)")
-	cmd.Flags().BoolVar(&noSM2, "no-sm2", false, "sign checkpoints with Ed25519 only")
+	cmd.Flags().StringVar(&opts.Origin, "origin", "", "the log's `NAME` (first line of its checkpoints)")
+	cmd.Flags().BoolVar(&opts.NoSM2, "no-sm2", false, "sign checkpoints with Ed25519 only")
 	f := cmd.Flags()
-	f.StringVar(&storage.Driver, "storage", "posix", "storage `DRIVER`: "+strings.Join(logserver.Drivers(), ", "))
-	f.StringVar(&storage.DSN, "dsn", "", "mysql, aws: the MySQL/MariaDB `DSN` without its password (user@tcp(host:3306)/db)")
-	f.StringVar(&storage.Bucket, "bucket", "", "aws: the S3 `BUCKET` for tiles and entry bundles")
-	f.StringVar(&storage.BucketPrefix, "bucket-prefix", "", "aws: a `PREFIX` for the log's objects in the bucket")
-	f.StringVar(&storage.Endpoint, "endpoint", "", "aws: an S3-compatible `URL` (default: AWS itself)")
-	f.StringVar(&storage.Region, "region", "", "aws: the S3 `REGION`")
-	f.BoolVar(&storage.PathStyle, "path-style", false, "aws: path-style bucket URLs (most S3-compatible servers)")
-	pw = logKeyPassword(cmd, env, true)
+	f.StringVar(&opts.Storage.Driver, "storage", "posix", "storage `DRIVER`: "+strings.Join(logserver.Drivers(), ", "))
+	f.StringVar(&opts.Storage.DSN, "dsn", "", "mysql, aws: the MySQL/MariaDB `DSN` without its password (user@tcp(host:3306)/db)")
+	f.StringVar(&opts.Storage.Bucket, "bucket", "", "aws: the S3 `BUCKET` for tiles and entry bundles")
+	f.StringVar(&opts.Storage.BucketPrefix, "bucket-prefix", "", "aws: a `PREFIX` for the log's objects in the bucket")
+	f.StringVar(&opts.Storage.Endpoint, "endpoint", "", "aws: an S3-compatible `URL` (default: AWS itself)")
+	f.StringVar(&opts.Storage.Region, "region", "", "aws: the S3 `REGION`")
+	f.BoolVar(&opts.Storage.PathStyle, "path-style", false, "aws: path-style bucket URLs (most S3-compatible servers)")
+	opts.Password = logKeyPassword(cmd, env, true)
 	return cmd
+}
+
+// RunLogInit creates the log home o.Dir and says what to do with it next.
+func RunLogInit(ctx context.Context, env *cmdutil.Env, o LogInitOptions) error {
+	if o.Origin == "" {
+		return cmdutil.Usagef("--origin is required (e.g. --origin audit.example.com/prod)")
+	}
+	pw := cmp.Or(o.Password, logKeyPasswordSource(env, true))
+	var password []byte
+	if pw.File != "" || env.Getenv(logserver.KeyPasswordEnv) != "" {
+		var err error
+		if password, err = pw.Get(); err != nil {
+			return err
+		}
+	}
+	storage := o.Storage
+	if storage.Driver == "" {
+		storage.Driver = "posix"
+	}
+	if storage.Driver == "posix" && storage.Path == "" {
+		storage.Path = logserver.DataDir
+	}
+	if err := storage.Check(); err != nil {
+		return cmdutil.Usagef("%v", err)
+	}
+	h, err := logserver.Init(o.Dir, logserver.InitOptions{Origin: o.Origin, NoSM2: o.NoSM2, Password: password, Storage: storage})
+	if err != nil {
+		return err
+	}
+	if len(password) == 0 {
+		env.Infof("note: the checkpoint keys are not encrypted (mode 0600); set %s to encrypt them", logserver.KeyPasswordEnv)
+	}
+	env.Infof("created log %q in %s", h.Config.Origin, h.Dir)
+	env.Infof("give %s/%s to everyone who checks the log; add writers with: hegui log writer add %s NAME", h.Dir, logserver.PublicKeyFile, h.Dir)
+	return nil
 }
 
 func newLogWriterCmd(env *cmdutil.Env) *cobra.Command {
@@ -144,8 +176,26 @@ patterns. A running server picks up changes within a second.`,
 		Args: cobra.NoArgs,
 		RunE: cmdutil.ShowHelp,
 	}
-	var actions []string
-	var certCN string
+	cmd.AddCommand(newLogWriterAddCmd(env), newLogWriterListCmd(env), newLogWriterRevokeCmd(env))
+	return cmd
+}
+
+// LogWriterAddOptions are the choices of `hegui log writer add`.
+type LogWriterAddOptions struct {
+	// Dir is the log home (DIR).
+	Dir string
+	// Name is the writer's name (NAME): letters, digits, '.', '_' or '-'.
+	Name string
+	// Actions are the action patterns the writer may log (--actions, "*"
+	// by default); empty allows every action.
+	Actions []string
+	// CertCN, if set, allows TLS client certificates with this subject CN
+	// instead of issuing a token (--cert).
+	CertCN string
+}
+
+func newLogWriterAddCmd(env *cmdutil.Env) *cobra.Command {
+	var opts LogWriterAddOptions
 	add := &cobra.Command{
 		Use:   "add DIR NAME [--actions PATTERNS] [--cert CN]",
 		Short: "Issue a bearer token (printed once) or allow a client certificate",
@@ -153,25 +203,44 @@ patterns. A running server picks up changes within a second.`,
   hegui log writer add /srv/auditlog payments --cert payments.svc.example.cn`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if certCN != "" {
-				if err := logserver.AddCert(args[0], args[1], certCN, actions); err != nil {
-					return err
-				}
-				env.Infof("client certificates with CN %q may now append as %s", certCN, args[1])
-				return nil
-			}
-			token, err := logserver.AddToken(args[0], args[1], actions)
-			if err != nil {
-				return err
-			}
-			env.Infof("token for %s (shown once; the log keeps only its hash):", args[1])
-			fmt.Fprintln(env.Stdout, token)
-			return nil
+			opts.Dir, opts.Name = args[0], args[1]
+			return RunLogWriterAdd(cmd.Context(), env, opts)
 		},
 	}
-	add.Flags().StringSliceVar(&actions, "actions", []string{"*"}, "action `PATTERNS` the writer may log (comma-separated, e.g. delivery.*,key.*)")
-	add.Flags().StringVar(&certCN, "cert", "", "allow TLS client certificates with subject `CN` instead of issuing a token")
-	var listJSON bool
+	add.Flags().StringSliceVar(&opts.Actions, "actions", []string{"*"}, "action `PATTERNS` the writer may log (comma-separated, e.g. delivery.*,key.*)")
+	add.Flags().StringVar(&opts.CertCN, "cert", "", "allow TLS client certificates with subject `CN` instead of issuing a token")
+	return add
+}
+
+// RunLogWriterAdd allows a client certificate CN to append to the log in
+// o.Dir, or issues a bearer token and prints it, once, on stdout.
+func RunLogWriterAdd(ctx context.Context, env *cmdutil.Env, o LogWriterAddOptions) error {
+	if o.CertCN != "" {
+		if err := logserver.AddCert(o.Dir, o.Name, o.CertCN, o.Actions); err != nil {
+			return err
+		}
+		env.Infof("client certificates with CN %q may now append as %s", o.CertCN, o.Name)
+		return nil
+	}
+	token, err := logserver.AddToken(o.Dir, o.Name, o.Actions)
+	if err != nil {
+		return err
+	}
+	env.Infof("token for %s (shown once; the log keeps only its hash):", o.Name)
+	fmt.Fprintln(env.Stdout, token)
+	return nil
+}
+
+// LogWriterListOptions are the choices of `hegui log writer list`.
+type LogWriterListOptions struct {
+	// Dir is the log home (DIR).
+	Dir string
+	// JSON prints the writers as a JSON array (--json).
+	JSON bool
+}
+
+func newLogWriterListCmd(env *cmdutil.Env) *cobra.Command {
+	var opts LogWriterListOptions
 	list := &cobra.Command{
 		Use:   "list DIR [--json]",
 		Short: "List writers: name, kind (token or cert), certificate CN, actions",
@@ -181,22 +250,42 @@ log keeps their SHA-256, never the token.`,
   hegui log writer list /srv/auditlog --json | jq -r '.[] | select(.kind == "token") | .name'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := logserver.LoadWriters(filepath.Join(args[0], logserver.WritersFile))
-			if err != nil {
-				return err
-			}
-			if listJSON {
-				return env.PrintJSON(ws.List())
-			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tCERTIFICATE CN\tACTIONS")
-			for _, w := range ws.List() {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.Name, w.Kind, cmp.Or(w.CN, "-"), strings.Join(w.Actions, ","))
-			}
-			return tw.Flush()
+			opts.Dir = args[0]
+			return RunLogWriterList(cmd.Context(), env, opts)
 		},
 	}
-	list.Flags().BoolVar(&listJSON, "json", false, "print the writers as a JSON array")
+	list.Flags().BoolVar(&opts.JSON, "json", false, "print the writers as a JSON array")
+	return list
+}
+
+// RunLogWriterList prints the writers of the log in o.Dir: a table, or
+// JSON. Tokens appear by name only.
+func RunLogWriterList(ctx context.Context, env *cmdutil.Env, o LogWriterListOptions) error {
+	ws, err := logserver.LoadWriters(filepath.Join(o.Dir, logserver.WritersFile))
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return env.PrintJSON(ws.List())
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tCERTIFICATE CN\tACTIONS")
+	for _, w := range ws.List() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.Name, w.Kind, cmp.Or(w.CN, "-"), strings.Join(w.Actions, ","))
+	}
+	return tw.Flush()
+}
+
+// LogWriterRevokeOptions are the choices of `hegui log writer revoke`.
+type LogWriterRevokeOptions struct {
+	// Dir is the log home (DIR).
+	Dir string
+	// Name is the writer to remove (NAME).
+	Name string
+}
+
+func newLogWriterRevokeCmd(env *cmdutil.Env) *cobra.Command {
+	var opts LogWriterRevokeOptions
 	revoke := &cobra.Command{
 		Use:   "revoke DIR NAME",
 		Short: "Remove a writer: its token or certificate CN no longer appends",
@@ -207,21 +296,50 @@ in the log, as an append-only log's entries do.`,
   hegui log writer add /srv/auditlog ci --actions 'delivery.*'   # a new token for the same name`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := logserver.RemoveWriter(args[0], args[1]); err != nil {
-				return err
-			}
-			env.Infof("revoked %s", args[1])
-			return nil
+			opts.Dir, opts.Name = args[0], args[1]
+			return RunLogWriterRevoke(cmd.Context(), env, opts)
 		},
 	}
-	cmd.AddCommand(add, list, revoke)
-	return cmd
+	return revoke
+}
+
+// RunLogWriterRevoke removes the writer o.Name from the log in o.Dir.
+func RunLogWriterRevoke(ctx context.Context, env *cmdutil.Env, o LogWriterRevokeOptions) error {
+	if err := logserver.RemoveWriter(o.Dir, o.Name); err != nil {
+		return err
+	}
+	env.Infof("revoked %s", o.Name)
+	return nil
+}
+
+// LogServeOptions are the choices of `hegui log serve`.
+type LogServeOptions struct {
+	// Dir is the log home to serve (DIR).
+	Dir string
+	// Listen is the address to listen on (--listen, "127.0.0.1:8080" by
+	// default; port 0 picks a free one).
+	Listen string
+	// TLSCert and TLSKey are PEM files to serve HTTPS with (--tls-cert,
+	// --tls-key); both or neither.
+	TLSCert, TLSKey string
+	// URLFile, if set, receives the server's URL once it listens
+	// (--url-file).
+	URLFile string
+	// ClientCA, if set, is a PEM file of CAs whose client certificates are
+	// accepted as writers (--client-ca); it needs TLSCert.
+	ClientCA string
+	// MaxConnections is how many client connections may be open at once
+	// (--max-connections, httpserve.DefaultMaxConnections by default); at
+	// least 1.
+	MaxConnections int
+	// Password is where the checkpoint keys' password comes from when they
+	// are encrypted (--password-file, else $HEGUI_LOG_KEY_PASSWORD, else
+	// the terminal). Nil means no --password-file.
+	Password *cmdutil.PasswordSource
 }
 
 func newLogServeCmd(env *cmdutil.Env) *cobra.Command {
-	var listen, tlsCert, tlsKey, clientCA, urlFile string
-	var maxConns int
-	var pw *cmdutil.PasswordSource
+	var opts LogServeOptions
 	cmd := &cobra.Command{
 		Use:   "serve DIR [--listen ADDR]",
 		Short: "Serve a log: the write API and the tlog-tiles read API",
@@ -253,68 +371,77 @@ SIGINT or SIGTERM stop the server after the appends in progress are durable.`,
   hegui log serve /srv/auditlog --listen :8443 --tls-cert srv.crt --tls-key srv.key --client-ca ca.crt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (tlsCert == "") != (tlsKey == "") {
-				return cmdutil.Usagef("--tls-cert and --tls-key go together")
-			}
-			if clientCA != "" && tlsCert == "" {
-				return cmdutil.Usagef("--client-ca needs --tls-cert and --tls-key")
-			}
-			if maxConns < 1 {
-				return cmdutil.Usagef("--max-connections must be at least 1")
-			}
-			h, err := logserver.Open(args[0])
-			if err != nil {
-				return err
-			}
-			logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			if env.Quiet {
-				logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			srv, err := logserver.New(ctx, logserver.Options{Home: h, Password: pw.KeysFunc(), Logger: logger})
-			if err != nil {
-				return err
-			}
-			opts := srv.ServeOptions()
-			opts.Addr, opts.MaxConnections, opts.TLSCert, opts.TLSKey = listen, maxConns, tlsCert, tlsKey
-			opts.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-			if clientCA != "" {
-				pem, err := inputfile.Read(cmd.Context(), clientCA, inputfile.DocumentLimit)
-				if err != nil {
-					srv.Close(context.Background())
-					return err
-				}
-				// Reads stay public: a client certificate is checked when
-				// presented and required only to append.
-				opts.ClientCAs = x509.NewCertPool()
-				if !opts.ClientCAs.AppendCertsFromPEM(pem) {
-					srv.Close(context.Background())
-					return fmt.Errorf("%s holds no PEM certificates", clientCA)
-				}
-			}
-			opts.Listening = func(url string) error {
-				env.Infof("serving log %q from %s at %s", h.Config.Origin, h.Dir, url)
-				if urlFile != "" {
-					return cmdutil.WriteOutput(urlFile, []byte(url+"\n"), 0o644, true)
-				}
-				return nil
-			}
-			stopping := context.AfterFunc(ctx, func() { env.Infof("stopping: finishing the appends in progress") })
-			defer stopping()
-			serveErr := httpserve.Run(ctx, opts)
-			shutCtx, cancel := context.WithTimeout(context.Background(), httpserve.DefaultShutdownTimeout)
-			defer cancel()
-			closeErr := srv.Close(shutCtx)
-			return cmp.Or(serveErr, closeErr)
+			opts.Dir = args[0]
+			return RunLogServe(cmd.Context(), env, opts)
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on")
-	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM)")
-	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "private key `FILE` of --tls-cert")
-	cmd.Flags().StringVar(&urlFile, "url-file", "", "write the server's URL to `FILE` once it listens (useful with --listen 127.0.0.1:0)")
-	cmd.Flags().StringVar(&clientCA, "client-ca", "", "accept client certificates issued by the CAs in `FILE` as writers")
-	cmd.Flags().IntVar(&maxConns, "max-connections", httpserve.DefaultMaxConnections, "keep at most `N` client connections open at once")
-	pw = logKeyPassword(cmd, env, false)
+	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on")
+	cmd.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM)")
+	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "private key `FILE` of --tls-cert")
+	cmd.Flags().StringVar(&opts.URLFile, "url-file", "", "write the server's URL to `FILE` once it listens (useful with --listen 127.0.0.1:0)")
+	cmd.Flags().StringVar(&opts.ClientCA, "client-ca", "", "accept client certificates issued by the CAs in `FILE` as writers")
+	cmd.Flags().IntVar(&opts.MaxConnections, "max-connections", httpserve.DefaultMaxConnections, "keep at most `N` client connections open at once")
+	opts.Password = logKeyPassword(cmd, env, false)
 	return cmd
+}
+
+// RunLogServe serves the log in o.Dir until ctx ends, SIGINT or SIGTERM
+// arrives or the server fails, and returns once the appends in progress
+// are durable.
+func RunLogServe(ctx context.Context, env *cmdutil.Env, o LogServeOptions) error {
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return cmdutil.Usagef("--tls-cert and --tls-key go together")
+	}
+	if o.ClientCA != "" && o.TLSCert == "" {
+		return cmdutil.Usagef("--client-ca needs --tls-cert and --tls-key")
+	}
+	if o.MaxConnections < 1 {
+		return cmdutil.Usagef("--max-connections must be at least 1")
+	}
+	h, err := logserver.Open(o.Dir)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if env.Quiet {
+		logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	serveCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pw := cmp.Or(o.Password, logKeyPasswordSource(env, false))
+	srv, err := logserver.New(serveCtx, logserver.Options{Home: h, Password: pw.KeysFunc(), Logger: logger})
+	if err != nil {
+		return err
+	}
+	opts := srv.ServeOptions()
+	opts.Addr, opts.MaxConnections, opts.TLSCert, opts.TLSKey = o.Listen, o.MaxConnections, o.TLSCert, o.TLSKey
+	opts.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	if o.ClientCA != "" {
+		pem, err := inputfile.Read(ctx, o.ClientCA, inputfile.DocumentLimit)
+		if err != nil {
+			srv.Close(context.Background())
+			return err
+		}
+		// Reads stay public: a client certificate is checked when
+		// presented and required only to append.
+		opts.ClientCAs = x509.NewCertPool()
+		if !opts.ClientCAs.AppendCertsFromPEM(pem) {
+			srv.Close(context.Background())
+			return fmt.Errorf("%s holds no PEM certificates", o.ClientCA)
+		}
+	}
+	opts.Listening = func(url string) error {
+		env.Infof("serving log %q from %s at %s", h.Config.Origin, h.Dir, url)
+		if o.URLFile != "" {
+			return cmdutil.WriteOutput(o.URLFile, []byte(url+"\n"), 0o644, true)
+		}
+		return nil
+	}
+	stopping := context.AfterFunc(serveCtx, func() { env.Infof("stopping: finishing the appends in progress") })
+	defer stopping()
+	serveErr := httpserve.Run(serveCtx, opts)
+	shutCtx, cancel := context.WithTimeout(context.Background(), httpserve.DefaultShutdownTimeout)
+	defer cancel()
+	closeErr := srv.Close(shutCtx)
+	return cmp.Or(serveErr, closeErr)
 }

@@ -1,17 +1,17 @@
 package logcmd
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,29 +33,34 @@ const (
 	envLogState = "HEGUI_LOG_STATE"
 )
 
-// logTarget is the log a client command reads: --log, --pub and --state.
-type logTarget struct {
-	env      *cmdutil.Env
-	location string
-	pub      string
-	state    string
+// LogTarget is the log a client command reads and how it checks it: the
+// flags --log, --pub and --state.
+type LogTarget struct {
+	// Log is the log: an http(s) URL, a log home or a directory of tiles
+	// (--log, else $HEGUI_LOG).
+	Log string
+	// Pub is the log's verifier keys file (--pub, else $HEGUI_LOG_PUB,
+	// else log.pub of a log home).
+	Pub string
+	// State is the directory of the checkpoints seen before (--state, else
+	// $HEGUI_LOG_STATE, else logclient.DefaultStateDir).
+	State string
 }
 
-func addLogTarget(cmd *cobra.Command, env *cmdutil.Env) *logTarget {
-	t := &logTarget{env: env}
-	cmd.Flags().StringVar(&t.location, "log", "", "the log: an http(s) `URL`, a log home or a directory of tiles (default $"+envLog+")")
-	cmd.Flags().StringVar(&t.pub, "pub", "", "the log's verifier keys `FILE` (default $"+envLogPub+", or log.pub of a log home)")
-	cmd.Flags().StringVar(&t.state, "state", "", "`DIR` of checkpoints seen before (default $"+envLogState+", else ~/.local/state/hegui/translog)")
-	return t
+// addLogTarget binds --log, --pub and --state to t.
+func addLogTarget(cmd *cobra.Command, t *LogTarget) {
+	cmd.Flags().StringVar(&t.Log, "log", "", "the log: an http(s) `URL`, a log home or a directory of tiles (default $"+envLog+")")
+	cmd.Flags().StringVar(&t.Pub, "pub", "", "the log's verifier keys `FILE` (default $"+envLogPub+", or log.pub of a log home)")
+	cmd.Flags().StringVar(&t.State, "state", "", "`DIR` of checkpoints seen before (default $"+envLogState+", else ~/.local/state/hegui/translog)")
 }
 
-// open resolves the flags into a client.
-func (t *logTarget) open() (*logclient.Client, error) {
-	loc := cmp.Or(t.location, t.env.Getenv(envLog))
+// open resolves the target into a client.
+func (t LogTarget) open(env *cmdutil.Env) (*logclient.Client, error) {
+	loc := cmp.Or(t.Log, env.Getenv(envLog))
 	if loc == "" {
 		return nil, cmdutil.Usagef("--log is required (a URL such as http://127.0.0.1:8080, or a log home)")
 	}
-	pub := cmp.Or(t.pub, t.env.Getenv(envLogPub))
+	pub := cmp.Or(t.Pub, env.Getenv(envLogPub))
 	if st, err := os.Stat(filepath.Join(loc, logserver.ConfigFile)); err == nil && !st.IsDir() {
 		h, err := logserver.Open(loc)
 		if err != nil {
@@ -82,41 +87,41 @@ func (t *logTarget) open() (*logclient.Client, error) {
 	return logclient.NewClient(src, vs)
 }
 
-func (t *logTarget) seen() (logclient.SeenStore, error) {
-	dir := cmp.Or(t.state, t.env.Getenv(envLogState))
+// seen is the store of the checkpoints seen before.
+func (t LogTarget) seen(env *cmdutil.Env) (logclient.SeenStore, error) {
+	dir := cmp.Or(t.State, env.Getenv(envLogState))
 	if dir == "" {
 		var err error
-		if dir, err = logclient.DefaultStateDir(t.env.Getenv); err != nil {
+		if dir, err = logclient.DefaultStateDir(env.Getenv); err != nil {
 			return logclient.SeenStore{}, err
 		}
 	}
 	return logclient.NewSeenStore(dir), nil
 }
 
-// provenEntry reads entry n with its inclusion proof in the log's latest
-// checkpoint, both verified.
-func (t *logTarget) provenEntry(ctx context.Context, n uint64) ([]byte, translog.InclusionProof, translog.Checkpoint, error) {
-	c, err := t.open()
-	if err != nil {
-		return nil, translog.InclusionProof{}, translog.Checkpoint{}, err
-	}
-	cp, err := c.Checkpoint(ctx)
-	if err != nil {
-		return nil, translog.InclusionProof{}, translog.Checkpoint{}, err
-	}
-	entry, err := c.Entry(ctx, n, cp.Size)
-	if err != nil {
-		return nil, translog.InclusionProof{}, translog.Checkpoint{}, err
-	}
-	p, err := c.Inclusion(ctx, entry, n, cp)
-	return entry, p, cp, err
+// LogAppendOptions are the choices of `hegui log append`.
+type LogAppendOptions struct {
+	// Log is the log server's URL (--log, else $HEGUI_LOG).
+	Log string
+	// TokenFile holds the writer's bearer token (--token-file, else
+	// $HEGUI_LOG_TOKEN).
+	TokenFile string
+	// EventFile holds the events to send in one request, one JSON event or
+	// NDJSON, "-" for standard input (--event). It excludes Event.Action.
+	EventFile string
+	// Event is the one event to send without EventFile (--action, --actor,
+	// --object, --outcome, --message, --application, --host,
+	// --traceparent); its Action is required. Its time is now; an empty
+	// Host is this machine's name.
+	Event translog.Event
+	// Digests are payload digests, NAME=ALG:HEX, added to Event (--digest).
+	Digests []string
+	// Wait waits until a signed checkpoint covers Event (--wait).
+	Wait bool
 }
 
 func newLogAppendCmd(env *cmdutil.Env) *cobra.Command {
-	var logURL, tokenFile, eventFile string
-	var ev translog.Event
-	var digests []string
-	var wait bool
+	var opts LogAppendOptions
 	cmd := &cobra.Command{
 		Use:   "append --log URL (--event FILE | --action A --actor WHO --outcome O ...)",
 		Short: "Append audit events to a log server",
@@ -130,73 +135,81 @@ event, timed now. The token comes from --token-file or $HEGUI_LOG_TOKEN.`,
       --object db-2026-11-21 --digest dump.sql=sha256:9f86d081884c7d65...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u := cmp.Or(logURL, env.Getenv(envLog))
-			if u == "" {
-				return cmdutil.Usagef("--log is required: the URL of the log server")
-			}
-			token := env.Getenv(cmdutil.EnvLogToken)
-			if tokenFile != "" {
-				b, err := inputfile.ReadStream(cmd.Context(), tokenFile, inputfile.KeyLimit)
-				if err != nil {
-					return fmt.Errorf("read token file: %w", err)
-				}
-				token = strings.TrimSpace(string(b))
-			}
-			if eventFile != "" {
-				if ev.Action != "" {
-					return cmdutil.Usagef("--event and --action exclude each other")
-				}
-				return appendEventFile(cmd.Context(), env, u, token, eventFile)
-			}
-			if ev.Action == "" {
-				return cmdutil.Usagef("give --event FILE or --action (with --actor and --outcome)")
-			}
-			ev.Time = time.Now().UTC()
-			if ev.Host == "" {
-				ev.Host, _ = os.Hostname()
-			}
-			for _, d := range digests {
-				dg, err := parseDigestFlag(d)
-				if err != nil {
-					return cmdutil.Usagef("--digest: %v", err)
-				}
-				ev.Digests = append(ev.Digests, dg)
-			}
-			app, err := translog.NewHTTPAppender(u, token, nil)
-			if err != nil {
-				return cmdutil.Usagef("%v", err)
-			}
-			if wait {
-				r, err := app.AppendAndWait(cmd.Context(), ev)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(env.Stdout, r.Index)
-				return nil
-			}
-			idx, err := app.Append(cmd.Context(), ev)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(env.Stdout, idx)
-			return nil
+			return RunLogAppend(cmd.Context(), env, opts)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&logURL, "log", "", "the log server's `URL` (default $"+envLog+")")
-	f.StringVar(&tokenFile, "token-file", "", "read the bearer token from `FILE` (default $"+cmdutil.EnvLogToken+")")
-	f.StringVar(&eventFile, "event", "", "read events (JSON or NDJSON) from `FILE`, - for stdin")
-	f.StringVar(&ev.Action, "action", "", "what was done, e.g. user.login")
-	f.StringVar(&ev.Actor, "actor", "", "who did it")
-	f.StringVar(&ev.Object, "object", "", "what it was done to")
-	f.StringVar(&ev.Outcome, "outcome", translog.OutcomeSuccess, "success, failure or unknown")
-	f.StringVar(&ev.Message, "message", "", "a short description")
-	f.StringVar(&ev.Application, "application", "hegui", "the reporting program")
-	f.StringVar(&ev.Host, "host", "", "the host (default this machine's name)")
-	f.StringVar(&ev.Traceparent, "traceparent", "", "W3C traceparent of the request")
-	f.StringSliceVar(&digests, "digest", nil, "payload digest `NAME=ALG:HEX` (repeatable; ALG sha256, sha384, sha512 or sm3)")
-	f.BoolVar(&wait, "wait", false, "wait until a signed checkpoint covers the event")
+	f.StringVar(&opts.Log, "log", "", "the log server's `URL` (default $"+envLog+")")
+	f.StringVar(&opts.TokenFile, "token-file", "", "read the bearer token from `FILE` (default $"+cmdutil.EnvLogToken+")")
+	f.StringVar(&opts.EventFile, "event", "", "read events (JSON or NDJSON) from `FILE`, - for stdin")
+	f.StringVar(&opts.Event.Action, "action", "", "what was done, e.g. user.login")
+	f.StringVar(&opts.Event.Actor, "actor", "", "who did it")
+	f.StringVar(&opts.Event.Object, "object", "", "what it was done to")
+	f.StringVar(&opts.Event.Outcome, "outcome", translog.OutcomeSuccess, "success, failure or unknown")
+	f.StringVar(&opts.Event.Message, "message", "", "a short description")
+	f.StringVar(&opts.Event.Application, "application", "hegui", "the reporting program")
+	f.StringVar(&opts.Event.Host, "host", "", "the host (default this machine's name)")
+	f.StringVar(&opts.Event.Traceparent, "traceparent", "", "W3C traceparent of the request")
+	f.StringSliceVar(&opts.Digests, "digest", nil, "payload digest `NAME=ALG:HEX` (repeatable; ALG sha256, sha384, sha512 or sm3)")
+	f.BoolVar(&opts.Wait, "wait", false, "wait until a signed checkpoint covers the event")
 	return cmd
+}
+
+// RunLogAppend sends the events of o.EventFile, or o.Event, to the log
+// server and prints the index each one got once it is durable.
+func RunLogAppend(ctx context.Context, env *cmdutil.Env, o LogAppendOptions) error {
+	u := cmp.Or(o.Log, env.Getenv(envLog))
+	if u == "" {
+		return cmdutil.Usagef("--log is required: the URL of the log server")
+	}
+	token := env.Getenv(cmdutil.EnvLogToken)
+	if o.TokenFile != "" {
+		b, err := inputfile.ReadStream(ctx, o.TokenFile, inputfile.KeyLimit)
+		if err != nil {
+			return fmt.Errorf("read token file: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	ev := o.Event
+	if o.EventFile != "" {
+		if ev.Action != "" {
+			return cmdutil.Usagef("--event and --action exclude each other")
+		}
+		return appendEventFile(ctx, env, u, token, o.EventFile)
+	}
+	if ev.Action == "" {
+		return cmdutil.Usagef("give --event FILE or --action (with --actor and --outcome)")
+	}
+	ev.Time = time.Now().UTC()
+	if ev.Host == "" {
+		ev.Host, _ = os.Hostname()
+	}
+	ev.Digests = slices.Clone(ev.Digests)
+	for _, d := range o.Digests {
+		dg, err := parseDigestFlag(d)
+		if err != nil {
+			return cmdutil.Usagef("--digest: %v", err)
+		}
+		ev.Digests = append(ev.Digests, dg)
+	}
+	app, err := translog.NewHTTPAppender(u, token, nil)
+	if err != nil {
+		return cmdutil.Usagef("%v", err)
+	}
+	if o.Wait {
+		r, err := app.AppendAndWait(ctx, ev)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, r.Index)
+		return nil
+	}
+	idx, err := app.Append(ctx, ev)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, idx)
+	return nil
 }
 
 func parseDigestFlag(s string) (translog.Digest, error) {
@@ -223,32 +236,15 @@ func appendEventFile(ctx context.Context, env *cmdutil.Env, logURL, token, file 
 	if len(data) > inputfile.DocumentLimit {
 		return &inputfile.TooLargeError{Name: file, Limit: inputfile.DocumentLimit}
 	}
-	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if l := bytes.TrimSpace(sc.Bytes()); len(l) > 0 {
-			lines = append(lines, bytes.Clone(l))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if len(lines) == 0 {
+	events, err := translog.ParseEvents(data)
+	var many *translog.TooManyEventsError
+	switch {
+	case errors.Is(err, translog.ErrNoEvents):
 		return fmt.Errorf("%s holds no events", file)
-	}
-	if len(lines) > 1 && !json.Valid(lines[0]) {
-		// One pretty-printed JSON object over several lines.
-		lines = [][]byte{bytes.TrimSpace(data)}
-	}
-	if len(lines) > translog.MaxBatchEvents {
-		return fmt.Errorf("%s holds %d events; send at most %d per request", file, len(lines), translog.MaxBatchEvents)
-	}
-	events := make([]translog.Event, len(lines))
-	for i, l := range lines {
-		if events[i], err = translog.ParseEvent(l); err != nil {
-			return fmt.Errorf("%s: event %d: %w", file, i+1, err)
-		}
+	case errors.As(err, &many):
+		return fmt.Errorf("%s holds %d events; send at most %d per request", file, many.Events, translog.MaxBatchEvents)
+	case err != nil:
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	a, err := translog.NewHTTPAppender(logURL, token, &http.Client{Timeout: 5 * time.Minute})
 	if err != nil {
@@ -265,9 +261,20 @@ func appendEventFile(ctx context.Context, env *cmdutil.Env, logURL, token, file 
 	return nil
 }
 
+// LogGetOptions are the choices of `hegui log get`.
+type LogGetOptions struct {
+	// LogTarget is the log to read.
+	LogTarget
+	// Index is N, the entry's index in decimal, as the command line gives
+	// it.
+	Index string
+	// Proof, if set, is a file to write the entry's inclusion proof to
+	// (--proof).
+	Proof string
+}
+
 func newLogGetCmd(env *cmdutil.Env) *cobra.Command {
-	var t *logTarget
-	var proofOut string
+	var opts LogGetOptions
 	cmd := &cobra.Command{
 		Use:   "get N --log LOC --pub FILE",
 		Short: "Print entry N, proven included in the latest checkpoint",
@@ -275,33 +282,59 @@ func newLogGetCmd(env *cmdutil.Env) *cobra.Command {
   hegui log get 0 --log /srv/auditlog --proof entry0.tlog-proof`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil {
-				return cmdutil.Usagef("N must be an entry index, not %q", args[0])
-			}
-			entry, p, cp, err := t.provenEntry(cmd.Context(), n)
-			if err != nil {
-				return err
-			}
-			if proofOut != "" {
-				if err := env.Emit(proofOut, p.Marshal()); err != nil {
-					return err
-				}
-			}
-			env.Infof("entry %d is included in %s", n, cp)
-			_, err = env.Stdout.Write(append(entry, '\n'))
-			return err
+			opts.Index = args[0]
+			return RunLogGet(cmd.Context(), env, opts)
 		},
 	}
-	t = addLogTarget(cmd, env)
-	cmd.Flags().StringVar(&proofOut, "proof", "", "also write its inclusion proof (C2SP tlog-proof) to `FILE`")
+	addLogTarget(cmd, &opts.LogTarget)
+	cmd.Flags().StringVar(&opts.Proof, "proof", "", "also write its inclusion proof (C2SP tlog-proof) to `FILE`")
 	return cmd
 }
 
+// RunLogGet prints entry o.Index once it is proven included in the log's
+// latest checkpoint.
+func RunLogGet(ctx context.Context, env *cmdutil.Env, o LogGetOptions) error {
+	n, err := strconv.ParseUint(o.Index, 10, 64)
+	if err != nil {
+		return cmdutil.Usagef("N must be an entry index, not %q", o.Index)
+	}
+	c, err := o.open(env)
+	if err != nil {
+		return err
+	}
+	entry, p, cp, err := c.ProvenEntry(ctx, n)
+	if err != nil {
+		return err
+	}
+	if o.Proof != "" {
+		if err := env.Emit(o.Proof, p.Marshal()); err != nil {
+			return err
+		}
+	}
+	env.Infof("entry %d is included in %s", n, cp)
+	_, err = env.Stdout.Write(append(entry, '\n'))
+	return err
+}
+
+// LogProofOptions are the choices of `hegui log proof`.
+type LogProofOptions struct {
+	// LogTarget is the log to read; with Check only its Pub counts.
+	LogTarget
+	// Index is the entry to prove (--index); nil when not given.
+	Index *uint64
+	// Out is where to write the proof (--out, -o); "" or "-" for stdout.
+	Out string
+	// Check, if set, is a tlog-proof file to verify offline instead
+	// (--check).
+	Check string
+	// Entry is the file holding the entry's exact bytes, for Check
+	// (--entry).
+	Entry string
+}
+
 func newLogProofCmd(env *cmdutil.Env) *cobra.Command {
-	var t *logTarget
+	var opts LogProofOptions
 	var index uint64
-	var out, check, entryFile string
 	cmd := &cobra.Command{
 		Use:   "proof --index N [--out FILE] | --check PROOF --entry FILE",
 		Short: "Write, or check offline, an inclusion proof (C2SP tlog-proof)",
@@ -312,32 +345,47 @@ the C2SP tlog-proof format: index, audit path and the signed checkpoint. With
   hegui log proof --check 42.tlog-proof --entry 42.json --pub log.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if check != "" {
-				return checkProofFile(cmd.Context(), env, t, check, entryFile)
+			if cmd.Flags().Changed("index") {
+				opts.Index = &index
 			}
-			if !cmd.Flags().Changed("index") {
-				return cmdutil.Usagef("give --index N (or --check PROOF --entry FILE)")
-			}
-			_, p, _, err := t.provenEntry(cmd.Context(), index)
-			if err != nil {
-				return err
-			}
-			return env.Emit(out, p.Marshal())
+			return RunLogProof(cmd.Context(), env, opts)
 		},
 	}
-	t = addLogTarget(cmd, env)
+	addLogTarget(cmd, &opts.LogTarget)
 	cmd.Flags().Uint64Var(&index, "index", 0, "entry `N`")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "write the proof to `FILE` (default stdout)")
-	cmd.Flags().StringVar(&check, "check", "", "verify the tlog-proof in `FILE` instead")
-	cmd.Flags().StringVar(&entryFile, "entry", "", "with --check: the entry's exact bytes, from `FILE`")
+	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "write the proof to `FILE` (default stdout)")
+	cmd.Flags().StringVar(&opts.Check, "check", "", "verify the tlog-proof in `FILE` instead")
+	cmd.Flags().StringVar(&opts.Entry, "entry", "", "with --check: the entry's exact bytes, from `FILE`")
 	return cmd
 }
 
-func checkProofFile(ctx context.Context, env *cmdutil.Env, t *logTarget, proofFile, entryFile string) error {
+// RunLogProof writes the inclusion proof of entry *o.Index in the log's
+// latest checkpoint, or with o.Check verifies such a proof offline.
+func RunLogProof(ctx context.Context, env *cmdutil.Env, o LogProofOptions) error {
+	if o.Check != "" {
+		return checkProofFile(ctx, env, o.Pub, o.Check, o.Entry)
+	}
+	if o.Index == nil {
+		return cmdutil.Usagef("give --index N (or --check PROOF --entry FILE)")
+	}
+	c, err := o.open(env)
+	if err != nil {
+		return err
+	}
+	_, p, _, err := c.ProvenEntry(ctx, *o.Index)
+	if err != nil {
+		return err
+	}
+	return env.Emit(o.Out, p.Marshal())
+}
+
+// checkProofFile verifies the tlog-proof in proofFile offline against the
+// entry in entryFile and the keys in pub (else $HEGUI_LOG_PUB).
+func checkProofFile(ctx context.Context, env *cmdutil.Env, pub, proofFile, entryFile string) error {
 	if entryFile == "" {
 		return cmdutil.Usagef("--check needs --entry FILE (the entry's exact bytes)")
 	}
-	pub := cmp.Or(t.pub, env.Getenv(envLogPub))
+	pub = cmp.Or(pub, env.Getenv(envLogPub))
 	if pub == "" {
 		return cmdutil.Usagef("--check needs --pub FILE")
 	}
@@ -365,9 +413,17 @@ func checkProofFile(ctx context.Context, env *cmdutil.Env, t *logTarget, proofFi
 	return nil
 }
 
+// LogConsistencyOptions are the choices of `hegui log consistency`.
+type LogConsistencyOptions struct {
+	// LogTarget is the log to read.
+	LogTarget
+	// Checkpoint, if set, is a file holding the signed checkpoint to
+	// compare with instead of the one seen before (--checkpoint).
+	Checkpoint string
+}
+
 func newLogConsistencyCmd(env *cmdutil.Env) *cobra.Command {
-	var t *logTarget
-	var cpFile string
+	var opts LogConsistencyOptions
 	cmd := &cobra.Command{
 		Use:   "consistency [--checkpoint FILE]",
 		Short: "Prove the log only grew since a checkpoint seen before",
@@ -379,59 +435,65 @@ the proof's hashes. A log that was rolled back or forked fails with exit 1.`,
   hegui log consistency --log http://127.0.0.1:8080 --pub log.pub --checkpoint old.checkpoint`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := t.open()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			latest, err := c.Checkpoint(ctx)
-			if err != nil {
-				return err
-			}
-			store, err := t.seen()
-			if err != nil {
-				return err
-			}
-			var older translog.Checkpoint
-			if cpFile != "" {
-				raw, err := inputfile.Read(ctx, cpFile, inputfile.KeyLimit)
-				if err != nil {
-					return err
-				}
-				if older, err = translog.OpenCheckpoint(raw, c.Verifiers()); err != nil {
-					return fmt.Errorf("%s: %w", cpFile, err)
-				}
-			} else {
-				var ok bool
-				if older, ok, err = store.Load(c.Verifiers()); err != nil {
-					return err
-				} else if !ok {
-					if err := store.Save(latest); err != nil {
-						return err
-					}
-					env.Infof("first checkpoint seen for %s: %s (recorded; nothing to compare with yet)", c.Origin(), latest)
-					return nil
-				}
-			}
-			hashes, err := c.Consistency(ctx, older, latest)
-			if err != nil {
-				return err
-			}
-			for _, h := range hashes {
-				fmt.Fprintln(env.Stdout, base64.StdEncoding.EncodeToString(h))
-			}
-			if cpFile == "" {
-				if err := store.Save(latest); err != nil {
-					return err
-				}
-			}
-			env.Infof("consistent: %d -> %d entries", older.Size, latest.Size)
-			return nil
+			return RunLogConsistency(cmd.Context(), env, opts)
 		},
 	}
-	t = addLogTarget(cmd, env)
-	cmd.Flags().StringVar(&cpFile, "checkpoint", "", "compare with the signed checkpoint in `FILE` instead of the one seen before")
+	addLogTarget(cmd, &opts.LogTarget)
+	cmd.Flags().StringVar(&opts.Checkpoint, "checkpoint", "", "compare with the signed checkpoint in `FILE` instead of the one seen before")
 	return cmd
+}
+
+// RunLogConsistency proves that the log's latest checkpoint extends the one
+// seen before (or o.Checkpoint), prints the proof's hashes and records the
+// latest checkpoint as seen. On a first run it only records it.
+func RunLogConsistency(ctx context.Context, env *cmdutil.Env, o LogConsistencyOptions) error {
+	c, err := o.open(env)
+	if err != nil {
+		return err
+	}
+	latest, err := c.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	store, err := o.seen(env)
+	if err != nil {
+		return err
+	}
+	var older translog.Checkpoint
+	if o.Checkpoint != "" {
+		raw, err := inputfile.Read(ctx, o.Checkpoint, inputfile.KeyLimit)
+		if err != nil {
+			return err
+		}
+		if older, err = translog.OpenCheckpoint(raw, c.Verifiers()); err != nil {
+			return fmt.Errorf("%s: %w", o.Checkpoint, err)
+		}
+	} else {
+		var ok bool
+		if older, ok, err = store.Load(c.Verifiers()); err != nil {
+			return err
+		} else if !ok {
+			if err := store.Save(latest); err != nil {
+				return err
+			}
+			env.Infof("first checkpoint seen for %s: %s (recorded; nothing to compare with yet)", c.Origin(), latest)
+			return nil
+		}
+	}
+	hashes, err := c.Consistency(ctx, older, latest)
+	if err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		fmt.Fprintln(env.Stdout, base64.StdEncoding.EncodeToString(h))
+	}
+	if o.Checkpoint == "" {
+		if err := store.Save(latest); err != nil {
+			return err
+		}
+	}
+	env.Infof("consistent: %d -> %d entries", older.Size, latest.Size)
+	return nil
 }
 
 // VerifyResult is `hegui log verify --json`.
@@ -447,9 +509,16 @@ type VerifyResult struct {
 	Seconds      float64 `json:"seconds"`
 }
 
+// LogVerifyOptions are the choices of `hegui log verify`.
+type LogVerifyOptions struct {
+	// LogTarget is the log to read.
+	LogTarget
+	// JSON prints the result as JSON, a VerifyResult (--json).
+	JSON bool
+}
+
 func newLogVerifyCmd(env *cmdutil.Env) *cobra.Command {
-	var t *logTarget
-	var asJSON bool
+	var opts LogVerifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify --log LOC --pub FILE",
 		Short: "Check a whole log: signatures, every entry and tile, and no rollback",
@@ -463,64 +532,79 @@ was rolled back or forked is reported; the new checkpoint is recorded.`,
   hegui log verify --log /srv/auditlog --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := t.open()
-			if err != nil {
-				return err
-			}
-			store, err := t.seen()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			start := time.Now()
-			cp, err := c.Checkpoint(ctx)
-			if err != nil {
-				return err
-			}
-			var bar *progressbar.ProgressBar
-			progress := func(done, total uint64) {}
-			if !env.Quiet && env.StderrIsTerminal && cp.Size > 100_000 {
-				bar = progressbar.NewOptions64(int64(cp.Size), progressbar.OptionSetWriter(env.Stderr),
-					progressbar.OptionSetDescription("verifying entries"), progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionClearOnFinish())
-				progress = func(done, total uint64) { bar.Set64(int64(min(done*256, cp.Size))) }
-			}
-			rep, err := c.VerifyTree(ctx, cp, progress)
-			if bar != nil {
-				bar.Finish()
-			}
-			if err != nil {
-				return fmt.Errorf("log %s is corrupt: %w", c.Origin(), err)
-			}
-			prev, hadPrev, err := c.Advance(ctx, store, cp)
-			if err != nil {
-				return err
-			}
-			res := VerifyResult{Origin: c.Origin(), Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root),
-				Entries: rep.Entries, Tiles: rep.Tiles, Seconds: time.Since(start).Seconds()}
-			if hadPrev {
-				res.PreviousSize = &prev.Size
-			}
-			if asJSON {
-				return env.PrintJSON(res)
-			}
-			fmt.Fprintf(env.Stdout, "OK: %s: %d entries, %d tiles and the signed root check out\n", c.Origin(), rep.Entries, rep.Tiles)
-			if hadPrev {
-				fmt.Fprintf(env.Stdout, "OK: consistent with the checkpoint seen before (%d entries)\n", prev.Size)
-			}
-			return nil
+			return RunLogVerify(cmd.Context(), env, opts)
 		},
 	}
-	t = addLogTarget(cmd, env)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	addLogTarget(cmd, &opts.LogTarget)
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
 }
 
+// RunLogVerify checks the whole log against its latest checkpoint and its
+// consistency with the checkpoint seen before, records the latest as seen
+// and prints the result.
+func RunLogVerify(ctx context.Context, env *cmdutil.Env, o LogVerifyOptions) error {
+	c, err := o.open(env)
+	if err != nil {
+		return err
+	}
+	store, err := o.seen(env)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	cp, err := c.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	var bar *progressbar.ProgressBar
+	progress := func(done, total uint64) {}
+	if !env.Quiet && env.StderrIsTerminal && cp.Size > 100_000 {
+		bar = progressbar.NewOptions64(int64(cp.Size), progressbar.OptionSetWriter(env.Stderr),
+			progressbar.OptionSetDescription("verifying entries"), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		progress = func(done, total uint64) { bar.Set64(int64(min(done*256, cp.Size))) }
+	}
+	rep, err := c.VerifyTree(ctx, cp, progress)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return fmt.Errorf("log %s is corrupt: %w", c.Origin(), err)
+	}
+	prev, hadPrev, err := c.Advance(ctx, store, cp)
+	if err != nil {
+		return err
+	}
+	res := VerifyResult{Origin: c.Origin(), Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Root),
+		Entries: rep.Entries, Tiles: rep.Tiles, Seconds: time.Since(start).Seconds()}
+	if hadPrev {
+		res.PreviousSize = &prev.Size
+	}
+	if o.JSON {
+		return env.PrintJSON(res)
+	}
+	fmt.Fprintf(env.Stdout, "OK: %s: %d entries, %d tiles and the signed root check out\n", c.Origin(), rep.Entries, rep.Tiles)
+	if hadPrev {
+		fmt.Fprintf(env.Stdout, "OK: consistent with the checkpoint seen before (%d entries)\n", prev.Size)
+	}
+	return nil
+}
+
+// LogMonitorOptions are the choices of `hegui log monitor`.
+type LogMonitorOptions struct {
+	// LogTarget is the log to follow.
+	LogTarget
+	// Interval is the time between polls (--interval, 10s by default).
+	Interval time.Duration
+	// Print writes each new entry on stdout (--print).
+	Print bool
+	// Rounds is how many polls to make; 0 polls until ctx ends (--rounds).
+	Rounds int
+}
+
 func newLogMonitorCmd(env *cmdutil.Env) *cobra.Command {
-	var t *logTarget
-	var interval time.Duration
-	var printEntries bool
-	var rounds int
+	var opts LogMonitorOptions
 	cmd := &cobra.Command{
 		Use:   "monitor --log LOC --pub FILE [--interval 10s]",
 		Short: "Follow a log and verify every new checkpoint and entry",
@@ -534,42 +618,36 @@ with exit 1. --print writes each new entry on stdout.`,
   hegui log monitor --log /srv/auditlog --interval 1m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := t.open()
-			if err != nil {
-				return err
-			}
-			store, err := t.seen()
-			if err != nil {
-				return err
-			}
-			m := &logclient.Monitor{Client: c, Store: store}
-			if printEntries {
-				m.OnEntry = func(_ uint64, entry []byte) { fmt.Fprintf(env.Stdout, "%s\n", entry) }
-			}
-			ctx := cmd.Context()
-			for round := 0; rounds == 0 || round < rounds; round++ {
-				if round > 0 {
-					select {
-					case <-ctx.Done():
-						return nil
-					case <-time.After(interval):
-					}
-				}
-				before := m.Checkpoint().Size
-				cp, err := m.Poll(ctx)
-				if err != nil {
-					return err
-				}
-				if cp.Size > before {
-					env.Infof("%s: verified %d new entries (now %d)", time.Now().Format(time.RFC3339), cp.Size-before, cp.Size)
-				}
-			}
-			return nil
+			return RunLogMonitor(cmd.Context(), env, opts)
 		},
 	}
-	t = addLogTarget(cmd, env)
-	cmd.Flags().DurationVar(&interval, "interval", 10*time.Second, "time between polls")
-	cmd.Flags().BoolVar(&printEntries, "print", false, "print new entries on stdout")
-	cmd.Flags().IntVar(&rounds, "rounds", 0, "stop after `N` polls (0: run until interrupted)")
+	addLogTarget(cmd, &opts.LogTarget)
+	cmd.Flags().DurationVar(&opts.Interval, "interval", 10*time.Second, "time between polls")
+	cmd.Flags().BoolVar(&opts.Print, "print", false, "print new entries on stdout")
+	cmd.Flags().IntVar(&opts.Rounds, "rounds", 0, "stop after `N` polls (0: run until interrupted)")
 	return cmd
+}
+
+// RunLogMonitor follows the log (logclient.Monitor), verifying every new
+// checkpoint and entry, and says on stderr when a poll verified new
+// entries. It returns nil once the rounds are done or ctx ends between
+// polls, and the error of the first poll that fails.
+func RunLogMonitor(ctx context.Context, env *cmdutil.Env, o LogMonitorOptions) error {
+	c, err := o.open(env)
+	if err != nil {
+		return err
+	}
+	store, err := o.seen(env)
+	if err != nil {
+		return err
+	}
+	m := &logclient.Monitor{Client: c, Store: store}
+	if o.Print {
+		m.OnEntry = func(_ uint64, entry []byte) { fmt.Fprintf(env.Stdout, "%s\n", entry) }
+	}
+	return m.Follow(ctx, o.Interval, o.Rounds, func(before, now translog.Checkpoint) {
+		if now.Size > before.Size {
+			env.Infof("%s: verified %d new entries (now %d)", time.Now().Format(time.RFC3339), now.Size-before.Size, now.Size)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package scancmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -40,8 +41,20 @@ func dbFlag(cmd *cobra.Command, env *cmdutil.Env, p *string) {
 	}
 }
 
+// VulnDBImportOptions are the choices of `hegui vulndb import`.
+type VulnDBImportOptions struct {
+	// Source holds the OSV entries: a directory, a .zip or a .tar.gz.
+	Source string
+	// DB is the database to write (--db or --out); "" means
+	// $HEGUI_VULNDB, else ~/.cache/hegui/vulndb.
+	DB string
+	// Modified dates the database (YYYY-MM-DD or RFC 3339) instead of the
+	// newest modification time of its entries; "" for that.
+	Modified string
+}
+
 func newVulnDBImportCmd(env *cmdutil.Env) *cobra.Command {
-	var out, modified string
+	var opts VulnDBImportOptions
 	cmd := &cobra.Command{
 		Use:   "import OSV_DIR|OSV.zip|OSV.tar.gz [--out DB]",
 		Short: "Build the database from OSV entries",
@@ -65,37 +78,55 @@ counts it as too old (policy.vulnerabilities.database-max-age).`,
   hegui vulndb import Go-all.zip --out /srv/hegui/vulndb`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := vulndb.ImportOptions{}
-			if modified != "" {
-				t, err := parseDate(modified)
-				if err != nil {
-					return cmdutil.Usagef("--modified: %v", err)
-				}
-				opts.Modified = t
-			}
-			env.Infof("importing OSV entries from %s ...", args[0])
-			res, err := vulndb.Import(cmd.Context(), args[0], out, opts)
-			if err != nil {
-				return err
-			}
-			if res.Skipped > 0 {
-				env.Infof("skipped %d entries of other ecosystems", res.Skipped)
-			}
-			if res.Undated {
-				env.Infof("note: the entries carry no modification times, so the database's age is unknown and a delivery's policy counts it as too old; import again with --modified DATE to date it by its source")
-			}
-			return printDBInfo(env, res.Info)
+			opts.Source = args[0]
+			return RunVulnDBImport(cmd.Context(), env, opts)
 		},
 	}
-	dbFlag(cmd, env, &out)
-	cmd.Flags().StringVar(&out, "out", "", "the database `DIR` to write (the same as --db)")
-	cmd.Flags().StringVar(&modified, "modified", "", "date the database (YYYY-MM-DD or RFC 3339) instead of by its entries")
+	dbFlag(cmd, env, &opts.DB)
+	cmd.Flags().StringVar(&opts.DB, "out", "", "the database `DIR` to write (the same as --db)")
+	cmd.Flags().StringVar(&opts.Modified, "modified", "", "date the database (YYYY-MM-DD or RFC 3339) instead of by its entries")
 	return cmd
 }
 
+// RunVulnDBImport builds the database from OSV entries, replacing the one
+// there, and describes the result.
+func RunVulnDBImport(ctx context.Context, env *cmdutil.Env, o VulnDBImportOptions) error {
+	opts := vulndb.ImportOptions{}
+	if o.Modified != "" {
+		t, err := parseDate(o.Modified)
+		if err != nil {
+			return cmdutil.Usagef("--modified: %v", err)
+		}
+		opts.Modified = t
+	}
+	env.Infof("importing OSV entries from %s ...", o.Source)
+	res, err := vulndb.Import(ctx, o.Source, vulnDBPath(env, o.DB), opts)
+	if err != nil {
+		return err
+	}
+	if res.Skipped > 0 {
+		env.Infof("skipped %d entries of other ecosystems", res.Skipped)
+	}
+	if res.Undated {
+		env.Infof("note: the entries carry no modification times, so the database's age is unknown and a delivery's policy counts it as too old; import again with --modified DATE to date it by its source")
+	}
+	return printDBInfo(env, res.Info)
+}
+
+// VulnDBUpdateOptions are the choices of `hegui vulndb update`.
+type VulnDBUpdateOptions struct {
+	// DB is the database to update; "" means $HEGUI_VULNDB, else
+	// ~/.cache/hegui/vulndb.
+	DB string
+	// Mirror is the URL of a server with the layout of vuln.go.dev; ""
+	// means $HEGUI_VULNDB_MIRROR, else https://vuln.go.dev.
+	Mirror string
+	// Force rebuilds the database even when the mirror is not newer.
+	Force bool
+}
+
 func newVulnDBUpdateCmd(env *cmdutil.Env) *cobra.Command {
-	var db, mirror string
-	var force bool
+	var opts VulnDBUpdateOptions
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Update the database from a mirror of vuln.go.dev",
@@ -108,72 +139,104 @@ been fetched and checked.`,
   hegui vulndb update --mirror https://mirror.example.internal/govulndb`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if mirror == "" {
-				mirror = env.Getenv("HEGUI_VULNDB_MIRROR")
-			}
-			if mirror == "" {
-				mirror = vulndb.DefaultMirror
-			}
-			env.Infof("updating %s from %s ...", db, mirror)
-			opts := vulndb.UpdateOptions{Force: force}
-			last := time.Now()
-			opts.Progress = func(done, total int) {
-				if time.Since(last) > 2*time.Second || done == total {
-					last = time.Now()
-					env.Infof("  %d/%d entries", done, total)
-				}
-			}
-			res, err := vulndb.Update(cmd.Context(), mirror, db, opts)
-			if err != nil {
-				return err
-			}
-			if res.UpToDate {
-				env.Infof("already up to date")
-			} else {
-				env.Infof("fetched %d entries", res.Fetched)
-			}
-			return printDBInfo(env, res.Info)
+			return RunVulnDBUpdate(cmd.Context(), env, opts)
 		},
 	}
-	dbFlag(cmd, env, &db)
-	cmd.Flags().StringVar(&mirror, "mirror", "", "`URL` of the database (default $HEGUI_VULNDB_MIRROR, else https://vuln.go.dev)")
-	cmd.Flags().BoolVar(&force, "force", false, "rebuild even when the mirror is not newer")
+	dbFlag(cmd, env, &opts.DB)
+	cmd.Flags().StringVar(&opts.Mirror, "mirror", "", "`URL` of the database (default $HEGUI_VULNDB_MIRROR, else https://vuln.go.dev)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "rebuild even when the mirror is not newer")
 	return cmd
 }
 
+// RunVulnDBUpdate brings the database up to date with the mirror, saying
+// how far it has got, and describes the result.
+func RunVulnDBUpdate(ctx context.Context, env *cmdutil.Env, o VulnDBUpdateOptions) error {
+	db := vulnDBPath(env, o.DB)
+	mirror := o.Mirror
+	if mirror == "" {
+		mirror = env.Getenv("HEGUI_VULNDB_MIRROR")
+	}
+	if mirror == "" {
+		mirror = vulndb.DefaultMirror
+	}
+	env.Infof("updating %s from %s ...", db, mirror)
+	opts := vulndb.UpdateOptions{Force: o.Force}
+	last := time.Now()
+	opts.Progress = func(done, total int) {
+		if time.Since(last) > 2*time.Second || done == total {
+			last = time.Now()
+			env.Infof("  %d/%d entries", done, total)
+		}
+	}
+	res, err := vulndb.Update(ctx, mirror, db, opts)
+	if err != nil {
+		return err
+	}
+	if res.UpToDate {
+		env.Infof("already up to date")
+	} else {
+		env.Infof("fetched %d entries", res.Fetched)
+	}
+	return printDBInfo(env, res.Info)
+}
+
+// VulnDBInfoOptions are the choices of `hegui vulndb info`.
+type VulnDBInfoOptions struct {
+	// DB is the database to describe; "" means $HEGUI_VULNDB, else
+	// ~/.cache/hegui/vulndb.
+	DB string
+	// JSON prints the description as JSON, with the age in days.
+	JSON bool
+}
+
 func newVulnDBInfoCmd(env *cmdutil.Env) *cobra.Command {
-	var db string
-	var asJSON bool
+	var opts VulnDBInfoOptions
 	cmd := &cobra.Command{
 		Use:     "info",
 		Short:   "Describe the database: entries, modification time, age, digest",
 		Example: "  hegui vulndb info\n  hegui vulndb info --db /srv/hegui/vulndb --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info, err := vulndb.Open(db)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				out := struct {
-					*vulndb.Info
-					// AgeDays is null, and AgeUnknown true, for a
-					// database without a modification time.
-					AgeDays    *float64 `json:"ageDays"`
-					AgeUnknown bool     `json:"ageUnknown,omitempty"`
-				}{Info: info, AgeUnknown: !info.AgeKnown()}
-				if info.AgeKnown() {
-					days := info.Age(time.Now()).Hours() / 24
-					out.AgeDays = &days
-				}
-				return env.PrintJSON(out)
-			}
-			return printDBInfo(env, info)
+			return RunVulnDBInfo(cmd.Context(), env, opts)
 		},
 	}
-	dbFlag(cmd, env, &db)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	dbFlag(cmd, env, &opts.DB)
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// RunVulnDBInfo checks the database and describes it: entries, modification
+// time, age and digest.
+func RunVulnDBInfo(ctx context.Context, env *cmdutil.Env, o VulnDBInfoOptions) error {
+	info, err := vulndb.Open(vulnDBPath(env, o.DB))
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		out := struct {
+			*vulndb.Info
+			// AgeDays is null, and AgeUnknown true, for a
+			// database without a modification time.
+			AgeDays    *float64 `json:"ageDays"`
+			AgeUnknown bool     `json:"ageUnknown,omitempty"`
+		}{Info: info, AgeUnknown: !info.AgeKnown()}
+		if info.AgeKnown() {
+			days := info.Age(time.Now()).Hours() / 24
+			out.AgeDays = &days
+		}
+		return env.PrintJSON(out)
+	}
+	return printDBInfo(env, info)
+}
+
+// vulnDBPath is db, or the environment's default database when db is "".
+// The commands' --db flag fills in the default itself (dbFlag); callers of
+// the run functions may leave it out.
+func vulnDBPath(env *cmdutil.Env, db string) string {
+	if db == "" {
+		return vulndb.DefaultPath(env.Getenv)
+	}
+	return db
 }
 
 func printDBInfo(env *cmdutil.Env, info *vulndb.Info) error {
