@@ -95,6 +95,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		scancmd.NewLicensesCmd,
 		scancmd.NewVulnCmd,
 		scancmd.NewVulnDBCmd,
+		scancmd.NewRescanCmd,
 		scancmd.NewVetCmd,
 		delivercmd.NewReportCmd,
 		keycmd.NewKeyCmd,

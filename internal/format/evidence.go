@@ -1,6 +1,8 @@
 package format
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -75,4 +77,16 @@ func AttestationPath(framework, control string) string {
 		return '_'
 	}, control)
 	return AttestationsDir + "/" + framework + "_" + slug + ".intoto.jsonl"
+}
+
+// DigestOf is "sha256:HEX" of data, the way reports cite files.
+func DigestOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// LogCoordinate is where an event sits in a transparency audit log.
+type LogCoordinate struct {
+	URL   string `json:"url"`
+	Index uint64 `json:"index"`
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 
+	"hegui.dev/hegui/internal/ctxio"
 	"hegui.dev/hegui/internal/inputfile"
 )
 
@@ -71,4 +73,27 @@ func (r *DeliveryReader) Read(ctx context.Context, name string) ([]byte, error) 
 		return nil, fmt.Errorf("%s does not match the delivery's manifest: the delivery was altered (run hegui verify)", name)
 	}
 	return data, nil
+}
+
+// CopyTo copies a file the manifest lists to w, of any size, and fails
+// when its SHA-256 is not the manifest's; what was written to w must then
+// be thrown away.
+func (r *DeliveryReader) CopyTo(ctx context.Context, name string, w io.Writer) error {
+	want, ok := r.digests[name]
+	if !ok {
+		return fmt.Errorf("%s: the delivery's manifest does not list it", name)
+	}
+	f, _, err := r.dir.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := ctxio.Copy(ctx, io.MultiWriter(w, h), f); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if "sha256:"+hex.EncodeToString(h.Sum(nil)) != want {
+		return fmt.Errorf("%s does not match the delivery's manifest: the delivery was altered (run hegui verify)", name)
+	}
+	return nil
 }

@@ -26,6 +26,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/format"
@@ -61,35 +63,11 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	if err != nil {
 		return err
 	}
-	entry, err := ev.Canonical()
+	rec, err := Record(ctx, cfg.URL, d.Env(cfg.TokenEnv), verifiers, ev)
 	if err != nil {
 		return err
 	}
-	token := d.Env(cfg.TokenEnv)
-	app, err := translog.NewHTTPAppender(cfg.URL, token, nil)
-	if err != nil {
-		return err
-	}
-	res, err := app.AppendAndWait(ctx, ev)
-	if err != nil {
-		return fmt.Errorf("record the delivery in the audit log %s: %w", cfg.URL, err)
-	}
-	cp, err := translog.OpenCheckpoint([]byte(res.Checkpoint), verifiers)
-	if err != nil {
-		return fmt.Errorf("the audit log's checkpoint: %w", err)
-	}
-	src, err := logclient.OpenSource(cfg.URL, nil)
-	if err != nil {
-		return err
-	}
-	c, err := logclient.NewClient(src, verifiers)
-	if err != nil {
-		return err
-	}
-	proof, err := c.Inclusion(ctx, entry, res.Index, cp)
-	if err != nil {
-		return fmt.Errorf("the audit log's inclusion proof: %w", err)
-	}
+	entry, proof, res, cp := rec.Entry, rec.Proof, rec.Result, rec.Checkpoint
 	if err := os.MkdirAll(d.Path(format.TransparencyDir), 0o755); err != nil {
 		return err
 	}
@@ -100,6 +78,50 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	}
 	d.Log.Stepf("entry %d of %s, proven in a checkpoint of %d entries", res.Index, cp.Origin, cp.Size)
 	return nil
+}
+
+// Recorded is an event appended to an audit log: the entry as logged, its
+// inclusion proof in a checkpoint signed by the log's keys.
+type Recorded struct {
+	Entry      []byte
+	Proof      translog.InclusionProof
+	Result     translog.AddResponse
+	Checkpoint translog.Checkpoint
+}
+
+// Record appends ev to the audit log at url with the writer's bearer
+// token, waits for a checkpoint that covers it, checks that checkpoint
+// with verifiers and proves the entry's inclusion in it.
+func Record(ctx context.Context, url, token string, verifiers []note.Verifier, ev translog.Event) (*Recorded, error) {
+	entry, err := ev.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	app, err := translog.NewHTTPAppender(url, token, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := app.AppendAndWait(ctx, ev)
+	if err != nil {
+		return nil, fmt.Errorf("record %s in the audit log %s: %w", ev.Action, url, err)
+	}
+	cp, err := translog.OpenCheckpoint([]byte(res.Checkpoint), verifiers)
+	if err != nil {
+		return nil, fmt.Errorf("the audit log's checkpoint: %w", err)
+	}
+	src, err := logclient.OpenSource(url, nil)
+	if err != nil {
+		return nil, err
+	}
+	c, err := logclient.NewClient(src, verifiers)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := c.Inclusion(ctx, entry, res.Index, cp)
+	if err != nil {
+		return nil, fmt.Errorf("the audit log's inclusion proof: %w", err)
+	}
+	return &Recorded{Entry: entry, Proof: proof, Result: res, Checkpoint: cp}, nil
 }
 
 // event describes the delivery for the log.
