@@ -103,7 +103,7 @@ func Markdown(r *format.Report) []byte {
 		w("| %s | %d | %d | %d | %d | %d |\n", f.Name.ZH, s.Controls, s.Vendor.Evidenced, s.Vendor.Gap, s.Vendor.NotApplicable, s.OperatorToComplete)
 	}
 	for _, f := range r.Compliance {
-		sum := summaryText(f.Summary)
+		sum := f.Summary.Sentence()
 		w("\n### %s\n\n%s\n\n%s · %s\n\n| Control | Requirement | Vendor part | What the vendor part shows, or what to do | Operator part |\n|---|---|---|---|---|\n",
 			f.Name.ZH, f.Name.EN, sum.ZH, sum.EN)
 		for _, o := range f.Controls {
