@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,8 +13,10 @@ import (
 
 	"github.com/openvex/go-vex/pkg/vex"
 
+	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/oscal"
 	"hegui.dev/hegui/internal/schematest"
 	"hegui.dev/hegui/internal/vulndb"
 )
@@ -240,6 +244,7 @@ func TestReportCommand(t *testing.T) {
 	if n := strings.Count(res.stdout, `"tool": {`); n != 2 {
 		t.Errorf("merged SARIF has %d runs, want 2", n)
 	}
+	checkOSCAL(t, r, dir)
 	r.writesInPlace(func(out string) []string { return []string{"report", dir, "--format", "md", "-o", out} })
 	r.ok("report", dir, "-o", r.path("report.html"))
 	html, _ := os.ReadFile(r.path("report.html"))
@@ -261,6 +266,82 @@ func TestReportCommand(t *testing.T) {
 	os.WriteFile(p, []byte(strings.Replace(string(data), `"passed": true`, `"passed": false`, 1)), 0o644)
 	if res := r.run("report", dir); res.code != ExitFailure || !strings.Contains(res.stderr, "does not match the delivery's manifest") {
 		t.Errorf("tampered report.json: %d %s", res.code, res.stderr)
+	}
+}
+
+// checkOSCAL renders a delivery's OSCAL documents twice: they validate
+// against NIST's schema, are the same bytes both times, and cite the
+// delivery's files with the digests of the files themselves.
+func checkOSCAL(t *testing.T, r *runner, dir string) {
+	t.Helper()
+	res := r.ok("report", dir, "--format", "oscal", "--framework", "等保", "--framework", "ssdf", "-o", r.path("oscal"))
+	written := strings.Fields(res.stdout)
+	want := []string{oscal.ComponentDefinitionFile, oscal.AssessmentResultsFile, "catalogs/gbt22239-2019-l3.json"}
+	if len(written) != len(want) {
+		t.Fatalf("hegui report --format oscal wrote %v, want %v", written, want)
+	}
+	r.ok("report", dir, "--format", "oscal", "--framework", "等保", "--framework", "ssdf", "-o", r.path("oscal-again"))
+	for i, name := range want {
+		if written[i] != filepath.Join(r.path("oscal"), name) {
+			t.Errorf("file %d is %s, want %s", i, written[i], name)
+		}
+		data, err := os.ReadFile(written[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		schematest.OSCAL(t, name, data, oscal.Version)
+		again, _ := os.ReadFile(filepath.Join(r.path("oscal-again"), name))
+		if !bytes.Equal(data, again) {
+			t.Errorf("%s differs between two renders of the delivery", name)
+		}
+	}
+	var doc struct {
+		AR struct {
+			BackMatter struct {
+				Resources []struct {
+					Props  []struct{ Name, Ns, Value string }
+					Rlinks []struct {
+						Href   string
+						Hashes []struct{ Algorithm, Value string }
+					}
+				}
+			} `json:"back-matter"`
+		} `json:"assessment-results"`
+	}
+	data, _ := os.ReadFile(filepath.Join(r.path("oscal"), oscal.AssessmentResultsFile))
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, res := range doc.AR.BackMatter.Resources {
+		if len(res.Rlinks) == 0 || len(res.Rlinks[0].Hashes) == 0 {
+			continue
+		}
+		file, err := os.Open(filepath.Join(dir, filepath.FromSlash(res.Rlinks[0].Href)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums, _, err := digest.Sum(context.Background(), file, digest.SHA256, digest.SM3)
+		file.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm3 := ""
+		for _, p := range res.Props {
+			if p.Name == "sm3" && p.Ns == oscal.Namespace {
+				sm3 = p.Value
+			}
+		}
+		if h := res.Rlinks[0].Hashes[0]; h.Algorithm != "SHA-256" || h.Value != hex.EncodeToString(sums[0]) || sm3 != hex.EncodeToString(sums[1]) {
+			t.Errorf("%s: cited with %s %s and SM3 %s, which are not the file's", res.Rlinks[0].Href, h.Algorithm, h.Value, sm3)
+		}
+		checked++
+	}
+	if checked < 5 {
+		t.Errorf("only %d evidence files checked", checked)
+	}
+	if res := r.run("report", dir, "--format", "oscal"); res.code != ExitUsage || !strings.Contains(res.stderr, "-o DIR") {
+		t.Errorf("--format oscal without -o: code %d, %s", res.code, res.stderr)
 	}
 }
 

@@ -1,5 +1,7 @@
 package format
 
+import "fmt"
+
 // The compliance matrix (report.json's "compliance"): each framework's
 // controls, each split into the vendor's part, which the delivery decides,
 // and the operator's part, which only the operator of the running system
@@ -27,6 +29,36 @@ type ControlSummary struct {
 	Controls           int          `json:"controls"`
 	Vendor             VendorCounts `json:"vendor"`
 	OperatorToComplete int          `json:"operatorToComplete"`
+}
+
+// Sentence is a framework's summary as one sentence in each language:
+// "vendor part: 24 of 26 evidenced, 2 gaps; operator part: 26 to complete".
+func (s ControlSummary) Sentence() Text {
+	v := s.Vendor
+	en := fmt.Sprintf("vendor part: %d of %d evidenced", v.Evidenced, s.Controls)
+	zh := fmt.Sprintf("供应商部分：%d/%d 项已有证据", v.Evidenced, s.Controls)
+	if v.Attested > 0 {
+		en += fmt.Sprintf(", %d attested", v.Attested)
+		zh += fmt.Sprintf("，%d 项供应商声明", v.Attested)
+	}
+	if v.Gap > 0 {
+		en += fmt.Sprintf(", %d %s", v.Gap, plural(v.Gap, "gap", "gaps"))
+		zh += fmt.Sprintf("，%d 项存在差距", v.Gap)
+	}
+	if v.NotApplicable > 0 {
+		en += fmt.Sprintf(", %d not applicable", v.NotApplicable)
+		zh += fmt.Sprintf("，%d 项不适用", v.NotApplicable)
+	}
+	en += fmt.Sprintf("; operator part: %d to complete", s.OperatorToComplete)
+	zh += fmt.Sprintf("；运营者部分：%d 项待完成", s.OperatorToComplete)
+	return Text{EN: en, ZH: zh}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // VendorCounts counts vendor parts by status.

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 
+	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/ctxio"
 	"hegui.dev/hegui/internal/inputfile"
 )
@@ -20,7 +22,10 @@ import (
 type DeliveryReader struct {
 	dir      *inputfile.Dir
 	Manifest *Manifest
-	digests  map[string]string
+	// ManifestEntry is manifest.json itself: its size and digests, which
+	// name this delivery (the manifest lists every other file).
+	ManifestEntry FileEntry
+	digests       map[string]string
 }
 
 // OpenDelivery opens the delivery directory path and reads its manifest.
@@ -43,7 +48,13 @@ func OpenDelivery(ctx context.Context, path string) (*DeliveryReader, error) {
 		dir.Close()
 		return nil, err
 	}
-	r := &DeliveryReader{dir: dir, Manifest: m, digests: map[string]string{}}
+	sums, n, err := digest.Sum(ctx, bytes.NewReader(data), digest.SHA256, digest.SM3)
+	if err != nil {
+		dir.Close()
+		return nil, err
+	}
+	r := &DeliveryReader{dir: dir, Manifest: m, digests: map[string]string{},
+		ManifestEntry: FileEntry{Path: ManifestFile, Size: n, SHA256: hex.EncodeToString(sums[0]), SM3: hex.EncodeToString(sums[1])}}
 	for _, f := range m.Files {
 		r.digests[f.Path] = "sha256:" + f.SHA256
 	}

@@ -44,6 +44,13 @@ func TestDeliveryReader(t *testing.T) {
 	if got, err := r.Read(ctx, ReportJSONFile); err != nil || string(got) != "{}\n" {
 		t.Errorf("Read(report.json) = %q, %v", got, err)
 	}
+	all, err := HashFiles(ctx, dir, func(p string) bool { return p != ManifestFile })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || r.ManifestEntry != all[0] {
+		t.Errorf("ManifestEntry = %+v, want %+v", r.ManifestEntry, all)
+	}
 	if r.Digest(ReportJSONFile) != "sha256:"+m.Files[0].SHA256 || r.Digest("extra.txt") != "" {
 		t.Errorf("Digest = %q", r.Digest(ReportJSONFile))
 	}

@@ -2,8 +2,9 @@
 // official JSON schemas: SPDX 2.3 (kept in internal/deliver/sbom/testdata),
 // CycloneDX 1.6 (read from the cyclonedx-go module, which ships it) and
 // SARIF 2.1.0 (the OASIS schema, read from the gosec module, which ships
-// it as test data); and report.json against the schema hegui publishes in
-// schemas/. It is for tests only.
+// it as test data), OSCAL 1.1.3 (NIST's complete schema, as the go-oscal
+// module embeds it, through its validation package); and report.json
+// against the schema hegui publishes in schemas/. It is for tests only.
 package schematest
 
 import (
@@ -14,9 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/defenseunicorns/go-oscal/src/pkg/validation"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"hegui.dev/hegui/schemas"
@@ -150,5 +153,35 @@ func Report(t testing.TB, name string, data []byte) {
 	t.Helper()
 	if err := ValidateReport(data); err != nil {
 		t.Errorf("%s does not validate against schemas/report-v2.schema.json: %v", name, err)
+	}
+}
+
+// ValidateOSCAL checks data against NIST's OSCAL JSON schema of version
+// (such as "1.1.3"): the complete schema, so any OSCAL model validates.
+func ValidateOSCAL(data []byte, version string) error {
+	v, err := validation.NewValidatorDesiredVersion(data, version)
+	if err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
+		res, _ := v.GetValidationResult()
+		var msgs []string
+		for i, e := range res.Errors {
+			if i == 5 {
+				msgs = append(msgs, fmt.Sprintf("and %d more", len(res.Errors)-i))
+				break
+			}
+			msgs = append(msgs, fmt.Sprintf("%s: %s", e.InstanceLocation, e.Error))
+		}
+		return fmt.Errorf("%w (%s)", err, strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// OSCAL fails the test unless data is a valid OSCAL document of version.
+func OSCAL(t testing.TB, name string, data []byte, version string) {
+	t.Helper()
+	if err := ValidateOSCAL(data, version); err != nil {
+		t.Errorf("%s does not validate against the OSCAL %s schema: %v", name, version, err)
 	}
 }

@@ -2,6 +2,9 @@ package delivercmd
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -11,22 +14,27 @@ import (
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/deliver/report"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/oscal"
 )
 
 // reportOptions are the choices of `hegui report`.
 type reportOptions struct {
 	Delivery   string   // the delivery directory
 	Frameworks []string // ids or aliases; none means all
-	Format     string   // one of report.Formats
-	Output     string   // "" for standard output
+	Format     string   // one of reportFormats
+	Output     string   // "" for standard output; the directory for oscal
 }
+
+// reportFormats are the formats of hegui report: report.Rerender's, and
+// oscal, a directory of OSCAL documents.
+var reportFormats = slices.Concat(report.Formats, []string{"oscal"})
 
 // NewReportCmd makes `hegui report`.
 func NewReportCmd(env *cmdutil.Env) *cobra.Command {
 	var opts reportOptions
 	cmd := &cobra.Command{
 		Use:   "report DELIVERY",
-		Short: "Render a delivery's report again: compliance matrix, HTML, JSON, Markdown or SARIF",
+		Short: "Render a delivery's report again: compliance matrix, HTML, JSON, Markdown, SARIF or OSCAL",
 		Long: `Report reads a delivery's report.json (after checking it against the
 delivery's manifest.json) and renders it again, deciding the compliance
 matrix anew with this hegui's catalogs for the frameworks you choose:
@@ -39,12 +47,28 @@ matrix anew with this hegui's catalogs for the frameworks you choose:
   pipl              (个保法)          PIPL
 
 Formats: html (the self-contained page), json (report.json), md (Markdown,
-for merge requests and tickets) and sarif (the vulnerability and
-static-analysis logs as one SARIF 2.1.0 log). It does not verify the
-signatures; run "hegui verify" for that.`,
+for merge requests and tickets), sarif (the vulnerability and
+static-analysis logs as one SARIF 2.1.0 log) and oscal (OSCAL 1.1.3
+documents, for compliance tools, written into the directory -o names):
+
+  component-definition.json  the delivered software as a component: for each
+                             framework, the vendor part of every control with
+                             its implementation-status, and the operator part
+                             as the operator's responsibility
+  assessment-results.json    the vendor's evidence (not an assessment of the
+                             operator's system): an observation per evidence
+                             rule citing its files with SHA-256 and SM3, a
+                             finding per control
+  catalogs/ID.json           hegui's catalogs in OSCAL (SSDF points at NIST's)
+
+The OSCAL documents are deterministic: rendering the same delivery again
+gives the same bytes. Report does not verify the signatures; run "hegui
+verify" for that.`,
 		Example: `  hegui report dist/app_v1.2.3 --framework 等保 --framework 密评 -o dengbao.html
   hegui report dist/app_v1.2.3 --format md > REPORT.md
-  hegui report dist/app_v1.2.3 --format sarif -o app.sarif`,
+  hegui report dist/app_v1.2.3 --format sarif -o app.sarif
+  hegui report dist/app_v1.2.3 --format oscal -o oscal/
+  hegui report dist/app_v1.2.3 --format oscal --framework 等保 --framework 密评 -o oscal-dengbao/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Delivery = args[0]
@@ -52,15 +76,18 @@ signatures; run "hegui verify" for that.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&opts.Frameworks, "framework", nil, "framework `ID` or alias to include (repeatable; default: all)")
-	cmd.Flags().StringVar(&opts.Format, "format", "html", "html, json, md or sarif")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (default: standard output)")
+	cmd.Flags().StringVar(&opts.Format, "format", "html", "html, json, md, sarif or oscal")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (default: standard output); for oscal, the directory")
 	return cmd
 }
 
 // runReport renders the delivery's report again.
 func runReport(ctx context.Context, env *cmdutil.Env, opts reportOptions) error {
-	if !slices.Contains(report.Formats, opts.Format) {
-		return cmdutil.Usagef("--format %q: want %s", opts.Format, strings.Join(report.Formats, ", "))
+	if !slices.Contains(reportFormats, opts.Format) {
+		return cmdutil.Usagef("--format %q: want %s", opts.Format, strings.Join(reportFormats, ", "))
+	}
+	if opts.Format == "oscal" && (opts.Output == "" || opts.Output == "-") {
+		return cmdutil.Usagef("--format oscal writes several documents: name their directory with -o DIR")
 	}
 	cats, err := compliance.Catalogs()
 	if err != nil {
@@ -74,9 +101,37 @@ func runReport(ctx context.Context, env *cmdutil.Env, opts reportOptions) error 
 		return err
 	}
 	defer d.Close()
+	if opts.Format == "oscal" {
+		return writeOSCAL(ctx, env, d, cats, opts.Output)
+	}
 	data, err := report.Rerender(ctx, d, cats, opts.Format)
 	if err != nil {
 		return err
 	}
 	return env.Emit(opts.Output, data)
+}
+
+// writeOSCAL writes the delivery's OSCAL documents into dir, replacing
+// those a previous run wrote, and lists them on standard output: the
+// command's result, for a script to pass on.
+func writeOSCAL(ctx context.Context, env *cmdutil.Env, d *format.DeliveryReader, cats []*compliance.Catalog, dir string) error {
+	r, err := report.Reread(ctx, d, cats)
+	if err != nil {
+		return err
+	}
+	files, err := oscal.Render(oscal.Input{Report: r, Manifest: d.Manifest, ManifestEntry: d.ManifestEntry, Catalogs: cats})
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := cmdutil.WriteOutput(path, f.Data, 0o644, true); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, path)
+	}
+	return nil
 }

@@ -39,36 +39,6 @@ func countOf(c format.VendorCounts, status format.ControlStatus) int {
 	return c.NotApplicable
 }
 
-// summaryText is a framework's summary as one sentence in each language:
-// "vendor part: 24 of 26 evidenced, 2 gaps; operator part: 26 to complete".
-func summaryText(s format.ControlSummary) format.Text {
-	v := s.Vendor
-	en := fmt.Sprintf("vendor part: %d of %d evidenced", v.Evidenced, s.Controls)
-	zh := fmt.Sprintf("供应商部分：%d/%d 项已有证据", v.Evidenced, s.Controls)
-	if v.Attested > 0 {
-		en += fmt.Sprintf(", %d attested", v.Attested)
-		zh += fmt.Sprintf("，%d 项供应商声明", v.Attested)
-	}
-	if v.Gap > 0 {
-		en += fmt.Sprintf(", %d %s", v.Gap, plural(v.Gap, "gap", "gaps"))
-		zh += fmt.Sprintf("，%d 项存在差距", v.Gap)
-	}
-	if v.NotApplicable > 0 {
-		en += fmt.Sprintf(", %d not applicable", v.NotApplicable)
-		zh += fmt.Sprintf("，%d 项不适用", v.NotApplicable)
-	}
-	en += fmt.Sprintf("; operator part: %d to complete", s.OperatorToComplete)
-	zh += fmt.Sprintf("；运营者部分：%d 项待完成", s.OperatorToComplete)
-	return format.Text{EN: en, ZH: zh}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // coverageChart draws one stacked bar per framework, as inline SVG: of
 // its controls, how many vendor parts the delivery evidences, how many
 // have a gap, and how many have no vendor part. Operator parts are not

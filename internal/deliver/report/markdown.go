@@ -115,7 +115,7 @@ func Markdown(r *format.Report) []byte {
 		}
 	}
 	for _, f := range r.Compliance {
-		sum := summaryText(f.Summary)
+		sum := f.Summary.Sentence()
 		w("\n### %s\n\n%s\n\n%s · %s\n\n| Control | Requirement | Vendor part | What the vendor part shows, or what to do | Operator part |\n|---|---|---|---|---|\n",
 			f.Name.ZH, f.Name.EN, sum.ZH, sum.EN)
 		for _, o := range f.Controls {

@@ -22,15 +22,10 @@ func Rerender(ctx context.Context, d *format.DeliveryReader, cats []*compliance.
 	if outFormat == "sarif" {
 		return mergedSARIF(ctx, d)
 	}
-	data, err := d.Read(ctx, format.ReportJSONFile)
+	r, err := Reread(ctx, d, cats)
 	if err != nil {
 		return nil, err
 	}
-	r, err := format.ReadReport(data)
-	if err != nil {
-		return nil, err
-	}
-	r.Compliance = compliance.Evaluate(cats, Evidence(r, d.Digest))
 	switch outFormat {
 	case "json":
 		out, err := json.MarshalIndent(r, "", "  ")
@@ -41,6 +36,22 @@ func Rerender(ctx context.Context, d *format.DeliveryReader, cats []*compliance.
 		return HTML(r)
 	}
 	return nil, fmt.Errorf("format %q: want html, json, md or sarif", outFormat)
+}
+
+// Reread reads the report of the delivery d (checked against its
+// manifest and the report schema) and decides its compliance matrix anew
+// with cats, citing the files with the manifest's digests.
+func Reread(ctx context.Context, d *format.DeliveryReader, cats []*compliance.Catalog) (*format.Report, error) {
+	data, err := d.Read(ctx, format.ReportJSONFile)
+	if err != nil {
+		return nil, err
+	}
+	r, err := format.ReadReport(data)
+	if err != nil {
+		return nil, err
+	}
+	r.Compliance = compliance.Evaluate(cats, Evidence(r, d.Digest))
+	return r, nil
 }
 
 func mergedSARIF(ctx context.Context, d *format.DeliveryReader) ([]byte, error) {

@@ -205,7 +205,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		return err
 	}
 	for _, f := range r.Compliance {
-		d.Log.Stepf("%s: %s", f.ID, summaryText(f.Summary).EN)
+		d.Log.Stepf("%s: %s", f.ID, f.Summary.Sentence().EN)
 	}
 	d.Log.Stepf("%s, %s, %s", format.ReportJSONFile, format.ReportHTMLFile, format.ComplianceFile)
 	return nil
@@ -221,7 +221,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"join":        strings.Join,
 	"status":      statusClass,
 	"statuslabel": func(s format.ControlStatus) string { return statusLabels[s] },
-	"summary":     summaryText,
+	"summary":     format.ControlSummary.Sentence,
 	"holding":     holding,
 	"chart":       coverageChart,
 	"display":     format.DisplayVersion,

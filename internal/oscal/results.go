@@ -1,0 +1,261 @@
+package oscal
+
+import (
+	"fmt"
+	"strings"
+
+	oscaltypes "github.com/defenseunicorns/go-oscal/src/types/oscal-1-1-3"
+
+	"hegui.dev/hegui/internal/format"
+)
+
+// FindingState is the OSCAL objective status of a control's vendor part:
+// satisfied (reason pass) only when it is evidenced; attested by the
+// vendor's signed statement is satisfied for reason other (a statement,
+// not an artefact); a gap is
+// not-satisfied (fail), and so is a control without a vendor part
+// (other): nothing of it is shown, so nothing is counted as done.
+func FindingState(s format.ControlStatus) (state, reason string) {
+	switch s {
+	case format.Evidenced:
+		return "satisfied", "pass"
+	case format.Attested:
+		return "satisfied", "other"
+	case format.Gap:
+		return "not-satisfied", "fail"
+	}
+	return "not-satisfied", "other"
+}
+
+// disclaimer says what the assessment results are and are not; it heads
+// the document's remarks.
+const disclaimer = "These are the vendor's evidence about its own delivery, decided by hegui from the delivery's artefacts " +
+	"when it was made. They are NOT an assessment of the operator's system: 等保 (GB/T 22239) and 密评 (GB/T 39786) assess the system " +
+	"as deployed and run, and only an assessor of that system can conclude on it. A finding is about the vendor part of a control " +
+	"alone; the operator part of every control remains to be completed by the operator and is not assessed here."
+
+// assessmentResults is the vendor's evidence as OSCAL assessment results:
+// one result, the delivery, with an observation per evidence rule (citing
+// its files) and a finding per control.
+func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
+	r := d.report
+	delivered, tool := d.id("component/delivered"), d.id("component/hegui")
+	// manifest.json is the first resource: some rules cite it.
+	ev := &evidence{docs: d, list: []oscaltypes.Resource{d.manifestResource()}, resources: map[string]int{format.ManifestFile: 0}}
+	observations := map[string]string{} // observation key → UUID
+	var obs []oscaltypes.Observation
+	var findings []oscaltypes.Finding
+	var selections []oscaltypes.AssessedControls
+	for _, f := range d.frameworks {
+		var ids []oscaltypes.AssessedControlsSelectControlById
+		for _, ctl := range f.outcome.Controls {
+			ids = append(ids, oscaltypes.AssessedControlsSelectControlById{ControlId: f.source.controlID(ctl.ID)})
+			var related []oscaltypes.RelatedObservation
+			for _, rule := range ctl.Vendor.Rules {
+				key := rule.Rule + "/" + string(rule.Status) + "/" + rule.Detail.EN
+				id, ok := observations[key]
+				if !ok {
+					o, err := ev.observation(rule, delivered, tool)
+					if err != nil {
+						return nil, fmt.Errorf("%s %s: %w", f.catalog.ID, ctl.ID, err)
+					}
+					id = o.UUID
+					observations[key] = id
+					obs = append(obs, o)
+				}
+				related = append(related, oscaltypes.RelatedObservation{ObservationUuid: id})
+			}
+			findings = append(findings, d.finding(f, ctl, related))
+		}
+		selections = append(selections, oscaltypes.AssessedControls{
+			Description:     titleOf(f.outcome.Name) + ": every control of the catalog " + f.source.href,
+			Props:           (&props{}).hegui("catalog-id", f.catalog.ID).list(),
+			IncludeControls: some(ids),
+		})
+	}
+	noPlan := d.id("resource/no-assessment-plan")
+	resources := append([]oscaltypes.Resource{{
+		UUID:  noPlan,
+		Title: "No assessment plan",
+		Description: "hegui deliver gathers this evidence by its own fixed steps (build twice, SBOMs, provenance, vulnerability scan, " +
+			"static analysis, policy, signatures) while it makes the delivery; no assessment plan was written for it.",
+	}}, ev.list...)
+	hegui := oscaltypes.SystemComponent{
+		UUID: tool, Type: "software", Title: "hegui " + r.Hegui,
+		Description: "The toolchain that made the delivery and decided its evidence rules.",
+		Status:      oscaltypes.SystemComponentStatus{State: "operational"},
+	}
+	software := oscaltypes.SystemComponent{
+		UUID: delivered, Type: "software", Title: r.Project + " " + r.Version.Version,
+		Description: "The delivered software, module " + r.Module + ": the subject of every observation.",
+		Props:       d.componentProps().list(),
+		Status:      oscaltypes.SystemComponentStatus{State: "operational"},
+	}
+	end := d.finished
+	return &oscaltypes.AssessmentResults{
+		UUID: d.id("assessment-results"),
+		Metadata: oscaltypes.Metadata{
+			Title:        "Vendor evidence for " + r.Project + " " + r.Version.Version + " (not an assessment of the operator's system)",
+			LastModified: d.finished,
+			Version:      r.Version.Version,
+			OscalVersion: Version,
+			Props:        d.deliveryProps().list(),
+			Remarks: disclaimer + "\n\nThe evidence files are cited by their paths inside the delivery directory, as its manifest.json lists them, " +
+				"with their SHA-256 and SM3; check the delivery with hegui verify before relying on them.",
+		},
+		ImportAp: oscaltypes.ImportAp{Href: "#" + noPlan, Remarks: "There is no assessment plan: see the resource."},
+		Results: []oscaltypes.Result{{
+			UUID:  d.id("result"),
+			Title: "Delivery " + r.Project + " " + r.Version.Version + ": vendor evidence",
+			Description: "The evidence rules hegui decided for the delivery, and for each control of the selected frameworks whether " +
+				"they show its vendor part. " + disclaimer,
+			Start:            r.Started.UTC(),
+			End:              &end,
+			Props:            (&props{}).hegui("policy-verdict", verdict(r.Verdict)).list(),
+			LocalDefinitions: &oscaltypes.LocalDefinitions{Components: &[]oscaltypes.SystemComponent{software, hegui}},
+			ReviewedControls: oscaltypes.ReviewedControls{ControlSelections: selections},
+			Observations:     some(obs),
+			Findings:         some(findings),
+		}},
+		BackMatter: backMatter(resources),
+	}, nil
+}
+
+func verdict(v format.Verdict) string {
+	if v.Passed {
+		return "passed"
+	}
+	return "failed"
+}
+
+// finding is what the delivery shows of one control's vendor part.
+func (d *docs) finding(f framework, ctl format.ControlOutcome, related []oscaltypes.RelatedObservation) oscaltypes.Finding {
+	v := ctl.Vendor
+	state, reason := FindingState(v.Status)
+	p := &props{}
+	p.hegui("catalog-id", f.catalog.ID).hegui("control-label", ctl.ID).hegui("vendor-status", string(v.Status))
+	if ctl.Ref != "" {
+		p.add(refProperty(f.catalog.ID, ctl.Ref))
+	}
+	return oscaltypes.Finding{
+		UUID:        d.id("finding/" + f.catalog.ID + "/" + ctl.ID),
+		Title:       f.catalog.ID + " " + ctl.ID + ": vendor part " + string(v.Status),
+		Description: vendorDescription(v),
+		Props:       p.list(),
+		Target: oscaltypes.FindingTarget{
+			Type:                 "statement-id",
+			TargetId:             f.source.statementID(ctl.ID),
+			Title:                titleOf(ctl.Group) + ": " + ctl.ID,
+			Status:               oscaltypes.ObjectiveStatus{State: state, Reason: reason},
+			ImplementationStatus: &oscaltypes.ImplementationStatus{State: ImplementationState(v), Remarks: StateRemarks(v)},
+		},
+		RelatedObservations: some(related),
+		Remarks:             "Operator part (运营者部分), to complete by the operator and not assessed here: " + bilingual(ctl.Operator.Statement),
+	}
+}
+
+// evidence gathers the files the observations cite, as back-matter
+// resources.
+type evidence struct {
+	*docs
+	list      []oscaltypes.Resource
+	resources map[string]int // file → index in list
+}
+
+// observation is one evidence rule's result: what it found, with its
+// files.
+func (e *evidence) observation(rule format.RuleResult, subject, tool string) (oscaltypes.Observation, error) {
+	var cited []oscaltypes.RelevantEvidence
+	for _, c := range rule.Evidence {
+		res, err := e.resource(c)
+		if err != nil {
+			return oscaltypes.Observation{}, err
+		}
+		desc := c.File
+		if h, ok := e.listed(c.File); ok {
+			desc += ", SHA-256 " + h.SHA256 + ", SM3 " + h.SM3
+		}
+		cited = append(cited, oscaltypes.RelevantEvidence{Href: "#" + res, Description: desc})
+	}
+	o := oscaltypes.Observation{
+		UUID:             e.id("observation/" + rule.Rule + "/" + string(rule.Status) + "/" + rule.Detail.EN),
+		Title:            "Evidence rule " + rule.Rule + ": " + string(rule.Status),
+		Description:      bilingual(rule.Detail),
+		Methods:          []string{"TEST"},
+		Origins:          &[]oscaltypes.Origin{{Actors: []oscaltypes.OriginActor{{Type: "tool", ActorUuid: tool}}}},
+		Subjects:         &[]oscaltypes.SubjectReference{{SubjectUuid: subject, Type: "component"}},
+		Props:            (&props{}).hegui("evidence-rule", rule.Rule).hegui("rule-status", string(rule.Status)).list(),
+		RelevantEvidence: some(cited),
+		Collected:        e.finished,
+	}
+	if rule.Remedy != nil {
+		o.Remarks = "What the vendor can do: " + bilingual(*rule.Remedy)
+	}
+	return o, nil
+}
+
+// resource is the back-matter resource of an evidence file: its path in
+// the delivery with the manifest's SHA-256 (an OSCAL hash) and SM3 (a
+// property in hegui's namespace: OSCAL's hash algorithms are SHA-2 and
+// SHA-3, and the lists it defers to for others have no SM3).
+func (e *evidence) resource(c format.Citation) (string, error) {
+	if i, ok := e.resources[c.File]; ok {
+		return e.list[i].UUID, nil
+	}
+	res := oscaltypes.Resource{UUID: e.id("resource/" + c.File), Title: c.File}
+	link := oscaltypes.ResourceLink{Href: c.File, MediaType: mediaType(c.File)}
+	p := &props{}
+	p.oscal("type", "evidence")
+	if h, ok := e.listed(c.File); ok {
+		if c.Digest != "" && c.Digest != "sha256:"+h.SHA256 {
+			return "", fmt.Errorf("the report cites %s with digest %s, the manifest lists sha256:%s", c.File, c.Digest, h.SHA256)
+		}
+		link.Hashes = &[]oscaltypes.Hash{{Algorithm: "SHA-256", Value: h.SHA256}}
+		p.add(oscaltypes.Property{Ns: Namespace, Name: "sm3", Value: h.SM3,
+			Remarks: "SM3 (GB/T 32905-2016) of the file, as manifest.json lists it"})
+		res.Description = "A delivered file, listed in manifest.json."
+	} else {
+		if c.Digest != "" {
+			return "", fmt.Errorf("the report cites %s with a digest, but the manifest does not list it", c.File)
+		}
+		res.Description = "A file written after manifest.json, which therefore does not list it (hegui verify checks it)."
+	}
+	res.Props = p.list()
+	res.Rlinks = &[]oscaltypes.ResourceLink{link}
+	e.resources[c.File] = len(e.list)
+	e.list = append(e.list, res)
+	return res.UUID, nil
+}
+
+// listed is the size and digests of a file the manifest lists, or of
+// manifest.json itself.
+func (d *docs) listed(file string) (format.FileEntry, bool) {
+	if file == format.ManifestFile {
+		return d.manifestFE, true
+	}
+	h, ok := d.manifest[file]
+	return h, ok
+}
+
+// manifestResource cites manifest.json, whose SHA-256 names the documents.
+func (d *docs) manifestResource() oscaltypes.Resource {
+	return oscaltypes.Resource{
+		UUID:        d.id("resource/" + format.ManifestFile),
+		Title:       format.ManifestFile,
+		Description: "The delivery's signed manifest: every delivered file with its SHA-256 and SM3. Its SHA-256 names every UUID of this document.",
+		Props:       (&props{}).oscal("type", "evidence").hegui("sm3", d.manifestFE.SM3).list(),
+		Rlinks: &[]oscaltypes.ResourceLink{{Href: format.ManifestFile, MediaType: "application/json",
+			Hashes: &[]oscaltypes.Hash{{Algorithm: "SHA-256", Value: d.manifestFE.SHA256}}}},
+	}
+}
+
+// mediaType is a file's media type, where its name says it.
+func mediaType(name string) string {
+	switch {
+	case strings.HasSuffix(name, ".sarif"):
+		return "application/sarif+json"
+	case strings.HasSuffix(name, ".json"):
+		return "application/json"
+	}
+	return ""
+}
