@@ -234,7 +234,7 @@ func TestReportCommand(t *testing.T) {
 		}
 	}
 	res = r.ok("report", dir, "--format", "md")
-	for _, want := range []string{"## 合规矩阵 Compliance matrix", "## 漏洞 Vulnerabilities", "GO-2026-5970", "operator part: 26 to complete", "存在差距 gap"} {
+	for _, want := range []string{"## 合规矩阵 Compliance matrix", "## 漏洞 Vulnerabilities", "GO-2026-5970", "operator part: 49 to complete", "存在差距 gap"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("Markdown report lacks %q", want)
 		}

@@ -112,7 +112,8 @@ func TestCatalogErrors(t *testing.T) {
 // PKCS#11 token with a certificate, a clean tagged commit, a fresh
 // database, every gate passed in enforce mode, the release logged, and a
 // binary that links national algorithms and every runtime package, with
-// its security policy document and the vendor's statements.
+// its security policy, design, user-guide and operations documents, and a
+// signed vendor statement for every control only a statement can show.
 func evidence() *Evidence {
 	linked := map[string][]string{}
 	for _, pkg := range format.RuntimeCapabilities {
@@ -128,9 +129,31 @@ func evidence() *Evidence {
 		PolicyMode: "enforce", CryptoInventory: true, ReleaseLogProof: "auditlog/proof.json",
 		BinaryCrypto:  []BinaryCrypto{{Path: "bin/a", National: []string{"SM2", "SM3", "SM4"}, International: []string{"AES"}}},
 		RuntimeLinked: linked,
-		Documents:     []format.Document{{File: "documents/SECURITY.md", Kind: "security-policy", Controls: []string{}}},
-		Attestations:  map[string]string{"gbt39786-2021-l3:8.4 h": "attestations/gbt39786-2021-l3_8.4_h.intoto.jsonl"},
+		Documents: []format.Document{
+			{File: "documents/SECURITY.md", Kind: "security-policy", Controls: []string{}},
+			{File: "documents/design.md", Kind: "design", Controls: []string{}},
+			{File: "documents/user-guide.md", Kind: "user-guide", Controls: []string{}},
+			{File: "documents/operations.md", Kind: "operations", Controls: []string{}},
+		},
+		Attestations: statements(map[string][]string{
+			"gbt22239-2019-l3": {"8.1.4.1 a", "8.1.4.1 b", "8.1.4.1 c", "8.1.4.1 d", "8.1.4.2 b", "8.1.4.2 d", "8.1.4.7 a",
+				"8.1.4.10 a", "8.1.9.4 a", "8.1.10.10 a", "8.1.10.10 c"},
+			"gbt39786-2021-l3": {"5 b", "5 c", "8.2 a", "8.2 b", "8.2 c", "8.3 b", "8.3 c", "8.4 h"},
+		}),
 	}
+}
+
+// statements maps each framework's controls ("FRAMEWORK:CONTROL") to
+// their signed vendor statements' files, named as the attest stage names
+// them.
+func statements(controls map[string][]string) map[string]string {
+	out := map[string]string{}
+	for fw, ids := range controls {
+		for _, id := range ids {
+			out[format.ControlRef(fw, id)] = format.AttestationPath(fw, id)
+		}
+	}
+	return out
 }
 
 func outcome(fs []format.Framework, fw, id string) format.ControlOutcome {
@@ -253,8 +276,8 @@ func TestReleaseDelivery(t *testing.T) {
 		}
 	}
 	want := map[string][4]int{
-		"gbt22239-2019-l3": {24, 0, 0, 2},
-		"gbt39786-2021-l3": {9, 1, 0, 4},
+		"gbt22239-2019-l3": {35, 11, 0, 3},
+		"gbt39786-2021-l3": {9, 8, 0, 4},
 		"nist-ssdf-1.1":    {17, 0, 0, 1},
 		"slsa-1.0-build":   {4, 0, 4, 0},
 		"gdpr":             {8, 0, 0, 1},
@@ -283,8 +306,8 @@ func TestDemoDelivery(t *testing.T) {
 	e.BinaryCrypto = []BinaryCrypto{{Path: "bin/linux_amd64/hello"}}
 	e.Documents, e.Attestations = nil, nil
 	want := map[string][4]int{
-		"gbt22239-2019-l3": {6, 0, 18, 2},
-		"gbt39786-2021-l3": {2, 0, 8, 4},
+		"gbt22239-2019-l3": {7, 0, 39, 3},
+		"gbt39786-2021-l3": {2, 0, 15, 4},
 		"nist-ssdf-1.1":    {7, 0, 10, 1},
 		"slsa-1.0-build":   {4, 0, 4, 0},
 		"gdpr":             {0, 0, 8, 1},
