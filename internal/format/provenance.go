@@ -44,37 +44,29 @@ type provenanceInternal struct {
 // not read one way here and another way elsewhere. It must be an in-toto
 // Statement v1 with SLSA Provenance v1, with unique subject names.
 func ParseProvenance(statement []byte) (*Provenance, error) {
-	var stmt struct {
-		Type          string `json:"_type"`
-		PredicateType string `json:"predicateType"`
-		Subject       []struct {
-			Name   string            `json:"name"`
-			Digest map[string]string `json:"digest"`
-		} `json:"subject"`
-		Predicate struct {
-			BuildDefinition struct {
-				BuildType          string `json:"buildType"`
-				ExternalParameters struct {
-					Builds []jsontext.Value `json:"builds"`
-				} `json:"externalParameters"`
-				InternalParameters provenanceInternal `json:"internalParameters"`
-			} `json:"buildDefinition"`
-		} `json:"predicate"`
+	stmt, err := ParseStatement(statement)
+	if err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
 	}
-	if err := jsonv2.Unmarshal(statement, &stmt); err != nil {
-		return nil, fmt.Errorf("provenance statement: %w", err)
+	if stmt.PredicateType != PredicateType {
+		return nil, fmt.Errorf("provenance is %q / %q, want an in-toto Statement v1 with SLSA Provenance v1", StatementType, stmt.PredicateType)
 	}
-	if stmt.Type != StatementType || stmt.PredicateType != PredicateType {
-		return nil, fmt.Errorf("provenance is %q / %q, want an in-toto Statement v1 with SLSA Provenance v1", stmt.Type, stmt.PredicateType)
+	var pred struct {
+		BuildDefinition struct {
+			BuildType          string `json:"buildType"`
+			ExternalParameters struct {
+				Builds []jsontext.Value `json:"builds"`
+			} `json:"externalParameters"`
+			InternalParameters provenanceInternal `json:"internalParameters"`
+		} `json:"buildDefinition"`
 	}
-	p := &Provenance{Subjects: map[string]map[string]string{}}
-	for _, sub := range stmt.Subject {
-		if _, dup := p.Subjects[sub.Name]; dup {
-			return nil, fmt.Errorf("the provenance names the subject %q twice", sub.Name)
+	if len(stmt.Predicate) > 0 {
+		if err := jsonv2.Unmarshal(stmt.Predicate, &pred); err != nil {
+			return nil, fmt.Errorf("provenance predicate: %w", err)
 		}
-		p.Subjects[sub.Name] = sub.Digest
 	}
-	def := stmt.Predicate.BuildDefinition
+	p := &Provenance{Subjects: stmt.Subjects}
+	def := pred.BuildDefinition
 	p.BuildType, p.builds, p.internal = def.BuildType, def.ExternalParameters.Builds, def.InternalParameters
 	return p, nil
 }

@@ -31,7 +31,7 @@ func ParseStatement(data []byte) (*Statement, error) {
 		return nil, fmt.Errorf("in-toto statement: %w", err)
 	}
 	if stmt.Type != StatementType {
-		return nil, fmt.Errorf("statement type %q, want %s", stmt.Type, StatementType)
+		return nil, fmt.Errorf("statement type %q: want an in-toto Statement v1 (%s)", stmt.Type, StatementType)
 	}
 	s := &Statement{PredicateType: stmt.PredicateType, Subjects: map[string]map[string]string{}, Predicate: stmt.Predicate}
 	for _, sub := range stmt.Subject {
