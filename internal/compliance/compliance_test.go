@@ -156,20 +156,6 @@ func statements(controls map[string][]string) map[string]string {
 	return out
 }
 
-func outcome(fs []format.Framework, fw, id string) format.ControlOutcome {
-	for _, f := range fs {
-		if f.ID != fw {
-			continue
-		}
-		for _, o := range f.Controls {
-			if o.ID == id {
-				return o
-			}
-		}
-	}
-	return format.ControlOutcome{}
-}
-
 // TestRuleRemedies: every rule that does not hold says what to do, and
 // one that holds cites evidence.
 func TestRuleRemedies(t *testing.T) {
