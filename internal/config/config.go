@@ -51,6 +51,7 @@ type Config struct {
 	Signing         Signing         `yaml:"signing"`
 	Vulnerabilities Vulnerabilities `yaml:"vulnerabilities"`
 	StaticAnalysis  StaticAnalysis  `yaml:"static-analysis"`
+	Tests           Tests           `yaml:"tests"`
 	Policy          Policy          `yaml:"policy"`
 	Compliance      Compliance      `yaml:"compliance"`
 	Archive         Archive         `yaml:"archive"`
@@ -176,6 +177,7 @@ func (c *Config) applyDefaults() {
 	if c.AuditLog.TokenEnv == "" {
 		c.AuditLog.TokenEnv = "HEGUI_LOG_TOKEN"
 	}
+	c.Tests.applyDefaults()
 	c.applyPolicyDefaults()
 	for i := range c.Builds {
 		b := &c.Builds[i]
@@ -331,6 +333,9 @@ func (c *Config) validate(data []byte) error {
 		if s.Key == "" {
 			return fmt.Errorf("%ssigning.co-signers[%d]: key is required", at(fmt.Sprintf("$.signing.co-signers[%d]", i)), i)
 		}
+	}
+	if err := c.Tests.validate(at); err != nil {
+		return err
 	}
 	return c.validatePolicy(at)
 }

@@ -28,6 +28,7 @@ const (
 	OpenVEXFile          = "vex.openvex.json"
 	SASTJSONFile         = "sast.json"
 	SASTSARIFFile        = "sast.sarif"
+	TestsJSONFile        = "tests.json" // the module's own tests (hegui.dev/tests/v1)
 	CBOMFile             = "cbom.cdx.json"
 
 	BinDir          = "bin"          // bin/OS_ARCH/NAME, one directory per target
