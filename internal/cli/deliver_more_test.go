@@ -309,3 +309,58 @@ func TestDeliverOutsideGit(t *testing.T) {
 		t.Errorf("reproducibility %+v", b.Reproducible)
 	}
 }
+
+// TestDeliverTests: a failing test of the module is, under the default
+// policy, a warning naming it: the delivery is published with tests.json,
+// listed in the manifest and verified, and the report's tests section and
+// the security-tests rule say what failed. With policy.tests: fail the
+// delivery fails, naming the test and what went wrong.
+func TestDeliverTests(t *testing.T) {
+	r := newRunner(t)
+	f := newFixture(t)
+	f.write("main_test.go", "package main\n\nimport \"testing\"\n\nfunc TestGreeting(t *testing.T) {}\n\nfunc TestBroken(t *testing.T) { t.Error(\"the greeting is not English\") }\n")
+	f.write("hegui.yaml", oneTarget+"reproducibility:\n  check: false\n")
+	f.git("add", ".")
+	f.commit("tests")
+	out := r.path("out")
+	res := r.run("deliver", f.dir, "--snapshot", "--output", out, "--json")
+	if res.code != 0 || !strings.Contains(res.stderr, "1 failing test(s) (TestBroken in fixture.example/app)") {
+		t.Fatalf("exit %d:\n%s", res.code, res.stderr)
+	}
+	var del delivercmd.Result
+	if err := json.Unmarshal([]byte(res.stdout), &del); err != nil {
+		t.Fatal(err)
+	}
+	var rep format.Report
+	json.Unmarshal([]byte(readFile(t, filepath.Join(del.Directory, format.ReportJSONFile))), &rep)
+	run := rep.Tests.Run
+	if rep.Tests.Status != format.TestsRan || run == nil || run.Totals.Tests != 2 || run.Totals.Failed != 1 || len(run.Packages) != 1 ||
+		run.Packages[0].Failures[0].Test != "TestBroken" || rep.Policy.Tests != "warn" {
+		t.Fatalf("tests section %+v", rep.Tests)
+	}
+	if !strings.Contains(readFile(t, filepath.Join(del.Directory, format.ManifestFile)), `"path": "tests.json"`) {
+		t.Error("tests.json is not in the manifest")
+	}
+	found := false
+	for _, fw := range rep.Compliance {
+		for _, c := range fw.Controls {
+			for _, rule := range c.Vendor.Rules {
+				if rule.Rule == "security-tests" {
+					found = true
+					if rule.Status != format.Gap || !strings.Contains(rule.Detail.EN, "1 of 2 tests failed") {
+						t.Errorf("%s %s: security-tests %+v", fw.ID, c.ID, rule)
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("no control cites security-tests")
+	}
+	pub := mustGlob(t, filepath.Join(r.env["HEGUI_KEYRING"], "*.pub"))
+	r.ok("verify", del.Directory, "--pub", pub)
+
+	f.write("hegui.yaml", oneTarget+"reproducibility:\n  check: false\npolicy:\n  tests: fail\n")
+	f.git("commit", "-q", "-am", "fail on failing tests")
+	r.fails(1, []string{"breaks its policy", "policy.tests", "TestBroken failed in fixture.example/app: main_test.go:7: the greeting is not English"}, "deliver", f.dir, "--snapshot", "--output", out)
+}

@@ -115,6 +115,7 @@ func TestCatalogErrors(t *testing.T) {
 // its security policy, design, user-guide and operations documents, and a
 // signed vendor statement for every control only a statement can show.
 func evidence() *Evidence {
+	coverage := 71.4
 	linked := map[string][]string{}
 	for _, pkg := range format.RuntimeCapabilities {
 		linked[pkg] = []string{"bin/a"}
@@ -124,8 +125,10 @@ func evidence() *Evidence {
 		Signers:    []Signer{{Algorithm: "sm2", Role: "primary", Chain: "signers/k.chain.pem", Token: true}},
 		Binaries:   []Binary{{Path: "bin/a", SBOMs: []string{"a.spdx.json", "a.cdx.json"}, Reproducible: "identical"}},
 		Provenance: "provenance.intoto.jsonl", Builder: format.BuilderID, Tagged: true, VCSStamped: true, Licenses: 3,
-		Vuln:       VulnEvidence{Status: "scanned", AgeDays: 1, MaxAgeDays: 30, Precise: true, Findings: 2, Files: []string{"vulns.json"}, VEX: "vex.openvex.json"},
-		SAST:       SASTEvidence{Status: "scanned", Findings: 1, Files: []string{"sast.sarif"}},
+		Vuln: VulnEvidence{Status: "scanned", AgeDays: 1, MaxAgeDays: 30, Precise: true, Findings: 2, Files: []string{"vulns.json"}, VEX: "vex.openvex.json"},
+		SAST: SASTEvidence{Status: "scanned", Findings: 1, Files: []string{"sast.sarif"}},
+		Tests: TestsEvidence{Status: "ran", Packages: 4, Tests: 57, Passed: 55, Skipped: 2, FuzzTargets: 3, Race: true,
+			Coverage: &coverage, Files: []string{"tests.json"}},
 		PolicyMode: "enforce", CryptoInventory: true, ReleaseLogProof: "auditlog/proof.json",
 		BinaryCrypto:  []BinaryCrypto{{Path: "bin/a", National: []string{"SM2", "SM3", "SM4"}, International: []string{"AES"}}},
 		RuntimeLinked: linked,
@@ -261,10 +264,13 @@ func TestReleaseDelivery(t *testing.T) {
 			}
 		}
 	}
+	// SSDF PW.8.2 (test the executable code) is evidenced by the module's
+	// own tests (security-tests); 等保 8.1.9.4 e and 8.1.9.7 b cite the
+	// tests too and stay evidenced.
 	want := map[string][4]int{
 		"gbt22239-2019-l3": {35, 11, 0, 3},
 		"gbt39786-2021-l3": {9, 8, 0, 4},
-		"nist-ssdf-1.1":    {17, 0, 0, 1},
+		"nist-ssdf-1.1":    {18, 0, 0, 0},
 		"slsa-1.0-build":   {4, 0, 4, 0},
 		"gdpr":             {8, 0, 0, 1},
 		"pipl":             {7, 0, 0, 1},
@@ -278,7 +284,10 @@ func TestReleaseDelivery(t *testing.T) {
 // delivered with the built-in defaults: a development SM2 key, an untagged
 // snapshot, the repository's vulnerability database (107 days old against
 // 30, which the policy only warns about), the release logged, every
-// gate passed, a binary that links no cryptography and no runtime package.
+// gate passed, a binary that links no cryptography and no runtime package,
+// and no tests: examples/hello is one main package without a test file,
+// so go test runs nothing and security-tests is a gap ("the module has no
+// tests"): a delivery that tests nothing does not evidence testing.
 func TestDemoDelivery(t *testing.T) {
 	cats, err := Catalogs()
 	if err != nil {
@@ -291,10 +300,14 @@ func TestDemoDelivery(t *testing.T) {
 	e.RuntimeLinked = nil
 	e.BinaryCrypto = []BinaryCrypto{{Path: "bin/linux_amd64/hello"}}
 	e.Documents, e.Attestations = nil, nil
+	e.Tests = TestsEvidence{Status: "ran", Race: true, Coverage: e.Tests.Coverage, Files: []string{"tests.json"}}
+	// examples/hello has no tests: SSDF PW.8.2 is a gap (security-tests);
+	// 等保 8.1.9.4 e and 8.1.9.7 b are gaps already (the database is older
+	// than the policy allows).
 	want := map[string][4]int{
 		"gbt22239-2019-l3": {7, 0, 39, 3},
 		"gbt39786-2021-l3": {2, 0, 15, 4},
-		"nist-ssdf-1.1":    {7, 0, 10, 1},
+		"nist-ssdf-1.1":    {7, 0, 11, 0},
 		"slsa-1.0-build":   {4, 0, 4, 0},
 		"gdpr":             {0, 0, 8, 1},
 		"pipl":             {0, 0, 7, 1},
@@ -327,5 +340,34 @@ func TestAttestedAndDocuments(t *testing.T) {
 	e.Documents = append(e.Documents, format.Document{File: "documents/manual.pdf", Kind: "other", Controls: []string{"fw:c3"}})
 	if p := vendorPart("fw:c3", docs, e); p.Status != format.Evidenced || len(p.Rules[0].Evidence) != 2 {
 		t.Errorf("tagged with the control: %+v", p)
+	}
+}
+
+// TestSecurityTests: the module's tests evidence testing only when they
+// ran and passed; the detail says how many, with fuzz targets, the race
+// detector and coverage, and each gap says what is wrong.
+func TestSecurityTests(t *testing.T) {
+	for name, tc := range map[string]struct {
+		change func(*TestsEvidence)
+		status format.ControlStatus
+		want   string
+	}{
+		"passed": {func(*TestsEvidence) {}, format.Evidenced,
+			"go test ran 57 tests in 4 packages for this delivery and all passed (2 skipped themselves), 3 fuzz target(s) among them over their seed corpora, with the race detector; statement coverage 71.4%"},
+		"no race": {func(e *TestsEvidence) { e.Race, e.RaceReason = false, "cgo is off" }, format.Evidenced, "without the race detector (cgo is off)"},
+		"failed":  {func(e *TestsEvidence) { e.Failed, e.FailedPackages = 1, 2 }, format.Gap, "the tests failed in 2 package(s): 1 of 57 tests failed"},
+		"no tests": {func(e *TestsEvidence) { *e = TestsEvidence{Status: "ran", Files: []string{"tests.json"}} }, format.Gap,
+			"the module has no tests"},
+		"all skipped": {func(e *TestsEvidence) { e.Passed, e.Skipped = 0, 57 }, format.Gap, "every one of the 57 tests skipped itself"},
+		"not run": {func(e *TestsEvidence) {
+			*e = TestsEvidence{Status: "skipped", Reason: "tests.enabled is false in hegui.yaml"}
+		}, format.Gap, "did not run: tests.enabled is false"},
+	} {
+		e := evidence()
+		tc.change(&e.Tests)
+		r := ruleSecurityTests(e)
+		if r.Status != tc.status || !strings.Contains(r.Detail.EN, tc.want) || r.Detail.ZH == "" {
+			t.Errorf("%s: %s %q, want %s saying %q", name, r.Status, r.Detail.EN, tc.status, tc.want)
+		}
 	}
 }

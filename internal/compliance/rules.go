@@ -31,6 +31,8 @@ type Evidence struct {
 	Vuln VulnEvidence
 	// SAST is the static analysis.
 	SAST SASTEvidence
+	// Tests is the module's own tests.
+	Tests TestsEvidence
 	// PolicyMode is enforce or warn; Violations counts all violations;
 	// GatesOff names the policy's gates that are off (not judged).
 	PolicyMode string
@@ -109,6 +111,25 @@ type SASTEvidence struct {
 	Files      []string
 }
 
+// TestsEvidence is the module's own tests, as the tests stage ran them.
+type TestsEvidence struct {
+	Status string // ran, skipped
+	Reason string // why they did not run
+	// Packages counts the packages that ran tests, FailedPackages those
+	// whose tests failed (a test failed, or the test binary did not build,
+	// crashed or did not finish).
+	Packages, FailedPackages       int
+	Tests, Passed, Failed, Skipped int
+	FuzzTargets                    int
+	// Race is set when the race detector was on; RaceReason says why not.
+	Race       bool
+	RaceReason string
+	// Coverage is the statement coverage in percent (nil when none was
+	// recorded).
+	Coverage *float64
+	Files    []string // tests.json
+}
+
 // rule decides from the evidence whether it holds; a gap says what the
 // vendor can do about it.
 type rule func(e *Evidence) format.RuleResult
@@ -135,6 +156,7 @@ var rules = map[string]rule{
 	"vulnerabilities-resolved": ruleVulnsResolved,
 	"vex":                      ruleVEX,
 	"static-analysis":          ruleStaticAnalysis,
+	"security-tests":           ruleSecurityTests,
 	"policy-gate":              rulePolicyGate,
 	"release-logged":           ruleReleaseLogged,
 }
@@ -504,6 +526,51 @@ func ruleStaticAnalysis(e *Evidence) format.RuleResult {
 		fmt.Sprintf("已运行 go vet 和 gosec（含 CWE 映射）；共 %d 个发现，均未达到策略严重级别", s.Findings), e, s.Files...)
 }
 
+// ruleSecurityTests holds when the module's own tests ran for the
+// delivery and passed. It shows that the tests the vendor wrote pass on
+// the delivered source (with the race detector where the host had it, and
+// every fuzz target over its seed corpus); what the tests cover is for
+// whoever reads them, with the coverage figure as a guide.
+func ruleSecurityTests(e *Evidence) format.RuleResult {
+	t := e.Tests
+	switch {
+	case t.Status != "ran":
+		reason, reasonZH := t.Reason, t.Reason
+		if reason == "" {
+			reason, reasonZH = "the delivery has no test results", "交付物中没有测试结果"
+		}
+		return gap("the module's tests did not run: "+reason, "模块自身的测试未运行："+reasonZH,
+			"run them with the delivery (tests.enabled: true in hegui.yaml, the default) and deliver again",
+			"随交付运行测试（hegui.yaml 中 tests.enabled: true，即默认设置），然后重新交付", e)
+	case t.FailedPackages > 0:
+		return gap(fmt.Sprintf("the tests failed in %d package(s): %d of %d tests failed, or a test binary did not build, crashed or did not finish", t.FailedPackages, t.Failed, t.Tests),
+			fmt.Sprintf("%d 个程序包的测试未通过：%d/%d 个测试失败，或测试程序未能构建、崩溃或未在时限内完成", t.FailedPackages, t.Failed, t.Tests),
+			"fix the failing tests tests.json lists, each with its output, and deliver again",
+			"修复 tests.json 列出的失败测试（附其输出），然后重新交付", e, t.Files...)
+	case t.Tests == 0:
+		return gap("the module has no tests: go test found no test, example or fuzz target to run",
+			"模块没有测试：go test 未找到可运行的测试、示例或模糊测试目标",
+			"write tests for the module, with fuzz targets for the code that reads untrusted input, and deliver again",
+			"为模块编写测试，并为读取不可信输入的代码编写模糊测试目标，然后重新交付", e, t.Files...)
+	case t.Passed == 0:
+		return gap(fmt.Sprintf("every one of the %d tests skipped itself", t.Tests), fmt.Sprintf("全部 %d 个测试均自行跳过", t.Tests),
+			"make the tests run where the delivery is made (without the network, in -short mode), or turn -short off (tests.short: false)",
+			"使测试能在交付环境中运行（无网络、-short 模式），或关闭 -short（tests.short: false）", e, t.Files...)
+	}
+	race, raceZH := "with the race detector", "启用了竞态检测"
+	if !t.Race {
+		race, raceZH = "without the race detector ("+t.RaceReason+")", "未启用竞态检测（"+t.RaceReason+"）"
+	}
+	cov, covZH := "no statement coverage recorded", "未记录语句覆盖率"
+	if t.Coverage != nil {
+		cov, covZH = fmt.Sprintf("statement coverage %.1f%%", *t.Coverage), fmt.Sprintf("语句覆盖率 %.1f%%", *t.Coverage)
+	}
+	return holds(fmt.Sprintf("go test ran %d tests in %d packages for this delivery and all passed (%d skipped themselves), %d fuzz target(s) among them over their seed corpora, %s; %s",
+		t.Tests, t.Packages, t.Skipped, t.FuzzTargets, race, cov),
+		fmt.Sprintf("本次交付运行了 go test：%d 个程序包中的 %d 个测试全部通过（%d 个自行跳过），其中 %d 个模糊测试目标运行了其种子语料，%s；%s",
+			t.Packages, t.Tests, t.Skipped, t.FuzzTargets, raceZH, covZH), e, t.Files...)
+}
+
 func rulePolicyGate(e *Evidence) format.RuleResult {
 	switch {
 	case e.Violations > 0:
@@ -521,8 +588,8 @@ func rulePolicyGate(e *Evidence) format.RuleResult {
 			"策略以告警模式运行：无违规，但违规不会阻止交付",
 			"set policy.mode: enforce in hegui.yaml", "在 hegui.yaml 中设置 policy.mode: enforce", e, format.ReportJSONFile)
 	}
-	return holds("every gate of the delivery's policy (licences, vulnerabilities, static analysis, hardening, reproducibility) passed in enforce mode",
-		"交付策略的全部门禁（许可证、漏洞、静态分析、加固、可复现）在强制模式下通过", e, format.ReportJSONFile)
+	return holds("every gate of the delivery's policy (licences, vulnerabilities, static analysis, hardening, reproducibility, tests) passed in enforce mode",
+		"交付策略的全部门禁（许可证、漏洞、静态分析、加固、可复现、测试）在强制模式下通过", e, format.ReportJSONFile)
 }
 
 func ruleReleaseLogged(e *Evidence) format.RuleResult {

@@ -51,6 +51,7 @@ type Config struct {
 	Signing         Signing         `yaml:"signing"`
 	Vulnerabilities Vulnerabilities `yaml:"vulnerabilities"`
 	StaticAnalysis  StaticAnalysis  `yaml:"static-analysis"`
+	Tests           Tests           `yaml:"tests"`
 	Policy          Policy          `yaml:"policy"`
 	Compliance      Compliance      `yaml:"compliance"`
 	Documents       []Document      `yaml:"documents"`
@@ -209,6 +210,7 @@ func (c *Config) applyDefaults() {
 	if c.AuditLog.TokenEnv == "" {
 		c.AuditLog.TokenEnv = "HEGUI_LOG_TOKEN"
 	}
+	c.Tests.applyDefaults()
 	c.applyPolicyDefaults()
 	for i := range c.Builds {
 		b := &c.Builds[i]
@@ -366,6 +368,9 @@ func (c *Config) validate(data []byte) error {
 		}
 	}
 	if err := c.validateEvidence(at); err != nil {
+		return err
+	}
+	if err := c.Tests.validate(at); err != nil {
 		return err
 	}
 	return c.validatePolicy(at)

@@ -13,6 +13,18 @@ func TestDefaults(t *testing.T) {
 	if len(c.Targets) != 3 || c.Targets[2] != "linux/loong64" || !c.Reproducibility.Enabled() || c.Hardening.GlibcBaseline != "2.28" || c.Output != "dist" {
 		t.Errorf("defaults %+v", c)
 	}
+	tests := c.Tests
+	if !tests.Runs() || !tests.WithRace() || !tests.WithShort() || tests.TimeoutDuration() != 10*time.Minute ||
+		len(tests.Packages) != 1 || tests.Packages[0] != "./..." || c.Policy.Tests != Warn {
+		t.Errorf("tests defaults %+v, policy %q", tests, c.Policy.Tests)
+	}
+	off, err := Parse([]byte("version: 1\ntests:\n  enabled: false\n  race: false\n  short: false\n  timeout: 1h\n  flags: [-skip=TestNet, -p=1]\npolicy:\n  tests: fail\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.Tests.Runs() || off.Tests.WithRace() || off.Tests.WithShort() || off.Tests.TimeoutDuration() != time.Hour || off.Policy.Tests != Fail {
+		t.Errorf("tests turned off: %+v, policy %q", off.Tests, off.Policy.Tests)
+	}
 }
 
 func TestTemplateParses(t *testing.T) {
@@ -28,6 +40,9 @@ func TestTemplateParses(t *testing.T) {
 	}
 	if len(c.Policy.Licenses.Deny) == 0 {
 		t.Error("template deny list lost")
+	}
+	if !c.Tests.Runs() || !c.Tests.WithRace() || !c.Tests.WithShort() || c.Tests.Timeout != DefaultTestTimeout || c.Policy.Tests != Warn {
+		t.Errorf("template tests %+v, policy.tests %q", c.Tests, c.Policy.Tests)
 	}
 	if c.Policy.Mode != Enforce || c.Policy.Vulnerabilities.FailOn != "high" || c.Vulnerabilities.MemoryBudget != "4GiB" || c.StaticAnalysis.Analyzers != "all" {
 		t.Errorf("template policy %+v, vulnerabilities %+v", c.Policy, c.Vulnerabilities)
@@ -67,6 +82,16 @@ func TestErrorsNameTheLine(t *testing.T) {
 		{"version: 1\nattestations:\n  - control: \"ssdf:PS.2.1\"\n    statement: x\n", "takes no statement: its vendor part is shown by evidence"},
 		{"version: 1\nattestations:\n  - control: \"密评:8.4 h\"\n", "give the statement, or the file"},
 		{"version: 1\nattestations:\n  - control: \"密评:8.4 h\"\n    statement: x\n  - control: \"gbt39786-2021-l3:8.4 h\"\n    statement: y\n", "has a statement already"},
+		{"version: 1\ntests:\n  packages: [../other/...]\n", `line 3: tests.packages[0] "../other/..."`},
+		{"version: 1\ntests:\n  packages: [./a/../../b]\n", "tests.packages[0]"},
+		{"version: 1\ntests:\n  packages: [example.com/x]\n", "tests.packages[0]"},
+		{"version: 1\ntests:\n  timeout: forever\n", `line 3: tests.timeout "forever"`},
+		{"version: 1\ntests:\n  timeout: 1ms\n", "at least a second"},
+		{"version: 1\ntests:\n  tags: [\"a b\"]\n", "tests.tags[0]"},
+		{"version: 1\ntests:\n  flags: [-exec=/bin/sh]\n", `line 3: tests.flags[0] "-exec=/bin/sh"`},
+		{"version: 1\ntests:\n  flags: [-skip, TestNet]\n", `tests.flags[1] "TestNet"`},
+		{"version: 1\ntests:\n  flags: [-json]\n", "tests.flags[0]"},
+		{"version: 1\npolicy:\n  tests: maybe\n", `line 3: policy.tests "maybe"`},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml))

@@ -62,6 +62,15 @@ static-analysis:
   tests: false                 # include _test.go files
   exclude: []                  # rules not to run: G104, printf, ...
 
+tests:                         # the module's own go test, recorded in tests.json
+  enabled: true
+  packages: [./...]
+  race: true                   # with the race detector where the host has cgo and supports it
+  short: true                  # -short: tests that need the network or take long can skip themselves
+  timeout: 10m                 # per package's test binary (go test -timeout)
+  tags: []
+  flags: []                    # e.g. [-skip=TestIntegration, -p=1]; -run, -skip, -count, -cpu, -p, -parallel, ...
+
 policy:
   mode: enforce                # enforce: violations fail the delivery; warn: report them only
   licenses:
@@ -84,6 +93,7 @@ policy:
     rules: []                  # rules that fail at any severity and confidence, e.g. [G101]
   hardening: fail              # failed hardening checks: fail, warn, off
   reproducibility: fail        # binaries whose second build differs: fail, warn, off
+  tests: warn                  # failing tests (or test packages that do not build): warn, fail, off
 
 compliance:
   frameworks: []               # report's compliance matrix; empty: all (gbt22239-2019-l3, gbt39786-2021-l3, nist-ssdf-1.1, slsa-1.0-build, gdpr, pipl)

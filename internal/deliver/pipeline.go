@@ -39,6 +39,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/reproduce"
 	"hegui.dev/hegui/internal/deliver/sbom"
 	"hegui.dev/hegui/internal/deliver/signers"
+	"hegui.dev/hegui/internal/deliver/tests"
 	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/deliver/verdict"
 	"hegui.dev/hegui/internal/deliver/version"
@@ -60,6 +61,7 @@ var Stages = []delivery.Stage{
 	sbom.Stage{},         // SPDX 2.3 and CycloneDX 1.6 per binary
 	vulns.Stage{},        // known vulnerabilities, reachability; SARIF, OpenVEX
 	vet.Stage{},          // go vet and gosec; SARIF
+	tests.Stage{},        // the module's own go test: race, coverage, fuzz seeds
 	provenance.Stage{},   // in-toto / SLSA v1 provenance, signed (DSSE)
 	bundle.Stage{},       // Sigstore bundles for ECDSA signers (cosign)
 	cbom.Stage{},         // cryptographic inventory, CycloneDX CBOM

@@ -28,6 +28,7 @@ const (
 	OpenVEXFile          = "vex.openvex.json"
 	SASTJSONFile         = "sast.json"
 	SASTSARIFFile        = "sast.sarif"
+	TestsJSONFile        = "tests.json" // the module's own tests (hegui.dev/tests/v1)
 	CBOMFile             = "cbom.cdx.json"
 	// ComplianceFile is the compliance matrix as a signed in-toto
 	// statement (one DSSE envelope on one line).

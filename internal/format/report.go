@@ -215,6 +215,7 @@ type Report struct {
 
 	Vulnerabilities VulnSection          `json:"vulnerabilities"`
 	StaticAnalysis  SASTSection          `json:"staticAnalysis"`
+	Tests           TestsSection         `json:"tests"`
 	Cryptography    *cryptoinv.Inventory `json:"cryptography"`
 	Policy          PolicySettings       `json:"policy"`
 	Compliance      []Framework          `json:"compliance"`
@@ -253,6 +254,27 @@ type SASTSection struct {
 	Scan   *SASTDocument `json:"scan,omitempty"`
 }
 
+// TestsSection is the module's own tests, as the tests stage ran them.
+type TestsSection struct {
+	Status TestsState     `json:"status"`
+	Reason string         `json:"reason,omitempty"` // why they did not run
+	Files  []string       `json:"files"`
+	Run    *TestsDocument `json:"run,omitempty"`
+}
+
+// TestsState is whether the module's tests ran.
+type TestsState string
+
+// The states of the tests section; report.json's schema allows exactly
+// these (TestStatusesMatchTheSchema).
+const (
+	TestsRan     TestsState = "ran"
+	TestsSkipped TestsState = "skipped"
+)
+
+// TestsStates are all the states of the tests section.
+var TestsStates = []TestsState{TestsRan, TestsSkipped}
+
 // PolicySettings are the policy the delivery was held to.
 type PolicySettings struct {
 	Mode               string   `json:"mode"`
@@ -268,6 +290,7 @@ type PolicySettings struct {
 	StaticRules        []string `json:"staticAnalysisRules"`
 	Hardening          string   `json:"hardening"`
 	Reproducibility    string   `json:"reproducibility"`
+	Tests              string   `json:"tests"`
 }
 
 // LicenseSection summarises the licence findings.

@@ -63,6 +63,8 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 	check("operator part status", enum("framework", "controls", "operator", "status"), []string{string(ToComplete)})
 	check("rule status", enum("ruleResult", "status"), asStrings(RuleStatuses))
 	check("document kind", enum("document", "kind"), DocumentKinds)
+	check("tests state", enum("testsState"), asStrings(TestsStates))
+	check("test package status", enum("testsRun", "packages", "status"), asStrings(TestStatuses))
 }
 
 func asStrings[S ~string](values []S) []string {

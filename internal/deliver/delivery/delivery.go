@@ -121,6 +121,9 @@ type Delivery struct {
 	// SAST is the static analysis's result (nil when the vet stage
 	// skipped).
 	SAST *format.SASTDocument
+	// Tests is the module's own tests' result (nil when the tests stage
+	// skipped).
+	Tests *format.TestsDocument
 	// Crypto is the cryptographic inventory.
 	Crypto     *cryptoinv.Inventory
 	Provenance string // path of the signed provenance, relative to Dir
@@ -211,6 +214,7 @@ func (d *Delivery) Path(rel string) string { return filepath.Join(d.Dir, filepat
 const (
 	VulnsStage = "vulns"
 	VetStage   = "vet"
+	TestsStage = "tests"
 )
 
 // Skipped returns why the stage named stage did nothing, and whether it

@@ -1,7 +1,7 @@
 // Package policy is the stage that holds the delivery to the policy in
 // hegui.yaml: licences, vulnerabilities (severity of reachable findings,
 // ignore rules with expiry dates, the database's age), static analysis,
-// hardening and reproducibility. Each gate adds violations, each with what
+// hardening, reproducibility and the module's own tests. Each gate adds violations, each with what
 // to do about it; the verdict stage fails the delivery on them in enforce
 // mode and only reports them in warn mode.
 package policy
@@ -55,6 +55,7 @@ func Evaluate(d *delivery.Delivery, now time.Time) []format.Violation {
 	vs = append(vs, gateStaticAnalysis(d, p.StaticAnalysis, StaticAnalysis(p.StaticAnalysis, d.SAST, linkedPackages(d)))...)
 	vs = append(vs, Hardening(d, p.Hardening)...)
 	vs = append(vs, Reproducibility(d, p.Reproducibility)...)
+	vs = append(vs, Tests(d, p.Tests)...)
 	return vs
 }
 
@@ -347,6 +348,42 @@ func Reproducibility(d *delivery.Delivery, action string) []format.Violation {
 				Remedy:  "remove the source of the difference (embedded paths, times, map order in generated code), or set policy.reproducibility: warn",
 			})
 		}
+	}
+	return vs
+}
+
+// Tests is the tests gate: each failing test of the module, and each
+// package whose tests failed outside a test (did not build, crashed, did
+// not finish). With warn they are one warning.
+func Tests(d *delivery.Delivery, action string) []format.Violation {
+	if d.Tests == nil || action == config.Off {
+		return nil
+	}
+	const remedy = "fix the test or the code it tests (tests.json has its output); a test that needs what the delivering machine lacks (the network, a service, another user than root) can skip itself in -short mode (testing.Short) or be left out with tests.flags (-skip=NAME); or set policy.tests: warn"
+	var vs []format.Violation
+	for _, p := range d.Tests.Packages {
+		if p.Status != format.TestFail {
+			continue
+		}
+		for _, f := range p.Failures {
+			v := format.Violation{Rule: "policy.tests", Subject: p.Package, Remedy: remedy}
+			if f.Test != "" {
+				v.Subject = f.Test + " in " + p.Package
+				v.Message = fmt.Sprintf("%s failed in %s: %s", f.Test, p.Package, f.Reason())
+			} else {
+				v.Message = fmt.Sprintf("the tests of %s failed: %s", p.Package, f.Reason())
+			}
+			vs = append(vs, v)
+		}
+	}
+	if action == config.Warn && len(vs) > 0 {
+		var names []string
+		for _, v := range vs {
+			names = append(names, v.Subject)
+		}
+		names = firstN(names, 3)
+		d.Warn("%d failing test(s) (%s): reported in tests.json and the report, not gated (policy.tests: warn); fix them, or skip those that need what this machine lacks (tests.flags: [-skip=NAME]), and set policy.tests: fail to enforce", len(vs), strings.Join(names, ", "))
+		return nil
 	}
 	return vs
 }

@@ -217,3 +217,46 @@ func TestStaticAnalysisGateAction(t *testing.T) {
 		t.Errorf("gate off: %s %q", rules(vs), d.Warnings)
 	}
 }
+
+// TestTestsGate: each failing test, and each package that failed outside
+// its tests, is a violation naming it with the first line of its output;
+// with warn they are one warning, with off nothing; no run, no verdict.
+func TestTestsGate(t *testing.T) {
+	d := delivered()
+	d.Tests = &format.TestsDocument{Packages: []*format.TestPackage{
+		{Package: "example.com/m/ok", Status: format.TestPass, Tests: 3, Passed: 3},
+		{Package: "example.com/m/bad", Status: format.TestFail, Tests: 2, Passed: 1, Failed: 1,
+			Failures: []format.TestFailure{{Test: "TestDouble", Output: "\n    b_test.go:7: doubling 2\n    b_test.go:8: Double(2) = 6, want 4\n"}}},
+		{Package: "example.com/m/nobuild", Status: format.TestFail, Failures: []format.TestFailure{{Output: "# example.com/m/nobuild\nx_test.go:6:17: cannot use One()"}}},
+		{Package: "example.com/m/none", Status: format.NoTests},
+	}}
+	vs := Tests(d, config.Fail)
+	if got := rules(vs); got != "policy.tests TestDouble in example.com/m/bad; policy.tests example.com/m/nobuild" {
+		t.Errorf("violations %q", got)
+	}
+	if len(vs) == 2 && (!strings.Contains(vs[0].Message, "TestDouble failed in example.com/m/bad: b_test.go:8: Double(2) = 6, want 4") ||
+		!strings.Contains(vs[1].Message, "the tests of example.com/m/nobuild failed: x_test.go:6:17: cannot use One()") || !strings.Contains(vs[0].Remedy, "policy.tests: warn")) {
+		t.Errorf("violations %+v", vs)
+	}
+	log := d.Log.(*quietLog)
+	if vs := Tests(d, config.Warn); len(vs) != 0 || len(log.warnings) != 1 {
+		t.Errorf("warn: %d violations, warnings %q", len(vs), log.warnings)
+	}
+	if vs := Tests(d, config.Off); len(vs) != 0 {
+		t.Errorf("off: %d violations", len(vs))
+	}
+	d.Tests = nil
+	if vs := Tests(d, config.Fail); len(vs) != 0 {
+		t.Errorf("no run: %d violations", len(vs))
+	}
+	// The default policy warns; policy.tests: fail gates the tests.
+	d = delivered()
+	d.Tests = &format.TestsDocument{Packages: []*format.TestPackage{{Package: "p", Status: format.TestFail, Failures: []format.TestFailure{{Test: "TestX", Output: "boom"}}}}}
+	if got := rules(Evaluate(d, now)); got != "" || len(d.Log.(*quietLog).warnings) != 1 {
+		t.Errorf("default policy: %q, warnings %q", got, d.Log.(*quietLog).warnings)
+	}
+	d.Config.Policy.Tests = config.Fail
+	if got := rules(Evaluate(d, now)); got != "policy.tests TestX in p" {
+		t.Errorf("policy.tests: fail: %q", got)
+	}
+}

@@ -25,6 +25,7 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 	}
 	for _, g := range []struct{ name, setting string }{
 		{"hardening", r.Policy.Hardening}, {"reproducibility", r.Policy.Reproducibility}, {"static-analysis", r.Policy.StaticGate},
+		{"tests", r.Policy.Tests},
 	} {
 		if g.setting == config.Off {
 			e.GatesOff = append(e.GatesOff, g.name)
@@ -92,6 +93,7 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 	}
 	e.Vuln = vulnEvidence(r)
 	e.SAST = sastEvidence(r)
+	e.Tests = testsEvidence(r)
 	return e
 }
 
@@ -168,5 +170,21 @@ func sastEvidence(r *format.Report) compliance.SASTEvidence {
 			ev.Gating++
 		}
 	}
+	return ev
+}
+
+// testsEvidence counts the test run's packages again rather than take its
+// totals.
+func testsEvidence(r *format.Report) compliance.TestsEvidence {
+	t := r.Tests
+	ev := compliance.TestsEvidence{Status: string(t.Status), Reason: t.Reason, Files: t.Files}
+	run := t.Run
+	if run == nil {
+		return ev
+	}
+	sum := format.SumTests(run.Packages)
+	ev.Packages, ev.FailedPackages = sum.PackagesWithTests, sum.FailedPackages
+	ev.Tests, ev.Passed, ev.Failed, ev.Skipped, ev.FuzzTargets = sum.Tests, sum.Passed, sum.Failed, sum.Skipped, sum.FuzzTargets
+	ev.Race, ev.RaceReason, ev.Coverage = run.Race.Enabled, run.Race.Reason, run.Totals.Coverage
 	return ev
 }

@@ -9,8 +9,8 @@ import (
 
 // Markdown renders the report as Markdown, for merge requests, wikis and
 // tickets: the summary, the policy verdict, reachable vulnerabilities,
-// unsuppressed static-analysis findings, the cryptographic inventory and
-// the compliance matrix.
+// unsuppressed static-analysis findings, the module's failing tests, the
+// cryptographic inventory and the compliance matrix.
 func Markdown(r *format.Report) []byte {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -82,6 +82,30 @@ func Markdown(r *format.Report) []byte {
 	} else {
 		w("Not run: %s\n", r.StaticAnalysis.Reason)
 	}
+	w("\n## 测试 Tests\n\n")
+	if run := r.Tests.Run; run != nil {
+		t := run.Totals
+		race := "with the race detector"
+		if !run.Race.Enabled {
+			race = "without the race detector (" + run.Race.Reason + ")"
+		}
+		w("`%s`, %s. %d packages, %d with tests: %d tests, %d passed, **%d failed**, %d skipped; %d fuzz target(s) over %d seed inputs; statement coverage %s.\n",
+			md(strings.Join(run.Command, " ")), md(race), t.Packages, t.PackagesWithTests, t.Tests, t.Passed, t.Failed, t.Skipped, t.FuzzTargets, t.FuzzSeeds, coverageText(t.Coverage))
+		var failing []string
+		for _, p := range run.Packages {
+			if p == nil {
+				continue
+			}
+			for _, f := range p.Failures {
+				failing = append(failing, fmt.Sprintf("| `%s` | %s | %s |\n", p.Package, md(orDash(f.Test)), md(f.Reason())))
+			}
+		}
+		if len(failing) > 0 {
+			w("\n| Package | Test | What went wrong |\n|---|---|---|\n%s", strings.Join(failing, ""))
+		}
+	} else {
+		w("Not run: %s\n", r.Tests.Reason)
+	}
 	if inv := r.Cryptography; inv != nil {
 		w("\n## 密码清单 Cryptographic inventory\n\n| Algorithm | Class | Purpose in this delivery |\n|---|---|---|\n")
 		uses := map[string][]string{}
@@ -144,6 +168,14 @@ func vendorDetail(v format.VendorPart) string {
 		}
 	}
 	return strings.Join(parts, " — ")
+}
+
+// coverageText is a coverage percentage, or says there is none.
+func coverageText(p *float64) string {
+	if p == nil {
+		return "not recorded"
+	}
+	return fmt.Sprintf("%.1f%%", *p)
 }
 
 // md escapes a table cell.

@@ -4,7 +4,7 @@
 // scripts, no network) that reads offline and prints cleanly. Both render
 // the same data: the build matrix, reproducibility, hardening, SBOMs,
 // licences, vulnerabilities with call paths, static analysis, signatures,
-// the cryptographic inventory, the policy verdict and a compliance matrix
+// the module's own tests, the cryptographic inventory, the policy verdict and a compliance matrix
 // per framework. "hegui report" renders them again from a delivery, also
 // as Markdown and SARIF. Later stages add sections by adding fields to
 // Report and a block to the template.
@@ -67,6 +67,11 @@ func Build(d *delivery.Delivery) (*format.Report, error) {
 	if d.SAST != nil {
 		r.StaticAnalysis.Files = []string{format.SASTJSONFile, format.SASTSARIFFile}
 	}
+	r.Tests = format.TestsSection{Status: format.TestsRan, Run: d.Tests, Files: []string{format.TestsJSONFile}}
+	if d.Tests == nil {
+		reason, _ := d.Skipped(delivery.TestsStage)
+		r.Tests = format.TestsSection{Status: format.TestsSkipped, Reason: reason, Files: []string{}}
+	}
 	normalize(r)
 	cats, err := compliance.Catalogs()
 	if err != nil {
@@ -114,6 +119,15 @@ func normalize(r *format.Report) {
 	if r.StaticAnalysis.Status == "" {
 		r.StaticAnalysis.Status = format.Skipped
 	}
+	if r.Tests.Status == "" {
+		r.Tests.Status = format.TestsSkipped
+	}
+	if r.Tests.Files == nil {
+		r.Tests.Files = []string{}
+	}
+	if r.Tests.Run != nil && r.Tests.Run.Packages == nil {
+		r.Tests.Run.Packages = []*format.TestPackage{}
+	}
 	if r.Compliance == nil {
 		r.Compliance = []format.Framework{}
 	}
@@ -147,7 +161,7 @@ func policySettings(p config.Policy) format.PolicySettings {
 		DatabaseMaxAge: p.Vulnerabilities.DatabaseMaxAge, DatabaseMaxAgeDays: age.Hours() / 24,
 		StaticGate: p.StaticAnalysis.Gate, StaticFailOn: p.StaticAnalysis.FailOn, StaticRules: orEmpty(p.StaticAnalysis.Rules),
 		StaticConfidence: p.StaticAnalysis.MinConfidence,
-		Hardening:        p.Hardening, Reproducibility: p.Reproducibility,
+		Hardening:        p.Hardening, Reproducibility: p.Reproducibility, Tests: p.Tests,
 	}
 }
 
@@ -234,7 +248,15 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return d
 	},
-	"counts": sortedCounts,
+	"counts":   sortedCounts,
+	"tested":   testedPackages,
+	"untested": untestedPackages,
+	"percent": func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f%%", *p)
+	},
 	"groups": groupViolations,
 	"place":  place,
 	"sum": func(xs []*format.Binary) int64 {
@@ -320,5 +342,29 @@ func sortedCounts(m map[string]int) []count {
 		}
 		return out[i].Name < out[j].Name
 	})
+	return out
+}
+
+// testedPackages are the packages of a test run that ran tests or failed:
+// the rows of the report's tests table.
+func testedPackages(pkgs []*format.TestPackage) []*format.TestPackage {
+	var out []*format.TestPackage
+	for _, p := range pkgs {
+		if p != nil && (p.Status != format.NoTests || len(p.Failures) > 0) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// untestedPackages are the import paths of the packages without tests,
+// which the page folds into one line.
+func untestedPackages(pkgs []*format.TestPackage) []string {
+	var out []string
+	for _, p := range pkgs {
+		if p != nil && p.Status == format.NoTests && len(p.Failures) == 0 {
+			out = append(out, p.Package)
+		}
+	}
 	return out
 }

@@ -88,10 +88,13 @@ func sample() *format.Report {
 					Suppression: &format.SASTSuppression{Directive: "//nolint:gosec", Justification: "the path is the operator's own configuration"}},
 			},
 		}},
+		Tests:        format.TestsSection{Status: format.TestsRan, Files: []string{"tests.json"}, Run: sampleTests()},
 		Cryptography: sampleInventory(),
 		Policy: format.PolicySettings{Mode: "enforce", LicenseAllow: []string{}, LicenseDeny: []string{"AGPL-3.0"}, VulnFailOn: "high", UnknownSeverity: "high",
-			DatabaseMaxAge: "30d", DatabaseMaxAgeDays: 30, StaticFailOn: "high", StaticRules: []string{}, Hardening: "fail", Reproducibility: "fail"},
+			DatabaseMaxAge: "30d", DatabaseMaxAgeDays: 30, StaticFailOn: "high", StaticRules: []string{}, Hardening: "fail", Reproducibility: "fail", Tests: "fail"},
 	}
+	r.Verdict.Violations = append(r.Verdict.Violations, format.Violation{Rule: "policy.tests", Subject: "TestRestore in example.com/app/internal/store",
+		Message: "TestRestore failed in example.com/app/internal/store: store_test.go:88: restored 2 of 3 records", Remedy: "fix the test or the code it tests (tests.json has its output)"})
 	r.Verdict.Mode = "enforce"
 	r.Documents = []format.Document{{File: "documents/SECURITY.md", Source: "SECURITY.md", Kind: "security-policy", Title: "Security policy",
 		SHA256: strings.Repeat("d0", 32), Controls: []string{"nist-ssdf-1.1:RV.1.3"}}}
@@ -103,6 +106,26 @@ func sample() *format.Report {
 	}
 	r.Compliance = compliance.Evaluate(cats, Evidence(r, func(p string) string { return "sha256:" + strings.Repeat("e1", 32) }))
 	return r
+}
+
+// sampleTests is a tests.json: a package that passes with a fuzz target,
+// one with a failing test, one without tests.
+func sampleTests() *format.TestsDocument {
+	pct := func(v float64) *float64 { return &v }
+	pkgs := []*format.TestPackage{
+		{Package: "example.com/app", Status: format.TestPass, Tests: 12, Passed: 11, Skipped: 1, FuzzTargets: []string{"FuzzParseConfig"}, FuzzSeeds: 4,
+			Coverage: pct(68.2), Statements: 410, Seconds: 1.3},
+		{Package: "example.com/app/cmd/app", Status: format.NoTests, Coverage: pct(0), Statements: 25, Seconds: 0.2},
+		{Package: "example.com/app/internal/store", Status: format.TestFail, Tests: 5, Passed: 4, Failed: 1, Coverage: pct(54.9), Statements: 120, Seconds: 2.8,
+			Failures: []format.TestFailure{{Test: "TestRestore", Output: "    store_test.go:88: restored 2 of 3 records\n    store_test.go:89: missing <record id=3>"}}},
+	}
+	totals := format.SumTests(pkgs)
+	totals.Coverage = pct(62.3)
+	return &format.TestsDocument{
+		Schema: format.TestsSchema, Module: "example.com/app", GoVersion: "go1.26.8",
+		Command: []string{"go", "test", "-json", "-count=1", "-cover", "-race", "-short", "-timeout=10m0s", "-coverprofile=/tmp/hegui-tests-1/cover.out", "./..."},
+		Race:    format.TestRace{Enabled: true}, Short: true, Timeout: "10m", Seconds: 14.2, Totals: totals, Packages: pkgs,
+	}
 }
 
 func sampleInventory() *cryptoinv.Inventory {
@@ -169,6 +192,16 @@ func TestEveryStatusValidates(t *testing.T) {
 		r := sample()
 		r.Vulnerabilities.Status, r.StaticAnalysis.Status = s, s
 		validate("scan "+string(s), r)
+	}
+	for _, s := range format.TestsStates {
+		r := sample()
+		r.Tests.Status = s
+		validate("tests "+string(s), r)
+	}
+	for _, s := range format.TestStatuses {
+		r := sample()
+		r.Tests.Run.Packages[0].Status = s
+		validate("test package "+string(s), r)
 	}
 }
 
@@ -243,7 +276,7 @@ func TestReportInBrowser(t *testing.T) {
 		t.Errorf("title %q", title)
 	}
 	want := []string{"summary", "builds", "reproducibility", "hardening", "sbom", "licenses", "vulnerabilities", "static-analysis",
-		"signatures", "cryptography", "policy", "compliance", "warnings"}
+		"tests", "signatures", "cryptography", "policy", "compliance", "warnings"}
 	if len(sections) != len(want) {
 		t.Fatalf("sections %v", sections)
 	}
