@@ -175,6 +175,11 @@ func RunLogAppend(ctx context.Context, env *cmdutil.Env, o LogAppendOptions) err
 		if ev.Action != "" {
 			return cmdutil.Usagef("--event and --action exclude each other")
 		}
+		if o.Wait {
+			// The server answers a batch once it has sequenced it; waiting
+			// for a checkpoint is done one event at a time.
+			return cmdutil.Usagef("--wait applies to one event (--action); a batch from --event returns once the log has sequenced it: check its entries with hegui log get")
+		}
 		return appendEventFile(ctx, env, u, token, o.EventFile)
 	}
 	if ev.Action == "" {

@@ -329,6 +329,7 @@ func TestRunLogServeAndRead(t *testing.T) {
 	appendTo(withToken, "", LogAppendOptions{Event: login}).failsWith(t, "append without --log", true, "--log is required")
 	appendTo(withToken, "", LogAppendOptions{Log: url}).failsWith(t, "append without an event", true, "give --event FILE or --action")
 	appendTo(withToken, "", LogAppendOptions{Log: url, EventFile: "-", Event: login}).failsWith(t, "append --event --action", true, "exclude each other")
+	appendTo(withToken, "", LogAppendOptions{Log: url, EventFile: "-", Wait: true}).failsWith(t, "append --event --wait", true, "--wait applies to one event")
 	appendTo(withToken, "", LogAppendOptions{Log: url, Event: login, Digests: []string{"sha256:abc"}}).failsWith(t, "append a bad digest", true, "--digest", "NAME=ALG:HEX")
 	appendTo(withToken, "", LogAppendOptions{Log: "ftp://" + strings.TrimPrefix(url, "http://"), Event: login}).failsWith(t, "append to ftp", true, "not an http or https URL")
 	appendTo(map[string]string{cmdutil.EnvLogToken: logserver.TokenPrefix + "wrong"}, "", LogAppendOptions{Log: url, Event: login}).failsWith(t, "append with a bad token", false, "401")
