@@ -225,12 +225,6 @@ func FindControl(cats []*Catalog, ref string) (*Catalog, *Control, error) {
 	return nil, nil, fmt.Errorf("%s has no control %q (hegui report lists them)", c.ID, id)
 }
 
-// CheckControlRef checks that "FRAMEWORK:CONTROL" names a control.
-func CheckControlRef(cats []*Catalog, ref string) error {
-	_, _, err := FindControl(cats, ref)
-	return err
-}
-
 // WhyNoStatement says why a control's vendor part takes no signed
 // statement: it has none, or evidence shows it, which a statement never
 // stands in for.

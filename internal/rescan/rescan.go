@@ -21,9 +21,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -109,10 +109,6 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	defer r.Close()
 	m := r.Manifest
-	manifestData, err := os.ReadFile(filepath.Join(o.Delivery, format.ManifestFile))
-	if err != nil {
-		return nil, err
-	}
 	stage, err := os.MkdirTemp(filepath.Dir(filepath.Clean(o.Out)), ".rescan-*")
 	if err != nil {
 		return nil, err
@@ -138,7 +134,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%s delivers no binaries: there is nothing to rescan", o.Delivery)
 	}
-	progress("scanning %d binaries against the database of %s (%d entries)", len(paths), o.DB.Modified.Format("2006-01-02"), o.DB.Entries)
+	progress("scanning %d binaries against the database of %s (%d entries)", len(paths), DatabaseDate(o.DB.Modified), o.DB.Entries)
 	res, err := vulnscan.Scan(ctx, &vulnscan.Request{Binaries: paths, DB: o.DB, MemoryBudget: o.MemoryBudget, Progress: progress})
 	if err != nil {
 		return nil, err
@@ -173,7 +169,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{Schema: SummarySchema, Delivery: m.Project + "_" + m.Version, Module: m.Module, Version: m.Version,
-		Scanned: o.Now.UTC(), Manifest: format.DigestOf(manifestData), Database: doc.Database, Binaries: names, KeyID: keyID,
+		Scanned: o.Now.UTC(), Manifest: "sha256:" + r.ManifestEntry.SHA256, Database: doc.Database, Binaries: names, KeyID: keyID,
 		Findings: len(doc.Findings), New: []string{}}
 	old := releasedFindings(ctx, r)
 	for _, f := range doc.Findings {
@@ -294,18 +290,20 @@ func event(m *format.Manifest, sum *Summary, stmt []byte) translog.Event {
 		Time: sum.Scanned, Action: Action, Actor: "key:" + sum.KeyID, Object: sum.Delivery,
 		Outcome: translog.OutcomeSuccess, Application: "hegui",
 		Message: fmt.Sprintf("hegui rescan %s: %d known vulnerabilities (%d new since release) against the database of %s",
-			sum.Delivery, sum.Findings, len(sum.New), sum.Database.Modified.Format("2006-01-02")),
+			sum.Delivery, sum.Findings, len(sum.New), DatabaseDate(sum.Database.Modified)),
 		Digests: []translog.Digest{
-			{Name: format.ManifestFile, Algorithm: "sha256", Value: trimAlg(sum.Manifest)},
-			{Name: path.Base(StatementFile), Algorithm: "sha256", Value: trimAlg(format.DigestOf(stmt))},
+			{Name: format.ManifestFile, Algorithm: "sha256", Value: strings.TrimPrefix(sum.Manifest, "sha256:")},
+			{Name: StatementFile, Algorithm: "sha256", Value: strings.TrimPrefix(format.DigestOf(stmt), "sha256:")},
 		},
 		Attributes: map[string]string{"module": m.Module, "version": m.Version, "database": sum.Database.Digest},
 	}
 }
 
-func trimAlg(d string) string {
-	if len(d) > 7 && d[:7] == "sha256:" {
-		return d[7:]
+// DatabaseDate names a database by its modification date, or says it has
+// none (a database imported from entries without dates).
+func DatabaseDate(t time.Time) string {
+	if t.IsZero() {
+		return "unknown date"
 	}
-	return d
+	return t.Format("2006-01-02")
 }

@@ -151,7 +151,7 @@ func RunRescan(ctx context.Context, env *cmdutil.Env, o RescanOptions) error {
 		return env.PrintJSON(sum)
 	}
 	fmt.Fprintf(env.Stdout, "Rescanned %s against the database of %s: %d known vulnerabilities, %d in code the binaries link, %d new since release%s\n",
-		sum.Delivery, sum.Database.Modified.Format("2006-01-02"), sum.Findings, sum.Linked, len(sum.New), newList(sum.New))
+		sum.Delivery, rescan.DatabaseDate(sum.Database.Modified), sum.Findings, sum.Linked, len(sum.New), newList(sum.New))
 	fmt.Fprintf(env.Stdout, "Signed OpenVEX update: %s\n", filepath.Join(out, rescan.StatementFile))
 	if sum.Logged != nil {
 		fmt.Fprintf(env.Stdout, "Recorded as entry %d of %s\n", sum.Logged.Index, sum.Logged.URL)
