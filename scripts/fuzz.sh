@@ -3,7 +3,8 @@
 # Fuzzers that find a crash write the input to testdata/fuzz/ of their
 # package; commit it, so that the plain test run keeps checking it.
 #
-# The parsers `hegui verify` runs on a delivery someone else made get more:
+# The parsers of untrusted input (what `hegui verify` reads, what the module
+# proxy is sent) get more:
 # with FUZZ_LONG set (CI sets it), FUZZ_LONG_COUNT of them (default 3) run
 # for FUZZ_LONG each instead of the short time. Which ones rotates with the
 # commit, so that over a series of submissions each gets its long runs.
@@ -27,7 +28,8 @@ deadline_flake() {
 		! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$log"
 }
 
-# The verifier's parsers of untrusted input, as "package target".
+# The parsers of untrusted input (a delivery someone else made, a module
+# proxy's requests and stored records), as "package target".
 verifier_targets=(
 	"hegui.dev/hegui/internal/deliver/sbom FuzzReadSBOM"
 	"hegui.dev/hegui/internal/format FuzzParseManifest"
@@ -40,6 +42,9 @@ verifier_targets=(
 	"hegui.dev/hegui/keys FuzzParsePublicKey"
 	"hegui.dev/hegui/pki FuzzParseCertificates"
 	"hegui.dev/hegui/sign FuzzVerify"
+	"hegui.dev/hegui/internal/modproxy FuzzParseRequest"
+	"hegui.dev/hegui/internal/modstore FuzzParseRecord"
+	"hegui.dev/hegui/internal/modproxy FuzzServe"
 )
 long=" "
 if [ -n "${FUZZ_LONG:-}" ]; then

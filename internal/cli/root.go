@@ -22,6 +22,7 @@ import (
 	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/cli/keycmd"
 	"hegui.dev/hegui/internal/cli/logcmd"
+	"hegui.dev/hegui/internal/cli/proxycmd"
 	"hegui.dev/hegui/internal/cli/scancmd"
 	"hegui.dev/hegui/internal/cli/signcmd"
 	"hegui.dev/hegui/internal/human"
@@ -107,6 +108,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		cryptocmd.NewEncryptCmd,
 		cryptocmd.NewDecryptCmd,
 		logcmd.NewLogCmd,
+		proxycmd.NewProxyCmd,
 	} {
 		root.AddCommand(add(env))
 	}

@@ -1,0 +1,244 @@
+package modproxy
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/modstore"
+)
+
+// Files in a proxy home (the DIR of `hegui proxy serve DIR`).
+const (
+	// ConfigFile is the optional configuration.
+	ConfigFile = "proxy.yaml"
+	// TokensFile holds the clients' token hashes (hegui proxy token add).
+	TokensFile = "tokens"
+	// StoreDir is where the dir storage driver keeps modules.
+	StoreDir = "store"
+	// TempDir holds downloads being verified.
+	TempDir = "tmp"
+)
+
+// Config is proxy.yaml. Every setting is optional; paths are relative to
+// the proxy home.
+type Config struct {
+	// Upstream is the GOPROXY public modules come from; empty means
+	// $GOPROXY's first URL.
+	Upstream string `yaml:"upstream"`
+	// SumDB is the checksum database's verifier key; empty means $GOSUMDB
+	// when that is a key, else sum.golang.org.
+	SumDB string `yaml:"sumdb"`
+	// SumDBURL is where the checksum database is read; empty means through
+	// the upstream (UPSTREAM/sumdb/NAME).
+	SumDBURL string `yaml:"sumdb-url"`
+	// Offline never contacts the upstream.
+	Offline bool `yaml:"offline"`
+	// Storage says where modules are kept.
+	Storage StorageConfig `yaml:"storage"`
+	// Internal configures internal modules.
+	Internal InternalConfig `yaml:"internal"`
+	// Auth configures client authentication.
+	Auth AuthConfig `yaml:"auth"`
+	// Policy is the policy at the door.
+	Policy PolicyConfig `yaml:"policy"`
+}
+
+// StorageConfig selects the storage driver.
+type StorageConfig struct {
+	// Driver is "dir" (the default: HOME/store) or "s3".
+	Driver string `yaml:"driver"`
+	// Dir is the dir driver's directory (default HOME/store).
+	Dir string `yaml:"dir"`
+	// Bucket, Prefix, Endpoint, Region and PathStyle configure the s3
+	// driver; credentials come from the environment (AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY) or the AWS shared configuration.
+	Bucket    string `yaml:"bucket"`
+	Prefix    string `yaml:"prefix"`
+	Endpoint  string `yaml:"endpoint"`
+	Region    string `yaml:"region"`
+	PathStyle bool   `yaml:"path-style"`
+}
+
+// InternalConfig configures internal modules.
+type InternalConfig struct {
+	// Modules are the internal module path patterns, in GOPRIVATE syntax
+	// (comma-separated globs) or as a list.
+	Modules []string `yaml:"modules"`
+	// Publishers are the public key files of those who may publish
+	// internal modules.
+	Publishers []string `yaml:"publishers"`
+	// AuditLog is the audit log internal publications are recorded in.
+	AuditLog AuditLogConfig `yaml:"audit-log"`
+}
+
+// AuditLogConfig names an audit log.
+type AuditLogConfig struct {
+	// URL is the log's address (hegui log serve).
+	URL string `yaml:"url"`
+	// PublicKeys is the log's verifier keys file (log.pub).
+	PublicKeys string `yaml:"public-keys"`
+	// TokenEnv is the environment variable holding the writer's token.
+	TokenEnv string `yaml:"token-env"`
+}
+
+// AuthConfig configures who may read.
+type AuthConfig struct {
+	// Tokens is the tokens file; default HOME/tokens. Without one, anyone
+	// who reaches the proxy reads.
+	Tokens string `yaml:"tokens"`
+	// Anonymous lets requests without a token read even with a tokens file.
+	Anonymous bool `yaml:"anonymous"`
+}
+
+// PolicyConfig is the policy at the door.
+type PolicyConfig struct {
+	Allow  []RuleConfig `yaml:"allow"`
+	Deny   []RuleConfig `yaml:"deny"`
+	MinAge string       `yaml:"min-age"`
+}
+
+// RuleConfig is one allow or deny rule.
+type RuleConfig struct {
+	Module   string `yaml:"module"`
+	Versions string `yaml:"versions"`
+	Reason   string `yaml:"reason"`
+}
+
+// LoadConfig reads HOME/proxy.yaml; a home without one has the defaults.
+func LoadConfig(home string) (*Config, error) {
+	var c Config
+	data, err := os.ReadFile(filepath.Join(home, ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &c, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := config.DecodeYAML(data, &c); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(home, ConfigFile), err)
+	}
+	return &c, nil
+}
+
+// path resolves a configured file name against the home.
+func homePath(home, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(home, p)
+}
+
+// InternalPatterns returns the internal module patterns as one GOPRIVATE
+// value, checking each.
+func (c *Config) InternalPatterns() (string, error) {
+	var pats []string
+	for _, m := range c.Internal.Modules {
+		for p := range strings.SplitSeq(m, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if strings.ContainsAny(p, " \t") {
+				return "", fmt.Errorf("internal.modules: %q holds a space", p)
+			}
+			pats = append(pats, p)
+		}
+	}
+	return strings.Join(pats, ","), nil
+}
+
+// CompilePolicy turns the policy section into a Policy; nil when it sets
+// nothing.
+func (c *Config) CompilePolicy() (*Policy, error) {
+	pc := c.Policy
+	if len(pc.Allow) == 0 && len(pc.Deny) == 0 && pc.MinAge == "" {
+		return nil, nil
+	}
+	p := &Policy{}
+	for _, r := range pc.Allow {
+		p.Allow = append(p.Allow, Rule{Module: r.Module, Versions: r.Versions, Reason: r.Reason})
+	}
+	for _, r := range pc.Deny {
+		p.Deny = append(p.Deny, Rule{Module: r.Module, Versions: r.Versions, Reason: r.Reason})
+	}
+	if pc.MinAge != "" {
+		d, err := parseAge(pc.MinAge)
+		if err != nil {
+			return nil, fmt.Errorf("policy.min-age: %v", err)
+		}
+		p.MinAge = d
+	}
+	if err := p.Compile(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseAge reads a duration in Go syntax or in days ("72h", "7d").
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, err := fmt.Sscanf(d, "%d", &n); err != nil || n < 0 || fmt.Sprint(n) != d {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (72h, 7d)", s)
+	}
+	return d, nil
+}
+
+// OpenStore opens the configured store of the home.
+func (c *Config) OpenStore(ctx context.Context, home string) (modstore.Store, error) {
+	sc := c.Storage
+	switch sc.Driver {
+	case "", "dir":
+		if sc.Bucket != "" || sc.Endpoint != "" || sc.Prefix != "" || sc.Region != "" || sc.PathStyle {
+			return nil, errors.New("storage: bucket, prefix, endpoint, region and path-style are settings of driver s3")
+		}
+		return modstore.NewDir(cmp.Or(homePath(home, sc.Dir), filepath.Join(home, StoreDir)))
+	case "s3":
+		if sc.Dir != "" {
+			return nil, errors.New("storage: dir is a setting of driver dir")
+		}
+		s, err := modstore.NewS3(ctx, modstore.S3Config{Bucket: sc.Bucket, Prefix: sc.Prefix, Endpoint: sc.Endpoint, Region: sc.Region, PathStyle: sc.PathStyle})
+		if err != nil {
+			return nil, fmt.Errorf("storage: %v", err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("storage.driver %q: want dir or s3", c.Storage.Driver)
+}
+
+// SumDBFromEnv picks the checksum database from a GOSUMDB value: a
+// verifier key ("name+hash+key", optionally followed by a URL) is used as
+// it is; "sum.golang.org" or empty mean DefaultSumDB; "off" is refused,
+// since the proxy verifies everything.
+func SumDBFromEnv(gosumdb string) (key, url string, err error) {
+	f := strings.Fields(gosumdb)
+	switch {
+	case len(f) == 0 || f[0] == "sum.golang.org":
+		if len(f) == 2 {
+			url = f[1]
+		}
+		return DefaultSumDB, url, nil
+	case f[0] == "off":
+		return "", "", errors.New("GOSUMDB=off: hegui proxy verifies every module against a checksum database; set sumdb in proxy.yaml")
+	case strings.Contains(f[0], "+"):
+		if len(f) == 2 {
+			url = f[1]
+		}
+		return f[0], url, nil
+	}
+	return "", "", fmt.Errorf("GOSUMDB %q: give the checksum database's verifier key (name+hash+key)", gosumdb)
+}

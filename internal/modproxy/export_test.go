@@ -1,0 +1,12 @@
+package modproxy
+
+import "time"
+
+// SetStallTimeout shortens the upstream stall timeout for a test.
+func SetStallTimeout(p *Proxy, d time.Duration) { p.up.stall = d }
+
+// ParseRequestForTest exposes the path parser to the fuzz test.
+func ParseRequestForTest(path string) (kind, mod, version string, err error) {
+	r, err := parseRequest(path)
+	return r.kind, r.module, r.version, err
+}

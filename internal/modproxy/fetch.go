@@ -1,0 +1,248 @@
+package modproxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
+	modzip "golang.org/x/mod/zip"
+
+	"hegui.dev/hegui/internal/modstore"
+)
+
+// Limits on module files fetched from the upstream. The go.mod and zip
+// limits are the go command's own (x/mod/zip).
+const (
+	maxInfoSize = 64 << 10
+	maxModSize  = modzip.MaxGoMod
+	maxZipSize  = modzip.MaxZipFile
+	maxListSize = 4 << 20
+)
+
+// VerificationError is a module file whose content the proxy refused to
+// store: its hash differs from the checksum database's, the database does
+// not know it, or the zip breaks the module zip rules. Nothing of it is
+// stored or served.
+type VerificationError struct {
+	Module, Version, Kind string
+	Err                   error
+}
+
+func (e *VerificationError) Error() string {
+	return fmt.Sprintf("%s@%s: %s refused: %v", e.Module, e.Version, e.Kind, e.Err)
+}
+
+func (e *VerificationError) Unwrap() error { return e.Err }
+
+// Info is the .info document of a module version.
+type Info struct {
+	Version string
+	Time    time.Time
+}
+
+// ensure returns the record of a module file, fetching, verifying and
+// storing the file first when it is not stored. Only one fetch of a file
+// runs at a time in this process; concurrent callers share its result.
+func (p *Proxy) ensure(ctx context.Context, mod, version, kind string) (*modstore.Record, error) {
+	rec, err := modstore.ReadRecord(ctx, p.store, mod, version, kind)
+	if err == nil || !errors.Is(err, modstore.ErrNotExist) {
+		return rec, err
+	}
+	if p.isInternal(mod) || p.offline {
+		return nil, err
+	}
+	key := mod + "@" + version + "." + kind
+	v, err, _ := p.flight.Do(key, func() (any, error) {
+		// The caller's cancellation must not fail the others waiting.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+		defer cancel()
+		return p.fetch(fctx, mod, version, kind)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*modstore.Record), nil
+}
+
+// fetchTimeout bounds one fetch from the upstream, zip and verification
+// included.
+const fetchTimeout = 10 * time.Minute
+
+// fetch reads a module file from the upstream, verifies it and stores it
+// with its record.
+func (p *Proxy) fetch(ctx context.Context, mod, version, kind string) (*modstore.Record, error) {
+	// Another fetch may have stored it while this one waited.
+	if rec, err := modstore.ReadRecord(ctx, p.store, mod, version, kind); err == nil {
+		return rec, nil
+	}
+	start := time.Now()
+	defer func() { p.metrics.upstreamSeconds.WithLabelValues(kind).Observe(time.Since(start).Seconds()) }()
+	path, err := p.upstreamPath(mod, version, kind)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case modstore.Info:
+		data, err := p.up.getAll(ctx, p.up.base, path, maxInfoSize)
+		if err != nil {
+			return nil, err
+		}
+		var info Info
+		if err := json.Unmarshal(data, &info); err != nil {
+			return nil, &VerificationError{mod, version, kind, fmt.Errorf("the upstream's .info is not JSON: %v", err)}
+		}
+		if info.Version != version {
+			return nil, &VerificationError{mod, version, kind, fmt.Errorf("the upstream's .info names version %q", info.Version)}
+		}
+		return p.storeBytes(ctx, mod, version, kind, data, "", "")
+	case modstore.Mod:
+		data, err := p.up.getAll(ctx, p.up.base, path, maxModSize)
+		if err != nil {
+			return nil, err
+		}
+		h, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := p.checkSum(ctx, mod, version+"/go.mod", h); err != nil {
+			p.metrics.verifyFailures.WithLabelValues(kind).Inc()
+			return nil, &VerificationError{mod, version, kind, err}
+		}
+		return p.storeBytes(ctx, mod, version, kind, data, h, p.sumdb.name)
+	case modstore.Zip:
+		return p.fetchZip(ctx, mod, version, path)
+	}
+	return nil, fmt.Errorf("unknown module file kind %q", kind)
+}
+
+// fetchZip downloads a module zip to a temporary file, checks it against
+// the module zip rules and the checksum database, and stores it.
+func (p *Proxy) fetchZip(ctx context.Context, mod, version, path string) (*modstore.Record, error) {
+	body, err := p.up.get(ctx, p.up.base, path, maxZipSize)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	tmp, err := os.CreateTemp(p.tempDir, "fetch-*.zip")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	sum := sha256.New()
+	size, err := io.Copy(io.MultiWriter(tmp, sum), body)
+	if err != nil {
+		return nil, err
+	}
+	// x/mod/zip's checks: size limits, file count, paths, case collisions,
+	// nothing outside the module's directory.
+	if _, err := modzip.CheckZip(module.Version{Path: mod, Version: version}, tmp.Name()); err != nil {
+		p.metrics.verifyFailures.WithLabelValues(modstore.Zip).Inc()
+		return nil, &VerificationError{mod, version, modstore.Zip, fmt.Errorf("not a valid module zip: %v", err)}
+	}
+	h, err := dirhash.HashZip(tmp.Name(), dirhash.Hash1)
+	if err != nil {
+		return nil, &VerificationError{mod, version, modstore.Zip, err}
+	}
+	if err := p.checkSum(ctx, mod, version, h); err != nil {
+		p.metrics.verifyFailures.WithLabelValues(modstore.Zip).Inc()
+		return nil, &VerificationError{mod, version, modstore.Zip, err}
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	rec := &modstore.Record{
+		Module: mod, Version: version, Kind: modstore.Zip,
+		Size: size, SHA256: hex.EncodeToString(sum.Sum(nil)),
+		Hash: h, Source: modstore.SourceUpstream, VerifiedBy: p.sumdb.name, Stored: p.now().UTC(),
+	}
+	return rec, p.put(ctx, rec, tmp)
+}
+
+// checkSum checks a go.sum hash against the checksum database.
+func (p *Proxy) checkSum(ctx context.Context, mod, version, hash string) error {
+	lines, err := p.sumdb.lookup(ctx, mod, version)
+	if err != nil {
+		return fmt.Errorf("checksum database: %v", err)
+	}
+	want := mod + " " + version + " " + hash
+	if slices.Contains(lines, want) {
+		return nil
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("checksum database %s has no hash for %s %s", p.sumdb.name, mod, version)
+	}
+	return fmt.Errorf("hash %s differs from the checksum database's %q: the upstream served different content (SECURITY ERROR)", hash, lines[0])
+}
+
+// storeBytes stores a small verified module file and its record.
+func (p *Proxy) storeBytes(ctx context.Context, mod, version, kind string, data []byte, hash, verifiedBy string) (*modstore.Record, error) {
+	sum := sha256.Sum256(data)
+	rec := &modstore.Record{
+		Module: mod, Version: version, Kind: kind,
+		Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
+		Hash: hash, Source: modstore.SourceUpstream, VerifiedBy: verifiedBy, Stored: p.now().UTC(),
+	}
+	return rec, p.put(ctx, rec, bytes.NewReader(data))
+}
+
+// put stores a module file and then its record: the record makes the
+// write complete. A file left without its record (a crash between the two
+// writes) is replaced; a file whose record exists was stored by another
+// fetch (another replica) and is kept, with that record.
+func (p *Proxy) put(ctx context.Context, rec *modstore.Record, content io.ReadSeeker) error {
+	key, err := modstore.ModuleKey(rec.Module, rec.Version, rec.Kind)
+	if err != nil {
+		return err
+	}
+	err = p.store.Create(ctx, key, content)
+	if errors.Is(err, modstore.ErrExist) {
+		if other, rerr := modstore.ReadRecord(ctx, p.store, rec.Module, rec.Version, rec.Kind); rerr == nil {
+			*rec = *other
+			return nil
+		}
+		if _, err := content.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		err = p.store.Replace(ctx, key, content)
+	}
+	if err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	data, err := rec.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := p.store.Create(ctx, key+modstore.RecordSuffix, bytes.NewReader(data)); err != nil {
+		if other, rerr := modstore.ReadRecord(ctx, p.store, rec.Module, rec.Version, rec.Kind); errors.Is(err, modstore.ErrExist) && rerr == nil && other.SHA256 == rec.SHA256 {
+			return nil
+		}
+		return fmt.Errorf("store %s: %w", key+modstore.RecordSuffix, err)
+	}
+	return nil
+}
+
+// upstreamPath is the GOPROXY path of a module file.
+func (p *Proxy) upstreamPath(mod, version, kind string) (string, error) {
+	ep, err := module.EscapePath(mod)
+	if err != nil {
+		return "", err
+	}
+	ev, err := module.EscapeVersion(version)
+	if err != nil {
+		return "", err
+	}
+	return "/" + ep + "/@v/" + ev + "." + kind, nil
+}

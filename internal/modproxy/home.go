@@ -1,0 +1,125 @@
+package modproxy
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// HomeOptions are what a command line adds to a proxy home's
+// configuration.
+type HomeOptions struct {
+	// Upstream overrides proxy.yaml's upstream.
+	Upstream string
+	// Offline overrides proxy.yaml's offline when set.
+	Offline bool
+	// Getenv reads GOPROXY and GOSUMDB for the defaults.
+	Getenv func(string) string
+	// Log receives the proxy's messages.
+	Log *slog.Logger
+	// Internals verifies internal modules (package modsign); nil serves
+	// none.
+	Internals InternalVerifier
+	// Events receives audit events.
+	Events EventSink
+}
+
+// Home is an opened proxy home.
+type Home struct {
+	Dir    string
+	Config *Config
+	Store  interface{ String() string }
+	// Clients are the names in the tokens file; nil when there is none and
+	// anyone may read.
+	Clients []string
+}
+
+// Open reads the proxy home dir (creating it when it does not exist) and
+// makes its proxy.
+func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	opts := Options{Offline: o.Offline || cfg.Offline, Log: o.Log, Internals: o.Internals, Events: o.Events}
+	if !opts.Offline {
+		opts.Upstream = cmp.Or(o.Upstream, cfg.Upstream)
+		if opts.Upstream == "" {
+			if opts.Upstream, err = ParseUpstream(cmp.Or(getenv("GOPROXY"), "https://proxy.golang.org")); err != nil {
+				return nil, nil, fmt.Errorf("no upstream: %v; set upstream in %s, or serve --offline", err, ConfigFile)
+			}
+		}
+	}
+	opts.SumDB, opts.SumDBURL = cfg.SumDB, cfg.SumDBURL
+	if opts.SumDB == "" {
+		key, url, err := SumDBFromEnv(getenv("GOSUMDB"))
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.SumDB, opts.SumDBURL = key, cmp.Or(opts.SumDBURL, url)
+	}
+	if opts.Internal, err = cfg.InternalPatterns(); err != nil {
+		return nil, nil, err
+	}
+	if opts.Policy, err = cfg.CompilePolicy(); err != nil {
+		return nil, nil, err
+	}
+	home := &Home{Dir: dir, Config: cfg}
+	tokens := cmp.Or(homePath(dir, cfg.Auth.Tokens), filepath.Join(dir, TokensFile))
+	data, err := os.ReadFile(tokens)
+	switch {
+	case err == nil:
+		names, auth, err := ParseTokens(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", tokens, err)
+		}
+		auth.Anonymous = cfg.Auth.Anonymous
+		opts.Auth, home.Clients = auth, names
+	case errors.Is(err, fs.ErrNotExist) && cfg.Auth.Tokens == "":
+	default:
+		return nil, nil, err
+	}
+	store, err := cfg.OpenStore(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.Store, home.Store = store, store
+	opts.TempDir = filepath.Join(dir, TempDir)
+	if err := os.MkdirAll(opts.TempDir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	removeStaleTemp(opts.TempDir)
+	p, err := New(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, home, nil
+}
+
+// removeStaleTemp removes downloads left in the temporary directory by a
+// proxy that was killed mid-fetch. A fetch takes at most fetchTimeout, so
+// files older than twice that belong to no running proxy.
+func removeStaleTemp(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > 2*fetchTimeout {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
