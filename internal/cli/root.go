@@ -22,6 +22,7 @@ import (
 	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/cli/keycmd"
 	"hegui.dev/hegui/internal/cli/logcmd"
+	"hegui.dev/hegui/internal/cli/modcmd"
 	"hegui.dev/hegui/internal/cli/proxycmd"
 	"hegui.dev/hegui/internal/cli/scancmd"
 	"hegui.dev/hegui/internal/cli/signcmd"
@@ -109,6 +110,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		cryptocmd.NewDecryptCmd,
 		logcmd.NewLogCmd,
 		proxycmd.NewProxyCmd,
+		modcmd.NewModCmd,
 	} {
 		root.AddCommand(add(env))
 	}

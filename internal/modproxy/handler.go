@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"hegui.dev/hegui/internal/modsign"
 	"hegui.dev/hegui/internal/modstore"
 )
 
@@ -65,6 +66,8 @@ func (p *Proxy) admit(w *statusWriter, r *http.Request) (request, bool) {
 		p.serveList(ctx, w, r, req, client)
 	case kindLatest:
 		p.serveLatest(ctx, w, r, req, client)
+	case modstore.SignatureExt, modstore.LogProofExt:
+		p.servePublication(ctx, w, req, client)
 	default:
 		p.serveModuleFile(ctx, w, r, req, client)
 	}
@@ -112,6 +115,33 @@ func (p *Proxy) serveModuleFile(ctx context.Context, w http.ResponseWriter, r *h
 	if req.kind == modstore.Zip {
 		p.event(ctx, Event{Action: "proxy.fetch", Client: client, Module: req.module, Version: req.version, Kind: req.kind, Outcome: "success"})
 	}
+}
+
+// servePublication answers an internal module version's .sig or .tlog,
+// once the publication verifies, so that clients can check it themselves
+// (hegui mod verify).
+func (p *Proxy) servePublication(ctx context.Context, w http.ResponseWriter, req request, client string) {
+	if !p.isInternal(req.module) {
+		httpError(w, http.StatusNotFound, fmt.Sprintf("%s is not an internal module: it has no publication here", req.module))
+		return
+	}
+	if err := p.verifyInternal(ctx, req.module, req.version); err != nil {
+		p.fail(ctx, w, req, client, err)
+		return
+	}
+	key, err := modstore.ModuleKey(req.module, req.version, req.kind)
+	if err != nil {
+		p.fail(ctx, w, req, client, err)
+		return
+	}
+	data, err := modstore.ReadAll(ctx, p.store, key, modsign.MaxSignatureSize)
+	if err != nil {
+		p.fail(ctx, w, req, client, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
 }
 
 // verifyInternal checks an internal module version's signature and log

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"hegui.dev/hegui/internal/modsign"
 )
 
 // HomeOptions are what a command line adds to a proxy home's
@@ -23,8 +25,9 @@ type HomeOptions struct {
 	Getenv func(string) string
 	// Log receives the proxy's messages.
 	Log *slog.Logger
-	// Internals verifies internal modules (package modsign); nil serves
-	// none.
+	// Internals verifies internal modules; nil means a modsign.StoreVerifier
+	// trusting proxy.yaml's internal.publishers and audit-log keys (none
+	// configured: no internal module is served).
 	Internals InternalVerifier
 	// Events receives audit events.
 	Events EventSink
@@ -76,6 +79,17 @@ func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error)
 	}
 	if opts.Policy, err = cfg.CompilePolicy(); err != nil {
 		return nil, nil, err
+	}
+	if opts.Internals == nil && len(cfg.Internal.Publishers) > 0 {
+		var pubs []string
+		for _, f := range cfg.Internal.Publishers {
+			pubs = append(pubs, homePath(dir, f))
+		}
+		trust, err := modsign.LoadTrust(pubs, homePath(dir, cfg.Internal.AuditLog.PublicKeys))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s internal: %v", ConfigFile, err)
+		}
+		opts.Internals = &modsign.StoreVerifier{Trust: trust, TempDir: filepath.Join(dir, TempDir)}
 	}
 	home := &Home{Dir: dir, Config: cfg}
 	tokens := cmp.Or(homePath(dir, cfg.Auth.Tokens), filepath.Join(dir, TokensFile))

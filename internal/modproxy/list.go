@@ -20,7 +20,8 @@ import (
 const maxAgeChecks = 20
 
 // storedVersions lists the versions of a module whose zip is stored and
-// complete (recorded).
+// complete (recorded); for an internal module, whose publication is
+// complete (its .tlog, written last, is stored).
 func (p *Proxy) storedVersions(ctx context.Context, mod string) ([]string, error) {
 	prefix, err := modstore.VersionsKey(mod)
 	if err != nil {
@@ -31,12 +32,19 @@ func (p *Proxy) storedVersions(ctx context.Context, mod string) ([]string, error
 		return nil, err
 	}
 	var versions []string
+	published := map[string]bool{}
+	for _, name := range names {
+		if v, kind, ok := modstore.ParseVersionName(name); ok && kind == modstore.LogProofExt {
+			published[v] = true
+		}
+	}
+	internal := p.isInternal(mod)
 	for _, name := range names {
 		base, ok := strings.CutSuffix(name, modstore.RecordSuffix)
 		if !ok {
 			continue
 		}
-		if v, kind, ok := modstore.ParseVersionName(base); ok && kind == modstore.Zip {
+		if v, kind, ok := modstore.ParseVersionName(base); ok && kind == modstore.Zip && (!internal || published[v]) {
 			versions = append(versions, v)
 		}
 	}

@@ -86,7 +86,11 @@ func parseRequest(p string) (request, error) {
 		return request{}, errBadPath
 	}
 	ev, kind := file[:i], file[i+1:]
-	if kind != modstore.Info && kind != modstore.Mod && kind != modstore.Zip {
+	switch kind {
+	case modstore.Info, modstore.Mod, modstore.Zip:
+	case modstore.SignatureExt, modstore.LogProofExt:
+		// An internal module version's publication, for hegui mod verify.
+	default:
 		return request{}, errBadPath
 	}
 	version, err := module.UnescapeVersion(ev)

@@ -14,11 +14,12 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"hegui.dev/hegui/internal/modstore"
+	"hegui.dev/hegui/internal/modverify"
 )
 
 // DefaultSumDB is the go command's default checksum database and its
 // verifier key (cmd/go/internal/modfetch/key.go in Go 1.26).
-const DefaultSumDB = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+const DefaultSumDB = modverify.DefaultSumDB
 
 // Limits on what the checksum database sends.
 const (
