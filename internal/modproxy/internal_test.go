@@ -284,4 +284,3 @@ func flip(data []byte, i int) []byte {
 	}
 	return out
 }
-
