@@ -123,6 +123,34 @@ func TestPublishServeVerify(t *testing.T) {
 	if res.code != 1 || !strings.Contains(res.stdout, "SECURITY ERROR") {
 		t.Errorf("mod verify of a changed public line: exit %d %s", res.code, res.stdout)
 	}
+	exportImport(t, r, proxyHome)
+}
+
+// exportImport carries the proxy home of the publish story across an
+// "air gap" with hegui proxy export and import.
+func exportImport(t *testing.T, r *runner, proxyHome string) {
+	t.Helper()
+	bundle := r.path("modules.bundle")
+	r.fails(2, []string{"--out"}, "proxy", "export", proxyHome, "--key", r.path("release.key"))
+	r.ok("proxy", "export", proxyHome, "--out", bundle, "--key", r.path("release.key"))
+	r.fails(1, []string{"exists"}, "proxy", "export", proxyHome, "--out", bundle, "--key", r.path("release.key"))
+
+	bare := r.path("bare")
+	os.MkdirAll(bare, 0o755)
+	r.fails(2, []string{"--pub"}, "proxy", "import", bare, bundle)
+	r.fails(1, []string{"not signed by a trusted key", "nothing was stored"}, "proxy", "import", bare, bundle, "--pub", r.path("other.pub"))
+	// A proxy that does not know the internal modules' publisher.
+	r.fails(1, []string{"internal", "nothing was stored"}, "proxy", "import", bare, bundle, "--pub", r.path("release.pub"))
+	if entries, _ := os.ReadDir(filepath.Join(bare, "store")); len(entries) != 0 {
+		t.Errorf("a refused import stored %d entries", len(entries))
+	}
+	gapped := r.path("gapped")
+	os.MkdirAll(gapped, 0o755)
+	os.WriteFile(filepath.Join(gapped, "proxy.yaml"), r.read("goproxy/proxy.yaml"), 0o644)
+	res := r.ok("proxy", "import", gapped, bundle, "--pub", r.path("release.pub"))
+	if !strings.Contains(res.stderr, "imported") {
+		t.Errorf("import: %s", res.stderr)
+	}
 }
 
 // waitForFile waits for a server to write its URL.

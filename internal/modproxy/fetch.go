@@ -184,7 +184,7 @@ func (p *Proxy) checkSum(ctx context.Context, mod, version, hash string) error {
 	if len(lines) == 0 {
 		return fmt.Errorf("checksum database %s has no hash for %s %s", p.sumdb.name, mod, version)
 	}
-	return fmt.Errorf("hash %s differs from the checksum database's %q: the upstream served different content (SECURITY ERROR)", hash, lines[0])
+	return fmt.Errorf("hash %s differs from the checksum database's %q: this is not the content the module was published with (SECURITY ERROR)", hash, lines[0])
 }
 
 // storeBytes stores a small verified module file and its record.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -149,6 +150,48 @@ func (d *Dir) List(_ context.Context, prefix string) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// ListAll implements Store.
+func (d *Dir) ListAll(ctx context.Context, prefix string) ([]string, error) {
+	if prefix == "" || !strings.HasSuffix(prefix, "/") {
+		return nil, fmt.Errorf("store prefix %q does not end in /", prefix)
+	}
+	dir, err := d.path(strings.TrimSuffix(prefix, "/"))
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	err = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && isNotExist(err) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if strings.HasPrefix(e.Name(), ".") && p != dir {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if e.Type().IsRegular() {
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
 
 // Delete implements Store.

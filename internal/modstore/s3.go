@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -341,6 +342,37 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// ListAll implements Store.
+func (s *S3) ListAll(ctx context.Context, prefix string) ([]string, error) {
+	if prefix == "" || !strings.HasSuffix(prefix, "/") {
+		return nil, fmt.Errorf("store prefix %q does not end in /", prefix)
+	}
+	k, err := s.objectKey(strings.TrimSuffix(prefix, "/"))
+	if err != nil {
+		return nil, err
+	}
+	full := k + "/"
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket),
+		Prefix: aws.String(full),
+	})
+	var keys []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", s.s3URL(full), err)
+		}
+		for _, obj := range page.Contents {
+			name, ok := strings.CutPrefix(aws.ToString(obj.Key), full)
+			if ok && name != "" && checkKey(name) == nil {
+				keys = append(keys, name)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
 
 // Delete implements Store. S3 deletes whether or not the key holds an

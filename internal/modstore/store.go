@@ -45,6 +45,10 @@ type Store interface {
 	// ends in "/": for "m/@v/" it returns "v1.0.0.zip", not deeper keys.
 	// An empty prefix lists the top-level names.
 	List(ctx context.Context, prefix string) ([]string, error)
+	// ListAll returns the keys of every object below prefix (which ends in
+	// "/"), at any depth, relative to prefix and sorted; hidden names are
+	// left out.
+	ListAll(ctx context.Context, prefix string) ([]string, error)
 	// Delete removes the object under key.
 	Delete(ctx context.Context, key string) error
 	// String names the store for messages ("directory /srv/proxy").

@@ -118,6 +118,24 @@ func testStore(t *testing.T, s Store) {
 				t.Errorf("List(%q) = %q, want an error", prefix, got)
 			}
 		}
+		for _, tc := range []struct {
+			prefix string
+			want   []string
+		}{
+			{"list/", []string{"m/@v/sub/v2.0.0.zip", "m/@v/v1.0.0.zip", "m/@v/v1.0.0.zip.rec", "m/@v/v1.1.0.mod", "m/@v2/v2.0.0.zip"}},
+			{"list/m/@v/sub/", []string{"v2.0.0.zip"}},
+			{"list/nothing/", nil},
+		} {
+			got, err := s.ListAll(ctx, tc.prefix)
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Errorf("ListAll(%q) = %q, %v, want %q", tc.prefix, got, err, tc.want)
+			}
+		}
+		for _, prefix := range []string{"", "list", "../", "list//"} {
+			if got, err := s.ListAll(ctx, prefix); err == nil {
+				t.Errorf("ListAll(%q) = %q, want an error", prefix, got)
+			}
+		}
 	})
 	t.Run("delete", func(t *testing.T) {
 		if err := s.Create(ctx, "delete/a", strings.NewReader("a")); err != nil {

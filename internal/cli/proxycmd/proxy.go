@@ -35,7 +35,7 @@ Developers and CI point the go command at it (docs/proxy.md):
 		Args: cobra.NoArgs,
 		RunE: cmdutil.ShowHelp,
 	}
-	cmd.AddCommand(newServeCmd(env), newWarmCmd(env), newPublishCmd(env), newTokenCmd(env))
+	cmd.AddCommand(newServeCmd(env), newWarmCmd(env), newPublishCmd(env), newExportCmd(env), newImportCmd(env), newTokenCmd(env))
 	return cmd
 }
 

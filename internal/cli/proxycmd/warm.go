@@ -57,29 +57,9 @@ again. It ends with a summary, and exits 1 when any module failed.`,
 
 // RunWarm runs `hegui proxy warm`.
 func RunWarm(ctx context.Context, env *cmdutil.Env, o WarmOptions) error {
-	var items []modproxy.WarmItem
-	for _, name := range o.Files {
-		var data []byte
-		var err error
-		if name == "-" {
-			data, err = io.ReadAll(io.LimitReader(env.Stdin, inputfile.DocumentLimit+1))
-			if err == nil && len(data) > inputfile.DocumentLimit {
-				err = fmt.Errorf("standard input is larger than %d MiB", inputfile.DocumentLimit>>20)
-			}
-		} else {
-			data, err = inputfile.Read(ctx, name, inputfile.DocumentLimit)
-		}
-		if err != nil {
-			return err
-		}
-		more, err := modproxy.ParseWarmList(name, data)
-		if err != nil {
-			return err
-		}
-		items = append(items, more...)
-	}
-	if len(items) == 0 {
-		return fmt.Errorf("%s: no module versions named", strings.Join(o.Files, ", "))
+	items, err := readItems(ctx, env, o.Files)
+	if err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	p, _, err := modproxy.Open(ctx, o.Dir, modproxy.HomeOptions{Upstream: o.Upstream, Getenv: env.Getenv, Log: logger})
@@ -107,4 +87,34 @@ func RunWarm(ctx context.Context, env *cmdutil.Env, o WarmOptions) error {
 		return fmt.Errorf("%d of %d module versions could not be stored (listed above); run warm again once the cause is fixed: what is stored stays", s.Failed, s.Items)
 	}
 	return ctx.Err()
+}
+
+// readItems reads the module versions FILEs name (go.sum, go.mod, module
+// lists; "-" is standard input).
+func readItems(ctx context.Context, env *cmdutil.Env, files []string) ([]modproxy.WarmItem, error) {
+	var items []modproxy.WarmItem
+	for _, name := range files {
+		var data []byte
+		var err error
+		if name == "-" {
+			data, err = io.ReadAll(io.LimitReader(env.Stdin, inputfile.DocumentLimit+1))
+			if err == nil && len(data) > inputfile.DocumentLimit {
+				err = fmt.Errorf("standard input is larger than %d MiB", inputfile.DocumentLimit>>20)
+			}
+		} else {
+			data, err = inputfile.Read(ctx, name, inputfile.DocumentLimit)
+		}
+		if err != nil {
+			return nil, err
+		}
+		more, err := modproxy.ParseWarmList(name, data)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, more...)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s: no module versions named", strings.Join(files, ", "))
+	}
+	return items, nil
 }

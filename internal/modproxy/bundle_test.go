@@ -1,0 +1,249 @@
+package modproxy_test
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/dirhash"
+
+	"hegui.dev/hegui/internal/modproxy"
+	"hegui.dev/hegui/internal/modsign"
+	"hegui.dev/hegui/internal/modstore"
+)
+
+// TestBundleAcrossAirGap warms a public module and publishes an internal
+// one on a connected proxy, exports them, imports the bundle into an
+// offline proxy that shares nothing with the first, and builds through it
+// with the real go command; then checks that damaged, unsigned, foreign and
+// lying bundles store nothing.
+func TestBundleAcrossAirGap(t *testing.T) {
+	up := upstream(t)
+	lg := startLog(t)
+	publisherKey := publisher(t)
+	transfer := publisher(t)
+	trust := modsign.Trust{Publishers: []crypto.PublicKey{publisherKey.Public()}, Log: lg.Keys}
+
+	// The connected side.
+	aDir := t.TempDir()
+	a := startProxy(t, aDir, modproxy.Options{Upstream: up, Internal: "corp.example", Internals: &modsign.StoreVerifier{Trust: trust}})
+	lib := writeModule(t, map[string]string{"go.mod": "module corp.example/auth\n\ngo 1.22\n", "auth.go": authLib})
+	if _, err := publish(t, a.Store, lg, publisherKey, lib, "v1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	items := []modproxy.WarmItem{{Module: "github.com/google/uuid", Version: "v1.6.0"}}
+	if s := a.Warm(context.Background(), items, nil); s.Failed != 0 {
+		t.Fatalf("warm: %+v", s.Failures)
+	}
+	export := func(items []modproxy.WarmItem, key crypto.Signer) []byte {
+		t.Helper()
+		var buf bytes.Buffer
+		if _, err := a.Export(context.Background(), &buf, items, []crypto.Signer{key}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	bundle := export(append(items, modproxy.WarmItem{Module: "corp.example/auth", Version: "v1.0.0"}), transfer)
+	if _, err := a.Export(context.Background(), io.Discard, []modproxy.WarmItem{{Module: "golang.org/x/text", Version: "v0.3.0"}}, []crypto.Signer{transfer}, nil); err == nil || !strings.Contains(err.Error(), "warm") {
+		t.Errorf("exporting a version that is not stored: %v", err)
+	}
+
+	// The air-gapped side: a fresh offline proxy.
+	newB := func() *testProxy {
+		return startProxy(t, t.TempDir(), modproxy.Options{Offline: true, Internal: "corp.example", Internals: &modsign.StoreVerifier{Trust: trust}})
+	}
+	empty := func(t *testing.T, p *testProxy) {
+		t.Helper()
+		for _, prefix := range []string{"modules/", "sumdb/"} {
+			if keys, err := p.Store.ListAll(context.Background(), prefix); err != nil || len(keys) != 0 {
+				t.Errorf("a refused bundle left %q under %s (%v)", keys, prefix, err)
+			}
+		}
+	}
+	refused := func(name string, data []byte, trusted crypto.PublicKey, want string) {
+		t.Run(name, func(t *testing.T) {
+			b := newB()
+			_, err := b.Import(context.Background(), bytes.NewReader(data), []crypto.PublicKey{trusted}, nil)
+			t.Logf("refused: %v", err)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%v, want an error about %q", err, want)
+			}
+			empty(t, b)
+		})
+	}
+	refused("untrusted key", bundle, publisher(t).Public(), "not signed by a trusted key")
+	refused("flipped byte", flipInEntry(t, bundle, ".zip"), transfer.Public(), "does not match the signed manifest")
+	refused("truncated", bundle[:len(bundle)/2], transfer.Public(), "bundle")
+	refused("extra entry", appendEntry(t, bundle, "objects/modules/evil/@v/v1.0.0.zip", []byte("x")), transfer.Public(), "not listed")
+	refused("garbage", []byte("not a tar at all, not at all"), transfer.Public(), "bundle")
+
+	b := newB()
+	sum, err := b.Import(context.Background(), bytes.NewReader(bundle), []crypto.PublicKey{transfer.Public()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Versions != 2 || sum.New != sum.Objects {
+		t.Errorf("import: %+v", sum)
+	}
+	if again, err := b.Import(context.Background(), bytes.NewReader(bundle), []crypto.PublicKey{transfer.Public()}, nil); err != nil || again.New != 0 {
+		t.Errorf("importing again: %+v, %v", again, err)
+	}
+	app := writeModule(t, map[string]string{
+		"go.mod":  "module example.com/app\n\ngo 1.22\n\nrequire (\n\tcorp.example/auth v1.0.0\n\tgithub.com/google/uuid v1.6.0\n)\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"corp.example/auth\"\n\t\"github.com/google/uuid\"\n)\n\nfunc main() { fmt.Println(auth.Check(\"ok\"), uuid.Nil) }\n",
+	})
+	runGo(t, app, goEnv(t, b.URL, "GONOSUMDB=corp.example"), false, "build", "-o", os.DevNull, ".")
+
+	// A signed bundle whose zip is not what the checksum database says:
+	// the exporter's store was rewritten, zip and record alike.
+	zipKey, _ := modstore.ModuleKey("github.com/google/uuid", "v1.6.0", modstore.Zip)
+	rewriteZip(t, a.Store, zipKey)
+	refused("lying zip, re-signed", export(items, transfer), transfer.Public(), "checksum database")
+}
+
+// flipInEntry flips a byte in the middle of the first tar entry whose name
+// ends in suffix.
+func flipInEntry(t *testing.T, bundle []byte, suffix string) []byte {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(bundle))
+	offset := int64(0)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no entry ending in %s: %v", suffix, err)
+		}
+		if strings.HasSuffix(hdr.Name, suffix) {
+			// The entry's data starts where the reader is now.
+			rest, _ := io.ReadAll(tr)
+			offset = int64(len(bundle)) - int64(len(rest)) - remainingAfter(t, bundle, hdr.Name)
+			out := bytes.Clone(bundle)
+			out[offset+hdr.Size/2] ^= 0x40
+			return out
+		}
+	}
+}
+
+// remainingAfter is how many bytes of the tar follow the data of the entry
+// named name.
+func remainingAfter(t *testing.T, bundle []byte, name string) int64 {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(bundle))
+	var total int64
+	found := false
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found {
+			total += 512 + (hdr.Size+511)/512*512
+		}
+		if hdr.Name == name {
+			found = true
+		}
+	}
+	return total + 1024 // the end-of-archive blocks
+}
+
+// appendEntry adds an entry to a bundle, before its end.
+func appendEntry(t *testing.T, bundle []byte, name string, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tr := tar.NewReader(bytes.NewReader(bundle))
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tw.WriteHeader(hdr)
+		io.Copy(tw, tr)
+	}
+	tw.WriteHeader(&tar.Header{Name: name, Size: int64(len(data)), Mode: 0o644, Typeflag: tar.TypeReg})
+	tw.Write(data)
+	tw.Close()
+	return buf.Bytes()
+}
+
+// rewriteZip replaces a stored zip with a copy holding one more file and
+// rewrites its record to match, as someone with write access to the store
+// could.
+func rewriteZip(t *testing.T, store modstore.Store, key string) string {
+	t.Helper()
+	data, err := modstore.ReadAll(context.Background(), store, key, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recData, err := modstore.ReadAll(context.Background(), store, key+modstore.RecordSuffix, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := modstore.ParseRecord(recData, "github.com/google/uuid", "v1.6.0", modstore.Zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := addZipFile(t, data, "github.com/google/uuid@v1.6.0/evil.go", "package uuid\n")
+	file := filepath.Join(t.TempDir(), "forged.zip")
+	os.WriteFile(file, forged, 0o644)
+	rec.Size, rec.SHA256 = int64(len(forged)), sha256Hex(forged)
+	rec.Hash = hashZipFile(t, file)
+	newRec, _ := rec.Marshal()
+	if err := store.Replace(context.Background(), key, bytes.NewReader(forged)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Replace(context.Background(), key+modstore.RecordSuffix, bytes.NewReader(newRec)); err != nil {
+		t.Fatal(err)
+	}
+	return rec.Hash
+}
+
+// addZipFile returns a copy of a zip with one more file.
+func addZipFile(t *testing.T, data []byte, name, content string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, _ := zw.Create(name)
+	io.WriteString(w, content)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func hashZipFile(t *testing.T, file string) string {
+	t.Helper()
+	h, err := dirhash.HashZip(file, dirhash.Hash1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
