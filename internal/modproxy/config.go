@@ -49,6 +49,26 @@ type Config struct {
 	Auth AuthConfig `yaml:"auth"`
 	// Policy is the policy at the door.
 	Policy PolicyConfig `yaml:"policy"`
+	// Audit records fetches and refusals in an audit log.
+	Audit AuditConfig `yaml:"audit"`
+}
+
+// AuditConfig says what the proxy records in a transparency audit log.
+type AuditConfig struct {
+	// URL is the log (hegui log serve); empty records nothing.
+	URL string `yaml:"url"`
+	// TokenEnv is the variable holding a writer token that may log
+	// "proxy.*" (default HEGUI_LOG_TOKEN).
+	TokenEnv string `yaml:"token-env"`
+	// Fetches is none (the default), sample or all: which served zips are
+	// recorded. Refusals and corrupted files are always recorded.
+	Fetches string `yaml:"fetches"`
+	// SampleEvery records one fetch in so many with fetches: sample
+	// (default 100).
+	SampleEvery int `yaml:"sample-every"`
+	// Spool keeps events while the log is unreachable (default
+	// HOME/audit.spool).
+	Spool string `yaml:"spool"`
 }
 
 // StorageConfig selects the storage driver.

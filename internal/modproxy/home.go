@@ -31,6 +31,10 @@ type HomeOptions struct {
 	Internals InternalVerifier
 	// Events receives audit events.
 	Events EventSink
+	// Audit records events in the audit log proxy.yaml's audit section
+	// names (when Events is nil): a serving proxy does, the store commands
+	// (warm, export, import) do not.
+	Audit bool
 }
 
 // Home is an opened proxy home.
@@ -41,6 +45,16 @@ type Home struct {
 	// Clients are the names in the tokens file; nil when there is none and
 	// anyone may read.
 	Clients []string
+	// Audit records events in the audit log; nil when none is configured.
+	Audit *AuditSink
+}
+
+// Close flushes the audit events (or spools them).
+func (h *Home) Close(ctx context.Context) error {
+	if h.Audit != nil {
+		return h.Audit.Close(ctx)
+	}
+	return nil
 }
 
 // Open reads the proxy home dir (creating it when it does not exist) and
@@ -116,8 +130,29 @@ func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error)
 		return nil, nil, err
 	}
 	removeStaleTemp(opts.TempDir)
+	if a := cfg.Audit; a.URL != "" && o.Audit && opts.Events == nil {
+		tokenEnv := cmp.Or(a.TokenEnv, "HEGUI_LOG_TOKEN")
+		token := getenv(tokenEnv)
+		if token == "" {
+			return nil, nil, fmt.Errorf("%s audit: no writer token in $%s (hegui log writer add LOGDIR proxy --actions 'proxy.*')", ConfigFile, tokenEnv)
+		}
+		sink, err := NewAuditSink(a.URL, token, AuditOptions{
+			Fetches: a.Fetches, SampleEvery: cmp.Or(a.SampleEvery, 100),
+			SpoolPath: cmp.Or(homePath(dir, a.Spool), filepath.Join(dir, "audit.spool")),
+			ErrorHandler: func(err error) {
+				if o.Log != nil {
+					o.Log.Warn("audit log", "err", err)
+				}
+			},
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s audit: %v", ConfigFile, err)
+		}
+		opts.Events, home.Audit = sink, sink
+	}
 	p, err := New(opts)
 	if err != nil {
+		home.Close(ctx)
 		return nil, nil, err
 	}
 	return p, home, nil

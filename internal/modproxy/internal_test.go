@@ -32,16 +32,21 @@ type testLog struct {
 	Keys  []note.Verifier
 	// KeysFile is its log.pub.
 	KeysFile string
+	// Dir is the log's home.
+	Dir string
 }
 
-func startLog(t *testing.T) *testLog {
+func startLog(t *testing.T, actions ...string) *testLog {
 	t.Helper()
 	h, err := logserver.Init(filepath.Join(t.TempDir(), "log"), logserver.InitOptions{Origin: "test.example/audit"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.Config.CheckpointInterval = logserver.Duration(100 * time.Millisecond)
-	token, err := logserver.AddToken(h.Dir, "publisher", []string{"module.*"})
+	if len(actions) == 0 {
+		actions = []string{"module.*"}
+	}
+	token, err := logserver.AddToken(h.Dir, "publisher", actions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +63,7 @@ func startLog(t *testing.T) *testLog {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testLog{URL: hs.URL, Token: token, Keys: vs, KeysFile: filepath.Join(h.Dir, logserver.PublicKeyFile)}
+	return &testLog{URL: hs.URL, Token: token, Keys: vs, KeysFile: filepath.Join(h.Dir, logserver.PublicKeyFile), Dir: h.Dir}
 }
 
 // publisher is an SM2 publisher key.

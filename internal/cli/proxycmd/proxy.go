@@ -4,11 +4,13 @@
 package proxycmd
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -118,10 +120,18 @@ func RunServe(ctx context.Context, env *cmdutil.Env, o ServeOptions) error {
 		level = slog.LevelWarn
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	p, home, err := modproxy.Open(ctx, o.Dir, modproxy.HomeOptions{Upstream: o.Upstream, Offline: o.Offline, Getenv: env.Getenv, Log: logger})
+	p, home, err := modproxy.Open(ctx, o.Dir, modproxy.HomeOptions{Upstream: o.Upstream, Offline: o.Offline, Getenv: env.Getenv, Log: logger, Audit: true})
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// Send the buffered audit events, or spool them for the next start.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := home.Close(cctx); err != nil {
+			logger.Warn("audit log: closing", "err", err)
+		}
+	}()
 	serveCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := httpserve.Options{
@@ -134,6 +144,9 @@ func RunServe(ctx context.Context, env *cmdutil.Env, o ServeOptions) error {
 	}
 	opts.Listening = func(url string) error {
 		env.Infof("serving module proxy at %s (%s)", url, p)
+		if home.Audit != nil {
+			env.Infof("recording refusals and %s fetches in the audit log %s", cmp.Or(home.Config.Audit.Fetches, modproxy.FetchesNone), home.Config.Audit.URL)
+		}
 		if home.Clients == nil {
 			env.Infof("no tokens file: anyone who reaches %s may read (add clients with hegui proxy token add)", url)
 		}
