@@ -183,4 +183,3 @@ func openStored(ctx context.Context, env *cmdutil.Env, dir string) (*modproxy.Pr
 	p, _, err := modproxy.Open(ctx, dir, modproxy.HomeOptions{Offline: true, Getenv: env.Getenv, Log: logger})
 	return p, err
 }
-
