@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/github/go-spdx/v2/spdxexp"
+
 	"hegui.dev/hegui/internal/config"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/modstore"
+	"hegui.dev/hegui/internal/vulndb"
 )
 
 // Files in a proxy home (the DIR of `hegui proxy serve DIR`).
@@ -123,6 +127,30 @@ type PolicyConfig struct {
 	Allow  []RuleConfig `yaml:"allow"`
 	Deny   []RuleConfig `yaml:"deny"`
 	MinAge string       `yaml:"min-age"`
+	// Licenses admits public zips by licence (SPDX expressions, as
+	// hegui.yaml's policy.licenses).
+	Licenses *LicensesConfig `yaml:"licenses"`
+	// Vulnerabilities refuses public zips of versions known to be
+	// vulnerable.
+	Vulnerabilities *VulnsConfig `yaml:"vulnerabilities"`
+}
+
+// LicensesConfig is the licence gate.
+type LicensesConfig struct {
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
+}
+
+// VulnsConfig is the vulnerability gate.
+type VulnsConfig struct {
+	// Refuse turns the gate on.
+	Refuse bool `yaml:"refuse"`
+	// Database is the offline vulnerability database (default
+	// $HEGUI_VULNDB, else hegui's cache, where hegui vulndb update puts it).
+	Database string `yaml:"database"`
+	// Accept lists entries (GO-… or an alias such as CVE-…) whose risk is
+	// accepted.
+	Accept []string `yaml:"accept"`
 }
 
 // RuleConfig is one allow or deny rule.
@@ -135,15 +163,26 @@ type RuleConfig struct {
 // LoadConfig reads HOME/proxy.yaml; a home without one has the defaults.
 func LoadConfig(home string) (*Config, error) {
 	var c Config
-	data, err := os.ReadFile(filepath.Join(home, ConfigFile))
+	// A regular file, bounded: a FIFO in its place is refused, not waited on.
+	data, err := inputfile.Read(context.Background(), filepath.Join(home, ConfigFile), inputfile.DocumentLimit)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &c, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := config.DecodeYAML(data, &c); err != nil {
+	cfg, err := ParseConfig(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v", filepath.Join(home, ConfigFile), err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes proxy.yaml strictly: an unknown key is an error.
+func ParseConfig(data []byte) (*Config, error) {
+	var c Config
+	if err := config.DecodeYAML(data, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -176,13 +215,31 @@ func (c *Config) InternalPatterns() (string, error) {
 }
 
 // CompilePolicy turns the policy section into a Policy; nil when it sets
-// nothing.
-func (c *Config) CompilePolicy() (*Policy, error) {
+// nothing. Paths are relative to home; getenv reads HEGUI_VULNDB.
+func (c *Config) CompilePolicy(home string, getenv func(string) string) (*Policy, error) {
 	pc := c.Policy
-	if len(pc.Allow) == 0 && len(pc.Deny) == 0 && pc.MinAge == "" {
+	if len(pc.Allow) == 0 && len(pc.Deny) == 0 && pc.MinAge == "" && pc.Licenses == nil && (pc.Vulnerabilities == nil || !pc.Vulnerabilities.Refuse) {
 		return nil, nil
 	}
 	p := &Policy{}
+	if l := pc.Licenses; l != nil {
+		for _, expr := range append(slices.Clone(l.Allow), l.Deny...) {
+			if ok, _ := spdxexp.ValidateLicenses([]string{expr}); !ok && !strings.HasPrefix(expr, "LicenseRef-") {
+				return nil, fmt.Errorf("policy.licenses: %q is not an SPDX licence identifier", expr)
+			}
+		}
+		p.Licenses = &LicenseGate{Allow: l.Allow, Deny: l.Deny}
+	}
+	if v := pc.Vulnerabilities; v != nil && v.Refuse {
+		dir := homePath(home, v.Database)
+		if dir == "" {
+			dir = vulndb.DefaultPath(getenv)
+		}
+		p.Vulns = &VulnGate{Dir: dir, Accept: v.Accept}
+		if err := p.Vulns.Open(); err != nil {
+			return nil, fmt.Errorf("policy.vulnerabilities: %v (hegui vulndb update fetches one, hegui vulndb import reads one carried in)", err)
+		}
+	}
 	for _, r := range pc.Allow {
 		p.Allow = append(p.Allow, Rule{Module: r.Module, Versions: r.Versions, Reason: r.Reason})
 	}

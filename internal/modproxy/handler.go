@@ -108,6 +108,12 @@ func (p *Proxy) serveModuleFile(ctx context.Context, w http.ResponseWriter, r *h
 			return
 		}
 	}
+	if req.kind == modstore.Zip {
+		if err := p.checkGates(ctx, rec); err != nil {
+			p.fail(ctx, w, req, client, err)
+			return
+		}
+	}
 	if err := p.serveStored(ctx, w, r, rec); err != nil {
 		p.fail(ctx, w, req, client, err)
 		return

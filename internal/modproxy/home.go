@@ -91,7 +91,7 @@ func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error)
 	if opts.Internal, err = cfg.InternalPatterns(); err != nil {
 		return nil, nil, err
 	}
-	if opts.Policy, err = cfg.CompilePolicy(); err != nil {
+	if opts.Policy, err = cfg.CompilePolicy(dir, getenv); err != nil {
 		return nil, nil, err
 	}
 	if opts.Internals == nil && len(cfg.Internal.Publishers) > 0 {

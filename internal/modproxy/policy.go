@@ -25,6 +25,10 @@ type Policy struct {
 	// going by the .info time; a version whose time is unknown is refused
 	// (fail closed). Zero turns the check off.
 	MinAge time.Duration
+	// Licenses and Vulns, when set, refuse public zips by licence and by
+	// known vulnerability.
+	Licenses *LicenseGate
+	Vulns    *VulnGate
 }
 
 // Rule matches module versions.

@@ -1,10 +1,12 @@
 package vulndb
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/semver"
@@ -217,4 +219,47 @@ func trimV(v string) string {
 		return v[1:]
 	}
 	return v
+}
+
+// Affects reports whether the entry affects version of module (both with
+// or without "v"): whether a SEMVER range of the module holds the version,
+// going through its events in version order (OSV's evaluation: affected
+// from an introduced, up to a fixed). A withdrawn entry affects nothing.
+func (e *Entry) Affects(module, version string) bool {
+	if e.Withdrawn != nil {
+		return false
+	}
+	v := canonical(version)
+	for _, a := range e.Affected {
+		if a.Package.Name != module {
+			continue
+		}
+		if len(a.Ranges) == 0 {
+			return true // every version, as OSV reads an entry without ranges
+		}
+		for _, r := range a.Ranges {
+			if r.Type != "SEMVER" {
+				continue
+			}
+			events := slices.Clone(r.Events)
+			point := func(ev Event) string {
+				if ev.Introduced == "0" {
+					return "v0.0.0-0"
+				}
+				return canonical(cmp.Or(ev.Introduced, ev.Fixed))
+			}
+			slices.SortStableFunc(events, func(x, y Event) int { return semver.Compare(point(x), point(y)) })
+			affected := false
+			for _, ev := range events {
+				if semver.Compare(v, point(ev)) < 0 {
+					break
+				}
+				affected = ev.Introduced != ""
+			}
+			if affected {
+				return true
+			}
+		}
+	}
+	return false
 }

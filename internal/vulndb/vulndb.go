@@ -251,3 +251,19 @@ func ReadEntry(dir, id string) (*Entry, error) {
 	}
 	return ParseEntry(data)
 }
+
+// ReadModuleIndex reads the database's index of modules: for each module
+// path, the IDs of the entries that affect some version of it.
+func ReadModuleIndex(dir string) (map[string][]string, error) {
+	var mods []moduleMeta
+	if err := readJSON(filepath.Join(dir, modulesFile), maxIndexSize, &mods); err != nil {
+		return nil, err
+	}
+	index := make(map[string][]string, len(mods))
+	for _, m := range mods {
+		for _, v := range m.Vulns {
+			index[m.Path] = append(index[m.Path], v.ID)
+		}
+	}
+	return index, nil
+}

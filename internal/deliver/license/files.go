@@ -139,3 +139,7 @@ func packageDirs(modPaths []string, pkgs []string) map[string][]string {
 	}
 	return dirs
 }
+
+// IsLicenseFile reports whether a file name is one Scan reads: a licence
+// or a notice file.
+func IsLicenseFile(name string) bool { return isLicense(name) || isNotice(name) }
