@@ -30,6 +30,7 @@ func TestVulnerabilityGate(t *testing.T) {
 	}
 	p := startProxy(t, "", modproxy.Options{Upstream: up, Policy: gate()})
 	code, body := get(t, p.URL+"/golang.org/x/text/@v/v0.3.0.zip")
+	t.Logf("%d %s", code, body)
 	if code != http.StatusForbidden || !strings.Contains(body, "GO-2020-0015") || !strings.Contains(body, "upgrade: go get golang.org/x/text@v") {
 		t.Errorf("vulnerable zip: %d %s", code, body)
 	}
