@@ -45,6 +45,9 @@ verifier_targets=(
 	"hegui.dev/hegui/internal/modproxy FuzzParseRequest"
 	"hegui.dev/hegui/internal/modstore FuzzParseRecord"
 	"hegui.dev/hegui/internal/modproxy FuzzServe"
+	"hegui.dev/hegui/internal/modproxy FuzzImport"
+	"hegui.dev/hegui/internal/modsign FuzzVerify"
+	"hegui.dev/hegui/internal/modverify FuzzParseGoSum"
 )
 long=" "
 if [ -n "${FUZZ_LONG:-}" ]; then
