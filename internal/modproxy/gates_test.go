@@ -45,7 +45,7 @@ func TestVulnerabilityGate(t *testing.T) {
 		t.Errorf("the go command does not show the refusal:\n%s", out)
 	}
 	// The same store, every risk accepted, one by an alias.
-	found := strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(body[strings.Index(body, "affected by")+len("affected by"):strings.Index(body, "; upgrade")]))
+	found := strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(body[strings.Index(body, "affected by")+len("affected by") : strings.Index(body, "; upgrade")]))
 	for i, id := range found {
 		if id == "GO-2020-0015" {
 			found[i] = "CVE-2020-14040"
@@ -94,7 +94,7 @@ func TestLicenseGate(t *testing.T) {
 func TestGatesConfig(t *testing.T) {
 	getenv := func(string) string { return "" }
 	for yaml, want := range map[string]string{
-		"policy:\n  licenses:\n    allow: [MIT, Not-A-Licence]\n":                    "Not-A-Licence",
+		"policy:\n  licenses:\n    allow: [MIT, Not-A-Licence]\n":                   "Not-A-Licence",
 		"policy:\n  vulnerabilities:\n    refuse: true\n    database: no-such-db\n": "hegui vulndb update",
 		"policy:\n  vulnerabilities:\n    refuse: yes-please\n":                     "",
 	} {
