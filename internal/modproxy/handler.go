@@ -193,10 +193,11 @@ func (p *Proxy) serveInfoQuery(ctx context.Context, w http.ResponseWriter, r *ht
 // that failed.
 func (p *Proxy) fail(ctx context.Context, w http.ResponseWriter, req request, client string, err error) {
 	var (
-		refused  *RefusedError
-		verify   *VerificationError
-		upErr    *upstreamError
-		mismatch *modstore.MismatchError
+		refused   *RefusedError
+		verify    *VerificationError
+		upErr     *upstreamError
+		mismatch  *modstore.MismatchError
+		badRecord *modstore.RecordError
 	)
 	switch {
 	case errors.As(err, &refused):
@@ -227,13 +228,18 @@ func (p *Proxy) fail(ctx context.Context, w http.ResponseWriter, req request, cl
 	case errors.As(err, &upErr):
 		p.log.Warn("upstream failed", "module", req.module, "version", req.version, "err", err)
 		httpError(w, http.StatusBadGateway, err.Error())
+	case errors.As(err, &badRecord):
+		p.log.Error("stored record is damaged", "err", err)
+		httpError(w, http.StatusBadGateway, fmt.Sprintf("hegui proxy: %s@%s: the stored record of its %s is damaged, so it is not served; the operator can remove the record (the file is fetched again) or restore it", req.module, req.version, badRecord.Kind))
 	case errors.As(err, &mismatch):
 		httpError(w, http.StatusBadGateway, "hegui proxy: "+err.Error()+"; it was quarantined and is not served")
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer.
 	default:
+		// The detail (store paths, system errors) goes to the operator's
+		// log, not to clients.
 		p.log.Error("request failed", "module", req.module, "version", req.version, "kind", req.kind, "err", err)
-		httpError(w, http.StatusInternalServerError, "hegui proxy: "+err.Error())
+		httpError(w, http.StatusInternalServerError, fmt.Sprintf("hegui proxy: %s@%s: internal error (the proxy's log has the detail)", req.module, req.version))
 	}
 }
 

@@ -60,24 +60,40 @@ func (r *Record) Marshal() ([]byte, error) {
 // ParseRecord decodes a record strictly and checks that it describes the
 // named file.
 func ParseRecord(data []byte, module, version, kind string) (*Record, error) {
+	bad := func(format string, args ...any) error {
+		return &RecordError{Module: module, Version: version, Kind: kind, Err: fmt.Errorf(format, args...)}
+	}
 	var r Record
 	if err := jsonv2.Unmarshal(bytes.TrimSpace(data), &r, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return nil, fmt.Errorf("record of %s@%s %s: %v", module, version, kind, err)
+		return nil, bad("%v", err)
 	}
 	if r.Module != module || r.Version != version || r.Kind != kind {
-		return nil, fmt.Errorf("record of %s@%s %s describes %s@%s %s", module, version, kind, r.Module, r.Version, r.Kind)
+		return nil, bad("describes %s@%s %s", r.Module, r.Version, r.Kind)
 	}
 	if sum, err := hex.DecodeString(r.SHA256); err != nil || len(sum) != sha256.Size {
-		return nil, fmt.Errorf("record of %s@%s %s: sha256 %q is not a SHA-256", module, version, kind, r.SHA256)
+		return nil, bad("sha256 %q is not a SHA-256", r.SHA256)
 	}
 	if r.Size < 0 {
-		return nil, fmt.Errorf("record of %s@%s %s: negative size", module, version, kind)
+		return nil, bad("negative size")
 	}
 	if r.Source != SourceUpstream && r.Source != SourceInternal {
-		return nil, fmt.Errorf("record of %s@%s %s: unknown source %q", module, version, kind, r.Source)
+		return nil, bad("unknown source %q", r.Source)
 	}
 	return &r, nil
 }
+
+// RecordError is a stored record that cannot be read as the record of its
+// module file: the file is not served.
+type RecordError struct {
+	Module, Version, Kind string
+	Err                   error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("record of %s@%s %s: %v", e.Module, e.Version, e.Kind, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
 
 // ReadRecord reads the record of a module file; errors.Is(err,
 // ErrNotExist) when there is none.
