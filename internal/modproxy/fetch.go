@@ -199,9 +199,15 @@ func (p *Proxy) storeBytes(ctx context.Context, mod, version, kind string, data 
 }
 
 // put stores a module file and then its record: the record makes the
-// write complete. A file left without its record (a crash between the two
-// writes) is replaced; a file whose record exists was stored by another
-// fetch (another replica) and is kept, with that record.
+// write complete, and the first record written wins.
+//
+// When the file is already stored: with its record, that file and record
+// are kept (another fetch, another replica, stored it first). Without a
+// record, it is the same bytes (only the record is written), or another
+// replica's copy whose record is still being written, or what a crash
+// between the two writes left. Another replica's record follows its file
+// within moments, so put waits for it (orphanWait) before taking the file
+// as a crash's leftover and replacing it.
 func (p *Proxy) put(ctx context.Context, rec *modstore.Record, content io.ReadSeeker) error {
 	key, err := modstore.ModuleKey(rec.Module, rec.Version, rec.Kind)
 	if err != nil {
@@ -209,14 +215,22 @@ func (p *Proxy) put(ctx context.Context, rec *modstore.Record, content io.ReadSe
 	}
 	err = p.store.Create(ctx, key, content)
 	if errors.Is(err, modstore.ErrExist) {
-		if other, rerr := modstore.ReadRecord(ctx, p.store, rec.Module, rec.Version, rec.Kind); rerr == nil {
+		other, werr := p.awaitRecord(ctx, rec, key)
+		switch {
+		case werr != nil:
+			return werr
+		case other != nil:
 			*rec = *other
 			return nil
 		}
-		if _, err := content.Seek(0, io.SeekStart); err != nil {
-			return err
+		if same, serr := p.storedIs(ctx, key, rec); serr != nil || !same {
+			if _, err := content.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			err = p.store.Replace(ctx, key, content)
+		} else {
+			err = nil
 		}
-		err = p.store.Replace(ctx, key, content)
 	}
 	if err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
@@ -226,12 +240,67 @@ func (p *Proxy) put(ctx context.Context, rec *modstore.Record, content io.ReadSe
 		return err
 	}
 	if err := p.store.Create(ctx, key+modstore.RecordSuffix, bytes.NewReader(data)); err != nil {
-		if other, rerr := modstore.ReadRecord(ctx, p.store, rec.Module, rec.Version, rec.Kind); errors.Is(err, modstore.ErrExist) && rerr == nil && other.SHA256 == rec.SHA256 {
-			return nil
+		if !errors.Is(err, modstore.ErrExist) {
+			return fmt.Errorf("store the record of %s: %w", key, err)
 		}
-		return fmt.Errorf("store %s: %w", key+modstore.RecordSuffix, err)
+		// Another writer's record won; serve what it describes (every read
+		// is checked against it).
+		other, rerr := modstore.ReadRecord(ctx, p.store, rec.Module, rec.Version, rec.Kind)
+		if rerr != nil {
+			return rerr
+		}
+		*rec = *other
 	}
 	return nil
+}
+
+// orphanWait is how long put waits for the record of a stored file that
+// has none before it takes the file as a crash's leftover.
+const orphanWait = 30 * time.Second
+
+// awaitRecord returns the record of a file that was found stored: at once
+// when it has one or when the stored bytes are those of rec, else when
+// another writer's record appears within orphanWait; nil when none does.
+func (p *Proxy) awaitRecord(ctx context.Context, rec *modstore.Record, key string) (*modstore.Record, error) {
+	deadline := time.Now().Add(p.orphanWait)
+	for {
+		other, err := modstore.ReadRecord(ctx, p.store, rec.Module, rec.Version, rec.Kind)
+		if err == nil {
+			return other, nil
+		}
+		if !errors.Is(err, modstore.ErrNotExist) {
+			return nil, err
+		}
+		if same, err := p.storedIs(ctx, key, rec); err == nil && same {
+			return nil, nil // the same bytes: writing the record completes it
+		}
+		if time.Now().After(deadline) {
+			p.log.Warn("replacing a stored file that has no record (left by a crash?)", "key", key)
+			return nil, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// storedIs reports whether the object under key holds exactly rec's bytes.
+func (p *Proxy) storedIs(ctx context.Context, key string, rec *modstore.Record) (bool, error) {
+	obj, err := p.store.Open(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	defer obj.Close()
+	if obj.Size() != rec.Size {
+		return false, nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, obj); err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)) == rec.SHA256, nil
 }
 
 // upstreamPath is the GOPROXY path of a module file.

@@ -112,8 +112,10 @@ type Proxy struct {
 	tempDir   string
 	now       func() time.Time
 	flight    singleflight.Group
-	metrics   *metrics
-	mux       *http.ServeMux
+	// orphanWait is orphanWait, shortened by tests.
+	orphanWait time.Duration
+	metrics    *metrics
+	mux        *http.ServeMux
 }
 
 // New makes a proxy.
@@ -143,18 +145,19 @@ func New(opts Options) (*Proxy, error) {
 	}
 	db.url = cmp.Or(opts.SumDBURL, up.base+"/sumdb/"+db.name)
 	p := &Proxy{
-		store:     opts.Store,
-		up:        up,
-		sumdb:     db,
-		offline:   offline,
-		internal:  opts.Internal,
-		internals: opts.Internals,
-		policy:    opts.Policy,
-		auth:      opts.Auth,
-		events:    opts.Events,
-		log:       log,
-		tempDir:   cmp.Or(opts.TempDir, os.TempDir()),
-		now:       opts.Now,
+		store:      opts.Store,
+		up:         up,
+		sumdb:      db,
+		offline:    offline,
+		internal:   opts.Internal,
+		internals:  opts.Internals,
+		policy:     opts.Policy,
+		auth:       opts.Auth,
+		events:     opts.Events,
+		log:        log,
+		tempDir:    cmp.Or(opts.TempDir, os.TempDir()),
+		now:        opts.Now,
+		orphanWait: orphanWait,
 	}
 	if p.now == nil {
 		p.now = time.Now

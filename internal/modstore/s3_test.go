@@ -15,190 +15,43 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"hegui.dev/hegui/internal/peertest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	gateway.stop()
+	gateway.Stop()
 	os.Exit(code)
 }
 
 // gateway is the versitygw the package's tests share, started by the first
 // test that needs it.
-var gateway versityGW
-
-type versityGW struct {
-	once           sync.Once
-	skip           string // why there is no gateway: versitygw is not installed
-	err            error  // it did not start
-	endpoint       string
-	access, secret string
-	dir            string
-	cmd            *exec.Cmd
-	exited         chan error
-}
+var gateway peertest.VersityGW
 
 // startVersityGW returns the URL of the shared versitygw, starting it on
-// first use, and sets the S3 credentials in the environment for the test as
-// an operator would, with no AWS configuration from the machine to leak in.
+// first use, and sets the S3 credentials in the environment for the test.
 func startVersityGW(t *testing.T) string {
 	t.Helper()
-	gateway.once.Do(gateway.start)
-	if gateway.skip != "" {
-		skipWithoutPeer(t, gateway.skip)
-	}
-	if gateway.err != nil {
-		t.Fatal(gateway.err)
-	}
-	noAWSConfig(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", gateway.access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", gateway.secret)
-	return gateway.endpoint
-}
-
-// noAWSConfig hides the AWS settings of the machine running the tests.
-func noAWSConfig(t *testing.T) {
-	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_CA_BUNDLE"} {
-		t.Setenv(name, "")
-	}
-	none := filepath.Join(t.TempDir(), "none")
-	t.Setenv("AWS_CONFIG_FILE", none)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
-}
-
-// start runs versitygw with a POSIX backend in a temporary directory and
-// waits until it listens.
-func (g *versityGW) start() {
-	bin, err := exec.LookPath("versitygw")
-	if err != nil {
-		g.skip = "versitygw is not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
-		return
-	}
-	g.err = g.run(bin)
-}
-
-func (g *versityGW) run(bin string) error {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	g.dir, err = os.MkdirTemp("", "modstore-versitygw-")
-	if err != nil {
-		return err
-	}
-	g.access, g.secret = "hegui-test", rand.Text()
-	out := new(lockedBuffer)
-	g.cmd = exec.Command(bin, "--port", addr, "--access", g.access, "--secret", g.secret, "--quiet", "posix", g.dir)
-	g.cmd.Stdout, g.cmd.Stderr = out, out
-	if err := g.cmd.Start(); err != nil {
-		return err
-	}
-	g.exited = make(chan error, 1)
-	go func() { g.exited <- g.cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			g.endpoint = "http://" + addr
-			return nil
-		}
-		select {
-		case err := <-g.exited:
-			g.exited <- err
-			return fmt.Errorf("versitygw exited (%v):\n%s", err, out)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("versitygw is not listening on %s after 30 s:\n%s", addr, out)
-		}
-	}
-}
-
-// stop ends the gateway, if it was started, and removes its directory.
-func (g *versityGW) stop() {
-	if g.cmd != nil && g.cmd.Process != nil {
-		g.cmd.Process.Kill()
-		<-g.exited
-	}
-	if g.dir != "" {
-		os.RemoveAll(g.dir)
-	}
-}
-
-// lockedBuffer collects the gateway's output, written by the exec package's
-// copying goroutine and read when the gateway fails to start.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// skipWithoutPeer skips a test whose real peer is missing on a developer's
-// machine, and fails it where the peers are required: .ci/run sets
-// HEGUI_REQUIRE_PEERS=1, so CI can never pass by skipping these tests.
-func skipWithoutPeer(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("HEGUI_REQUIRE_PEERS") == "1" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
-
-// rawClient is an S3 client of the gateway, to look at the bucket behind
-// the store's back.
-func rawClient(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       defaultS3Region,
-		BaseEndpoint: aws.String(endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(gateway.access, gateway.secret, ""),
-	})
-}
-
-// newTestBucket creates a bucket of the test's own.
-func newTestBucket(t *testing.T, client *s3.Client) string {
-	t.Helper()
-	bucket := "modstore-" + strings.ToLower(rand.Text())
-	if _, err := client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	return bucket
+	return gateway.Start(t)
 }
 
 func TestS3Store(t *testing.T) {
 	endpoint := startVersityGW(t)
-	client := rawClient(endpoint)
-	bucket := newTestBucket(t, client)
+	client := gateway.Client()
+	bucket := gateway.NewBucket(t, "modstore-")
 	ctx := t.Context()
 	s, err := NewS3(ctx, S3Config{Bucket: bucket, Prefix: "/proxy/store/", Endpoint: endpoint, PathStyle: true})
 	if err != nil {
@@ -246,7 +99,7 @@ func TestS3Store(t *testing.T) {
 // which go through a temporary file that must not outlive the write.
 func TestS3LargeObjects(t *testing.T) {
 	endpoint := startVersityGW(t)
-	bucket := newTestBucket(t, rawClient(endpoint))
+	bucket := gateway.NewBucket(t, "modstore-")
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	ctx := t.Context()
@@ -314,7 +167,7 @@ func checkDigest(t *testing.T, s Store, key string, data []byte) {
 
 func TestNewS3Errors(t *testing.T) {
 	endpoint := startVersityGW(t)
-	bucket := newTestBucket(t, rawClient(endpoint))
+	bucket := gateway.NewBucket(t, "modstore-")
 	ok := S3Config{Bucket: bucket, Endpoint: endpoint, PathStyle: true}
 	for _, tc := range []struct {
 		name   string
@@ -343,7 +196,7 @@ func TestNewS3Errors(t *testing.T) {
 		})
 	}
 	t.Run("bucket removed", func(t *testing.T) {
-		s := &S3{client: rawClient(endpoint), bucket: "no-such-bucket", endpoint: endpoint}
+		s := &S3{client: gateway.Client(), bucket: "no-such-bucket", endpoint: endpoint}
 		if _, err := s.Open(t.Context(), "a"); err == nil || errors.Is(err, ErrNotExist) {
 			t.Errorf("Open in a missing bucket: %v, want an error other than ErrNotExist", err)
 		}
