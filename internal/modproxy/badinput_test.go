@@ -126,7 +126,9 @@ func TestHostilePaths(t *testing.T) {
 	}{
 		{"dot-dot after @v", "GET", "/x/@v/../../etc/passwd", []int{404}},
 		{"no module path", "GET", "/@v/list", []int{404}},
-		{"percent-encoded dot-dot", "GET", "/github.com/%2e%2e/@v/list", []int{400}},
+		{"percent-encoded dot-dot", "GET", "/github.com/%2e%2e/@v/list", []int{400, 404}},
+		{"double-encoded dot-dot", "GET", "/github.com/%252e%252e/@v/list", []int{400}},
+		{"percent-encoded dot-dot version", "GET", "/golang.org/x/mod/@v/%2e%2e%2f%2e%2e.zip", []int{400}},
 		{"percent-encoded slash", "GET", "/golang.org%2fx/mod/@v/list", []int{400}},
 		{"upper case not escaped", "GET", "/github.com/Azure/x/@v/list", []int{404}},
 		{"escaped upper case then dot-dot", "GET", "/github.com/!azure/../@v/list", []int{404}},
@@ -224,6 +226,28 @@ func TestEscapedUpperCasePath(t *testing.T) {
 	}
 	if code, _, body := fetch(t, p.URL+path); code != http.StatusOK || body != string(info) {
 		t.Errorf("GET %s: %d %q, want 200 and the stored .info", path, code, body)
+	}
+	// The go command percent-encodes the '!'.
+	encoded := strings.ReplaceAll(path, "!", "%21")
+	if resp := rawRequest(t, strings.TrimPrefix(p.URL, "http://"), "GET", encoded); resp.status != http.StatusOK || resp.body != string(info) {
+		t.Errorf("raw GET %s: %d %q, want 200 and the stored .info", encoded, resp.status, resp.body)
+	}
+}
+
+// TestGoCommandUpperCaseModule downloads a module whose path has upper
+// case through the proxy with the real go command, which sends the
+// case-encoded path percent-encoded ("%21burnt%21sushi"), online and then
+// offline.
+func TestGoCommandUpperCaseModule(t *testing.T) {
+	up := upstream(t)
+	dir := t.TempDir()
+	p := startProxy(t, dir, modproxy.Options{Upstream: up})
+	m := writeModule(t, map[string]string{"go.mod": "module example.com/m\n"})
+	runGo(t, m, goEnv(t, p.URL), false, "mod", "download", "github.com/BurntSushi/toml@v1.4.0")
+	off := startProxy(t, dir, modproxy.Options{Offline: true})
+	runGo(t, m, goEnv(t, off.URL), false, "mod", "download", "github.com/BurntSushi/toml@v1.4.0")
+	if out := runGo(t, m, goEnv(t, off.URL), false, "list", "-m", "-versions", "github.com/BurntSushi/toml"); !strings.Contains(out, "v1.4.0") {
+		t.Errorf("offline list: %s", out)
 	}
 }
 

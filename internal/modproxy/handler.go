@@ -43,10 +43,15 @@ func (p *Proxy) admit(w *statusWriter, r *http.Request) (request, bool) {
 		httpError(w, http.StatusMethodNotAllowed, "a module proxy answers GET and HEAD")
 		return request{}, false
 	}
-	// The raw request line, not r.URL.RawPath: Go sets RawPath for any path
-	// holding '!', which every case-encoded module path may.
-	if strings.Contains(r.RequestURI, "%") || strings.Contains(r.URL.Path, "%") {
-		httpError(w, http.StatusBadRequest, "percent-encoded characters are not part of a module proxy path")
+	// The go command percent-encodes the '!' of case-encoded paths
+	// ("/github.com/%21burnt%21sushi/toml/@v/list"); net/http decodes
+	// r.URL.Path, and parseRequest checks what it decoded to as the go
+	// command checks module paths, so an encoded "." or ".." gains
+	// nothing. What decoding would hide is refused: an encoded '/' (a path
+	// element that is not one), an encoded '%' (a second round of
+	// decoding) and control characters.
+	if raw := strings.ToLower(r.RequestURI); strings.Contains(raw, "%2f") || strings.Contains(raw, "%25") || strings.ContainsFunc(r.URL.Path, func(c rune) bool { return c < ' ' || c == 0x7f }) {
+		httpError(w, http.StatusBadRequest, "an encoded '/', '%' or control character is not part of a module proxy path")
 		return request{}, false
 	}
 	req, err := parseRequest(r.URL.Path)
