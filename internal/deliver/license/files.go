@@ -143,3 +143,10 @@ func packageDirs(modPaths []string, pkgs []string) map[string][]string {
 // IsLicenseFile reports whether a file name is one Scan reads: a licence
 // or a notice file.
 func IsLicenseFile(name string) bool { return isLicense(name) || isNotice(name) }
+
+// isCopyrightFile matches COPYRIGHT and names that start with it
+// (COPYRIGHT.txt).
+func isCopyrightFile(name string) bool {
+	parts := nameParts(name)
+	return len(parts) > 0 && parts[0] == "COPYRIGHT"
+}

@@ -210,6 +210,12 @@ func Scan(dir string, pkgDirs []string, r *format.ModuleLicense) error {
 		if text != nil {
 			cov = classify(text)
 		}
+		if len(cov.Match) == 0 && isCopyrightFile(path.Base(rel)) {
+			// A COPYRIGHT file without licence text names the holders:
+			// a notice (github.com/miekg/dns keeps one beside LICENSE).
+			r.Notices = append(r.Notices, rel)
+			continue
+		}
 		if len(cov.Match) == 0 {
 			r.Unknown = append(r.Unknown, rel)
 			conclusive = false
@@ -315,6 +321,26 @@ func Evaluate(p config.LicensePolicy, results []*format.ModuleLicense) []format.
 		if len(p.Allow) == 0 {
 			continue
 		}
+		if r.Concluded == "NOASSERTION" && recognised(r) {
+			// Several licences recognised in full: a choice or a
+			// combination, which hegui does not guess. When every one is
+			// allowed, whichever it is is allowed.
+			var notAllowed, all []string
+			for _, m := range r.Declared {
+				all = append(all, m.ID)
+				if ok, _ := spdxexp.Satisfies(m.ID, p.Allow); !ok && !slices.Contains(notAllowed, m.ID) {
+					notAllowed = append(notAllowed, m.ID)
+				}
+			}
+			if len(notAllowed) > 0 {
+				vs = append(vs, format.Violation{
+					Rule: "policy.licenses.allow", Subject: subject,
+					Message: fmt.Sprintf("%s is licensed under %s together (a choice or a combination), and %s is not on the allow list", subject, strings.Join(all, ", "), strings.Join(notAllowed, ", ")),
+					Remedy:  "remove or replace the module, or add the licence to policy.licenses.allow after legal review",
+				})
+			}
+			continue
+		}
 		if r.Concluded == "NOASSERTION" {
 			vs = append(vs, format.Violation{
 				Rule: "policy.licenses.allow", Subject: subject,
@@ -330,6 +356,20 @@ func Evaluate(p config.LicensePolicy, results []*format.ModuleLicense) []format.
 		}
 	}
 	return vs
+}
+
+// recognised reports whether every licence file of r was recognised with
+// confidence: its licences are known, only not which of them applies.
+func recognised(r *format.ModuleLicense) bool {
+	if len(r.Declared) == 0 || len(r.Unknown) > 0 {
+		return false
+	}
+	for _, m := range r.Declared {
+		if m.Confidence < MinConfidence {
+			return false
+		}
+	}
+	return true
 }
 
 func describeEvidence(r *format.ModuleLicense) string {

@@ -193,6 +193,18 @@ func TestEvaluate(t *testing.T) {
 	if vs := Evaluate(config.LicensePolicy{}, results); len(vs) != 0 {
 		t.Errorf("empty policy: %+v", vs)
 	}
+	// Two licences recognised in full in one file (go.yaml.in/yaml/v3:
+	// MIT and Apache-2.0; OpenTelemetry: Apache-2.0 and BSD-3-Clause).
+	both := []*format.ModuleLicense{
+		{Module: "e", Version: "v5", Declared: []format.LicenseMatch{{ID: "Apache-2.0", Confidence: 85}, {ID: "MIT", Confidence: 85}}, Concluded: "NOASSERTION"},
+		{Module: "f", Version: "v6", Declared: []format.LicenseMatch{{ID: "Apache-2.0", Confidence: 100}, {ID: "BSD-3-Clause", Confidence: 100}}, Concluded: "NOASSERTION"},
+		{Module: "g", Version: "v7", Declared: []format.LicenseMatch{{ID: "CC0-1.0", Confidence: 71.6}, {ID: "MIT", Confidence: 71.6}}, Concluded: "NOASSERTION"},
+	}
+	vs = Evaluate(config.LicensePolicy{Allow: []string{"MIT", "Apache-2.0"}}, both)
+	if len(vs) != 2 || vs[0].Subject != "f@v6" || !strings.Contains(vs[0].Message, "BSD-3-Clause is not on the allow list") ||
+		vs[1].Subject != "g@v7" || !strings.Contains(vs[1].Message, "could not be determined") {
+		t.Errorf("several licences in one file: %+v", vs)
+	}
 }
 
 func TestSPDXID(t *testing.T) {
