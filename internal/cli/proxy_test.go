@@ -108,6 +108,7 @@ func TestPublishServeVerify(t *testing.T) {
 	}
 
 	r.env["GOPROXY"], r.env["GONOSUMDB"] = proxyURL, "corp.example"
+	r.fails(1, []string{"has no go.sum", "go mod tidy"}, "mod", "verify", lib)
 	res = r.ok("mod", "verify", app, "--publisher", r.path("release.pub"), "--log-keys", filepath.Join(logHome, logserver.PublicKeyFile))
 	if !strings.Contains(res.stdout, "2 internal lines are signed publications") {
 		t.Errorf("mod verify: %s", res.stdout)

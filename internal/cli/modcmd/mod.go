@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -124,6 +125,9 @@ func RunVerify(ctx context.Context, env *cmdutil.Env, o VerifyOptions) error {
 	}
 	sumFile := filepath.Join(o.Dir, "go.sum")
 	data, err := inputfile.Read(ctx, sumFile, inputfile.DocumentLimit)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s has no go.sum: run go mod tidy (or go mod download) there first", o.Dir)
+	}
 	if err != nil {
 		return err
 	}
