@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/modsign"
+	"hegui.dev/hegui/internal/modstore"
 )
 
 // HomeOptions are what a command line adds to a proxy home's
@@ -130,6 +131,15 @@ func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error)
 		return nil, nil, err
 	}
 	removeStaleTemp(opts.TempDir)
+	if d, ok := store.(*modstore.Dir); ok {
+		// Writes a crash interrupted leave hidden temporary files beside
+		// the objects; nothing reads them.
+		if n, err := d.RemoveStale(ctx, 2*fetchTimeout); err != nil {
+			return nil, nil, fmt.Errorf("store %s: %v", d, err)
+		} else if n > 0 && o.Log != nil {
+			o.Log.Info("removed temporary files interrupted writes left in the store", "files", n)
+		}
+	}
 	if a := cfg.Audit; a.URL != "" && o.Audit && opts.Events == nil {
 		tokenEnv := cmp.Or(a.TokenEnv, "HEGUI_LOG_TOKEN")
 		token := getenv(tokenEnv)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"hegui.dev/hegui/internal/atomicfile"
 )
@@ -121,6 +122,34 @@ func (d *Dir) write(ctx context.Context, key string, r io.Reader, exclusive bool
 		return err
 	}
 	return nil
+}
+
+// RemoveStale removes the temporary files that writes interrupted by a
+// crash left in the directory (".NAME.tmp-N", hidden from every read),
+// once they are older than age: a write in progress is younger. It returns
+// how many it removed.
+func (d *Dir) RemoveStale(ctx context.Context, age time.Duration) (int, error) {
+	removed := 0
+	cutoff := time.Now().Add(-age)
+	err := filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".") || !strings.Contains(name, ".tmp-") {
+			return nil
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			if err := os.Remove(p); err == nil {
+				removed++
+			}
+		}
+		return nil
+	})
+	return removed, err
 }
 
 // List implements Store. Hidden names (temporary files) are left out.

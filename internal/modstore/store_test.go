@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // testStore checks the Store contract on s, an empty store. Every backend
@@ -339,5 +340,42 @@ func testDirectoryKeys(t *testing.T, s Store) {
 	}
 	if err := s.Create(ctx, "a/.hidden", strings.NewReader("x")); err == nil {
 		t.Errorf("Create of a hidden key succeeded")
+	}
+}
+
+// TestDirRemoveStale removes the temporary files of interrupted writes
+// once they are old, and nothing else.
+func TestDirRemoveStale(t *testing.T) {
+	root := t.TempDir()
+	d, err := NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := d.Create(ctx, "modules/m/@v/v1.0.0.zip", strings.NewReader("zip")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "modules", "m", "@v")
+	old := time.Now().Add(-time.Hour)
+	for _, name := range []string{".v1.1.0.zip.tmp-123", ".v1.2.0.zip.tmp-456", "v1.0.0.zip"} {
+		p := filepath.Join(dir, name)
+		if name != "v1.0.0.zip" {
+			os.WriteFile(p, []byte("partial"), 0o644)
+		}
+		if name != ".v1.2.0.zip.tmp-456" {
+			os.Chtimes(p, old, old)
+		}
+	}
+	n, err := d.RemoveStale(ctx, 20*time.Minute)
+	if err != nil || n != 1 {
+		t.Fatalf("RemoveStale = %d, %v, want 1", n, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{".v1.2.0.zip.tmp-456", "v1.0.0.zip"}) {
+		t.Errorf("left %q, want the young temporary file and the object", names)
 	}
 }
