@@ -43,6 +43,9 @@ func TestPublishServeVerify(t *testing.T) {
   audit-log:
     url: `+logURL+`
     public-keys: `+filepath.Join(logHome, logserver.PublicKeyFile)+`
+private-sumdb:
+  name: sum.corp.example
+  sm2-key: `+r.path("release.key")+`
 `))
 	lib := r.path("auth")
 	r.write("auth/go.mod", []byte("module corp.example/auth\n\ngo 1.22\n"))
@@ -105,6 +108,21 @@ func TestPublishServeVerify(t *testing.T) {
 	sum := string(r.read("app/go.sum"))
 	if !strings.Contains(sum, tagged) {
 		t.Errorf("go.sum does not hold the published lines %q:\n%s", tagged, sum)
+	}
+
+	// The proxy's own checksum database: no GONOSUMDB, the go command
+	// verifies the internal and the public module against it.
+	vkey := strings.TrimSpace(string(r.read("goproxy/private-sumdb.key.vkey")))
+	os.Remove(filepath.Join(app, "go.sum"))
+	goCmd = exec.Command("go", "build", "-o", os.DevNull, ".")
+	goCmd.Dir = app
+	goCmd.Env = append(os.Environ(), "HOME="+home, "GOPATH="+filepath.Join(home, "go"), "GOMODCACHE="+filepath.Join(home, "mod2"),
+		"GOPROXY="+proxyURL, "GOSUMDB="+vkey, "GONOSUMDB=", "GOPRIVATE=", "GONOPROXY=", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if out, err := goCmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build verifying against the proxy's checksum database: %v\n%s", err, out)
+	}
+	if again := string(r.read("app/go.sum")); again != sum {
+		t.Errorf("go.sum verified by the private checksum database differs:\n%s\nwant\n%s", again, sum)
 	}
 
 	r.env["GOPROXY"], r.env["GONOSUMDB"] = proxyURL, "corp.example"

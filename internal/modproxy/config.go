@@ -3,6 +3,7 @@ package modproxy
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,10 +14,14 @@ import (
 
 	"github.com/github/go-spdx/v2/spdxexp"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"hegui.dev/hegui/internal/atomicfile"
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/modstore"
 	"hegui.dev/hegui/internal/vulndb"
+	"hegui.dev/hegui/keys"
 )
 
 // Files in a proxy home (the DIR of `hegui proxy serve DIR`).
@@ -55,6 +60,81 @@ type Config struct {
 	Policy PolicyConfig `yaml:"policy"`
 	// Audit records fetches and refusals in an audit log.
 	Audit AuditConfig `yaml:"audit"`
+	// PrivateSumDB runs the proxy's own checksum database.
+	PrivateSumDB *PrivateSumDBConfig `yaml:"private-sumdb"`
+}
+
+// PrivateSumDBConfig configures the proxy's own checksum database.
+type PrivateSumDBConfig struct {
+	// Name is the database's name ("sum.corp.example"), used when the key
+	// is made.
+	Name string `yaml:"name"`
+	// Key is the note signing key file (default HOME/private-sumdb.key),
+	// made with its verifier key (KEY.vkey, for clients' GOSUMDB) when
+	// missing.
+	Key string `yaml:"key"`
+	// SM2Key, if set, is an SM2 private key file (PEM, unencrypted) that
+	// co-signs every tree head.
+	SM2Key string `yaml:"sm2-key"`
+}
+
+// VerifierKeySuffix follows the private checksum database's key file for
+// the file holding its verifier key.
+const VerifierKeySuffix = ".vkey"
+
+// OpenPrivateSumDB reads (or makes) the private checksum database's keys.
+// It returns the configuration for Options and the verifier key clients
+// set as GOSUMDB.
+func (c *Config) OpenPrivateSumDB(home string) (*PrivateSumDB, string, error) {
+	pc := c.PrivateSumDB
+	keyFile := cmp.Or(homePath(home, pc.Key), filepath.Join(home, "private-sumdb.key"))
+	data, err := inputfile.Read(context.Background(), keyFile, inputfile.KeyLimit)
+	if errors.Is(err, fs.ErrNotExist) {
+		if pc.Name == "" {
+			return nil, "", fmt.Errorf("private-sumdb: %s does not exist and no name is set to make it with", keyFile)
+		}
+		skey, vkey, err := note.GenerateKey(rand.Reader, pc.Name)
+		if err != nil {
+			return nil, "", fmt.Errorf("private-sumdb: %v", err)
+		}
+		if err := atomicfile.WriteNew(keyFile, []byte(skey+"\n"), 0o600); err != nil {
+			return nil, "", fmt.Errorf("private-sumdb: %v", err)
+		}
+		if err := atomicfile.WriteFile(keyFile+VerifierKeySuffix, []byte(vkey+"\n"), 0o644); err != nil {
+			return nil, "", fmt.Errorf("private-sumdb: %v", err)
+		}
+		data = []byte(skey)
+	} else if err != nil {
+		return nil, "", fmt.Errorf("private-sumdb: %v", err)
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(data)))
+	if err != nil {
+		return nil, "", fmt.Errorf("private-sumdb: %s: %v", keyFile, err)
+	}
+	if pc.Name != "" && pc.Name != signer.Name() {
+		return nil, "", fmt.Errorf("private-sumdb: the key %s is for %s, not %s", keyFile, signer.Name(), pc.Name)
+	}
+	vdata, err := inputfile.Read(context.Background(), keyFile+VerifierKeySuffix, inputfile.KeyLimit)
+	if err != nil {
+		return nil, "", fmt.Errorf("private-sumdb: the verifier key: %v", err)
+	}
+	vkey := strings.TrimSpace(string(vdata))
+	if v, err := note.NewVerifier(vkey); err != nil || v.Name() != signer.Name() || v.KeyHash() != signer.KeyHash() {
+		return nil, "", fmt.Errorf("private-sumdb: %s%s is not the verifier key of %s", keyFile, VerifierKeySuffix, keyFile)
+	}
+	db := &PrivateSumDB{Signer: signer}
+	if pc.SM2Key != "" {
+		data, err := inputfile.Read(context.Background(), homePath(home, pc.SM2Key), inputfile.KeyLimit)
+		if err != nil {
+			return nil, "", fmt.Errorf("private-sumdb.sm2-key: %v", err)
+		}
+		if db.SM2, err = keys.ParsePrivateKey(data, func() ([]byte, error) {
+			return nil, errors.New("the key is encrypted: give the proxy an unencrypted key file (kept readable by it alone)")
+		}); err != nil {
+			return nil, "", fmt.Errorf("private-sumdb.sm2-key: %v", err)
+		}
+	}
+	return db, vkey, nil
 }
 
 // AuditConfig says what the proxy records in a transparency audit log.

@@ -48,6 +48,9 @@ type Home struct {
 	Clients []string
 	// Audit records events in the audit log; nil when none is configured.
 	Audit *AuditSink
+	// PrivateSumDBKey is the verifier key of the proxy's own checksum
+	// database, for clients' GOSUMDB; empty when it runs none.
+	PrivateSumDBKey string
 }
 
 // Close flushes the audit events (or spools them).
@@ -95,6 +98,12 @@ func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error)
 	if opts.Policy, err = cfg.CompilePolicy(dir, getenv); err != nil {
 		return nil, nil, err
 	}
+	var privateKey string
+	if cfg.PrivateSumDB != nil {
+		if opts.PrivateSumDB, privateKey, err = cfg.OpenPrivateSumDB(dir); err != nil {
+			return nil, nil, err
+		}
+	}
 	if opts.Internals == nil && len(cfg.Internal.Publishers) > 0 {
 		var pubs []string
 		for _, f := range cfg.Internal.Publishers {
@@ -106,7 +115,7 @@ func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error)
 		}
 		opts.Internals = &modsign.StoreVerifier{Trust: trust, TempDir: filepath.Join(dir, TempDir)}
 	}
-	home := &Home{Dir: dir, Config: cfg}
+	home := &Home{Dir: dir, Config: cfg, PrivateSumDBKey: privateKey}
 	tokens := cmp.Or(homePath(dir, cfg.Auth.Tokens), filepath.Join(dir, TokensFile))
 	data, err := os.ReadFile(tokens)
 	switch {

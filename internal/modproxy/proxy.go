@@ -71,6 +71,8 @@ type Options struct {
 	TempDir string
 	// Now is the clock (for release age); nil means time.Now.
 	Now func() time.Time
+	// PrivateSumDB, if set, runs the proxy's own checksum database.
+	PrivateSumDB *PrivateSumDB
 }
 
 // InternalVerifier checks an internal module version before it is served:
@@ -112,6 +114,7 @@ type Proxy struct {
 	tempDir   string
 	now       func() time.Time
 	flight    singleflight.Group
+	private   *privateDB
 	// orphanWait is orphanWait, shortened by tests.
 	orphanWait time.Duration
 	metrics    *metrics
@@ -163,6 +166,11 @@ func New(opts Options) (*Proxy, error) {
 		p.now = time.Now
 	}
 	p.metrics = newMetrics()
+	if opts.PrivateSumDB != nil {
+		if p.private, err = newPrivateDB(context.Background(), p, opts.PrivateSumDB); err != nil {
+			return nil, err
+		}
+	}
 	p.routes()
 	return p, nil
 }

@@ -22,6 +22,10 @@ import (
 // from the upstream (the go command verifies them itself). Offline, what
 // is not stored is 404.
 func (p *Proxy) serveSumDB(ctx context.Context, w http.ResponseWriter, r *http.Request, req request) {
+	if p.private != nil && req.sumdbName == p.private.name {
+		p.private.serve(w, r, req.sumdbFile)
+		return
+	}
 	if req.sumdbName != p.sumdb.name {
 		httpError(w, http.StatusNotFound, "this proxy serves the checksum database "+p.sumdb.name+", not "+req.sumdbName)
 		return

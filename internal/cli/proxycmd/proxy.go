@@ -144,6 +144,9 @@ func RunServe(ctx context.Context, env *cmdutil.Env, o ServeOptions) error {
 	}
 	opts.Listening = func(url string) error {
 		env.Infof("serving module proxy at %s (%s)", url, p)
+		if home.PrivateSumDBKey != "" {
+			env.Infof("serving its own checksum database: clients verify with GOSUMDB=%s (and no GONOSUMDB)", home.PrivateSumDBKey)
+		}
 		if home.Audit != nil {
 			env.Infof("recording refusals and %s fetches in the audit log %s", cmp.Or(home.Config.Audit.Fetches, modproxy.FetchesNone), home.Config.Audit.URL)
 		}
