@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"hegui.dev/hegui/translog"
 )
@@ -81,7 +82,7 @@ func (s *AuditSink) Event(ctx context.Context, e Event) {
 		slog.String("action", e.Action),
 		slog.String("actor", "client:"+cmp.Or(e.Client, "unknown")),
 		slog.String("outcome", e.Outcome),
-		slog.String("object", e.Module+"@"+e.Version),
+		slog.String("object", clipText(e.Module+"@"+e.Version, maxObject)),
 		slog.String("kind", e.Kind),
 	}
 	switch e.Action {
@@ -101,7 +102,7 @@ func (s *AuditSink) Event(ctx context.Context, e Event) {
 		attrs[1] = slog.String("actor", "hegui-proxy")
 	}
 	if e.Reason != "" {
-		attrs = append(attrs, slog.String("reason", e.Reason))
+		attrs = append(attrs, slog.String("reason", clipText(e.Reason, maxReason)))
 	}
 	s.log.LogAttrs(ctx, level, e.Action, attrs...)
 }
@@ -111,3 +112,25 @@ func (s *AuditSink) Stats() translog.HandlerStats { return s.h.Stats() }
 
 // Close sends what is buffered (or spools it) and stops.
 func (s *AuditSink) Close(ctx context.Context) error { return s.h.Close(ctx) }
+
+// Bounds of translog's event fields (an attribute value, the object), so
+// that a long refusal (a version many advisories affect) is logged
+// shortened rather than refused by the log.
+const (
+	maxReason = 1000
+	maxObject = 255
+)
+
+// clipText shortens s to at most n bytes, on a rune boundary, marking the
+// cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}

@@ -128,6 +128,8 @@ func TestHostilePaths(t *testing.T) {
 		{"no module path", "GET", "/@v/list", []int{404}},
 		{"percent-encoded dot-dot", "GET", "/github.com/%2e%2e/@v/list", []int{400, 404}},
 		{"double-encoded dot-dot", "GET", "/github.com/%252e%252e/@v/list", []int{400}},
+		{"fragment in a query", "GET", "/github.com/google/uuid/@v/list%23.info", []int{404}},
+		{"question mark in a query", "GET", "/github.com/google/uuid/@v/list%3F.info", []int{404}},
 		{"percent-encoded dot-dot version", "GET", "/golang.org/x/mod/@v/%2e%2e%2f%2e%2e.zip", []int{400}},
 		{"percent-encoded slash", "GET", "/golang.org%2fx/mod/@v/list", []int{400}},
 		{"upper case not escaped", "GET", "/github.com/Azure/x/@v/list", []int{404}},

@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -269,6 +270,9 @@ type ImportSummary struct {
 	Versions, Objects, New int
 	Bytes                  int64
 	Signers                []string
+	// Unused counts the checksum-database objects no module's check read:
+	// unverified, they are not stored.
+	Unused int
 }
 
 // Import reads a bundle from r and stores its objects. Nothing is stored
@@ -369,13 +373,13 @@ func (p *Proxy) Import(ctx context.Context, r io.Reader, trusted []crypto.Public
 		return nil, fmt.Errorf("bundle: %d objects of the manifest are missing: %s", len(absent), clipList(absent, 5))
 	}
 	progress("verifying the bundle's modules against the checksum database %s", p.sumdb.name)
-	versions, err := p.verifyStaged(ctx, stage, m)
+	versions, used, err := p.verifyStaged(ctx, stage, m)
 	if err != nil {
 		return nil, err
 	}
 	sum.Versions = versions
 	progress("verified %d module versions; storing", versions)
-	if sum.New, err = p.storeStaged(ctx, stage, m); err != nil {
+	if sum.New, sum.Unused, err = p.storeStaged(ctx, stage, m, used); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -458,15 +462,19 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // verifyStaged checks every module file of a staged bundle as if it had
 // been fetched: with an offline proxy over the staging store, whose
-// checksum database answers from the bundle's lookups and tiles.
-func (p *Proxy) verifyStaged(ctx context.Context, stage modstore.Store, m *BundleManifest) (int, error) {
-	sp, err := New(Options{Store: stage, Offline: true, SumDB: p.sumdb.key, Internal: p.internal, Internals: p.internals, TempDir: p.tempDir, Now: p.now})
+// checksum database answers from the bundle's lookups and tiles. It
+// returns the versions checked and the checksum-database objects the
+// checks read (verified by the database client as it read them); the
+// bundle's other checksum-database objects are left out of the store.
+func (p *Proxy) verifyStaged(ctx context.Context, stage modstore.Store, m *BundleManifest) (int, map[string]bool, error) {
+	rs := &readRecorder{Store: stage, read: map[string]bool{}}
+	sp, err := New(Options{Store: rs, Offline: true, SumDB: p.sumdb.key, Internal: p.internal, Internals: p.internals, TempDir: p.tempDir, Now: p.now})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if data, err := sp.sumdb.readStored(ctx, "latest", maxSumDBLatest); err == nil {
 		if _, err := openTree(data, p.sumdb.key); err != nil {
-			return 0, fmt.Errorf("bundle: the checksum database's latest tree head: %v", err)
+			return 0, nil, fmt.Errorf("bundle: the checksum database's latest tree head: %v", err)
 		}
 	}
 	files := map[string]bool{}
@@ -474,49 +482,78 @@ func (p *Proxy) verifyStaged(ctx context.Context, stage modstore.Store, m *Bundl
 		files[f.Path] = true
 	}
 	versions := map[string]bool{}
+	published := map[string]bool{}
 	for _, f := range m.Files {
-		base, ok := strings.CutSuffix(f.Path, modstore.RecordSuffix)
-		if ok {
+		if !strings.HasPrefix(f.Path, "modules/") {
+			continue // a checksum-database object: checked as lookups read it
+		}
+		base, isRecord := strings.CutSuffix(f.Path, modstore.RecordSuffix)
+		mod, version, kind, ok := parseModuleKey(base)
+		if canon, err := modstore.ModuleKey(mod, version, kind); !ok || err != nil || canon != base {
+			// Only keys the proxy itself would write: no case variants, no
+			// other names a file system could fold onto a module file.
+			return 0, nil, fmt.Errorf("bundle: %s is not the key of a module file", f.Path)
+		}
+		if isRecord {
 			if !files[base] {
-				return 0, fmt.Errorf("bundle: %s has a record but no file", base)
+				return 0, nil, fmt.Errorf("bundle: %s has a record but no file", base)
 			}
 			continue
-		}
-		mod, version, kind, ok := parseModuleKey(f.Path)
-		if !ok {
-			continue // a checksum-database object
 		}
 		internal := p.isInternal(mod)
 		if kind == modstore.SignatureExt || kind == modstore.LogProofExt {
 			if !internal {
-				return 0, fmt.Errorf("bundle: %s: a publication of a module this proxy does not take as internal", f.Path)
+				return 0, nil, fmt.Errorf("bundle: %s: a publication of a module this proxy does not take as internal", f.Path)
 			}
+			published[mod+"@"+version] = true
 			continue
 		}
 		if !files[f.Path+modstore.RecordSuffix] {
-			return 0, fmt.Errorf("bundle: %s has no record", f.Path)
+			return 0, nil, fmt.Errorf("bundle: %s has no record", f.Path)
 		}
 		rec, err := modstore.ReadRecord(ctx, stage, mod, version, kind)
 		if err != nil {
-			return 0, fmt.Errorf("bundle: %v", err)
+			return 0, nil, fmt.Errorf("bundle: %v", err)
 		}
 		if internal != (rec.Source == modstore.SourceInternal) {
-			return 0, fmt.Errorf("bundle: %s@%s is recorded as %s, but this proxy takes %s as %s", mod, version, rec.Source, mod, map[bool]string{true: "internal", false: "public"}[internal])
+			return 0, nil, fmt.Errorf("bundle: %s@%s is recorded as %s, but this proxy takes %s as %s", mod, version, rec.Source, mod, map[bool]string{true: "internal", false: "public"}[internal])
 		}
 		if err := sp.verifyStoredFile(ctx, rec); err != nil {
-			return 0, fmt.Errorf("bundle: %w", err)
+			return 0, nil, fmt.Errorf("bundle: %w", err)
 		}
 		versions[mod+"@"+version] = true
+	}
+	for v := range published {
+		if !versions[v] {
+			return 0, nil, fmt.Errorf("bundle: it carries the publication of %s without its module files", v)
+		}
 	}
 	for v := range versions {
 		mod, version, _ := strings.Cut(v, "@")
 		if p.isInternal(mod) {
-			if err := sp.verifyInternal(ctx, mod, version); err != nil {
-				return 0, fmt.Errorf("bundle: %w", err)
+			if _, err := sp.verifyInternal(ctx, mod, version); err != nil {
+				return 0, nil, fmt.Errorf("bundle: %w", err)
 			}
 		}
 	}
-	return len(versions), nil
+	return len(versions), rs.read, nil
+}
+
+// readRecorder is a store that remembers which keys were opened.
+type readRecorder struct {
+	modstore.Store
+	mu   sync.Mutex
+	read map[string]bool
+}
+
+func (r *readRecorder) Open(ctx context.Context, key string) (modstore.Object, error) {
+	obj, err := r.Store.Open(ctx, key)
+	if err == nil {
+		r.mu.Lock()
+		r.read[key] = true
+		r.mu.Unlock()
+	}
+	return obj, err
 }
 
 // verifyStoredFile checks a stored module file against its record and, for
@@ -589,7 +626,7 @@ func (p *Proxy) verifyStoredFile(ctx context.Context, rec *modstore.Record) erro
 // objects first, then each module file before its record (the record makes
 // it servable), an internal version's .tlog last. Objects already stored
 // are kept. It returns how many objects were new.
-func (p *Proxy) storeStaged(ctx context.Context, stage modstore.Store, m *BundleManifest) (int, error) {
+func (p *Proxy) storeStaged(ctx context.Context, stage modstore.Store, m *BundleManifest, used map[string]bool) (added, unused int, err error) {
 	rank := func(key string) int {
 		switch {
 		case strings.HasPrefix(key, "sumdb/"):
@@ -609,20 +646,23 @@ func (p *Proxy) storeStaged(ctx context.Context, stage modstore.Store, m *Bundle
 	}
 	slices.SortStableFunc(keys, func(a, b string) int { return rank(a) - rank(b) })
 	latestKey, _ := modstore.SumDBKey(p.sumdb.name, "latest")
-	added := 0
 	for _, key := range keys {
+		if strings.HasPrefix(key, "sumdb/") && key != latestKey && !used[key] {
+			unused++
+			continue
+		}
 		if key == latestKey {
 			newer, err := p.newerLatest(ctx, stage, key)
 			if err != nil {
-				return added, err
+				return added, unused, err
 			}
 			if newer {
 				data, err := modstore.ReadAll(ctx, stage, key, maxSumDBLatest)
 				if err != nil {
-					return added, err
+					return added, unused, err
 				}
 				if err := p.store.Replace(ctx, key, bytes.NewReader(data)); err != nil {
-					return added, err
+					return added, unused, err
 				}
 				added++
 			}
@@ -630,7 +670,7 @@ func (p *Proxy) storeStaged(ctx context.Context, stage modstore.Store, m *Bundle
 		}
 		obj, err := stage.Open(ctx, key)
 		if err != nil {
-			return added, err
+			return added, unused, err
 		}
 		err = p.store.Create(ctx, key, obj)
 		obj.Close()
@@ -639,10 +679,10 @@ func (p *Proxy) storeStaged(ctx context.Context, stage modstore.Store, m *Bundle
 			added++
 		case errors.Is(err, modstore.ErrExist):
 		default:
-			return added, fmt.Errorf("store %s: %w", key, err)
+			return added, unused, fmt.Errorf("store %s: %w", key, err)
 		}
 	}
-	return added, nil
+	return added, unused, nil
 }
 
 // newerLatest reports whether the staged latest tree head is larger than

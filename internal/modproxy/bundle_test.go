@@ -8,6 +8,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +17,9 @@ import (
 
 	"golang.org/x/mod/sumdb/dirhash"
 
+	"hegui.dev/hegui/digest"
+	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/modproxy"
 	"hegui.dev/hegui/internal/modsign"
 	"hegui.dev/hegui/internal/modstore"
@@ -91,7 +95,7 @@ func TestBundleAcrossAirGap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Versions != 2 || sum.New != sum.Objects {
+	if sum.Versions != 2 || sum.New+sum.Unused != sum.Objects || sum.New == 0 {
 		t.Errorf("import: %+v", sum)
 	}
 	if again, err := b.Import(context.Background(), bytes.NewReader(bundle), []crypto.PublicKey{transfer.Public()}, nil); err != nil || again.New != 0 {
@@ -246,4 +250,113 @@ func hashZipFile(t *testing.T, file string) string {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestBundleLiesSignedByTrustedKey imports bundles the trusted key signed
+// but that carry what no check covers: a module file under a key the proxy
+// would never write (a case variant), a publication without its module, a
+// checksum-database lookup no module needs. The first two are refused,
+// the third is left out of the store.
+func TestBundleLiesSignedByTrustedKey(t *testing.T) {
+	up := upstream(t)
+	transfer := publisher(t)
+	a := startProxy(t, "", modproxy.Options{Upstream: up})
+	items := []modproxy.WarmItem{{Module: "github.com/google/uuid", Version: "v1.6.0"}}
+	if s := a.Warm(context.Background(), items, nil); s.Failed != 0 {
+		t.Fatalf("warm: %+v", s.Failures)
+	}
+	var buf bytes.Buffer
+	if _, err := a.Export(context.Background(), &buf, items, []crypto.Signer{transfer}, nil); err != nil {
+		t.Fatal(err)
+	}
+	modKey, _ := modstore.ModuleKey("github.com/google/uuid", "v1.6.0", modstore.Mod)
+	evil := []byte("module github.com/google/uuid\n\nrequire evil.example/backdoor v1.0.0\n")
+	for name, c := range map[string]struct {
+		add  map[string][]byte
+		want string
+	}{
+		"case variant": {map[string][]byte{strings.Replace(modKey, "google", "Google", 1): evil}, "not the key of a module file"},
+		"publication alone": {map[string][]byte{
+			"modules/corp.example/x/@v/v1.0.0.sig":  []byte("{}"),
+			"modules/corp.example/x/@v/v1.0.0.tlog": []byte("{}"),
+		}, "without its module files"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := startProxy(t, "", modproxy.Options{Offline: true, Internal: "corp.example"})
+			forged := resign(t, buf.Bytes(), transfer, c.add)
+			_, err := b.Import(context.Background(), bytes.NewReader(forged), []crypto.PublicKey{transfer.Public()}, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%v, want an error about %q", err, c.want)
+			}
+		})
+	}
+	t.Run("unused lookup", func(t *testing.T) {
+		b := startProxy(t, "", modproxy.Options{Offline: true})
+		junk := "sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.0"
+		forged := resign(t, buf.Bytes(), transfer, map[string][]byte{junk: []byte("not a lookup\n")})
+		sum, err := b.Import(context.Background(), bytes.NewReader(forged), []crypto.PublicKey{transfer.Public()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj, err := b.Store.Open(context.Background(), junk); err == nil {
+			obj.Close()
+			t.Errorf("an unverified lookup was stored (%+v)", sum)
+		}
+		if sum.Unused == 0 {
+			t.Errorf("summary %+v counts no unused object", sum)
+		}
+	})
+}
+
+// resign adds objects to a bundle and signs its manifest again with key,
+// as an exporter holding the trusted key could.
+func resign(t *testing.T, bundle []byte, key crypto.Signer, add map[string][]byte) []byte {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(bundle))
+	objects := map[string][]byte{}
+	var m modproxy.BundleManifest
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		if hdr.Name == modproxy.BundleEnvelopeName {
+			_, payload, err := envelope.Parse(data, modproxy.BundlePayloadType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(payload, &m); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		objects[strings.TrimPrefix(hdr.Name, "objects/")] = data
+	}
+	for k, v := range add {
+		objects[k] = v
+		sm3 := digest.SM3.New()
+		sm3.Write(v)
+		m.Files = append(m.Files, format.FileEntry{Path: k, Size: int64(len(v)), SHA256: sha256Hex(v), SM3: hex.EncodeToString(sm3.Sum(nil))})
+	}
+	payload, _ := json.Marshal(m)
+	env, err := envelope.Sign(context.Background(), modproxy.BundlePayloadType, payload, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	envData, _ := envelope.Marshal(env)
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	tw.WriteHeader(&tar.Header{Name: modproxy.BundleEnvelopeName, Size: int64(len(envData)), Mode: 0o644, Typeflag: tar.TypeReg})
+	tw.Write(envData)
+	for _, f := range m.Files {
+		data := objects[f.Path]
+		tw.WriteHeader(&tar.Header{Name: "objects/" + f.Path, Size: int64(len(data)), Mode: 0o644, Typeflag: tar.TypeReg})
+		tw.Write(data)
+	}
+	tw.Close()
+	return out.Bytes()
 }

@@ -263,7 +263,7 @@ const orphanWait = 30 * time.Second
 // another writer's record appears within orphanWait; nil when none does.
 func (p *Proxy) awaitRecord(ctx context.Context, rec *modstore.Record, key string) (*modstore.Record, error) {
 	deadline := time.Now().Add(p.orphanWait)
-	for {
+	for i := 0; ; i++ {
 		other, err := modstore.ReadRecord(ctx, p.store, rec.Module, rec.Version, rec.Kind)
 		if err == nil {
 			return other, nil
@@ -271,8 +271,12 @@ func (p *Proxy) awaitRecord(ctx context.Context, rec *modstore.Record, key strin
 		if !errors.Is(err, modstore.ErrNotExist) {
 			return nil, err
 		}
-		if same, err := p.storedIs(ctx, key, rec); err == nil && same {
-			return nil, nil // the same bytes: writing the record completes it
+		if i == 0 {
+			// Hashed once: a file of up to 500 MiB is not read again on
+			// every poll.
+			if same, err := p.storedIs(ctx, key, rec); err == nil && same {
+				return nil, nil // the same bytes: writing the record completes it
+			}
 		}
 		if time.Now().After(deadline) {
 			p.log.Warn("replacing a stored file that has no record (left by a crash?)", "key", key)

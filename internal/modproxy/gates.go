@@ -63,9 +63,8 @@ func (g *VulnGate) load() error {
 	g.checked = time.Now()
 	fi, err := os.Stat(filepath.Join(g.Dir, "index", "db.json"))
 	if err != nil {
-		if g.index != nil {
-			return nil // keep the database read before
-		}
+		// Closed: a database that went away vouches for nothing.
+		g.index = nil
 		return fmt.Errorf("vulnerability database %s: %v", g.Dir, err)
 	}
 	if g.index != nil && fi.ModTime().Equal(g.stamp) {
@@ -73,9 +72,7 @@ func (g *VulnGate) load() error {
 	}
 	index, err := vulndb.ReadModuleIndex(g.Dir)
 	if err != nil {
-		if g.index != nil {
-			return nil
-		}
+		g.index = nil
 		return fmt.Errorf("vulnerability database %s: %v", g.Dir, err)
 	}
 	g.index, g.entries, g.stamp = index, map[string]*vulndb.Entry{}, fi.ModTime()

@@ -100,8 +100,16 @@ func (p *Proxy) serveModuleFile(ctx context.Context, w http.ResponseWriter, r *h
 		return
 	}
 	if rec.Source == modstore.SourceInternal || p.isInternal(req.module) {
-		if err := p.verifyInternal(ctx, req.module, req.version); err != nil {
+		v, err := p.verifyInternal(ctx, req.module, req.version)
+		if err != nil {
 			p.fail(ctx, w, req, client, err)
+			return
+		}
+		// Serve only the bytes the verified record describes: the store
+		// may have changed since this request read its record.
+		if vr := v.Record(req.kind); vr != nil && (vr.SHA256 != rec.SHA256 || vr.Size != rec.Size) {
+			p.fail(ctx, w, req, client, &RefusedError{Rule: "internal", Reason: fmt.Sprintf("%s@%s: its %s changed while it was verified", req.module, req.version, req.kind),
+				Fix: "ask again; if it persists, the store is being tampered with"})
 			return
 		}
 	}
@@ -136,7 +144,7 @@ func (p *Proxy) servePublication(ctx context.Context, w http.ResponseWriter, req
 		httpError(w, http.StatusNotFound, fmt.Sprintf("%s is not an internal module: it has no publication here", req.module))
 		return
 	}
-	if err := p.verifyInternal(ctx, req.module, req.version); err != nil {
+	if _, err := p.verifyInternal(ctx, req.module, req.version); err != nil {
 		p.fail(ctx, w, req, client, err)
 		return
 	}
@@ -157,17 +165,18 @@ func (p *Proxy) servePublication(ctx context.Context, w http.ResponseWriter, req
 
 // verifyInternal checks an internal module version's signature and log
 // proof.
-func (p *Proxy) verifyInternal(ctx context.Context, mod, version string) error {
+func (p *Proxy) verifyInternal(ctx context.Context, mod, version string) (*modsign.VerifiedVersion, error) {
 	if p.internals == nil {
-		return &RefusedError{Rule: "internal", Reason: fmt.Sprintf("%s@%s is an internal module and this proxy trusts no publisher", mod, version),
+		return nil, &RefusedError{Rule: "internal", Reason: fmt.Sprintf("%s@%s is an internal module and this proxy trusts no publisher", mod, version),
 			Fix: "configure the publishers' public keys (internal.publishers in proxy.yaml)"}
 	}
-	if err := p.internals.VerifyVersion(ctx, p.store, mod, version); err != nil {
+	v, err := p.internals.VerifyVersion(ctx, p.store, mod, version)
+	if err != nil {
 		p.metrics.verifyFailures.WithLabelValues("internal").Inc()
-		return &RefusedError{Rule: "internal", Reason: fmt.Sprintf("%s@%s: %v", mod, version, err),
-			Fix: "publish it again with hegui proxy publish, signed by a trusted key"}
+		return nil, &RefusedError{Rule: "internal", Reason: fmt.Sprintf("%s@%s: %v", mod, version, err),
+			Fix: "publish it again with hegui proxy publish, signed by a trusted key", Err: err}
 	}
-	return nil
+	return v, nil
 }
 
 // serveInfoQuery answers an .info for a query that is not a canonical

@@ -289,3 +289,58 @@ func flip(data []byte, i int) []byte {
 	}
 	return out
 }
+
+// TestVerifierCacheIsPerVersion copies a verified version's objects to
+// another version, records edited to match, as someone with write access
+// to the store could: the copy is refused even after the original was
+// verified and served.
+func TestVerifierCacheIsPerVersion(t *testing.T) {
+	lg := startLog(t)
+	key := publisher(t)
+	lib := writeModule(t, map[string]string{"go.mod": "module corp.example/auth\n", "auth.go": authLib})
+	storeDir := t.TempDir()
+	store, _ := modstore.NewDir(storeDir)
+	if _, err := publish(t, store, lg, key, lib, "v1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	trust := modsign.Trust{Publishers: []crypto.PublicKey{key.Public()}, Log: lg.Keys}
+	p := startProxy(t, storeDir, modproxy.Options{Offline: true, Internal: "corp.example", Internals: &modsign.StoreVerifier{Trust: trust}})
+	if code, body := get(t, p.URL+"/corp.example/auth/@v/v1.0.0.mod"); code != http.StatusOK {
+		t.Fatalf("genuine: %d %s", code, body)
+	}
+	ctx := context.Background()
+	for _, kind := range []string{modstore.Info, modstore.Mod, modstore.Zip, modstore.SignatureExt, modstore.LogProofExt} {
+		from, _ := modstore.ModuleKey("corp.example/auth", "v1.0.0", kind)
+		to, _ := modstore.ModuleKey("corp.example/auth", "v1.1.0", kind)
+		keys := [][2]string{{from, to}}
+		if kind != modstore.SignatureExt && kind != modstore.LogProofExt {
+			keys = append(keys, [2]string{from + modstore.RecordSuffix, to + modstore.RecordSuffix})
+		}
+		for _, k := range keys {
+			data, err := modstore.ReadAll(ctx, store, k[0], 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(k[0], modstore.RecordSuffix) || kind == modstore.Info {
+				data = bytes.ReplaceAll(data, []byte("v1.0.0"), []byte("v1.1.0"))
+			}
+			if strings.HasSuffix(k[0], modstore.RecordSuffix) && kind == modstore.Info {
+				rec, err := modstore.ParseRecord(data, "corp.example/auth", "v1.1.0", kind)
+				if err != nil {
+					t.Fatal(err)
+				}
+				info, _ := modstore.ReadAll(ctx, store, to, 1<<20)
+				rec.Size, rec.SHA256 = int64(len(info)), sha256Hex(info)
+				data, _ = rec.Marshal()
+			}
+			if err := store.Create(ctx, k[1], bytes.NewReader(data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, kind := range []string{"mod", "zip", "sig"} {
+		if code, body := get(t, p.URL+"/corp.example/auth/@v/v1.1.0."+kind); code != http.StatusForbidden || !strings.Contains(body, "not corp.example/auth@v1.1.0") {
+			t.Errorf("copied version's .%s: %d %s", kind, code, body)
+		}
+	}
+}

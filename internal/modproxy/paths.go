@@ -97,6 +97,11 @@ func parseRequest(p string) (request, error) {
 	if err != nil {
 		return request{}, fmt.Errorf("%w: %v", errBadPath, err)
 	}
+	if kind == modstore.Info && !safeQuery(version) {
+		// A query is passed on to the upstream in a URL path: nothing that
+		// a URL would read as a fragment, a query or an escape.
+		return request{}, fmt.Errorf("%w: %q is not a version query", errBadPath, version)
+	}
 	if kind != modstore.Info || module.CanonicalVersion(version) == version {
 		// A .mod or .zip is only ever asked for by canonical version; an
 		// .info may be a query ("master", a commit) the upstream resolves.
@@ -151,4 +156,19 @@ func parseSumDB(p string) (request, error) {
 		return request{}, fmt.Errorf("%w: %v", errBadPath, err)
 	}
 	return r, nil
+}
+
+// safeQuery reports whether a version query ("master", "v1.2", a commit)
+// holds only letters, digits and ".-_+~".
+func safeQuery(q string) bool {
+	if q == "" || len(q) > maxPathElement {
+		return false
+	}
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".-_+~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -136,7 +136,11 @@ type RefusedError struct {
 	Rule   string // "deny", "allow", "min-age", "internal", a gate's name
 	Reason string
 	Fix    string
+	// Err is the cause, when there is one (errors.Is reaches it).
+	Err error
 }
+
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 func (e *RefusedError) Error() string {
 	msg := "hegui proxy refused (" + e.Rule + "): " + e.Reason

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"hegui.dev/hegui/internal/modsign"
 	"hegui.dev/hegui/internal/modstore"
 	"hegui.dev/hegui/translog"
 )
@@ -211,25 +210,15 @@ func (db *privateDB) verifiedLines(ctx context.Context, m module.Version) ([]byt
 		return nil, fmt.Errorf("%s: %w", m, fs.ErrNotExist)
 	}
 	if db.p.isInternal(m.Path) {
-		if err := db.p.verifyInternal(ctx, m.Path, m.Version); err != nil {
+		v, err := db.p.verifyInternal(ctx, m.Path, m.Version)
+		if err != nil {
 			if errors.Is(err, modstore.ErrNotExist) {
 				return nil, fmt.Errorf("%s is not published: %w", m, fs.ErrNotExist)
 			}
 			return nil, err
 		}
-		key, err := modstore.ModuleKey(m.Path, m.Version, modstore.SignatureExt)
-		if err != nil {
-			return nil, err
-		}
-		sig, err := modstore.ReadAll(ctx, db.p.store, key, modsign.MaxSignatureSize)
-		if err != nil {
-			return nil, err
-		}
-		st, err := modsign.StatementOf(sig)
-		if err != nil {
-			return nil, err
-		}
-		return st.GoSum(), nil
+		// The lines the verification checked, not a second read.
+		return v.Statement.GoSum(), nil
 	}
 	zip, err := db.p.sumdb.lookup(ctx, m.Path, m.Version)
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/sync/singleflight"
 
+	"hegui.dev/hegui/internal/modsign"
 	"hegui.dev/hegui/internal/modstore"
 )
 
@@ -80,7 +81,7 @@ type Options struct {
 // trusted keys and that its audit-log entry is proven. Package modsign
 // implements it.
 type InternalVerifier interface {
-	VerifyVersion(ctx context.Context, store modstore.Store, mod, version string) error
+	VerifyVersion(ctx context.Context, store modstore.Store, mod, version string) (*modsign.VerifiedVersion, error)
 }
 
 // EventSink receives audit events: what was served or refused to whom.

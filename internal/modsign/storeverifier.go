@@ -10,7 +10,9 @@ import (
 	"os"
 	"sync"
 
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
+	modzip "golang.org/x/mod/zip"
 
 	"hegui.dev/hegui/internal/modstore"
 )
@@ -28,61 +30,80 @@ type StoreVerifier struct {
 	TempDir string
 
 	mu       sync.Mutex
-	verified map[string]bool // fingerprint of the objects checked
+	verified map[string]Statement // by fingerprint of the objects checked
+}
+
+// VerifiedVersion is an internal version that passed VerifyVersion: the
+// signed statement, and the records of the zip and go.mod whose bytes hash
+// to it. A caller serves only bytes these records describe.
+type VerifiedVersion struct {
+	Statement Statement
+	Zip, Mod  *modstore.Record
+}
+
+// Record returns the verified record of kind (Zip or Mod), nil for others.
+func (v *VerifiedVersion) Record(kind string) *modstore.Record {
+	switch kind {
+	case modstore.Zip:
+		return v.Zip
+	case modstore.Mod:
+		return v.Mod
+	}
+	return nil
 }
 
 // VerifyVersion implements modproxy.InternalVerifier.
-func (v *StoreVerifier) VerifyVersion(ctx context.Context, store modstore.Store, mod, version string) error {
+func (v *StoreVerifier) VerifyVersion(ctx context.Context, store modstore.Store, mod, version string) (*VerifiedVersion, error) {
 	zipRec, err := modstore.ReadRecord(ctx, store, mod, version, modstore.Zip)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	modRec, err := modstore.ReadRecord(ctx, store, mod, version, modstore.Mod)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if zipRec.Source != modstore.SourceInternal || modRec.Source != modstore.SourceInternal {
-		return fmt.Errorf("stored as a public module, not published as an internal one")
+		return nil, fmt.Errorf("stored as a public module, not published as an internal one")
 	}
 	sig, err := readObject(ctx, store, mod, version, modstore.SignatureExt, MaxSignatureSize)
 	if err != nil {
-		return fmt.Errorf("no signature: %w", err)
+		return nil, fmt.Errorf("no signature: %w", err)
 	}
 	tlog, err := readObject(ctx, store, mod, version, modstore.LogProofExt, MaxLogProofSize)
 	if err != nil {
-		return fmt.Errorf("no audit-log proof (a publication that did not complete?): %w", err)
+		return nil, fmt.Errorf("no audit-log proof (a publication that did not complete?): %w", err)
 	}
-	fp := fingerprint(zipRec.SHA256, modRec.SHA256, sig, tlog)
+	fp := fingerprint(mod, version, zipRec.SHA256, modRec.SHA256, sig, tlog)
 	v.mu.Lock()
-	done := v.verified[fp]
+	st, done := v.verified[fp]
 	v.mu.Unlock()
 	if done {
-		return nil
+		return &VerifiedVersion{Statement: st, Zip: zipRec, Mod: modRec}, nil
 	}
 	ok, err := Verify(sig, tlog, v.Trust)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st := ok.Statement
+	st = ok.Statement
 	if st.Module != mod || st.Version != version {
-		return fmt.Errorf("the signature is for %s, not %s@%s", st.Object(), mod, version)
+		return nil, fmt.Errorf("the signature is for %s, not %s@%s", st.Object(), mod, version)
 	}
 	if zipRec.Hash != st.ZipHash || modRec.Hash != st.ModHash {
-		return fmt.Errorf("the stored records (%s, %s) are not the signed hashes (%s, %s)", zipRec.Hash, modRec.Hash, st.ZipHash, st.ModHash)
+		return nil, fmt.Errorf("the stored records (%s, %s) are not the signed hashes (%s, %s)", zipRec.Hash, modRec.Hash, st.ZipHash, st.ModHash)
 	}
 	if err := v.checkZip(ctx, store, zipRec); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkMod(ctx, store, modRec); err != nil {
-		return err
+		return nil, err
 	}
 	v.mu.Lock()
 	if v.verified == nil {
-		v.verified = map[string]bool{}
+		v.verified = map[string]Statement{}
 	}
-	v.verified[fp] = true
+	v.verified[fp] = st
 	v.mu.Unlock()
-	return nil
+	return &VerifiedVersion{Statement: st, Zip: zipRec, Mod: modRec}, nil
 }
 
 // checkZip hashes the stored zip as the go command will and compares it
@@ -109,6 +130,10 @@ func (v *StoreVerifier) checkZip(ctx context.Context, store modstore.Store, rec 
 	}
 	if got := hex.EncodeToString(sum.Sum(nil)); got != rec.SHA256 {
 		return &modstore.MismatchError{Key: key, Want: rec.SHA256, Got: got}
+	}
+	// The module zip rules bound what hashing decompresses.
+	if _, err := modzip.CheckZip(module.Version{Path: rec.Module, Version: rec.Version}, tmp.Name()); err != nil {
+		return fmt.Errorf("stored zip: not a valid module zip: %v", err)
 	}
 	h, err := dirhash.HashZip(tmp.Name(), dirhash.Hash1)
 	if err != nil {
@@ -150,9 +175,11 @@ func readObject(ctx context.Context, store modstore.Store, mod, version, kind st
 	return modstore.ReadAll(ctx, store, key, max)
 }
 
-func fingerprint(zipSHA, modSHA string, sig, tlog []byte) string {
+// fingerprint names what one verification covered: the version and the
+// exact objects.
+func fingerprint(mod, version, zipSHA, modSHA string, sig, tlog []byte) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%d\n", zipSHA, modSHA, len(sig))
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%d\n", mod, version, zipSHA, modSHA, len(sig))
 	h.Write(sig)
 	h.Write(tlog)
 	return hex.EncodeToString(h.Sum(nil))

@@ -182,16 +182,3 @@ func checkEvent(ev translog.Event, st Statement, keyID string) error {
 	}
 	return errors.New("does not name the signed go.sum lines by their SHA-256")
 }
-
-// StatementOf reads the signed go.sum lines of a publication's envelope
-// without checking the signature: for a publication Verify already passed.
-func StatementOf(sig []byte) (Statement, error) {
-	if len(sig) > MaxSignatureSize {
-		return Statement{}, fmt.Errorf("signature: larger than %d bytes", MaxSignatureSize)
-	}
-	_, payload, err := envelope.Parse(sig, PayloadType)
-	if err != nil {
-		return Statement{}, fmt.Errorf("signature: %v", err)
-	}
-	return ParseStatement(payload)
-}
