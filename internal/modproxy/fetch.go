@@ -106,6 +106,9 @@ func (p *Proxy) fetch(ctx context.Context, mod, version, kind string) (*modstore
 		}
 		return p.storeBytes(ctx, mod, version, kind, data, "", "")
 	case modstore.Mod:
+		// The checksum-database lookup does not depend on the file: it
+		// runs while the file downloads.
+		lookup := p.startLookup(ctx, mod, version+"/go.mod")
 		data, err := p.up.getAll(ctx, p.up.base, path, maxModSize)
 		if err != nil {
 			return nil, err
@@ -116,7 +119,7 @@ func (p *Proxy) fetch(ctx context.Context, mod, version, kind string) (*modstore
 		if err != nil {
 			return nil, err
 		}
-		if err := p.checkSum(ctx, mod, version+"/go.mod", h); err != nil {
+		if err := p.checkLines(mod, version+"/go.mod", h, lookup); err != nil {
 			p.metrics.verifyFailures.WithLabelValues(kind).Inc()
 			return nil, &VerificationError{mod, version, kind, err}
 		}
@@ -130,6 +133,7 @@ func (p *Proxy) fetch(ctx context.Context, mod, version, kind string) (*modstore
 // fetchZip downloads a module zip to a temporary file, checks it against
 // the module zip rules and the checksum database, and stores it.
 func (p *Proxy) fetchZip(ctx context.Context, mod, version, path string) (*modstore.Record, error) {
+	lookup := p.startLookup(ctx, mod, version)
 	body, err := p.up.get(ctx, p.up.base, path, maxZipSize)
 	if err != nil {
 		return nil, err
@@ -156,7 +160,7 @@ func (p *Proxy) fetchZip(ctx context.Context, mod, version, path string) (*modst
 	if err != nil {
 		return nil, &VerificationError{mod, version, modstore.Zip, err}
 	}
-	if err := p.checkSum(ctx, mod, version, h); err != nil {
+	if err := p.checkLines(mod, version, h, lookup); err != nil {
 		p.metrics.verifyFailures.WithLabelValues(modstore.Zip).Inc()
 		return nil, &VerificationError{mod, version, modstore.Zip, err}
 	}
@@ -171,9 +175,34 @@ func (p *Proxy) fetchZip(ctx context.Context, mod, version, path string) (*modst
 	return rec, p.put(ctx, rec, tmp)
 }
 
+// lookupResult is a checksum-database lookup running in the background.
+type lookupResult struct {
+	done  chan struct{}
+	lines []string
+	err   error
+}
+
+// startLookup starts looking up mod@version (which may end in "/go.mod")
+// in the checksum database; checkLines waits for it. The lookup ends with
+// ctx.
+func (p *Proxy) startLookup(ctx context.Context, mod, version string) *lookupResult {
+	r := &lookupResult{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.lines, r.err = p.sumdb.lookup(ctx, mod, version)
+	}()
+	return r
+}
+
 // checkSum checks a go.sum hash against the checksum database.
 func (p *Proxy) checkSum(ctx context.Context, mod, version, hash string) error {
-	lines, err := p.sumdb.lookup(ctx, mod, version)
+	return p.checkLines(mod, version, hash, p.startLookup(ctx, mod, version))
+}
+
+// checkLines checks a go.sum hash against a lookup's answer.
+func (p *Proxy) checkLines(mod, version, hash string, lookup *lookupResult) error {
+	<-lookup.done
+	lines, err := lookup.lines, lookup.err
 	if err != nil {
 		return fmt.Errorf("checksum database: %v", err)
 	}
