@@ -109,6 +109,7 @@ func (p *Proxy) fetch(ctx context.Context, mod, version, kind string) (*modstore
 		// The checksum-database lookup does not depend on the file: it
 		// runs while the file downloads.
 		lookup := p.startLookup(ctx, mod, version+"/go.mod")
+		defer lookup.stop()
 		data, err := p.up.getAll(ctx, p.up.base, path, maxModSize)
 		if err != nil {
 			return nil, err
@@ -134,6 +135,7 @@ func (p *Proxy) fetch(ctx context.Context, mod, version, kind string) (*modstore
 // the module zip rules and the checksum database, and stores it.
 func (p *Proxy) fetchZip(ctx context.Context, mod, version, path string) (*modstore.Record, error) {
 	lookup := p.startLookup(ctx, mod, version)
+	defer lookup.stop()
 	body, err := p.up.get(ctx, p.up.base, path, maxZipSize)
 	if err != nil {
 		return nil, err
@@ -177,16 +179,18 @@ func (p *Proxy) fetchZip(ctx context.Context, mod, version, path string) (*modst
 
 // lookupResult is a checksum-database lookup running in the background.
 type lookupResult struct {
-	done  chan struct{}
-	lines []string
-	err   error
+	done   chan struct{}
+	cancel context.CancelFunc
+	lines  []string
+	err    error
 }
 
 // startLookup starts looking up mod@version (which may end in "/go.mod")
-// in the checksum database; checkLines waits for it. The lookup ends with
-// ctx.
+// in the checksum database; checkLines waits for it. The caller defers
+// stop, so that no lookup outlives the fetch that started it.
 func (p *Proxy) startLookup(ctx context.Context, mod, version string) *lookupResult {
-	r := &lookupResult{done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &lookupResult{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(r.done)
 		r.lines, r.err = p.sumdb.lookup(ctx, mod, version)
@@ -194,9 +198,17 @@ func (p *Proxy) startLookup(ctx context.Context, mod, version string) *lookupRes
 	return r
 }
 
+// stop ends the lookup, if it still runs, and waits for it.
+func (r *lookupResult) stop() {
+	r.cancel()
+	<-r.done
+}
+
 // checkSum checks a go.sum hash against the checksum database.
 func (p *Proxy) checkSum(ctx context.Context, mod, version, hash string) error {
-	return p.checkLines(mod, version, hash, p.startLookup(ctx, mod, version))
+	lookup := p.startLookup(ctx, mod, version)
+	defer lookup.stop()
+	return p.checkLines(mod, version, hash, lookup)
 }
 
 // checkLines checks a go.sum hash against a lookup's answer.
