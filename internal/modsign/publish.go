@@ -25,6 +25,7 @@ import (
 
 	"hegui.dev/hegui/internal/deliver/transparency"
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/modstore"
 	"hegui.dev/hegui/keys"
 )
@@ -340,17 +341,10 @@ func readZipGoMod(file string, m module.Version) ([]byte, error) {
 // readModulePath reads the module path from dir/go.mod.
 func readModulePath(dir string) (string, error) {
 	file := filepath.Join(dir, "go.mod")
-	f, err := os.Open(file)
+	// A regular file, bounded: a FIFO in its place is refused, not waited on.
+	data, err := inputfile.Read(context.Background(), file, modzip.MaxGoMod)
 	if err != nil {
 		return "", fmt.Errorf("%s is not a module directory: %w", dir, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, modzip.MaxGoMod+1))
-	if err != nil {
-		return "", err
-	}
-	if len(data) > modzip.MaxGoMod {
-		return "", fmt.Errorf("%s: larger than %d bytes", file, modzip.MaxGoMod)
 	}
 	p := modfile.ModulePath(data)
 	if p == "" {

@@ -12,6 +12,7 @@ import (
 	"hegui.dev/hegui/internal/atomicfile"
 	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/human"
+	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/modproxy"
 )
 
@@ -153,14 +154,12 @@ func RunImport(ctx context.Context, env *cmdutil.Env, o ImportOptions) error {
 		}
 		trusted = append(trusted, pub)
 	}
-	in, err := os.Open(o.Bundle)
+	// A regular file only: a FIFO or a device is refused, not waited on.
+	in, _, err := inputfile.Open(o.Bundle)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	if fi, err := in.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", o.Bundle)
-	}
 	p, err := openStored(ctx, env, o.Dir)
 	if err != nil {
 		return err
