@@ -2,17 +2,20 @@ package proxycmd
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/cli/cmdutil/cmdtest"
 	"hegui.dev/hegui/internal/modproxy"
+	"hegui.dev/hegui/keys"
 )
 
 func TestTokenAdd(t *testing.T) {
@@ -132,5 +135,35 @@ func TestServeOffline(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "offline") || !strings.Contains(stderr.String(), "anyone who reaches") {
 		t.Errorf("startup message:\n%s", stderr)
+	}
+}
+
+// TestImportRefusesFIFO: a named pipe given as the bundle is refused at
+// once, not waited on.
+func TestImportRefusesFIFO(t *testing.T) {
+	dir := t.TempDir()
+	k, err := keys.Generate(keys.SM2, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, _ := keys.MarshalPublicKeyPEM(k.Public())
+	pub := filepath.Join(dir, "k.pub")
+	os.WriteFile(pub, pem, 0o644)
+	fifo := filepath.Join(dir, "bundle")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	env, _, _ := cmdtest.Env(nil, nil)
+	done := make(chan error, 1)
+	go func() {
+		done <- RunImport(context.Background(), env, ImportOptions{Dir: dir, Bundle: fifo, Pubs: []string{pub}})
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("import of a FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("import of a FIFO is still waiting on it")
 	}
 }
