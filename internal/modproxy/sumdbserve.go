@@ -63,22 +63,28 @@ func (p *Proxy) serveSumDBLookup(ctx context.Context, w http.ResponseWriter, req
 		httpError(w, http.StatusForbidden, "hegui proxy refused (internal): "+req.module+" is an internal module, which no public checksum database knows; set GONOSUMDB (or GOPRIVATE) to the internal module patterns")
 		return
 	}
-	if _, err := p.sumdb.readStored(ctx, req.sumdbFile, maxSumDBLookup); err != nil {
-		if !errors.Is(err, modstore.ErrNotExist) || p.offline {
-			p.serveSumDBStored(ctx, w, req.sumdbFile, req.module+"@"+req.version+" has no stored checksum-database record (the proxy is offline)")
+	data, err := p.sumdb.readStored(ctx, req.sumdbFile, maxSumDBLookup)
+	if err == nil {
+		// Served from the bytes just read: a stored lookup is not opened twice.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Write(data)
+		return
+	}
+	if !errors.Is(err, modstore.ErrNotExist) || p.offline {
+		p.serveSumDBStored(ctx, w, req.sumdbFile, req.module+"@"+req.version+" has no stored checksum-database record (the proxy is offline)")
+		return
+	}
+	// Verify it (which stores it), then serve the stored record.
+	if _, err := p.sumdb.lookup(ctx, req.module, req.version); err != nil {
+		var upErr *upstreamError
+		if errors.As(err, &upErr) && upErr.notFound() {
+			httpError(w, http.StatusNotFound, err.Error())
 			return
 		}
-		// Verify it (which stores it), then serve the stored record.
-		if _, err := p.sumdb.lookup(ctx, req.module, req.version); err != nil {
-			var upErr *upstreamError
-			if errors.As(err, &upErr) && upErr.notFound() {
-				httpError(w, http.StatusNotFound, err.Error())
-				return
-			}
-			p.log.Warn("checksum database lookup failed", "module", req.module, "version", req.version, "err", err)
-			httpError(w, http.StatusBadGateway, err.Error())
-			return
-		}
+		p.log.Warn("checksum database lookup failed", "module", req.module, "version", req.version, "err", err)
+		httpError(w, http.StatusBadGateway, err.Error())
+		return
 	}
 	p.serveSumDBStored(ctx, w, req.sumdbFile, req.module+"@"+req.version+": no checksum-database record")
 }
