@@ -29,6 +29,7 @@ import (
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/modlist"
 	"hegui.dev/hegui/internal/modstore"
 	"hegui.dev/hegui/keys"
 )
@@ -78,7 +79,7 @@ type ExportSummary struct {
 // name (nil: every stored module) with everything a proxy needs to verify
 // and serve them offline. A named version that is not stored whole is an
 // error listing what is missing; warm it first.
-func (p *Proxy) Export(ctx context.Context, w io.Writer, items []WarmItem, signers []crypto.Signer, progress func(string, ...any)) (*ExportSummary, error) {
+func (p *Proxy) Export(ctx context.Context, w io.Writer, items []modlist.Item, signers []crypto.Signer, progress func(string, ...any)) (*ExportSummary, error) {
 	if progress == nil {
 		progress = func(string, ...any) {}
 	}
@@ -161,7 +162,7 @@ func (p *Proxy) copyObject(ctx context.Context, w io.Writer, f format.FileEntry)
 }
 
 // exportKeys lists the store keys a bundle of items carries.
-func (p *Proxy) exportKeys(ctx context.Context, items []WarmItem) (keys []string, versions int, err error) {
+func (p *Proxy) exportKeys(ctx context.Context, items []modlist.Item) (keys []string, versions int, err error) {
 	sumdbPrefix, err := modstore.SumDBKey(p.sumdb.name, "x")
 	if err != nil {
 		return nil, 0, err
@@ -191,7 +192,7 @@ func (p *Proxy) exportKeys(ctx context.Context, items []WarmItem) (keys []string
 		return keys, versions, nil
 	}
 	var missing []string
-	for _, it := range mergeItems(items) {
+	for _, it := range modlist.Merge(items) {
 		kinds := []string{modstore.Mod, modstore.Info, modstore.Zip}
 		if it.ModOnly {
 			kinds = kinds[:1]

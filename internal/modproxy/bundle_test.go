@@ -20,6 +20,7 @@ import (
 	"hegui.dev/hegui/digest"
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/modlist"
 	"hegui.dev/hegui/internal/modproxy"
 	"hegui.dev/hegui/internal/modsign"
 	"hegui.dev/hegui/internal/modstore"
@@ -44,11 +45,11 @@ func TestBundleAcrossAirGap(t *testing.T) {
 	if _, err := publish(t, a.Store, lg, publisherKey, lib, "v1.0.0"); err != nil {
 		t.Fatal(err)
 	}
-	items := []modproxy.WarmItem{{Module: "github.com/google/uuid", Version: "v1.6.0"}}
+	items := []modlist.Item{{Module: "github.com/google/uuid", Version: "v1.6.0"}}
 	if s := a.Warm(context.Background(), items, nil); s.Failed != 0 {
 		t.Fatalf("warm: %+v", s.Failures)
 	}
-	export := func(items []modproxy.WarmItem, key crypto.Signer) []byte {
+	export := func(items []modlist.Item, key crypto.Signer) []byte {
 		t.Helper()
 		var buf bytes.Buffer
 		if _, err := a.Export(context.Background(), &buf, items, []crypto.Signer{key}, nil); err != nil {
@@ -56,8 +57,8 @@ func TestBundleAcrossAirGap(t *testing.T) {
 		}
 		return buf.Bytes()
 	}
-	bundle := export(append(items, modproxy.WarmItem{Module: "corp.example/auth", Version: "v1.0.0"}), transfer)
-	if _, err := a.Export(context.Background(), io.Discard, []modproxy.WarmItem{{Module: "golang.org/x/text", Version: "v0.3.0"}}, []crypto.Signer{transfer}, nil); err == nil || !strings.Contains(err.Error(), "warm") {
+	bundle := export(append(items, modlist.Item{Module: "corp.example/auth", Version: "v1.0.0"}), transfer)
+	if _, err := a.Export(context.Background(), io.Discard, []modlist.Item{{Module: "golang.org/x/text", Version: "v0.3.0"}}, []crypto.Signer{transfer}, nil); err == nil || !strings.Contains(err.Error(), "warm") {
 		t.Errorf("exporting a version that is not stored: %v", err)
 	}
 
@@ -261,7 +262,7 @@ func TestBundleLiesSignedByTrustedKey(t *testing.T) {
 	up := upstream(t)
 	transfer := publisher(t)
 	a := startProxy(t, "", modproxy.Options{Upstream: up})
-	items := []modproxy.WarmItem{{Module: "github.com/google/uuid", Version: "v1.6.0"}}
+	items := []modlist.Item{{Module: "github.com/google/uuid", Version: "v1.6.0"}}
 	if s := a.Warm(context.Background(), items, nil); s.Failed != 0 {
 		t.Fatalf("warm: %+v", s.Failures)
 	}

@@ -20,6 +20,7 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/modstore"
+	"hegui.dev/hegui/internal/modverify"
 	"hegui.dev/hegui/internal/vulndb"
 	"hegui.dev/hegui/keys"
 )
@@ -377,25 +378,13 @@ func (c *Config) OpenStore(ctx context.Context, home string) (modstore.Store, er
 	return nil, fmt.Errorf("storage.driver %q: want dir or s3", c.Storage.Driver)
 }
 
-// SumDBFromEnv picks the checksum database from a GOSUMDB value: a
-// verifier key ("name+hash+key", optionally followed by a URL) is used as
-// it is; "sum.golang.org" or empty mean DefaultSumDB; "off" is refused,
-// since the proxy verifies everything.
+// SumDBFromEnv picks the checksum database from a GOSUMDB value
+// (modverify.ParseGOSUMDB); "off" is refused, since the proxy verifies
+// everything.
 func SumDBFromEnv(gosumdb string) (key, url string, err error) {
-	f := strings.Fields(gosumdb)
-	switch {
-	case len(f) == 0 || f[0] == "sum.golang.org":
-		if len(f) == 2 {
-			url = f[1]
-		}
-		return DefaultSumDB, url, nil
-	case f[0] == "off":
+	key, url, err = modverify.ParseGOSUMDB(gosumdb)
+	if errors.Is(err, modverify.ErrSumDBOff) {
 		return "", "", errors.New("GOSUMDB=off: hegui proxy verifies every module against a checksum database; set sumdb in proxy.yaml")
-	case strings.Contains(f[0], "+"):
-		if len(f) == 2 {
-			url = f[1]
-		}
-		return f[0], url, nil
 	}
-	return "", "", fmt.Errorf("GOSUMDB %q: give the checksum database's verifier key (name+hash+key)", gosumdb)
+	return key, url, err
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"hegui.dev/hegui/internal/modlist"
 	"hegui.dev/hegui/internal/modproxy"
 )
 
@@ -135,7 +136,7 @@ func TestWarmThenOffline(t *testing.T) {
 	gosum := "github.com/google/uuid v1.6.0 h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=\n" +
 		"github.com/google/uuid v1.6.0/go.mod h1:TIyPZe4MgqvfeYDBFedMoGGpEw/LqOeaOT+nhxU+yHo=\n" +
 		"github.com/google/uuid v1.5.0/go.mod h1:TIyPZe4MgqvfeYDBFedMoGGpEw/LqOeaOT+nhxU+yHo=\n"
-	items, err := modproxy.ParseWarmList("go.sum", []byte(gosum))
+	items, err := modlist.Parse("go.sum", []byte(gosum))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestWarmThenOffline(t *testing.T) {
 	if s = p.Warm(t.Context(), items, nil); s.AlreadyStored != 2 || s.Fetched != 0 {
 		t.Fatalf("second warm: %+v", s)
 	}
-	bad, _ := modproxy.ParseWarmList("list", []byte("github.com/google/uuid@v0.0.99\n"))
+	bad, _ := modlist.Parse("list", []byte("github.com/google/uuid@v0.0.99\n"))
 	if s = p.Warm(t.Context(), bad, nil); s.Failed != 1 || len(s.Failures) != 1 {
 		t.Fatalf("warm of a version that does not exist: %+v", s)
 	}

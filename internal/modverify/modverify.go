@@ -33,6 +33,31 @@ import (
 // verifier key (cmd/go/internal/modfetch/key.go in Go 1.26).
 const DefaultSumDB = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
 
+// ErrSumDBOff is ParseGOSUMDB's answer to GOSUMDB=off.
+var ErrSumDBOff = errors.New("GOSUMDB=off: no checksum database to check against")
+
+// ParseGOSUMDB reads a GOSUMDB value as the go command does: a verifier
+// key ("name+hash+key"), optionally followed by the database's URL, is
+// used as it is; empty or "sum.golang.org" mean DefaultSumDB; "off" is
+// ErrSumDBOff.
+func ParseGOSUMDB(gosumdb string) (key, url string, err error) {
+	f := strings.Fields(gosumdb)
+	if len(f) == 2 {
+		url = f[1]
+	}
+	switch {
+	case len(f) > 2:
+		return "", "", fmt.Errorf("GOSUMDB %q: want a verifier key, optionally followed by a URL", gosumdb)
+	case len(f) == 0 || f[0] == "sum.golang.org":
+		return DefaultSumDB, url, nil
+	case f[0] == "off":
+		return "", "", ErrSumDBOff
+	case strings.Contains(f[0], "+"):
+		return f[0], url, nil
+	}
+	return "", "", fmt.Errorf("GOSUMDB %q: give the checksum database's verifier key (name+hash+key)", gosumdb)
+}
+
 // Options say what to check against.
 type Options struct {
 	// Proxy is the module proxy's base URL.

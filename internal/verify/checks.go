@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto"
 	"debug/buildinfo"
 	"errors"
 	"fmt"
@@ -17,30 +16,7 @@ import (
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/inputfile"
-	"hegui.dev/hegui/keys"
-	"hegui.dev/hegui/pki"
 )
-
-// verifyChain checks a signer's certificate chain against the roots, for
-// code signing, at the time the manifest says it was signed.
-func (s *state) verifyChain(ctx context.Context, sg format.SignerEntry, pub crypto.PublicKey) (string, error) {
-	data, err := s.dir.Read(ctx, sg.Chain, inputfile.KeyLimit)
-	if err != nil {
-		return "", fmt.Errorf("signer %s certificate chain: %w", keys.ShortID(sg.KeyID), err)
-	}
-	certs, err := pki.ParseCertificates(data)
-	if err != nil {
-		return "", fmt.Errorf("certificate chain %s: %w", sg.Chain, err)
-	}
-	leaf := certs[0]
-	if !keys.Equal(leaf.PublicKey, pub) {
-		return "", fmt.Errorf("certificate chain %s is for another key than signer %s: the certificate was swapped", sg.Chain, keys.ShortID(sg.KeyID))
-	}
-	if _, err := pki.Verify(leaf, pki.VerifyOptions{Roots: s.opts.Roots, Intermediates: certs[1:], Time: s.manifest.Signed, Purpose: pki.PurposeCodeSigning}); err != nil {
-		return "", fmt.Errorf("signer %s: %w", keys.ShortID(sg.KeyID), err)
-	}
-	return pki.FormatName(leaf.RawSubject), nil
-}
 
 // maxWalk bounds the directory entries checkFiles looks at, so that a
 // delivery padded with millions of files costs a bounded walk.

@@ -14,7 +14,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/emmansun/gmsm/smx509"
 
@@ -24,7 +23,7 @@ import (
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
-	"hegui.dev/hegui/keys"
+	"hegui.dev/hegui/internal/trust"
 	"hegui.dev/hegui/translog"
 )
 
@@ -223,70 +222,17 @@ func (s *state) manifestDetail() string {
 	return fmt.Sprintf("%s is the signed document (%s %s, %d files)", format.ManifestFile, s.manifest.Project, s.manifest.Version, len(s.manifest.Files))
 }
 
-// checkSignatures verifies the manifest signatures: at least one by a
-// trusted key or by a signer whose chain leads to a trusted root, and every
-// signature in the envelope valid for the key the manifest says made it.
+// checkSignatures verifies the manifest signatures (trust.Check).
 func (s *state) checkSignatures(ctx context.Context) (string, error) {
-	var notes []string
-	trustedBy := map[string]string{}
-	for _, pub := range s.opts.Keys {
-		id, err := keys.ID(pub)
-		if err != nil {
-			return "", err
-		}
-		if err := envelope.VerifyKey(s.env, pub); err != nil {
-			return "", fmt.Errorf("trusted key %s: %w", keys.ShortID(id), err)
-		}
-		alg, _ := keys.AlgorithmOf(pub)
-		trustedBy[id] = fmt.Sprintf("%s key %s (given with --pub)", alg, keys.ShortID(id))
-		s.trusted = append(s.trusted, pub)
-	}
-	for _, sg := range s.manifest.Signers {
-		pub, err := s.signerKey(ctx, sg)
-		if err != nil {
-			return "", err
-		}
-		if err := envelope.VerifyKey(s.env, pub); err != nil {
-			return "", fmt.Errorf("%s signature by %s: %w", sg.Role, keys.ShortID(sg.KeyID), err)
-		}
-		if len(s.opts.Roots) == 0 || sg.Chain == "" {
-			continue
-		}
-		subject, err := s.verifyChain(ctx, sg, pub)
-		if err != nil {
-			return "", err
-		}
-		if _, done := trustedBy[sg.KeyID]; !done {
-			s.trusted = append(s.trusted, pub)
-		}
-		trustedBy[sg.KeyID] = fmt.Sprintf("%s key %s, certificate %s, chains to a trust root and was valid when signed (%s)", sg.Algorithm, keys.ShortID(sg.KeyID), subject, s.manifest.Signed.Format("2006-01-02 15:04 UTC"))
-	}
-	if len(s.trusted) == 0 {
-		return "", errors.New("no signature by a trusted key: none of the signers has a certificate chain to the given roots")
-	}
-	for _, sg := range s.manifest.Signers {
-		if why, ok := trustedBy[sg.KeyID]; ok {
-			notes = append(notes, why)
-		} else {
-			notes = append(notes, fmt.Sprintf("%s key %s (%s) also signed; not anchored in the given trust", sg.Algorithm, keys.ShortID(sg.KeyID), sg.Role))
-		}
-	}
-	return strings.Join(notes, "; "), nil
-}
-
-// signerKey reads a signer's public key from the delivery and checks that
-// it is the key the manifest names.
-func (s *state) signerKey(ctx context.Context, sg format.SignerEntry) (crypto.PublicKey, error) {
-	data, err := s.dir.Read(ctx, sg.PublicKey, inputfile.KeyLimit)
+	r, err := trust.Check(ctx, trust.Anchors{Roots: s.opts.Roots, Keys: s.opts.Keys}, trust.Signed{
+		Envelope: s.env, Signers: s.manifest.Signers, Time: s.manifest.Signed,
+		Read: func(ctx context.Context, rel string) ([]byte, error) {
+			return s.dir.Read(ctx, rel, inputfile.KeyLimit)
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("signer %s: %w", keys.ShortID(sg.KeyID), err)
+		return "", err
 	}
-	pub, err := keys.ParsePublicKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("signer public key %s: %w", sg.PublicKey, err)
-	}
-	if id, _ := keys.ID(pub); id != sg.KeyID {
-		return nil, fmt.Errorf("%s holds key %s, but the manifest names %s: the key file was swapped", sg.PublicKey, keys.ShortID(id), keys.ShortID(sg.KeyID))
-	}
-	return pub, nil
+	s.trusted = r.Trusted
+	return r.Detail, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 	"hegui.dev/hegui/internal/inputfile"
+	"hegui.dev/hegui/internal/trust"
 	"hegui.dev/hegui/pki"
 )
 
@@ -69,4 +70,25 @@ func ParseTime(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, Usagef("--at %q is neither RFC 3339 (2026-11-21T08:00:00Z) nor a date (2026-11-21)", s)
+}
+
+// LoadAnchors reads what a verifier trusts: the CA certificates of the
+// --trust-root files and the public keys of the --pub files.
+func LoadAnchors(roots, pubs []string) (trust.Anchors, error) {
+	var a trust.Anchors
+	for _, r := range roots {
+		certs, err := ReadCertificates(r)
+		if err != nil {
+			return a, err
+		}
+		a.Roots = append(a.Roots, certs...)
+	}
+	for _, p := range pubs {
+		pub, err := ReadPublicKeyFile(p)
+		if err != nil {
+			return a, err
+		}
+		a.Keys = append(a.Keys, pub)
+	}
+	return a, nil
 }

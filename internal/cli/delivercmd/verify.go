@@ -91,20 +91,11 @@ func RunVerify(ctx context.Context, env *cmdutil.Env, o VerifyOptions) error {
 			return err
 		}
 	}
-	for _, r := range o.Roots {
-		certs, err := cmdutil.ReadCertificates(r)
-		if err != nil {
-			return err
-		}
-		opts.Roots = append(opts.Roots, certs...)
+	anchors, err := cmdutil.LoadAnchors(o.Roots, o.Pubs)
+	if err != nil {
+		return err
 	}
-	for _, p := range o.Pubs {
-		pub, err := cmdutil.ReadPublicKeyFile(p)
-		if err != nil {
-			return err
-		}
-		opts.Keys = append(opts.Keys, pub)
-	}
+	opts.Roots, opts.Keys = anchors.Roots, anchors.Keys
 	res, err := verify.Run(ctx, opts)
 	if err != nil {
 		return err

@@ -113,7 +113,7 @@ func RunVerify(ctx context.Context, env *cmdutil.Env, o VerifyOptions) error {
 	internal := cmp.Or(o.Internal, vars["GONOSUMDB"], vars["GOPRIVATE"])
 	sumdbKey := o.SumDB
 	if sumdbKey == "" {
-		if sumdbKey, _, err = modproxy.SumDBFromEnv(vars["GOSUMDB"]); err != nil {
+		if sumdbKey, _, err = modverify.ParseGOSUMDB(vars["GOSUMDB"]); err != nil {
 			return err
 		}
 	}

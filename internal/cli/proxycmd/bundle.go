@@ -13,6 +13,7 @@ import (
 	"hegui.dev/hegui/internal/cli/cmdutil"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
+	"hegui.dev/hegui/internal/modlist"
 	"hegui.dev/hegui/internal/modproxy"
 )
 
@@ -68,10 +69,10 @@ func RunExport(ctx context.Context, env *cmdutil.Env, o ExportOptions) error {
 	if err := o.Key.Required("key"); err != nil {
 		return err
 	}
-	var items []modproxy.WarmItem
+	var items []modlist.Item
 	if len(o.Files) > 0 {
 		var err error
-		if items, err = readItems(ctx, env, o.Files); err != nil {
+		if items, err = cmdutil.ReadModuleLists(ctx, env, o.Files); err != nil {
 			return err
 		}
 	}

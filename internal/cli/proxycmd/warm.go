@@ -3,15 +3,12 @@ package proxycmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"hegui.dev/hegui/internal/cli/cmdutil"
-	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/modproxy"
 )
 
@@ -57,7 +54,7 @@ again. It ends with a summary, and exits 1 when any module failed.`,
 
 // RunWarm runs `hegui proxy warm`.
 func RunWarm(ctx context.Context, env *cmdutil.Env, o WarmOptions) error {
-	items, err := readItems(ctx, env, o.Files)
+	items, err := cmdutil.ReadModuleLists(ctx, env, o.Files)
 	if err != nil {
 		return err
 	}
@@ -87,34 +84,4 @@ func RunWarm(ctx context.Context, env *cmdutil.Env, o WarmOptions) error {
 		return fmt.Errorf("%d of %d module versions could not be stored (listed above); run warm again once the cause is fixed: what is stored stays", s.Failed, s.Items)
 	}
 	return ctx.Err()
-}
-
-// readItems reads the module versions FILEs name (go.sum, go.mod, module
-// lists; "-" is standard input).
-func readItems(ctx context.Context, env *cmdutil.Env, files []string) ([]modproxy.WarmItem, error) {
-	var items []modproxy.WarmItem
-	for _, name := range files {
-		var data []byte
-		var err error
-		if name == "-" {
-			data, err = io.ReadAll(io.LimitReader(env.Stdin, inputfile.DocumentLimit+1))
-			if err == nil && len(data) > inputfile.DocumentLimit {
-				err = fmt.Errorf("standard input is larger than %d MiB", inputfile.DocumentLimit>>20)
-			}
-		} else {
-			data, err = inputfile.Read(ctx, name, inputfile.DocumentLimit)
-		}
-		if err != nil {
-			return nil, err
-		}
-		more, err := modproxy.ParseWarmList(name, data)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, more...)
-	}
-	if len(items) == 0 {
-		return nil, fmt.Errorf("%s: no module versions named", strings.Join(files, ", "))
-	}
-	return items, nil
 }
