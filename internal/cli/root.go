@@ -21,6 +21,7 @@ import (
 	"hegui.dev/hegui/internal/cli/cryptocmd"
 	"hegui.dev/hegui/internal/cli/delivercmd"
 	"hegui.dev/hegui/internal/cli/keycmd"
+	"hegui.dev/hegui/internal/cli/kitcmd"
 	"hegui.dev/hegui/internal/cli/logcmd"
 	"hegui.dev/hegui/internal/cli/modcmd"
 	"hegui.dev/hegui/internal/cli/proxycmd"
@@ -111,6 +112,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		logcmd.NewLogCmd,
 		proxycmd.NewProxyCmd,
 		modcmd.NewModCmd,
+		kitcmd.NewKitCmd,
 	} {
 		root.AddCommand(add(env))
 	}

@@ -1,0 +1,643 @@
+package kit
+
+import (
+	"archive/tar"
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+	"golang.org/x/mod/module"
+
+	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/modlist"
+	"hegui.dev/hegui/keys"
+	"hegui.dev/hegui/pki"
+)
+
+// Signer is a key that signs a kit, with its certificate chain if it has
+// one.
+type Signer struct {
+	Key   crypto.Signer
+	Role  string // "primary" or "co-signer"
+	Chain []*smx509.Certificate
+}
+
+// BuildOptions say what goes into a kit.
+type BuildOptions struct {
+	// Go are the Go versions whose toolchains the kit carries (go1.22.5).
+	Go []string
+	// Platforms are the GOOS/GOARCH pairs of the toolchains; none means
+	// this machine's.
+	Platforms []string
+	// Modules are the module versions the kit carries.
+	Modules []modlist.Item
+	// VulnDB, if set, is an offline vulnerability database directory to
+	// carry.
+	VulnDB string
+	// Hegui, if set, is the hegui binary to carry, and HeguiVersion its
+	// version.
+	Hegui, HeguiVersion string
+	// Signers sign the manifest; the first is the primary.
+	Signers []Signer
+	// Getenv reads the environment the go command runs in (GOPROXY,
+	// GOSUMDB, GONOSUMDB, GOPRIVATE...); nil means os.Getenv.
+	Getenv func(string) string
+	// WorkDir is where the kit is put together; it must be on a file
+	// system with room for the kit twice. Empty means os.TempDir().
+	WorkDir string
+	// Progress receives a line at each step and as modules arrive.
+	Progress func(format string, args ...any)
+	// Now is the signing time; zero means time.Now.
+	Now time.Time
+}
+
+// BuildSummary says what a kit holds.
+type BuildSummary struct {
+	Toolchains int
+	Modules    int
+	Zips       int
+	Files      int
+	Bytes      int64 // the files' sizes, before compression
+}
+
+// downloadChunk is how many module versions one go command downloads, and
+// downloadProcs how many such commands run at once: the go command fetches
+// GOMAXPROCS files at a time, which on a small machine leaves the network
+// idle.
+const (
+	downloadChunk = 16
+	downloadProcs = 4
+)
+
+// Build puts a kit together and writes it, gzip-compressed, to w. The go
+// command fetches everything (through GOPROXY, checking every file against
+// the checksum database as it always does) into a fresh GOPATH under
+// WorkDir; the checksum database's lookups are then proven again against
+// its newest tree head, so that the go command can check them offline in
+// any order; then every file is hashed, the manifest signed and the archive
+// written.
+func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, error) {
+	if len(o.Signers) == 0 {
+		return nil, errors.New("a kit must be signed: give a key")
+	}
+	if len(o.Go) == 0 && len(o.Modules) == 0 {
+		return nil, errors.New("nothing to put in the kit: name Go versions or modules")
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Progress == nil {
+		o.Progress = func(string, ...any) {}
+	}
+	if len(o.Platforms) == 0 {
+		o.Platforms = []string{HostPlatform()}
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	work, err := os.MkdirTemp(o.WorkDir, "hegui-kit-*")
+	if err != nil {
+		return nil, err
+	}
+	defer removeAll(work)
+	if work, err = filepath.Abs(work); err != nil {
+		return nil, err
+	}
+	root := filepath.Join(work, "kit")
+	empty := filepath.Join(work, "empty")
+	for _, d := range []string{root, empty} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	b := &builder{o: o, root: root, empty: empty}
+	b.env = b.goEnv()
+
+	// What to download: toolchains and module zips whole, go.mod-only
+	// versions their .info and .mod.
+	var whole, modOnly []string
+	var toolchains []Toolchain
+	for _, v := range o.Go {
+		gv, err := NormalizeGoVersion(v)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range o.Platforms {
+			t := Toolchain{Version: gv, Platform: p, Zip: ToolchainZipPath(gv, p)}
+			if err := module.Check(ToolchainModule, t.ModuleVersion()); err != nil {
+				return nil, fmt.Errorf("platform %q: %v", p, err)
+			}
+			if slices.ContainsFunc(toolchains, func(x Toolchain) bool { return x.Version == gv && x.Platform == p }) {
+				continue
+			}
+			toolchains = append(toolchains, t)
+			whole = append(whole, ToolchainModule+"@"+t.ModuleVersion())
+		}
+	}
+	var mods []Module
+	for _, it := range modlist.Merge(o.Modules) {
+		mods = append(mods, Module{Path: it.Module, Version: it.Version, Zip: !it.ModOnly})
+		if it.ModOnly {
+			modOnly = append(modOnly, it.Module+"@"+it.Version)
+		} else {
+			whole = append(whole, it.Module+"@"+it.Version)
+		}
+	}
+	o.Progress("fetching %d toolchain(s) and %d module version(s) through GOPROXY=%s", len(toolchains), len(mods), cmp.Or(o.Getenv("GOPROXY"), "(the go command's default)"))
+	results, err := b.download(ctx, whole, modOnly)
+	if err != nil {
+		return nil, err
+	}
+	for i := range toolchains {
+		t := &toolchains[i]
+		r := results[ToolchainModule+"@"+t.ModuleVersion()]
+		if r == nil || r.Sum == "" {
+			return nil, fmt.Errorf("the go command did not report the hash of toolchain %s %s", t.Version, t.Platform)
+		}
+		t.Hash = r.Sum
+	}
+
+	if err := b.completeSumDB(ctx); err != nil {
+		return nil, err
+	}
+	if o.VulnDB != "" {
+		o.Progress("copying the vulnerability database %s", o.VulnDB)
+		if err := copyTree(ctx, o.VulnDB, filepath.Join(root, VulnDBDir)); err != nil {
+			return nil, fmt.Errorf("vulnerability database: %w", err)
+		}
+	}
+	if o.Hegui != "" {
+		if err := copyFile(o.Hegui, filepath.Join(root, filepath.FromSlash(HeguiBinary)), 0o755); err != nil {
+			return nil, fmt.Errorf("hegui binary: %w", err)
+		}
+	}
+	paths, err := b.payload()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{
+		Schema: Schema, Signed: now.UTC().Truncate(time.Second),
+		Toolchains: toolchains, Modules: mods, Env: b.kitEnv(), VulnDB: o.VulnDB != "",
+	}
+	if o.Hegui != "" {
+		m.Hegui = cmp.Or(o.HeguiVersion, "unknown")
+	}
+	if vs := m.Versions(); len(vs) > 0 {
+		m.Default = vs[len(vs)-1]
+	}
+	if err := pack(ctx, w, root, paths, m, o.Signers, o.Progress); err != nil {
+		return nil, err
+	}
+	sum := &BuildSummary{Toolchains: len(toolchains), Modules: len(mods), Files: len(m.Files)}
+	for _, f := range m.Files {
+		sum.Bytes += f.Size
+	}
+	for _, md := range mods {
+		if md.Zip {
+			sum.Zips++
+		}
+	}
+	return sum, nil
+}
+
+// pack finishes a kit whose payload files (paths, relative to root) are
+// in place: it writes the signers' public material, hashes every file into
+// m.Files, signs the manifest with every signer and writes the archive.
+func pack(ctx context.Context, w io.Writer, root string, paths []string, m *Manifest, signers []Signer, progress func(string, ...any)) error {
+	signerPaths, err := writeSigners(root, signers)
+	if err != nil {
+		return err
+	}
+	paths = append(slices.Clone(paths), signerPaths...)
+	progress("hashing %d files (SHA-256 and SM3)", len(paths))
+	m.Files, err = format.HashPaths(ctx, paths, func(rel string) (format.Opened, error) {
+		return os.Open(filepath.Join(root, filepath.FromSlash(rel)))
+	})
+	if err != nil {
+		return err
+	}
+	m.Signers = nil
+	for _, s := range signers {
+		id, _ := keys.ID(s.Key.Public())
+		alg, _ := keys.AlgorithmOf(s.Key.Public())
+		e := format.SignerEntry{KeyID: id, Algorithm: string(alg), Role: s.Role, PublicKey: format.SignerPublicKeyPath(id)}
+		if len(s.Chain) > 0 {
+			e.Chain = format.SignerChainPath(id)
+		}
+		m.Signers = append(m.Signers, e)
+	}
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	manifest = append(manifest, '\n')
+	var ks []crypto.Signer
+	for _, s := range signers {
+		ks = append(ks, s.Key)
+	}
+	env, err := envelope.Sign(ctx, PayloadType, manifest, ks...)
+	if err != nil {
+		return fmt.Errorf("sign the manifest: %w", err)
+	}
+	envData, err := envelope.Marshal(env)
+	if err != nil {
+		return err
+	}
+	progress("writing the archive")
+	return writeArchive(ctx, w, root, m, manifest, envData)
+}
+
+// builder is one Build's state.
+type builder struct {
+	o     BuildOptions
+	root  string   // the kit's files
+	empty string   // an empty directory the go command runs in
+	env   []string // the go command's environment
+}
+
+// goEnv is the environment the go command downloads in: a fresh GOPATH in
+// the kit, modules on, the toolchain that runs, and the user's proxy and
+// checksum-database settings.
+func (b *builder) goEnv() []string {
+	gopath := filepath.Join(b.root, filepath.FromSlash(GoPathDir))
+	return []string{
+		"GOPATH=" + gopath,
+		"GOMODCACHE=" + filepath.Join(gopath, "pkg", "mod"),
+		"GOFLAGS=-modcacherw",
+		"GO111MODULE=on",
+		"GOWORK=off",
+		"GOTOOLCHAIN=local",
+		"GOENV=off",
+		// The user's proxy and checksum-database settings, read where the
+		// user's go command would: the environment.
+		"GOPROXY=" + b.o.Getenv("GOPROXY"),
+		"GOSUMDB=" + b.o.Getenv("GOSUMDB"),
+		"GONOSUMDB=" + b.o.Getenv("GONOSUMDB"),
+		"GONOSUMCHECK=" + b.o.Getenv("GONOSUMCHECK"),
+		"GOPRIVATE=" + b.o.Getenv("GOPRIVATE"),
+		"GONOPROXY=" + b.o.Getenv("GONOPROXY"),
+		"GOINSECURE=" + b.o.Getenv("GOINSECURE"),
+	}
+}
+
+// kitEnv is what activate sets of the go command's checksum settings.
+func (b *builder) kitEnv() map[string]string {
+	env := map[string]string{"GOSUMDB": cmp.Or(b.o.Getenv("GOSUMDB"), "sum.golang.org")}
+	for _, k := range []string{"GONOSUMDB", "GOPRIVATE", "GONOSUMCHECK"} {
+		if v := b.o.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// downloaded is what `go mod download -json` and `go list -m -json` say of
+// one module version.
+type downloaded struct {
+	Path, Version string
+	Sum, GoModSum string
+	Zip, GoMod    string
+	Error         any // a string (go mod download) or {Err} (go list -m)
+}
+
+func (d *downloaded) err() string {
+	switch e := d.Error.(type) {
+	case nil:
+		return ""
+	case string:
+		return e
+	case map[string]any:
+		if s, ok := e["Err"].(string); ok {
+			return s
+		}
+	}
+	return fmt.Sprint(d.Error)
+}
+
+// download has the go command fetch whole module versions (go mod
+// download) and go.mod files alone (go list -m), a chunk per command,
+// several commands at once, and returns what it reported by
+// "path@version". Every version that failed is named in the error.
+func (b *builder) download(ctx context.Context, whole, modOnly []string) (map[string]*downloaded, error) {
+	type job struct {
+		args []string
+		n    int
+	}
+	var jobs []job
+	for i := 0; i < len(whole); i += downloadChunk {
+		part := whole[i:min(i+downloadChunk, len(whole))]
+		jobs = append(jobs, job{append([]string{"mod", "download", "-json"}, part...), len(part)})
+	}
+	for i := 0; i < len(modOnly); i += downloadChunk {
+		part := modOnly[i:min(i+downloadChunk, len(modOnly))]
+		jobs = append(jobs, job{append([]string{"list", "-m", "-json"}, part...), len(part)})
+	}
+	total := len(whole) + len(modOnly)
+	var (
+		mu       sync.Mutex
+		results  = map[string]*downloaded{}
+		failures []string
+		done     int
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan job)
+	var wg sync.WaitGroup
+	var runErr error
+	for range downloadProcs {
+		wg.Go(func() {
+			for j := range next {
+				out, err := b.runGo(ctx, j.args...)
+				items, derr := decodeDownloads(out)
+				mu.Lock()
+				for _, d := range items {
+					if msg := d.err(); msg != "" {
+						failures = append(failures, d.Path+"@"+d.Version+": "+msg)
+						continue
+					}
+					results[d.Path+"@"+d.Version] = d
+				}
+				if err != nil && len(items) == 0 && runErr == nil {
+					runErr = err
+					cancel()
+				} else if derr != nil && runErr == nil {
+					runErr = derr
+					cancel()
+				}
+				done += j.n
+				b.o.Progress("  %d/%d module versions", done, total)
+				mu.Unlock()
+			}
+		})
+	}
+	for _, j := range jobs {
+		select {
+		case next <- j:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	if runErr != nil {
+		return nil, runErr
+	}
+	if len(failures) > 0 {
+		slices.Sort(failures)
+		return nil, fmt.Errorf("%d of %d module versions could not be fetched:\n  %s", len(failures), total, strings.Join(failures, "\n  "))
+	}
+	for _, want := range append(slices.Clone(whole), modOnly...) {
+		if results[want] == nil {
+			return nil, fmt.Errorf("the go command did not report %s", want)
+		}
+	}
+	return results, ctx.Err()
+}
+
+// runGo runs the go command in the empty directory with the kit's
+// environment; standard output is returned even when it fails (go mod
+// download reports per-module errors there and exits 1).
+func (b *builder) runGo(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = b.empty
+	cmd.Env = gotool.MergeEnv(os.Environ(), b.env)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if errors.Is(err, exec.ErrNotFound) {
+		return nil, errors.New("the go command is not installed or not on PATH")
+	}
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		return stdout.Bytes(), fmt.Errorf("go %s: %s", strings.Join(args[:min(3, len(args))], " "), cmp.Or(msg, err.Error()))
+	}
+	return stdout.Bytes(), nil
+}
+
+func decodeDownloads(out []byte) ([]*downloaded, error) {
+	var items []*downloaded
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		d := new(downloaded)
+		if err := dec.Decode(d); err == io.EOF {
+			return items, nil
+		} else if err != nil {
+			return items, fmt.Errorf("reading the go command's report: %v", err)
+		}
+		items = append(items, d)
+	}
+}
+
+// writeSigners puts each signer's public key and chain where the manifest
+// names them and returns their paths.
+func writeSigners(root string, signers []Signer) ([]string, error) {
+	if err := os.MkdirAll(filepath.Join(root, SignersDir), 0o755); err != nil {
+		return nil, err
+	}
+	var paths []string
+	seen := map[string]bool{}
+	for _, s := range signers {
+		id, err := keys.ID(s.Key.Public())
+		if err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("key %s is given twice", keys.ShortID(id))
+		}
+		seen[id] = true
+		pub, err := keys.MarshalPublicKeyPEM(s.Key.Public())
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(format.SignerPublicKeyPath(id))), pub, 0o644); err != nil {
+			return nil, err
+		}
+		paths = append(paths, format.SignerPublicKeyPath(id))
+		if len(s.Chain) > 0 {
+			if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(format.SignerChainPath(id))), pki.EncodeCertificates(s.Chain...), 0o644); err != nil {
+				return nil, err
+			}
+			paths = append(paths, format.SignerChainPath(id))
+		}
+	}
+	return paths, nil
+}
+
+// payload lists the files the kit carries, relative to its root: the go
+// command's download cache without its lock files and temporary files,
+// the checksum database's tree head, and what else was copied in. The
+// modules the go command extracted while downloading are left out: it
+// extracts them again from the zips when they are needed.
+func (b *builder) payload() ([]string, error) {
+	var paths []string
+	extracted := filepath.Join(b.root, GoPathDir, "pkg", "mod")
+	download := filepath.Join(b.root, filepath.FromSlash(DownloadDir))
+	err := filepath.WalkDir(b.root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			// Under pkg/mod only cache/download is kept.
+			if filepath.Dir(p) == extracted && p != filepath.Join(extracted, "cache") {
+				return filepath.SkipDir
+			}
+			if filepath.Dir(p) == filepath.Join(extracted, "cache") && p != download {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(b.root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if strings.HasSuffix(rel, ".lock") || strings.HasSuffix(rel, ".partial") || strings.Contains(path.Base(rel), ".tmp") {
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", rel)
+		}
+		if err := format.CheckPath(rel); err != nil {
+			return err
+		}
+		paths = append(paths, rel)
+		return nil
+	})
+	return paths, err
+}
+
+// writeArchive writes the kit: the manifest, its envelope, the signers'
+// files, then every other file, in the manifest's order, each with fixed
+// ownership and times so that the same files make the same archive.
+func writeArchive(ctx context.Context, w io.Writer, root string, m *Manifest, manifest, envData []byte) error {
+	gz, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(gz)
+	mtime := m.Signed
+	put := func(name string, mode int64, size int64, r io.Reader) error {
+		hdr := &tar.Header{Name: name, Mode: mode, Size: size, ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		_, err := io.Copy(tw, r)
+		return err
+	}
+	if err := put(ManifestFile, 0o644, int64(len(manifest)), bytes.NewReader(manifest)); err != nil {
+		return err
+	}
+	if err := put(EnvelopeFile, 0o644, int64(len(envData)), bytes.NewReader(envData)); err != nil {
+		return err
+	}
+	files := slices.Clone(m.Files)
+	// Signers first: a reader checks the signatures before it reads on.
+	slices.SortStableFunc(files, func(a, b format.FileEntry) int {
+		return cmp.Compare(rank(a.Path), rank(b.Path))
+	})
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		mode := int64(0o644)
+		if f.Path == HeguiBinary {
+			mode = 0o755
+		}
+		fh, err := os.Open(filepath.Join(root, filepath.FromSlash(f.Path)))
+		if err != nil {
+			return err
+		}
+		err = put(f.Path, mode, f.Size, io.LimitReader(fh, f.Size))
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Path, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return gz.Close()
+}
+
+// rank orders a kit's files: signers' files before the rest.
+func rank(p string) int {
+	if strings.HasPrefix(p, SignersDir+"/") {
+		return 0
+	}
+	return 1
+}
+
+// removeAll removes a directory the go command wrote into, whose module
+// directories it may have made read-only.
+func removeAll(dir string) {
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	os.RemoveAll(dir)
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// copyTree copies the regular files under src to dst; anything else (a
+// link, a device) is an error.
+func copyTree(ctx context.Context, src, dst string) error {
+	return filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case e.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case e.Type().IsRegular():
+			return copyFile(p, target, 0o644)
+		}
+		return fmt.Errorf("%s is not a regular file or directory", p)
+	})
+}

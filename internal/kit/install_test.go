@@ -1,0 +1,171 @@
+package kit
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func opener(data []byte) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+}
+
+func TestInstallSmallKit(t *testing.T) {
+	key := testKey(t)
+	dir := filepath.Join(t.TempDir(), "env")
+	in, err := Install(t.Context(), opener(smallKit(t, key)), dir, InstallOptions{Anchors: anchorsFor(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Versions) != 0 {
+		t.Fatalf("versions %v from a kit without toolchains", in.Versions)
+	}
+	for _, p := range []string{ManifestFile, EnvelopeFile, ActivateFile, ActivateFishFile, DownloadDir + "/example.com/m/@v/v1.0.0.zip"} {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, stagingDir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the staging directory is left: %v", err)
+	}
+	// A second install into the same directory is refused.
+	if _, err := Install(t.Context(), opener(smallKit(t, key)), dir, InstallOptions{Anchors: anchorsFor(key)}); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("install over an installed kit: %v", err)
+	}
+}
+
+// TestInstallRefusesTamperedKitBeforeWriting checks that a tampered kit
+// leaves nothing behind: not the directory, not a file in it.
+func TestInstallRefusesTamperedKitBeforeWriting(t *testing.T) {
+	key := testKey(t)
+	bad := rewrite(t, smallKit(t, key), func(es []entry) []entry {
+		last := &es[len(es)-1]
+		last.data = bytes.Clone(last.data)
+		last.data[0] ^= 0xff
+		return es
+	})
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "env")
+	_, err := Install(t.Context(), opener(bad), dir, InstallOptions{Anchors: anchorsFor(key)})
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Install = %v, want a FileError", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a refused install wrote %v", entries)
+	}
+	// Into an existing empty directory: it stays empty.
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Install(t.Context(), opener(bad), dir, InstallOptions{Anchors: anchorsFor(key)}); err == nil {
+		t.Fatal("tampered kit installed")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a refused install wrote %v", entries)
+	}
+}
+
+// TestInstallKitChangedBetweenReadings serves a good kit to the
+// verification and a tampered one to the unpacking: nothing stays.
+func TestInstallKitChangedBetweenReadings(t *testing.T) {
+	key := testKey(t)
+	good := smallKit(t, key)
+	bad := rewrite(t, good, func(es []entry) []entry {
+		last := &es[len(es)-1]
+		last.data = bytes.Clone(last.data)
+		last.data[0] ^= 0xff
+		return es
+	})
+	calls := 0
+	open := func() (io.ReadCloser, error) {
+		calls++
+		if calls == 1 {
+			return io.NopCloser(bytes.NewReader(good)), nil
+		}
+		return io.NopCloser(bytes.NewReader(bad)), nil
+	}
+	parent := t.TempDir()
+	_, err := Install(t.Context(), open, filepath.Join(parent, "env"), InstallOptions{Anchors: anchorsFor(key)})
+	if err == nil || !strings.Contains(err.Error(), "nothing was installed") {
+		t.Fatalf("Install = %v", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("an install that failed while unpacking left %v", entries)
+	}
+}
+
+func TestInstallTargets(t *testing.T) {
+	key := testKey(t)
+	kit := smallKit(t, key)
+	// A directory with someone's files is refused and left alone.
+	busy := t.TempDir()
+	os.WriteFile(filepath.Join(busy, "notes.txt"), []byte("mine"), 0o644)
+	if _, err := Install(t.Context(), opener(kit), busy, InstallOptions{Anchors: anchorsFor(key)}); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("install into a used directory: %v", err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(busy, "notes.txt")); string(data) != "mine" {
+		t.Fatal("the user's file was touched")
+	}
+	// What an interrupted install left (a staging directory, no activate
+	// script) is cleaned up and the install goes on.
+	left := t.TempDir()
+	os.MkdirAll(filepath.Join(left, stagingDir, "gopath"), 0o755)
+	os.MkdirAll(filepath.Join(left, GoPathDir, "pkg"), 0o755)
+	if _, err := Install(t.Context(), opener(kit), left, InstallOptions{Anchors: anchorsFor(key)}); err != nil {
+		t.Fatalf("install over an interrupted one: %v", err)
+	}
+}
+
+func TestNormalizeGoVersion(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.22.5": "go1.22.5", "go1.26.8": "go1.26.8", "1.21": "go1.21", "1.23rc1": "go1.23rc1",
+		"2.0.0": "", "1.22.5/../x": "", "": "", "go": "", "1.22 ": "go1.22", "latest": "",
+	} {
+		got, err := NormalizeGoVersion(in)
+		if want == "" {
+			if err == nil {
+				t.Errorf("NormalizeGoVersion(%q) = %q, want an error", in, got)
+			}
+			continue
+		}
+		if err != nil || got != want {
+			t.Errorf("NormalizeGoVersion(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if CompareGoVersions("go1.9", "go1.22.5") >= 0 || CompareGoVersions("go1.26.8", "go1.22.5") <= 0 {
+		t.Fatal("CompareGoVersions does not order by number")
+	}
+}
+
+func TestParseManifestRefuses(t *testing.T) {
+	key := testKey(t)
+	es := readEntries(t, smallKit(t, key))
+	good := string(es[0].data)
+	if _, err := ParseManifest([]byte(good)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"unknown member", `"schema"`, `"extra": 1, "schema"`, "unknown"},
+		{"other schema", Schema, "hegui.dev/manifest/v1", "schema"},
+		{"path out of the kit", `"path": "gopath/`, `"path": "../gopath/`, "not a path inside"},
+		{"env a kit does not set", `"GOSUMDB"`, `"GOFLAGS"`, "GOFLAGS"},
+		{"env with a shell character", `"sum.golang.org"`, `"sum.golang.org'; rm -rf ~; '"`, "character"},
+		{"default not a toolchain", `"default": ""`, `"default": "go1.22.5"`, "default"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := strings.Replace(good, tc.from, tc.to, 1)
+			if bad == good {
+				t.Fatalf("%q is not in the manifest", tc.from)
+			}
+			if _, err := ParseManifest([]byte(bad)); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ParseManifest = %v; want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
