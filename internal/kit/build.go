@@ -132,8 +132,8 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 	b := &builder{o: o, root: root, empty: empty}
 	b.env = b.goEnv()
 
-	// What to download: toolchains and module zips whole, go.mod-only
-	// versions their .info and .mod.
+	// What to download: module zips whole, go.mod-only versions their
+	// .info and .mod; toolchains are fetched apart (fetchToolchains).
 	var whole, modOnly []string
 	var toolchains []Toolchain
 	for _, v := range o.Go {
@@ -150,7 +150,6 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 				continue
 			}
 			toolchains = append(toolchains, t)
-			whole = append(whole, ToolchainModule+"@"+t.ModuleVersion())
 		}
 	}
 	var mods []Module
@@ -163,19 +162,12 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 		}
 	}
 	o.Progress("fetching %d toolchain(s) and %d module version(s) through GOPROXY=%s", len(toolchains), len(mods), cmp.Or(o.Getenv("GOPROXY"), "(the go command's default)"))
-	results, err := b.download(ctx, whole, modOnly)
-	if err != nil {
+	if err := b.fetchToolchains(ctx, toolchains); err != nil {
 		return nil, err
 	}
-	for i := range toolchains {
-		t := &toolchains[i]
-		r := results[ToolchainModule+"@"+t.ModuleVersion()]
-		if r == nil || r.Sum == "" {
-			return nil, fmt.Errorf("the go command did not report the hash of toolchain %s %s", t.Version, t.Platform)
-		}
-		t.Hash = r.Sum
+	if _, err := b.download(ctx, whole, modOnly); err != nil {
+		return nil, err
 	}
-
 	if err := b.completeSumDB(ctx); err != nil {
 		return nil, err
 	}
@@ -272,6 +264,8 @@ type builder struct {
 	root  string   // the kit's files
 	empty string   // an empty directory the go command runs in
 	env   []string // the go command's environment
+	// sumdbURL is the checksum database's URL when GOSUMDB gives one.
+	sumdbURL string
 }
 
 // goEnv is the environment the go command downloads in: a fresh GOPATH in

@@ -33,35 +33,21 @@ const maxSumDBAnswer = 256 << 10
 // checks them against the kit's tree head, in any order, and so needs the
 // proofs from each lookup's tree to that one.
 func (b *builder) completeSumDB(ctx context.Context) error {
-	key, url, err := modverify.ParseGOSUMDB(b.o.Getenv("GOSUMDB"))
-	if errors.Is(err, modverify.ErrSumDBOff) {
-		return errors.New("GOSUMDB=off: a kit's modules are checked against the checksum database; unset GOSUMDB, or list private modules in GONOSUMDB")
-	}
+	ops, name, err := b.sumdbOps(ctx)
 	if err != nil {
 		return err
-	}
-	verifier, err := note.NewVerifier(key)
-	if err != nil {
-		return fmt.Errorf("GOSUMDB: %v", err)
-	}
-	name := verifier.Name()
-	ops := &cacheOps{
-		ctx: ctx, key: key, name: name,
-		cache:  filepath.Join(b.root, filepath.FromSlash(DownloadDir), "sumdb"),
-		config: filepath.Join(b.root, filepath.FromSlash(SumDBConfigDir)),
-		client: &http.Client{Timeout: 2 * time.Minute},
 	}
 	latest, err := ops.ReadConfig(name + "/latest")
 	if err != nil || len(latest) == 0 {
 		// Nothing was looked up (every module is private, or there are
 		// none): there is nothing to prove.
-		return nil
+		return err
 	}
 	lookups, err := ops.cachedLookups()
 	if err != nil {
 		return err
 	}
-	if ops.base, err = b.sumdbBase(ctx, ops, name, url); err != nil {
+	if ops.base, err = b.sumdbBase(ctx, ops, name, b.sumdbURL); err != nil {
 		return err
 	}
 	b.o.Progress("proving %d checksum-database lookups against the tree head the kit carries", len(lookups))
@@ -74,9 +60,31 @@ func (b *builder) completeSumDB(ctx context.Context) error {
 			return err
 		}
 	}
-	// The client may have moved the tree head on (a lookup newer than
-	// it): the kit carries the one every lookup was proven against.
-	return ops.securityErr()
+	return nil
+}
+
+// sumdbOps are the checksum-database client operations over the kit's
+// files, for the database GOSUMDB names.
+func (b *builder) sumdbOps(ctx context.Context) (*cacheOps, string, error) {
+	key, url, err := modverify.ParseGOSUMDB(b.o.Getenv("GOSUMDB"))
+	if errors.Is(err, modverify.ErrSumDBOff) {
+		return nil, "", errors.New("GOSUMDB=off: a kit's modules are checked against the checksum database; unset GOSUMDB, or list private modules in GONOSUMDB")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	verifier, err := note.NewVerifier(key)
+	if err != nil {
+		return nil, "", fmt.Errorf("GOSUMDB: %v", err)
+	}
+	b.sumdbURL = url
+	name := verifier.Name()
+	return &cacheOps{
+		ctx: ctx, key: key, name: name,
+		cache:  filepath.Join(b.root, filepath.FromSlash(DownloadDir), "sumdb"),
+		config: filepath.Join(b.root, filepath.FromSlash(SumDBConfigDir)),
+		client: &http.Client{Timeout: 2 * time.Minute},
+	}, name, nil
 }
 
 // sumdbBase finds where to read the checksum database from: the URL
