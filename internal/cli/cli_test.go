@@ -20,6 +20,9 @@ type runner struct {
 	dir     string
 	env     map[string]string
 	prompts []string
+	// environ, if set, is the whole environment commands that run
+	// programs see (hegui kit doctor); else the test process's.
+	environ []string
 }
 
 func newRunner(t *testing.T) *runner {
@@ -53,6 +56,12 @@ func (r *runner) runContext(ctx context.Context, args ...string) result {
 		Stdout: &stdout,
 		Stderr: &stderr,
 		Getenv: func(k string) string { return r.env[k] },
+		Environ: func() []string {
+			if r.environ != nil {
+				return r.environ
+			}
+			return os.Environ()
+		},
 		ReadPassword: func(prompt string) ([]byte, error) {
 			if len(r.prompts) == 0 {
 				return nil, errors.New("no terminal to ask for a password")

@@ -121,6 +121,56 @@ func TestKitOffline(t *testing.T) {
 			}
 		})
 	}
+	t.Run("doctor", func(t *testing.T) { kitDoctor(t, r, dir, app) })
+}
+
+// kitDoctor checks `hegui kit doctor` on TestKitOffline's installed kit:
+// all well in an activated shell; the wrong go and proxy outside one; an
+// untrusted key; a changed extracted module and a changed toolchain file.
+func kitDoctor(t *testing.T, r *runner, dir, app string) {
+	// The environment an activated bash has.
+	out, err := exec.Command("bash", "-c", ". '"+dir+"/activate' && env -0").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	activated := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	r.environ = activated
+	res := r.ok("kit", "doctor", "--dir", dir, "--module", app, "--pub", r.path("release.pub"))
+	for _, want := range []string{"[ok  ] signature", "[ok  ] toolchain go" + kitOtherGo, "[ok  ] GOPROXY", "[ok  ] module cache 14 of 14 go.sum lines"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("kit doctor lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	r.fails(1, []string{"signature"}, "kit", "doctor", "--dir", dir, "--pub", r.path("stranger.pub"))
+
+	// Not activated: the machine's go, no kit proxy.
+	r.environ = []string{"PATH=/usr/bin:/bin:" + filepath.Dir(goBinary(t)), "HOME=" + t.TempDir()}
+	r.fails(1, []string{"go command", "GOROOT", "GOPROXY", "GOMODCACHE"}, "kit", "doctor", "--dir", dir)
+
+	// An extracted module changed after the go command extracted it (the
+	// go command itself would build with it), and a toolchain file.
+	r.environ = activated
+	uuidDir := filepath.Join(dir, "gopath", "pkg", "mod", "github.com", "google", "uuid@v1.6.0")
+	if err := os.WriteFile(filepath.Join(uuidDir, "uuid.go"), []byte("package uuid\n// changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	version := filepath.Join(dir, "go", "go"+kitOtherGo, "VERSION")
+	if err := os.WriteFile(version, []byte("go"+kitOtherGo+"-patched\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.fails(1, []string{"module cache", "toolchain go" + kitOtherGo}, "kit", "doctor", "--dir", dir, "--module", app)
+	res = r.run("kit", "doctor", "--dir", dir, "--module", app)
+	if !strings.Contains(res.stdout, "github.com/google/uuid v1.6.0: the extracted directory") || !strings.Contains(res.stdout, "fix: reinstall the kit") {
+		t.Errorf("kit doctor after tampering:\n%s", res.stdout)
+	}
+}
+
+func goBinary(t *testing.T) string {
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // kitScriptSh is the bash and zsh side of TestKitOffline; vars prints the

@@ -23,6 +23,10 @@ type Env struct {
 	Stderr io.Writer
 	// Getenv reads an environment variable.
 	Getenv func(string) string
+	// Environ lists the whole environment, for commands that run programs
+	// as the user's shell would (hegui kit doctor); nil means the
+	// process's.
+	Environ func() []string
 	// StderrIsTerminal enables progress bars.
 	StderrIsTerminal bool
 	// ReadPassword reads a secret from the user's terminal after showing
@@ -41,6 +45,7 @@ func ProcessEnv() *Env {
 		Stdout:           os.Stdout,
 		Stderr:           os.Stderr,
 		Getenv:           os.Getenv,
+		Environ:          os.Environ,
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		ReadPassword:     readTerminalPassword,
 	}

@@ -44,7 +44,7 @@ See docs/kit.md.`,
 		Args: cobra.NoArgs,
 		RunE: cmdutil.ShowHelp,
 	}
-	cmd.AddCommand(newBuildCmd(env), newVerifyCmd(env), newInstallCmd(env), newUseCmd(env))
+	cmd.AddCommand(newBuildCmd(env), newVerifyCmd(env), newInstallCmd(env), newUseCmd(env), newDoctorCmd(env))
 	return cmd
 }
 
