@@ -25,6 +25,11 @@ type Go struct {
 	Dir string
 	// Env is added to the process environment, overriding it.
 	Env []string
+	// Binary is the go command to run; empty means "go" from PATH.
+	Binary string
+	// BaseEnv, if set, replaces the process environment under Env (a
+	// user's shell environment, as hegui kit doctor reads it).
+	BaseEnv []string
 
 	// read holds go env values already read (see ReadEnvVars).
 	read *envValues
@@ -41,9 +46,28 @@ type envValues struct {
 // Run runs go with args and returns standard output. A failure carries the
 // command's standard error.
 func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
+	out, err := g.RunKeepOutput(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RunKeepOutput is Run that returns standard output even when the command
+// fails: go mod download -json reports each module's error there and exits
+// 1.
+func (g Go) RunKeepOutput(ctx context.Context, args ...string) ([]byte, error) {
+	bin := g.Binary
+	if bin == "" {
+		bin = "go"
+	}
+	base := g.BaseEnv
+	if base == nil {
+		base = os.Environ()
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = g.Dir
-	cmd.Env = MergeEnv(os.Environ(), g.Env)
+	cmd.Env = MergeEnv(base, g.Env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -54,7 +78,7 @@ func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, fmt.Errorf("go %s: %s", strings.Join(args, " "), msg)
+		return stdout.Bytes(), fmt.Errorf("go %s: %s", strings.Join(args, " "), msg)
 	}
 	return stdout.Bytes(), nil
 }
@@ -73,7 +97,7 @@ func MergeEnv(base, extra []string) []string {
 
 // With returns a copy of g with more environment.
 func (g Go) With(env ...string) Go {
-	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...)}
+	return Go{Dir: g.Dir, Env: append(slices.Clone(g.Env), env...), Binary: g.Binary, BaseEnv: g.BaseEnv}
 }
 
 // EnvVars reads `go env` values. Values ReadEnvVars has read for g's

@@ -13,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -410,20 +409,7 @@ func (b *builder) download(ctx context.Context, whole, modOnly []string) (map[st
 // environment; standard output is returned even when it fails (go mod
 // download reports per-module errors there and exits 1).
 func (b *builder) runGo(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = b.empty
-	cmd.Env = gotool.MergeEnv(os.Environ(), b.env)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if errors.Is(err, exec.ErrNotFound) {
-		return nil, errors.New("the go command is not installed or not on PATH")
-	}
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		return stdout.Bytes(), fmt.Errorf("go %s: %s", strings.Join(args[:min(3, len(args))], " "), cmp.Or(msg, err.Error()))
-	}
-	return stdout.Bytes(), nil
+	return gotool.Go{Dir: b.empty, Env: b.env}.RunKeepOutput(ctx, args...)
 }
 
 func decodeDownloads(out []byte) ([]*downloaded, error) {

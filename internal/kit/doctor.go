@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/dirhash"
 
 	"hegui.dev/hegui/internal/envelope"
+	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/inputfile"
 	"hegui.dev/hegui/internal/modverify"
 	"hegui.dev/hegui/internal/trust"
@@ -203,9 +204,7 @@ func (d *doctor) checkEnvironment() {
 	real, _ := filepath.EvalSymlinks(gobin)
 	under := strings.HasPrefix(real, d.path(ToolchainsDir)+string(filepath.Separator))
 	d.add("go command", under, "go on PATH is "+gobin, fix)
-	cmd := exec.CommandContext(d.ctx, gobin, append([]string{"env", "-json"}, goEnvVars...)...)
-	cmd.Env = d.o.Environ
-	out, err := cmd.Output()
+	out, err := gotool.Go{Binary: gobin, BaseEnv: d.o.Environ}.Run(d.ctx, append([]string{"env", "-json"}, goEnvVars...)...)
 	if err != nil {
 		d.add("go env", false, fmt.Sprintf("%s env failed: %v", gobin, err), fix)
 		return
