@@ -40,7 +40,7 @@ func TestKitOffline(t *testing.T) {
 	r.genKey("stranger", "sm2")
 	app := r.path("app")
 	copyDir(t, filepath.Join("testdata", "kitapp"), app)
-	kitFile := r.path("go-env.tar.gz")
+	kitFile := r.path("go-env.tar.zst")
 
 	res := r.ok("kit", "build", "--go", kitOtherGo+","+hostGo, "--modules", app, "--key", r.path("release.key"), "--out", kitFile)
 	if !strings.Contains(res.stderr, "2 toolchain(s), 9 module versions (5 zips)") {

@@ -34,11 +34,11 @@ func shellQuote(s string) string { return "'" + s + "'" }
 
 // scriptData is what the activation templates fill in.
 type scriptData struct {
-	Dir, Default, Versions  string
-	GOPROXY, GOSUMDB        string
-	GONOSUMDB, GONOSUMCHECK string
-	HasBin, VulnDB          bool
-	VulnDBURL               string
+	Dir, Default, Versions     string
+	GOPROXY, GOSUMDB           string
+	GONOSUMDB, GONOSUMCHECK    string
+	HasBin, VulnDB, BuildCache bool
+	VulnDBURL                  string
 }
 
 // writeActivation writes the activation scripts for the toolchains
@@ -55,6 +55,7 @@ func writeActivation(dir string, m *Manifest, versions []string) error {
 		GONOSUMCHECK: m.Env["GONOSUMCHECK"],
 		HasBin:       m.Hegui != "",
 		VulnDB:       m.VulnDB,
+		BuildCache:   m.BuildCache,
 		VulnDBURL:    fileURL(filepath.Join(dir, VulnDBDir)),
 	}
 	if len(versions) > 0 {

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"crypto"
 	"encoding/json"
@@ -54,6 +53,13 @@ type BuildOptions struct {
 	// Hegui, if set, is the hegui binary to carry, and HeguiVersion its
 	// version.
 	Hegui, HeguiVersion string
+	// Prebuild are project directories to build (go build ./...) with
+	// each of the kit's toolchains for this platform, so that the kit
+	// carries their build cache and the first build after an install
+	// compiles nothing it has not compiled before.
+	Prebuild []string
+	// Compression is the archive's; empty means Zstd.
+	Compression Compression
 	// Signers sign the manifest; the first is the primary.
 	Signers []Signer
 	// Getenv reads the environment the go command runs in (GOPROXY,
@@ -86,7 +92,7 @@ const (
 	downloadProcs = 4
 )
 
-// Build puts a kit together and writes it, gzip-compressed, to w. The go
+// Build puts a kit together and writes it, compressed, to w. The go
 // command fetches everything (through GOPROXY, checking every file against
 // the checksum database as it always does) into a fresh GOPATH under
 // WorkDir; the checksum database's lookups are then proven again against
@@ -170,6 +176,9 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 	if err := b.completeSumDB(ctx); err != nil {
 		return nil, err
 	}
+	if err := b.prebuild(ctx, work, toolchains); err != nil {
+		return nil, err
+	}
 	if o.VulnDB != "" {
 		o.Progress("copying the vulnerability database %s", o.VulnDB)
 		if err := copyTree(ctx, o.VulnDB, filepath.Join(root, VulnDBDir)); err != nil {
@@ -188,6 +197,7 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 	m := &Manifest{
 		Schema: Schema, Signed: now.UTC().Truncate(time.Second),
 		Toolchains: toolchains, Modules: mods, Env: b.kitEnv(), VulnDB: o.VulnDB != "",
+		BuildCache: len(o.Prebuild) > 0,
 	}
 	if o.Hegui != "" {
 		m.Hegui = cmp.Or(o.HeguiVersion, "unknown")
@@ -195,7 +205,7 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 	if vs := m.Versions(); len(vs) > 0 {
 		m.Default = vs[len(vs)-1]
 	}
-	if err := pack(ctx, w, root, paths, m, o.Signers, o.Progress); err != nil {
+	if err := pack(ctx, w, o.Compression, root, paths, m, o.Signers, o.Progress); err != nil {
 		return nil, err
 	}
 	sum := &BuildSummary{Toolchains: len(toolchains), Modules: len(mods), Files: len(m.Files)}
@@ -213,7 +223,7 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 // pack finishes a kit whose payload files (paths, relative to root) are
 // in place: it writes the signers' public material, hashes every file into
 // m.Files, signs the manifest with every signer and writes the archive.
-func pack(ctx context.Context, w io.Writer, root string, paths []string, m *Manifest, signers []Signer, progress func(string, ...any)) error {
+func pack(ctx context.Context, w io.Writer, compression Compression, root string, paths []string, m *Manifest, signers []Signer, progress func(string, ...any)) error {
 	signerPaths, err := writeSigners(root, signers)
 	if err != nil {
 		return err
@@ -254,7 +264,7 @@ func pack(ctx context.Context, w io.Writer, root string, paths []string, m *Mani
 		return err
 	}
 	progress("writing the archive")
-	return writeArchive(ctx, w, root, m, manifest, envData)
+	return writeArchive(ctx, w, compression, root, m, manifest, envData)
 }
 
 // builder is one Build's state.
@@ -507,8 +517,8 @@ func (b *builder) payload() ([]string, error) {
 // writeArchive writes the kit: the manifest, its envelope, the signers'
 // files, then every other file, in the manifest's order, each with fixed
 // ownership and times so that the same files make the same archive.
-func writeArchive(ctx context.Context, w io.Writer, root string, m *Manifest, manifest, envData []byte) error {
-	gz, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+func writeArchive(ctx context.Context, w io.Writer, compression Compression, root string, m *Manifest, manifest, envData []byte) error {
+	gz, err := compressor(w, compression)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func (d *doctor) checkFiles() {
 			problems = append(problems, f.Path+": missing")
 			continue
 		}
-		got, n, err := hashStream(d.ctx, fh, nil)
+		got, n, err := hashStream(d.ctx, fh, nil, true)
 		fh.Close()
 		switch {
 		case err != nil:

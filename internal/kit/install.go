@@ -45,7 +45,7 @@ const stagingDir = ".hegui-kit-staging"
 
 // installedEntries are the names a kit's directory holds: an interrupted
 // install that left only these behind may be cleaned up.
-var installedEntries = []string{ManifestFile, EnvelopeFile, SignersDir, GoPathDir, VulnDBDir, "bin", ToolchainsDir, stagingDir, ActivateFile, ActivateFishFile}
+var installedEntries = []string{ManifestFile, EnvelopeFile, SignersDir, GoPathDir, VulnDBDir, BuildCacheDir, "bin", ToolchainsDir, stagingDir, ActivateFile, ActivateFishFile}
 
 // Install verifies a kit whole and then unpacks it into dir, which must
 // not exist or be empty. open is called twice: once to verify the whole
@@ -69,7 +69,7 @@ func Install(ctx context.Context, open func() (io.ReadCloser, error), dir string
 	}
 
 	o.Progress("verifying the kit (nothing is written until it verifies)")
-	v, err := verifyFrom(ctx, open, o.Anchors, nil)
+	v, err := verifyFrom(ctx, open, o.Anchors, readOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -109,9 +109,19 @@ func Install(ctx context.Context, open func() (io.ReadCloser, error), dir string
 		}
 	}()
 	o.Progress("unpacking into %s", abs)
-	v2, err := verifyFrom(ctx, open, o.Anchors, func(f format.FileEntry, content io.Reader) error {
-		return writeFile(staging, f, content)
+	// Each toolchain is unpacked as soon as its zip is written and
+	// checked, while the rest of the kit streams in.
+	unpack := newUnpacker(ctx, staging, toolchains, o.Progress)
+	v2, err := verifyFrom(ctx, open, o.Anchors, readOptions{
+		again: true,
+		visit: func(f format.FileEntry, content io.Reader) error {
+			return writeFile(staging, f, content)
+		},
+		checked: unpack.checked,
 	})
+	if uerr := unpack.wait(); err == nil && uerr != nil {
+		return nil, uerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unpacking: %w (the kit changed since it was verified? nothing was installed)", err)
 	}
@@ -122,9 +132,6 @@ func Install(ctx context.Context, open func() (io.ReadCloser, error), dir string
 		if err := os.WriteFile(filepath.Join(staging, name), data, 0o644); err != nil {
 			return nil, err
 		}
-	}
-	if err := unpackToolchains(ctx, staging, toolchains, o.Progress); err != nil {
-		return nil, err
 	}
 	// Into place: every entry but the activation scripts, then those,
 	// which mark the install complete.
@@ -183,13 +190,13 @@ func checkTarget(dir string) error {
 	return nil
 }
 
-func verifyFrom(ctx context.Context, open func() (io.ReadCloser, error), anchors trust.Anchors, visit Visit) (*Verified, error) {
+func verifyFrom(ctx context.Context, open func() (io.ReadCloser, error), anchors trust.Anchors, o readOptions) (*Verified, error) {
 	r, err := open()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	return Verify(ctx, r, anchors, visit)
+	return verify(ctx, r, anchors, o)
 }
 
 // writeFile writes one of the kit's files under root.
@@ -213,36 +220,74 @@ func writeFile(root string, f format.FileEntry, content io.Reader) error {
 	return out.Close()
 }
 
-// unpackToolchains unzips each toolchain's module zip into go/VERSION, as
-// the go command unpacks a toolchain it downloads (x/mod/zip's checks
-// included), and makes its commands executable, which a module zip does
-// not record.
-func unpackToolchains(ctx context.Context, root string, toolchains []Toolchain, progress func(string, ...any)) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(toolchains))
-	for i, t := range toolchains {
-		progress("unpacking Go %s (%s)", strings.TrimPrefix(t.Version, "go"), t.Platform)
-		wg.Go(func() {
-			if err := ctx.Err(); err != nil {
-				errs[i] = err
-				return
-			}
-			goroot := filepath.Join(root, ToolchainsDir, t.Version)
-			mv := module.Version{Path: ToolchainModule, Version: t.ModuleVersion()}
-			if err := modzip.Unzip(goroot, mv, filepath.Join(root, filepath.FromSlash(t.Zip))); err != nil {
-				errs[i] = fmt.Errorf("unpacking Go %s: %w", t.Version, err)
-				return
-			}
-			for _, d := range []string{"bin", "pkg/tool"} {
-				if err := allowExec(filepath.Join(goroot, filepath.FromSlash(d))); err != nil {
-					errs[i] = err
-					return
-				}
-			}
-		})
+// unpacker unzips each toolchain's module zip into go/VERSION once the zip
+// is written and checked, as the go command unpacks a toolchain it
+// downloads (x/mod/zip's checks included), and makes its commands
+// executable, which a module zip does not record.
+type unpacker struct {
+	ctx        context.Context
+	root       string
+	toolchains map[string]Toolchain // by zip path
+	progress   func(string, ...any)
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	errs       []error
+	started    int
+}
+
+func newUnpacker(ctx context.Context, root string, toolchains []Toolchain, progress func(string, ...any)) *unpacker {
+	u := &unpacker{ctx: ctx, root: root, toolchains: map[string]Toolchain{}, progress: progress}
+	for _, t := range toolchains {
+		u.toolchains[t.Zip] = t
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return u
+}
+
+// checked starts unpacking f if it is one of the toolchains.
+func (u *unpacker) checked(f format.FileEntry) {
+	t, ok := u.toolchains[f.Path]
+	if !ok {
+		return
+	}
+	u.started++
+	u.progress("unpacking Go %s (%s)", strings.TrimPrefix(t.Version, "go"), t.Platform)
+	u.wg.Go(func() {
+		zip := filepath.Join(u.root, filepath.FromSlash(t.Zip))
+		if err := unpackToolchain(u.ctx, t, zip, filepath.Join(u.root, ToolchainsDir, t.Version)); err != nil {
+			u.mu.Lock()
+			u.errs = append(u.errs, err)
+			u.mu.Unlock()
+		}
+	})
+}
+
+// wait waits for the unpacking and says whether every toolchain was.
+func (u *unpacker) wait() error {
+	u.wg.Wait()
+	if err := errors.Join(u.errs...); err != nil {
+		return err
+	}
+	if u.started != len(u.toolchains) {
+		return errors.New("a toolchain zip was not unpacked")
+	}
+	return nil
+}
+
+// unpackToolchain unzips toolchain t's module zip into goroot.
+func unpackToolchain(ctx context.Context, t Toolchain, zip, goroot string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	mv := module.Version{Path: ToolchainModule, Version: t.ModuleVersion()}
+	if err := modzip.Unzip(goroot, mv, zip); err != nil {
+		return fmt.Errorf("unpacking Go %s: %w", t.Version, err)
+	}
+	for _, d := range []string{"bin", "pkg/tool"} {
+		if err := allowExec(filepath.Join(goroot, filepath.FromSlash(d))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // allowExec makes the files under dir executable, as the go command does

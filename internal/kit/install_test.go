@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"hegui.dev/hegui/internal/format"
 )
 
 func opener(data []byte) func() (io.ReadCloser, error) {
@@ -168,4 +170,37 @@ func TestParseManifestRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseManifest checks what ParseManifest promises of any document it
+// accepts: every path inside the kit, each once; signers' files under
+// signers/; toolchains where the kit keeps them.
+func FuzzParseManifest(f *testing.F) {
+	zipSize = 1000
+	key := testKey(f)
+	f.Add(readEntries(f, smallKit(f, key))[0].data)
+	f.Add([]byte(`{"schema":"hegui.dev/kit/v1","signers":[],"files":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseManifest(data)
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, file := range m.Files {
+			if format.CheckPath(file.Path) != nil || seen[file.Path] {
+				t.Fatalf("accepted file %q", file.Path)
+			}
+			seen[file.Path] = true
+		}
+		for _, s := range m.Signers {
+			if !strings.HasPrefix(s.PublicKey, SignersDir+"/") && s.PublicKey != "" {
+				t.Fatalf("accepted signer key path %q", s.PublicKey)
+			}
+		}
+		for _, tc := range m.Toolchains {
+			if tc.Zip != ToolchainZipPath(tc.Version, tc.Platform) || !seen[tc.Zip] {
+				t.Fatalf("accepted toolchain %+v", tc)
+			}
+		}
+	})
 }

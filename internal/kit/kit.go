@@ -18,6 +18,7 @@
 //	signers/KEYID.pub      each signer's public key (and .chain.pem)
 //	gopath/pkg/mod/cache/download/...   modules, toolchains, checksum data
 //	gopath/pkg/sumdb/NAME/latest        the checksum database's tree head
+//	gocache/...            a build cache for the projects prebuilt (optional)
 //	vulndb/...             the offline vulnerability database (optional)
 //	bin/hegui              hegui itself (optional)
 package kit
@@ -51,7 +52,10 @@ const (
 	DownloadDir    = GoPathDir + "/pkg/mod/cache/download"
 	SumDBConfigDir = GoPathDir + "/pkg/sumdb"
 	VulnDBDir      = "vulndb"
-	HeguiBinary    = "bin/hegui"
+	// BuildCacheDir holds the go command's build cache (GOCACHE) when the
+	// kit was built with projects to prebuild.
+	BuildCacheDir = "gocache"
+	HeguiBinary   = "bin/hegui"
 	// ToolchainsDir is where Install unpacks the toolchains: GOROOTs named
 	// by version (go/go1.22.5). It is not in the archive.
 	ToolchainsDir = "go"
@@ -76,10 +80,14 @@ type Manifest struct {
 	Env map[string]string `json:"env"`
 	// VulnDB is set when the kit carries an offline vulnerability database
 	// (under VulnDBDir); Hegui when it carries hegui (HeguiBinary).
-	VulnDB  bool                 `json:"vulndb,omitempty"`
-	Hegui   string               `json:"hegui,omitempty"` // its version
-	Signers []format.SignerEntry `json:"signers"`
-	Files   []format.FileEntry   `json:"files"`
+	VulnDB bool `json:"vulndb,omitempty"`
+	// BuildCache is set when the kit carries a build cache (under
+	// BuildCacheDir), made with -trimpath so that it holds wherever the
+	// kit is installed; activate then sets GOCACHE and -trimpath.
+	BuildCache bool                 `json:"buildCache,omitempty"`
+	Hegui      string               `json:"hegui,omitempty"` // its version
+	Signers    []format.SignerEntry `json:"signers"`
+	Files      []format.FileEntry   `json:"files"`
 }
 
 // Toolchain is one Go toolchain in the kit.

@@ -3,7 +3,6 @@ package kit
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,15 +70,36 @@ type Visit func(f format.FileEntry, content io.Reader) error
 // and nothing added. Every file that differs is named. visit, if not nil,
 // sees each file as it is read (Install writes them).
 func Verify(ctx context.Context, r io.Reader, anchors trust.Anchors, visit Visit) (*Verified, error) {
+	return verify(ctx, r, anchors, readOptions{visit: visit})
+}
+
+// readOptions tune a reading of a kit.
+type readOptions struct {
+	visit Visit
+	// again is a second reading of a kit that verified: the files need
+	// only be the same bytes, which SHA-256 alone shows (SM3 is the slow
+	// one).
+	again bool
+	// checked, if set, is told of each payload file that was read whole
+	// and matched the manifest.
+	checked func(format.FileEntry)
+}
+
+func verify(ctx context.Context, r io.Reader, anchors trust.Anchors, o readOptions) (*Verified, error) {
+	visit := o.visit
 	if anchors.Empty() {
 		return nil, errors.New("nothing to verify against: give a trust root (--trust-root) or a public key (--pub)")
 	}
-	gz, err := gzip.NewReader(r)
+	stream, closeStream, err := decompressor(r)
 	if err != nil {
-		return nil, fmt.Errorf("not a kit (a gzip-compressed tar file): %v", err)
+		return nil, err
 	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
+	defer closeStream()
+	// A compressed stream can expand without bound (a few kilobytes of
+	// zstd are gigabytes of zeros): what is read is bounded by what the
+	// manifest lists, once it is known.
+	bounded := &boundedReader{r: stream, left: 2*maxManifestSize + entryOverhead}
+	tr := tar.NewReader(bounded)
 	manifestData, err := readEntry(tr, ManifestFile, maxManifestSize)
 	if err != nil {
 		return nil, err
@@ -99,7 +119,11 @@ func Verify(ctx context.Context, r io.Reader, anchors trust.Anchors, visit Visit
 	if err != nil {
 		return nil, &UntrustedError{fmt.Errorf("%s: %w", ManifestFile, err)}
 	}
-	v := &verifier{ctx: ctx, m: m, entries: map[string]format.FileEntry{}, seen: map[string]bool{}}
+	bounded.left = maxTrailer
+	for _, f := range m.Files {
+		bounded.left += f.Size + entryOverhead
+	}
+	v := &verifier{ctx: ctx, m: m, entries: map[string]format.FileEntry{}, seen: map[string]bool{}, o: o}
 	for _, f := range m.Files {
 		v.entries[f.Path] = f
 	}
@@ -148,9 +172,9 @@ func Verify(ctx context.Context, r io.Reader, anchors trust.Anchors, visit Visit
 	if err != io.EOF {
 		return nil, err
 	}
-	// The gzip stream's end, whose checksum says the archive is whole: a
-	// kit cut short after its last file is still cut short.
-	if n, err := io.Copy(io.Discard, io.LimitReader(gz, maxTrailer+1)); err != nil {
+	// The compressed stream's end, whose checksum says the archive is
+	// whole: a kit cut short after its last file is still cut short.
+	if n, err := io.Copy(io.Discard, io.LimitReader(bounded, maxTrailer+1)); err != nil {
 		return nil, fmt.Errorf("the kit is corrupt or cut short: %v", err)
 	} else if n > maxTrailer {
 		return nil, errors.New("the kit has data after its end: refused")
@@ -167,6 +191,28 @@ func Verify(ctx context.Context, r io.Reader, anchors trust.Anchors, visit Visit
 	return &Verified{Manifest: m, Trust: res.Detail, Files: len(m.Files), Bytes: v.bytes, ManifestData: manifestData, EnvelopeData: envData}, nil
 }
 
+// entryOverhead bounds what a tar entry adds to its file's bytes: a
+// header, a PAX header with long names, padding.
+const entryOverhead = 8 << 10
+
+// boundedReader fails once more than left bytes are read.
+type boundedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errors.New("the kit holds more data than its manifest lists: refused")
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
 // maxTrailer bounds what may follow a kit's tar end marker (tar
 // writers pad to a record size).
 const maxTrailer = 1 << 20
@@ -179,7 +225,7 @@ func readEntry(tr *tar.Reader, name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("not a kit: it ends before %s", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("not a kit (a gzip-compressed tar file): %v", err)
+		return nil, notAKit(err)
 	}
 	if hdr.Name != name || hdr.Typeflag != tar.TypeReg {
 		return nil, fmt.Errorf("not a kit: its first files must be %s and %s, found %q", ManifestFile, EnvelopeFile, hdr.Name)
@@ -197,6 +243,7 @@ func readEntry(tr *tar.Reader, name string, limit int64) ([]byte, error) {
 // verifier checks a kit's files as they stream by.
 type verifier struct {
 	ctx      context.Context
+	o        readOptions
 	m        *Manifest
 	entries  map[string]format.FileEntry
 	seen     map[string]bool
@@ -276,7 +323,7 @@ func (v *verifier) check(tr *tar.Reader, hdr *tar.Header, visit Visit) error {
 		}()
 		extra = pw
 	}
-	got, n, err := hashStream(v.ctx, tr, extra)
+	got, n, err := hashStream(v.ctx, tr, extra, !v.o.again)
 	if pw != nil {
 		pw.CloseWithError(err)
 		if verr := <-visitDone; verr != nil && err == nil {
@@ -287,19 +334,25 @@ func (v *verifier) check(tr *tar.Reader, hdr *tar.Header, visit Visit) error {
 		return fmt.Errorf("the kit is corrupt or cut short: %s: %v", hdr.Name, err)
 	}
 	v.bytes += n
-	v.compare(hdr.Name, got)
+	if v.compare(hdr.Name, got) && v.o.checked != nil {
+		v.o.checked(want)
+	}
 	return nil
 }
 
-// compare records a problem when a file's digests are not the manifest's.
-func (v *verifier) compare(name string, got sums) {
+// compare records a problem when a file's digests are not the manifest's
+// and reports whether they are. A second reading has no SM3 to compare.
+func (v *verifier) compare(name string, got sums) bool {
 	want := v.entries[name]
 	switch {
 	case got.sha256 != want.SHA256:
 		v.problems = append(v.problems, name+": SHA-256 differs from the manifest's (changed after signing)")
-	case got.sm3 != want.SM3:
+	case !v.o.again && got.sm3 != want.SM3:
 		v.problems = append(v.problems, name+": SM3 differs from the manifest's (changed after signing)")
+	default:
+		return true
 	}
+	return false
 }
 
 // sums are a file's two digests, hex.
@@ -316,11 +369,14 @@ const streamBuffer = 256 << 10
 
 var streamBuffers = sync.Pool{New: func() any { b := make([]byte, streamBuffer); return &b }}
 
-// hashStream reads r to its end, computing SHA-256 and SM3 at once on two
-// goroutines (SM3 is the slow one, about a fifth of SHA-256's speed), and
-// copies what it reads to extra if that is not nil.
-func hashStream(ctx context.Context, r io.Reader, extra io.Writer) (sums, int64, error) {
-	hashes := []hash.Hash{sha256.New(), sm3.New()}
+// hashStream reads r to its end, computing SHA-256 and, if withSM3, SM3
+// at once on two goroutines (SM3 is the slow one, about a fifth of
+// SHA-256's speed), and copies what it reads to extra if that is not nil.
+func hashStream(ctx context.Context, r io.Reader, extra io.Writer, withSM3 bool) (sums, int64, error) {
+	hashes := []hash.Hash{sha256.New()}
+	if withSM3 {
+		hashes = append(hashes, sm3.New())
+	}
 	pipes := make([]*io.PipeWriter, len(hashes))
 	done := make(chan error, len(hashes))
 	for i, h := range hashes {
@@ -334,7 +390,10 @@ func hashStream(ctx context.Context, r io.Reader, extra io.Writer) (sums, int64,
 			done <- err
 		}()
 	}
-	writers := []io.Writer{pipes[0], pipes[1]}
+	var writers []io.Writer
+	for _, pw := range pipes {
+		writers = append(writers, pw)
+	}
 	if extra != nil {
 		writers = append(writers, extra)
 	}
@@ -350,5 +409,9 @@ func hashStream(ctx context.Context, r io.Reader, extra io.Writer) (sums, int64,
 	if err != nil {
 		return sums{}, n, err
 	}
-	return sums{hex.EncodeToString(hashes[0].Sum(nil)), hex.EncodeToString(hashes[1].Sum(nil))}, n, nil
+	got := sums{sha256: hex.EncodeToString(hashes[0].Sum(nil))}
+	if withSM3 {
+		got.sm3 = hex.EncodeToString(hashes[1].Sum(nil))
+	}
+	return got, n, nil
 }

@@ -33,11 +33,21 @@ func testKey(t testing.TB) crypto.Signer {
 // files) signed by key, without the go command.
 func smallKit(t testing.TB, key crypto.Signer) []byte {
 	t.Helper()
+	return smallKitCompressed(t, key, Gzip)
+}
+
+// zipSize is the size of smallKit's module zip: larger than a read
+// buffer, so that files stream in several pieces. Fuzz targets shrink it,
+// since every execution hashes it with instrumented code.
+var zipSize = 1_000_000
+
+func smallKitCompressed(t testing.TB, key crypto.Signer, c Compression) []byte {
+	t.Helper()
 	root := t.TempDir()
 	files := map[string]string{
 		DownloadDir + "/example.com/m/@v/v1.0.0.mod":  "module example.com/m\n",
 		DownloadDir + "/example.com/m/@v/v1.0.0.info": `{"Version":"v1.0.0"}`,
-		DownloadDir + "/example.com/m/@v/v1.0.0.zip":  strings.Repeat("zip bytes ", 100_000),
+		DownloadDir + "/example.com/m/@v/v1.0.0.zip":  strings.Repeat("zip bytes ", zipSize/10),
 		SumDBConfigDir + "/sum.golang.org/latest":     "go.sum database tree\n1\nhash\n",
 	}
 	var paths []string
@@ -57,7 +67,7 @@ func smallKit(t testing.TB, key crypto.Signer) []byte {
 		Env:     map[string]string{"GOSUMDB": "sum.golang.org"},
 	}
 	var buf bytes.Buffer
-	if err := pack(t.Context(), &buf, root, paths, m, []Signer{{Key: key, Role: "primary"}}, func(string, ...any) {}); err != nil {
+	if err := pack(t.Context(), &buf, c, root, paths, m, []Signer{{Key: key, Role: "primary"}}, func(string, ...any) {}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -130,12 +140,23 @@ func anchorsFor(key crypto.Signer) trust.Anchors {
 
 func TestVerifyGoodKit(t *testing.T) {
 	key := testKey(t)
-	v, err := Verify(t.Context(), bytes.NewReader(smallKit(t, key)), anchorsFor(key), nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []Compression{Zstd, Gzip} {
+		kit := smallKitCompressed(t, key, c)
+		v, err := Verify(t.Context(), bytes.NewReader(kit), anchorsFor(key), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if v.Files != 5 || !strings.Contains(v.Trust, "given with --pub") {
+			t.Fatalf("%s: Verify = %d files, trust %q", c, v.Files, v.Trust)
+		}
+		for _, n := range []int{10, len(kit) / 2, len(kit) - 4} {
+			if _, err := Verify(t.Context(), bytes.NewReader(kit[:n]), anchorsFor(key), nil); err == nil {
+				t.Fatalf("%s: a kit cut to %d of %d bytes verified", c, n, len(kit))
+			}
+		}
 	}
-	if v.Files != 5 || !strings.Contains(v.Trust, "given with --pub") {
-		t.Fatalf("Verify = %d files, trust %q", v.Files, v.Trust)
+	if _, err := Verify(t.Context(), strings.NewReader("PK\x03\x04 not a kit"), anchorsFor(key), nil); err == nil || !strings.Contains(err.Error(), "neither zstd nor gzip") {
+		t.Fatalf("a zip file: %v", err)
 	}
 }
 
@@ -258,11 +279,14 @@ func TestVerifyCutShort(t *testing.T) {
 // FuzzVerify feeds Verify arbitrary bytes: an error or a kit, never a
 // panic or a hang.
 func FuzzVerify(f *testing.F) {
+	zipSize = 1000
 	key := testKey(f)
 	good := smallKit(f, key)
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"))
+	f.Add(smallKitCompressed(f, key, Zstd))
+	f.Add([]byte("\x28\xb5\x2f\xfd\x00\x58"))
 	anchors := anchorsFor(key)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Verify(t.Context(), bytes.NewReader(data), anchors, func(f format.FileEntry, r io.Reader) error {

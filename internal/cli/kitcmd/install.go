@@ -37,8 +37,8 @@ func newVerifyCmd(env *cmdutil.Env) *cobra.Command {
              none is missing, none was added. Every file that differs is named.
 
 Exit status: 0 when the kit verifies, 1 otherwise, 2 for usage errors.`,
-		Example: `  hegui kit verify go-env.tar.gz --pub release.pub
-  hegui kit verify go-env.tar.gz --trust-root company-root.pem --json`,
+		Example: `  hegui kit verify go-env.tar.zst --pub release.pub
+  hegui kit verify go-env.tar.zst --trust-root company-root.pem --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Kit = args[0]
@@ -154,7 +154,7 @@ Then, in bash or zsh (activate.fish for fish):
   source DIR/activate            # the kit's newest Go, or: source DIR/activate 1.22.5
   hegui kit use 1.22.5           # switch this shell to another of the kit's Go versions
   deactivate                     # every variable back as it was`,
-		Example: `  hegui kit install go-env.tar.gz /opt/go-env --pub release.pub
+		Example: `  hegui kit install go-env.tar.zst /opt/go-env --pub release.pub
   source /opt/go-env/activate && go build ./...`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
