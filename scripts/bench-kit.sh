@@ -9,14 +9,16 @@
 #      cache, plus copying the toolchain zip. Interleaved rounds.
 #   2. Recovery: `hegui kit install`, `source DIR/activate`, and the first
 #      offline `go build ./cmd/restic` (GOPROXY=off, an empty HOME: no module
-#      or build cache), each phase timed.
+#      or build cache), each phase timed, from a kit built once with
+#      --prebuild (which carries the build cache); one round without it.
 #   3. Verify: `hegui kit verify` against hashing every file of the kit
 #      once, with sha256sum and with openssl's SM3 (the two digests the
 #      manifest holds), on the installed files.
 #
 # Usage: scripts/bench-kit.sh [HEGUI]   (default: built from this tree)
-#   RUNS=5 rounds; RESTIC=v0.18.0; WORK=a directory with room for ~3 GB
-#   (default: a temporary one on the disk, where a kit is installed).
+#   RUNS=5 rounds; RESTIC=v0.18.0; WORK=a directory with room for ~4 GB
+#   (default: a temporary one in $TMPDIR or /tmp; WORK=/dev/shm measures
+#   without the disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
@@ -67,26 +69,35 @@ echo
 echo "== 1. Build a kit from a warm proxy, $runs rounds"
 : >"$work/floor"; : >"$work/build"
 for i in $(seq "$runs"); do
-	rm -rf "$work/gp" "$work/copy" "$work/kit.tar.gz"
+	rm -rf "$work/gp" "$work/copy" "$work/kit.tar.zst"
 	mkdir -p "$work/copy"
 	t1=$(cd "$work/restic" && secs env GOPATH="$work/gp" GOMODCACHE="$work/gp/pkg/mod" GOPROXY="$proxy" GOFLAGS=-mod=mod GOSUMDB=sum.golang.org GONOSUMDB= go mod download)
 	t2=$(secs cp "$tczip" "$work/copy/")
 	echo "$t1 $t2" | awk '{print $1+$2}' >>"$work/floor"
 	chmod -R u+w "$work/gp"; rm -rf "$work/gp"
-	secs env GOPROXY="$proxy" GOSUMDB=sum.golang.org GONOSUMDB= "$hegui" kit build --go "$gover" --modules "$work/restic" --key "$work/k.key" --out "$work/kit.tar.gz" >>"$work/build"
+	secs env GOPROXY="$proxy" GOSUMDB=sum.golang.org GONOSUMDB= "$hegui" kit build --go "$gover" --modules "$work/restic" --key "$work/k.key" --out "$work/kit.tar.zst" >>"$work/build"
 done
 f=$(median <"$work/floor"); b=$(median <"$work/build")
 echo "  go mod download + cp toolchain   $f s   (rounds: $(tr '\n' ' ' <"$work/floor"))"
 echo "  hegui kit build                  $b s   (rounds: $(tr '\n' ' ' <"$work/build"))"
 echo "  kit build / floor                $(paste "$work/build" "$work/floor" | awk '{print $1/$2}' | median)  (median of per-round ratios)"
-echo "  kit: $(du -h "$work/kit.tar.gz" | cut -f1), $("$hegui" kit verify "$work/kit.tar.gz" --pub "$work/k.pub" | head -1)"
+echo "  kit: $(du -h "$work/kit.tar.zst" | cut -f1), $("$hegui" kit verify "$work/kit.tar.zst" --pub "$work/k.pub" | head -1)"
 
 echo
-echo "== 2. Recovery: install + activate + first offline go build ./cmd/restic, $runs rounds"
+echo "== 2. Recovery: install + activate + first offline go build ./cmd/restic"
+rm -rf "$work/env" "$work/home"; mkdir -p "$work/home"
+ti=$(secs "$hegui" kit install "$work/kit.tar.zst" "$work/env" --pub "$work/k.pub")
+tb=$(cd "$work/restic" && secs env -i HOME="$work/home" PATH=/usr/bin:/bin GOPROXY=off bash -c ". '$work/env/activate' && go build -o /dev/null ./cmd/restic")
+echo "  without a build cache (1 round): install $ti s, activate + go build $tb s"
+chmod -R u+w "$work/env"; rm -rf "$work/env"
+tp=$(secs env GOPROXY="$proxy" GOSUMDB=sum.golang.org GONOSUMDB= "$hegui" kit build --go "$gover" --modules "$work/restic" --prebuild "$work/restic" --key "$work/k.key" --out "$work/kit-prebuilt.tar.zst")
+echo "  hegui kit build --prebuild: $tp s, $(du -h "$work/kit-prebuilt.tar.zst" | cut -f1)"
 : >"$work/install"; : >"$work/gobuild"; : >"$work/total"
 for i in $(seq "$runs"); do
+	chmod -R u+w "$work/env" 2>/dev/null || true
 	rm -rf "$work/env" "$work/home"; mkdir -p "$work/home"
-	ti=$(secs "$hegui" kit install "$work/kit.tar.gz" "$work/env" --pub "$work/k.pub")
+	sync
+	ti=$(secs "$hegui" kit install "$work/kit-prebuilt.tar.zst" "$work/env" --pub "$work/k.pub")
 	tb=$(cd "$work/restic" && secs env -i HOME="$work/home" PATH=/usr/bin:/bin GOPROXY=off bash -c ". '$work/env/activate' && go build -o /dev/null ./cmd/restic")
 	echo "$ti" >>"$work/install"; echo "$tb" >>"$work/gobuild"; echo "$ti $tb" | awk '{print $1+$2}' >>"$work/total"
 done
@@ -99,7 +110,7 @@ echo "== 3. Verify against hashing every file once, $runs rounds"
 (cd "$work/env" && python3 -c 'import json; [print(f["path"]) for f in json.load(open("manifest.json"))["files"]]') >"$work/files"
 : >"$work/verify"; : >"$work/sha"; : >"$work/sm3"
 for i in $(seq "$runs"); do
-	secs "$hegui" kit verify "$work/kit.tar.gz" --pub "$work/k.pub" >>"$work/verify"
+	secs "$hegui" kit verify "$work/kit-prebuilt.tar.zst" --pub "$work/k.pub" >>"$work/verify"
 	(cd "$work/env" && secs xargs -a "$work/files" -d '\n' sha256sum) >>"$work/sha"
 	(cd "$work/env" && secs xargs -a "$work/files" -d '\n' openssl dgst -sm3) >>"$work/sm3"
 done

@@ -540,6 +540,21 @@ func writeArchive(ctx context.Context, w io.Writer, compression Compression, roo
 	}
 	files := slices.Clone(m.Files)
 	// Signers first: a reader checks the signatures before it reads on.
+	// Toolchains next: install unpacks each as soon as it is checked,
+	// while the rest streams in.
+	toolchainZips := map[string]bool{}
+	for _, t := range m.Toolchains {
+		toolchainZips[t.Zip] = true
+	}
+	rank := func(p string) int {
+		switch {
+		case strings.HasPrefix(p, SignersDir+"/"):
+			return 0
+		case toolchainZips[p]:
+			return 1
+		}
+		return 2
+	}
 	slices.SortStableFunc(files, func(a, b format.FileEntry) int {
 		return cmp.Compare(rank(a.Path), rank(b.Path))
 	})
@@ -567,13 +582,6 @@ func writeArchive(ctx context.Context, w io.Writer, compression Compression, roo
 	return gz.Close()
 }
 
-// rank orders a kit's files: signers' files before the rest.
-func rank(p string) int {
-	if strings.HasPrefix(p, SignersDir+"/") {
-		return 0
-	}
-	return 1
-}
 
 // removeAll removes a directory the go command wrote into, whose module
 // directories it may have made read-only.
