@@ -53,6 +53,19 @@ func TestKitOffline(t *testing.T) {
 	r.fails(1, []string{"signature does not hold"}, "kit", "verify", kitFile, "--pub", r.path("stranger.pub"))
 	r.fails(2, []string{"--trust-root", "--pub"}, "kit", "install", kitFile, r.path("nowhere"))
 
+	// A byte of the kit changed in transit: refused before anything is
+	// written.
+	data, err := os.ReadFile(kitFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)*3/4] ^= 0x40
+	r.write("tampered.tar.zst", data)
+	r.fails(1, []string{"tampered.tar.zst"}, "kit", "install", r.path("tampered.tar.zst"), r.path("tampered-env"), "--pub", r.path("release.pub"))
+	if _, err := os.Stat(r.path("tampered-env")); !os.IsNotExist(err) {
+		t.Fatalf("a refused install left %s: %v", r.path("tampered-env"), err)
+	}
+
 	dir := r.path("env")
 	res = r.ok("kit", "install", kitFile, dir, "--pub", r.path("release.pub"))
 	if strings.TrimSpace(res.stdout) != "source "+filepath.Join(dir, "activate") {

@@ -139,7 +139,8 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 
 	// What to download: module zips whole, go.mod-only versions their
 	// .info and .mod; toolchains are fetched apart (fetchToolchains).
-	var whole, modOnly []string
+	var whole []string
+	var modOnly []module.Version
 	var toolchains []Toolchain
 	for _, v := range o.Go {
 		gv, err := NormalizeGoVersion(v)
@@ -161,7 +162,7 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 	for _, it := range modlist.Merge(o.Modules) {
 		mods = append(mods, Module{Path: it.Module, Version: it.Version, Zip: !it.ModOnly})
 		if it.ModOnly {
-			modOnly = append(modOnly, it.Module+"@"+it.Version)
+			modOnly = append(modOnly, module.Version{Path: it.Module, Version: it.Version})
 		} else {
 			whole = append(whole, it.Module+"@"+it.Version)
 		}
@@ -170,7 +171,10 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 	if err := b.fetchToolchains(ctx, toolchains); err != nil {
 		return nil, err
 	}
-	if _, err := b.download(ctx, whole, modOnly); err != nil {
+	if err := b.download(ctx, whole); err != nil {
+		return nil, err
+	}
+	if err := b.fetchGoMods(ctx, modOnly); err != nil {
 		return nil, err
 	}
 	if err := b.completeSumDB(ctx); err != nil {
@@ -313,106 +317,74 @@ func (b *builder) kitEnv() map[string]string {
 	return env
 }
 
-// downloaded is what `go mod download -json` and `go list -m -json` say of
-// one module version.
+// downloaded is what `go mod download -json` says of one module version.
 type downloaded struct {
 	Path, Version string
-	Sum, GoModSum string
-	Zip, GoMod    string
-	Error         any // a string (go mod download) or {Err} (go list -m)
-}
-
-func (d *downloaded) err() string {
-	switch e := d.Error.(type) {
-	case nil:
-		return ""
-	case string:
-		return e
-	case map[string]any:
-		if s, ok := e["Err"].(string); ok {
-			return s
-		}
-	}
-	return fmt.Sprint(d.Error)
+	Error         string
 }
 
 // download has the go command fetch whole module versions (go mod
-// download) and go.mod files alone (go list -m), a chunk per command,
-// several commands at once, and returns what it reported by
-// "path@version". Every version that failed is named in the error.
-func (b *builder) download(ctx context.Context, whole, modOnly []string) (map[string]*downloaded, error) {
-	type job struct {
-		args []string
-		n    int
-	}
-	var jobs []job
+// download), a chunk per command, several commands at once. Every version
+// that failed is named in the error, one a line.
+func (b *builder) download(ctx context.Context, whole []string) error {
+	var chunks [][]string
 	for i := 0; i < len(whole); i += downloadChunk {
-		part := whole[i:min(i+downloadChunk, len(whole))]
-		jobs = append(jobs, job{append([]string{"mod", "download", "-json"}, part...), len(part)})
+		chunks = append(chunks, whole[i:min(i+downloadChunk, len(whole))])
 	}
-	for i := 0; i < len(modOnly); i += downloadChunk {
-		part := modOnly[i:min(i+downloadChunk, len(modOnly))]
-		jobs = append(jobs, job{append([]string{"list", "-m", "-json"}, part...), len(part)})
-	}
-	total := len(whole) + len(modOnly)
 	var (
 		mu       sync.Mutex
-		results  = map[string]*downloaded{}
+		reported = map[string]bool{}
 		failures []string
 		done     int
+		runErr   error
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan job)
+	next := make(chan []string)
 	var wg sync.WaitGroup
-	var runErr error
 	for range downloadProcs {
 		wg.Go(func() {
-			for j := range next {
-				out, err := b.runGo(ctx, j.args...)
+			for chunk := range next {
+				out, err := b.runGo(ctx, append([]string{"mod", "download", "-json"}, chunk...)...)
 				items, derr := decodeDownloads(out)
 				mu.Lock()
 				for _, d := range items {
-					if msg := d.err(); msg != "" {
-						failures = append(failures, d.Path+"@"+d.Version+": "+msg)
-						continue
+					reported[d.Path+"@"+d.Version] = true
+					if d.Error != "" {
+						failures = append(failures, d.Path+"@"+d.Version+": "+d.Error)
 					}
-					results[d.Path+"@"+d.Version] = d
 				}
-				if err != nil && len(items) == 0 && runErr == nil {
-					runErr = err
-					cancel()
-				} else if derr != nil && runErr == nil {
-					runErr = derr
+				if runErr == nil && (derr != nil || err != nil && len(items) == 0) {
+					runErr = cmp.Or(derr, err)
 					cancel()
 				}
-				done += j.n
-				b.o.Progress("  %d/%d module versions", done, total)
+				done += len(chunk)
+				b.o.Progress("  %d/%d module versions", done, len(whole))
 				mu.Unlock()
 			}
 		})
 	}
-	for _, j := range jobs {
+	for _, c := range chunks {
 		select {
-		case next <- j:
+		case next <- c:
 		case <-ctx.Done():
 		}
 	}
 	close(next)
 	wg.Wait()
 	if runErr != nil {
-		return nil, runErr
+		return runErr
 	}
 	if len(failures) > 0 {
 		slices.Sort(failures)
-		return nil, fmt.Errorf("%d of %d module versions could not be fetched:\n  %s", len(failures), total, strings.Join(failures, "\n  "))
+		return fmt.Errorf("%d of %d module versions could not be fetched:\n  %s", len(failures), len(whole), strings.Join(first(failures, 20), "\n  "))
 	}
-	for _, want := range append(slices.Clone(whole), modOnly...) {
-		if results[want] == nil {
-			return nil, fmt.Errorf("the go command did not report %s", want)
+	for _, want := range whole {
+		if !reported[want] {
+			return fmt.Errorf("the go command did not report %s", want)
 		}
 	}
-	return results, ctx.Err()
+	return ctx.Err()
 }
 
 // runGo runs the go command in the empty directory with the kit's
@@ -581,7 +553,6 @@ func writeArchive(ctx context.Context, w io.Writer, compression Compression, roo
 	}
 	return gz.Close()
 }
-
 
 // removeAll removes a directory the go command wrote into, whose module
 // directories it may have made read-only.

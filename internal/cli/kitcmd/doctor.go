@@ -60,12 +60,9 @@ Exit status: 0 when every check holds, 1 otherwise, 2 for usage errors.`,
 
 // RunDoctor runs `hegui kit doctor`.
 func RunDoctor(ctx context.Context, env *cmdutil.Env, o DoctorOptions) error {
-	dir := o.Dir
-	if dir == "" {
-		dir = env.Getenv("HEGUI_KIT")
-	}
-	if dir == "" {
-		return cmdutil.Usagef("no kit is active: give --dir DIR (where hegui kit install put it) or source DIR/activate first")
+	dir, err := installedDir(env, o.Dir)
+	if err != nil {
+		return err
 	}
 	do := kit.DoctorOptions{Dir: dir, Module: o.Module}
 	if env.Environ != nil {

@@ -180,7 +180,7 @@ func RunInstall(ctx context.Context, env *cmdutil.Env, o InstallOptions) error {
 		return fmt.Errorf("%s does not verify, nothing was installed: %w", o.Kit, err)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", o.Kit, err)
 	}
 	env.Infof("installed %s into %s: Go %s", o.Kit, in.Dir, strings.Join(trimGo(in.Versions), ", "))
 	fmt.Fprintf(env.Stdout, "source %s\n", shellWord(filepath.Join(in.Dir, kit.ActivateFile)))
@@ -238,12 +238,9 @@ the line that switches, for eval:
 
 // RunUse runs `hegui kit use` as a program.
 func RunUse(ctx context.Context, env *cmdutil.Env, o UseOptions) error {
-	dir := o.Dir
-	if dir == "" {
-		dir = env.Getenv("HEGUI_KIT")
-	}
-	if dir == "" {
-		return cmdutil.Usagef("no kit is active: give --dir DIR (where hegui kit install put it) or source DIR/activate first")
+	dir, err := installedDir(env, o.Dir)
+	if err != nil {
+		return err
 	}
 	v, err := kit.NormalizeGoVersion(o.Version)
 	if err != nil {
@@ -262,4 +259,16 @@ func RunUse(ctx context.Context, env *cmdutil.Env, o UseOptions) error {
 	}
 	fmt.Fprintf(env.Stdout, ". %s %s\n", shellWord(filepath.Join(dir, kit.ActivateFile)), v)
 	return nil
+}
+
+// installedDir is the installed kit a command works on: --dir, else the
+// active one ($HEGUI_KIT, which activate sets).
+func installedDir(env *cmdutil.Env, flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if dir := env.Getenv("HEGUI_KIT"); dir != "" {
+		return dir, nil
+	}
+	return "", cmdutil.Usagef("no kit is active: give --dir DIR (where hegui kit install put it) or source DIR/activate first")
 }

@@ -71,6 +71,108 @@ func (b *builder) fetchToolchains(ctx context.Context, toolchains []Toolchain) e
 	return cmp.Or(errs...)
 }
 
+// fetchGoModsAt is how many go.mod files fetchGoMods reads at once.
+const fetchGoModsAt = 8
+
+// fetchGoMods downloads the go.mod files of module versions the kit
+// carries nothing else of (a go.sum "/go.mod" line alone), each checked
+// against the checksum database, into the kit's download cache: all the
+// go command reads of such a version is its .mod.
+func (b *builder) fetchGoMods(ctx context.Context, versions []module.Version) error {
+	if len(versions) == 0 {
+		return nil
+	}
+	ops, name, err := b.sumdbOps(ctx)
+	if err != nil {
+		return err
+	}
+	proxy, err := b.firstProxy()
+	if err != nil {
+		return err
+	}
+	if ops.base, err = b.sumdbBase(ctx, ops, name, b.sumdbURL); err != nil {
+		return err
+	}
+	client := sumdb.NewClient(ops)
+	b.o.Progress("fetching %d go.mod files", len(versions))
+	errs := make([]error, len(versions))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range fetchGoModsAt {
+		wg.Go(func() {
+			for i := range next {
+				if err := b.fetchGoMod(ctx, proxy, client, versions[i]); err != nil {
+					errs[i] = fmt.Errorf("%s@%s: %w", versions[i].Path, versions[i].Version, err)
+				}
+			}
+		})
+	}
+	for i := range versions {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var failed []string
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d go.mod files could not be fetched:\n  %s", len(failed), len(versions), strings.Join(first(failed, 20), "\n  "))
+	}
+	return ops.securityErr()
+}
+
+// fetchGoMod fetches one go.mod and checks it against the checksum
+// database, unless the go checksum settings exempt its module.
+func (b *builder) fetchGoMod(ctx context.Context, proxy string, client *sumdb.Client, mv module.Version) error {
+	ep, err := module.EscapePath(mv.Path)
+	if err != nil {
+		return err
+	}
+	ev, err := module.EscapeVersion(mv.Version)
+	if err != nil {
+		return err
+	}
+	mod, err := b.getSmall(ctx, proxy+"/"+ep+"/@v/"+ev+".mod", maxMod)
+	if err != nil {
+		return err
+	}
+	h, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(mod)), nil
+	})
+	if err != nil {
+		return err
+	}
+	if !b.private(mv.Path) {
+		lines, err := client.Lookup(mv.Path, mv.Version+"/go.mod")
+		if err != nil {
+			return fmt.Errorf("checksum database: %w", err)
+		}
+		if !slices.Contains(lines, mv.Path+" "+mv.Version+"/go.mod "+h) {
+			return fmt.Errorf("its go.mod hashes to %s, which the checksum database does not list (SECURITY ERROR)", h)
+		}
+	}
+	dir := filepath.Join(b.root, filepath.FromSlash(DownloadDir), filepath.FromSlash(ep), "@v")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ev+".mod"), mod, 0o644)
+}
+
+// private reports whether the checksum settings (GONOSUMDB, GOPRIVATE,
+// GONOSUMCHECK) exempt a module from the checksum database, as the go
+// command reads them.
+func (b *builder) private(path string) bool {
+	for _, k := range []string{"GONOSUMDB", "GOPRIVATE", "GONOSUMCHECK"} {
+		if v := b.o.Getenv(k); v != "" && module.MatchPrefixPatterns(v, path) {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *builder) fetchToolchain(ctx context.Context, proxy string, client *sumdb.Client, t *Toolchain) (string, error) {
 	version := t.ModuleVersion()
 	ep, err := module.EscapePath(ToolchainModule)
