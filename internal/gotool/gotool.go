@@ -46,17 +46,6 @@ type envValues struct {
 // Run runs go with args and returns standard output. A failure carries the
 // command's standard error.
 func (g Go) Run(ctx context.Context, args ...string) ([]byte, error) {
-	out, err := g.RunKeepOutput(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// RunKeepOutput is Run that returns standard output even when the command
-// fails: go mod download -json reports each module's error there and exits
-// 1.
-func (g Go) RunKeepOutput(ctx context.Context, args ...string) ([]byte, error) {
 	bin := g.Binary
 	if bin == "" {
 		bin = "go"
@@ -78,7 +67,7 @@ func (g Go) RunKeepOutput(ctx context.Context, args ...string) ([]byte, error) {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return stdout.Bytes(), fmt.Errorf("go %s: %s", strings.Join(args, " "), msg)
+		return nil, fmt.Errorf("go %s: %s", strings.Join(args, " "), msg)
 	}
 	return stdout.Bytes(), nil
 }

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -24,7 +23,6 @@ import (
 
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/internal/format"
-	"hegui.dev/hegui/internal/gotool"
 	"hegui.dev/hegui/internal/modlist"
 	"hegui.dev/hegui/keys"
 	"hegui.dev/hegui/pki"
@@ -83,22 +81,14 @@ type BuildSummary struct {
 	Bytes      int64 // the files' sizes, before compression
 }
 
-// downloadChunk is how many module versions one go command downloads, and
-// downloadProcs how many such commands run at once: the go command fetches
-// GOMAXPROCS files at a time, which on a small machine leaves the network
-// idle.
-const (
-	downloadChunk = 16
-	downloadProcs = 4
-)
-
-// Build puts a kit together and writes it, compressed, to w. The go
-// command fetches everything (through GOPROXY, checking every file against
-// the checksum database as it always does) into a fresh GOPATH under
-// WorkDir; the checksum database's lookups are then proven again against
-// its newest tree head, so that the go command can check them offline in
-// any order; then every file is hashed, the manifest signed and the archive
-// written.
+// Build puts a kit together and writes it, compressed, to w. Toolchains
+// and modules are fetched through GOPROXY into the go command's download
+// layout under WorkDir, each checked against the checksum database
+// (fetchAll); the checksum database's lookups are then proven again
+// against its newest tree head, so that the go command can check them
+// offline in any order (completeSumDB); projects to prebuild are built
+// into a build cache; then every file is hashed, the manifest signed and
+// the archive written.
 func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, error) {
 	if len(o.Signers) == 0 {
 		return nil, errors.New("a kit must be signed: give a key")
@@ -128,19 +118,13 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 		return nil, err
 	}
 	root := filepath.Join(work, "kit")
-	empty := filepath.Join(work, "empty")
-	for _, d := range []string{root, empty} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
 	}
-	b := &builder{o: o, root: root, empty: empty}
-	b.env = b.goEnv()
+	b := &builder{o: o, root: root}
 
 	// What to download: module zips whole, go.mod-only versions their
 	// .info and .mod; toolchains are fetched apart (fetchToolchains).
-	var whole []string
-	var modOnly []module.Version
 	var toolchains []Toolchain
 	for _, v := range o.Go {
 		gv, err := NormalizeGoVersion(v)
@@ -161,20 +145,17 @@ func Build(ctx context.Context, w io.Writer, o BuildOptions) (*BuildSummary, err
 	var mods []Module
 	for _, it := range modlist.Merge(o.Modules) {
 		mods = append(mods, Module{Path: it.Module, Version: it.Version, Zip: !it.ModOnly})
-		if it.ModOnly {
-			modOnly = append(modOnly, module.Version{Path: it.Module, Version: it.Version})
-		} else {
-			whole = append(whole, it.Module+"@"+it.Version)
-		}
 	}
 	o.Progress("fetching %d toolchain(s) and %d module version(s) through GOPROXY=%s", len(toolchains), len(mods), cmp.Or(o.Getenv("GOPROXY"), "(the go command's default)"))
-	if err := b.fetchToolchains(ctx, toolchains); err != nil {
-		return nil, err
+	var items []fetchItem
+	for i := range toolchains {
+		t := &toolchains[i]
+		items = append(items, fetchItem{mv: module.Version{Path: ToolchainModule, Version: t.ModuleVersion()}, zip: true, zipHash: &t.Hash})
 	}
-	if err := b.download(ctx, whole); err != nil {
-		return nil, err
+	for _, md := range mods {
+		items = append(items, fetchItem{mv: module.Version{Path: md.Path, Version: md.Version}, zip: md.Zip})
 	}
-	if err := b.fetchGoMods(ctx, modOnly); err != nil {
+	if err := b.fetchAll(ctx, items); err != nil {
 		return nil, err
 	}
 	if err := b.completeSumDB(ctx); err != nil {
@@ -273,37 +254,10 @@ func pack(ctx context.Context, w io.Writer, compression Compression, root string
 
 // builder is one Build's state.
 type builder struct {
-	o     BuildOptions
-	root  string   // the kit's files
-	empty string   // an empty directory the go command runs in
-	env   []string // the go command's environment
+	o    BuildOptions
+	root string // the kit's files
 	// sumdbURL is the checksum database's URL when GOSUMDB gives one.
 	sumdbURL string
-}
-
-// goEnv is the environment the go command downloads in: a fresh GOPATH in
-// the kit, modules on, the toolchain that runs, and the user's proxy and
-// checksum-database settings.
-func (b *builder) goEnv() []string {
-	gopath := filepath.Join(b.root, filepath.FromSlash(GoPathDir))
-	return []string{
-		"GOPATH=" + gopath,
-		"GOMODCACHE=" + filepath.Join(gopath, "pkg", "mod"),
-		"GOFLAGS=-modcacherw",
-		"GO111MODULE=on",
-		"GOWORK=off",
-		"GOTOOLCHAIN=local",
-		"GOENV=off",
-		// The user's proxy and checksum-database settings, read where the
-		// user's go command would: the environment.
-		"GOPROXY=" + b.o.Getenv("GOPROXY"),
-		"GOSUMDB=" + b.o.Getenv("GOSUMDB"),
-		"GONOSUMDB=" + b.o.Getenv("GONOSUMDB"),
-		"GONOSUMCHECK=" + b.o.Getenv("GONOSUMCHECK"),
-		"GOPRIVATE=" + b.o.Getenv("GOPRIVATE"),
-		"GONOPROXY=" + b.o.Getenv("GONOPROXY"),
-		"GOINSECURE=" + b.o.Getenv("GOINSECURE"),
-	}
 }
 
 // kitEnv is what activate sets of the go command's checksum settings.
@@ -315,97 +269,6 @@ func (b *builder) kitEnv() map[string]string {
 		}
 	}
 	return env
-}
-
-// downloaded is what `go mod download -json` says of one module version.
-type downloaded struct {
-	Path, Version string
-	Error         string
-}
-
-// download has the go command fetch whole module versions (go mod
-// download), a chunk per command, several commands at once. Every version
-// that failed is named in the error, one a line.
-func (b *builder) download(ctx context.Context, whole []string) error {
-	var chunks [][]string
-	for i := 0; i < len(whole); i += downloadChunk {
-		chunks = append(chunks, whole[i:min(i+downloadChunk, len(whole))])
-	}
-	var (
-		mu       sync.Mutex
-		reported = map[string]bool{}
-		failures []string
-		done     int
-		runErr   error
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	next := make(chan []string)
-	var wg sync.WaitGroup
-	for range downloadProcs {
-		wg.Go(func() {
-			for chunk := range next {
-				out, err := b.runGo(ctx, append([]string{"mod", "download", "-json"}, chunk...)...)
-				items, derr := decodeDownloads(out)
-				mu.Lock()
-				for _, d := range items {
-					reported[d.Path+"@"+d.Version] = true
-					if d.Error != "" {
-						failures = append(failures, d.Path+"@"+d.Version+": "+d.Error)
-					}
-				}
-				if runErr == nil && (derr != nil || err != nil && len(items) == 0) {
-					runErr = cmp.Or(derr, err)
-					cancel()
-				}
-				done += len(chunk)
-				b.o.Progress("  %d/%d module versions", done, len(whole))
-				mu.Unlock()
-			}
-		})
-	}
-	for _, c := range chunks {
-		select {
-		case next <- c:
-		case <-ctx.Done():
-		}
-	}
-	close(next)
-	wg.Wait()
-	if runErr != nil {
-		return runErr
-	}
-	if len(failures) > 0 {
-		slices.Sort(failures)
-		return fmt.Errorf("%d of %d module versions could not be fetched:\n  %s", len(failures), len(whole), strings.Join(first(failures, 20), "\n  "))
-	}
-	for _, want := range whole {
-		if !reported[want] {
-			return fmt.Errorf("the go command did not report %s", want)
-		}
-	}
-	return ctx.Err()
-}
-
-// runGo runs the go command in the empty directory with the kit's
-// environment; standard output is returned even when it fails (go mod
-// download reports per-module errors there and exits 1).
-func (b *builder) runGo(ctx context.Context, args ...string) ([]byte, error) {
-	return gotool.Go{Dir: b.empty, Env: b.env}.RunKeepOutput(ctx, args...)
-}
-
-func decodeDownloads(out []byte) ([]*downloaded, error) {
-	var items []*downloaded
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		d := new(downloaded)
-		if err := dec.Decode(d); err == io.EOF {
-			return items, nil
-		} else if err != nil {
-			return items, fmt.Errorf("reading the go command's report: %v", err)
-		}
-		items = append(items, d)
-	}
 }
 
 // writeSigners puts each signer's public key and chain where the manifest

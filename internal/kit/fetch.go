@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 	"golang.org/x/mod/sumdb"
 	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
@@ -27,59 +29,29 @@ const (
 	maxMod  = modzip.MaxGoMod
 )
 
-// fetchToolchains downloads toolchain module zips into the kit's download
-// cache the way the go command's module fetcher does: .info, .mod and .zip
-// from the first proxy in GOPROXY, each .mod and .zip hashed as go.sum
-// hashes them and the hashes checked against the checksum database with
-// the go command's own client library; the .ziphash written beside the
-// zip. Unlike `go mod download`, nothing is extracted: a toolchain is
-// unpacked only where the kit is installed.
-func (b *builder) fetchToolchains(ctx context.Context, toolchains []Toolchain) error {
-	if len(toolchains) == 0 {
-		return nil
-	}
-	ops, name, err := b.sumdbOps(ctx)
-	if err != nil {
-		return err
-	}
-	proxy, err := b.firstProxy()
-	if err != nil {
-		return err
-	}
-	if ops.base, err = b.sumdbBase(ctx, ops, name, b.sumdbURL); err != nil {
-		return err
-	}
-	client := sumdb.NewClient(ops)
-	var wg sync.WaitGroup
-	errs := make([]error, len(toolchains))
-	for i := range toolchains {
-		t := &toolchains[i]
-		wg.Go(func() {
-			b.o.Progress("fetching Go %s (%s)", strings.TrimPrefix(t.Version, "go"), t.Platform)
-			h, err := b.fetchToolchain(ctx, proxy, client, t)
-			if err == nil {
-				err = ops.securityErr()
-			}
-			if err != nil {
-				errs[i] = fmt.Errorf("toolchain %s %s: %w", t.Version, t.Platform, err)
-				return
-			}
-			t.Hash = h
-		})
-	}
-	wg.Wait()
-	return cmp.Or(errs...)
+// fetchAt is how many module versions a kit build fetches at once.
+const fetchAt = 8
+
+// fetchItem is one module version to fetch: its go.mod always, its .info
+// and zip when zip is set; zipHash receives the zip's go.sum hash.
+type fetchItem struct {
+	mv      module.Version
+	zip     bool
+	zipHash *string
 }
 
-// fetchGoModsAt is how many go.mod files fetchGoMods reads at once.
-const fetchGoModsAt = 8
-
-// fetchGoMods downloads the go.mod files of module versions the kit
-// carries nothing else of (a go.sum "/go.mod" line alone), each checked
-// against the checksum database, into the kit's download cache: all the
-// go command reads of such a version is its .mod.
-func (b *builder) fetchGoMods(ctx context.Context, versions []module.Version) error {
-	if len(versions) == 0 {
+// fetchAll downloads module versions (toolchains among them) into the
+// kit's download cache in the go command's layout, the way its module
+// fetcher does: .info, .mod and .zip from the first proxy in GOPROXY; each
+// .mod and .zip hashed as go.sum hashes them and the hashes checked
+// against the checksum database with the go command's own client library
+// (x/mod/sumdb), which writes the lookups and tiles beside them; each zip
+// checked against the module zip rules (x/mod/zip); the .ziphash written
+// beside it. Unlike `go mod download`, nothing is extracted: the kit
+// carries the zips, and the go command extracts what a build needs.
+// Every version that failed is named, one a line.
+func (b *builder) fetchAll(ctx context.Context, items []fetchItem) error {
+	if len(items) == 0 {
 		return nil
 	}
 	ops, name, err := b.sumdbOps(ctx)
@@ -94,20 +66,32 @@ func (b *builder) fetchGoMods(ctx context.Context, versions []module.Version) er
 		return err
 	}
 	client := sumdb.NewClient(ops)
-	b.o.Progress("fetching %d go.mod files", len(versions))
-	errs := make([]error, len(versions))
+	errs := make([]error, len(items))
 	next := make(chan int)
-	var wg sync.WaitGroup
-	for range fetchGoModsAt {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
+	for range fetchAt {
 		wg.Go(func() {
 			for i := range next {
-				if err := b.fetchGoMod(ctx, proxy, client, versions[i]); err != nil {
-					errs[i] = fmt.Errorf("%s@%s: %w", versions[i].Path, versions[i].Version, err)
+				it := items[i]
+				h, err := b.fetch(ctx, proxy, client, it)
+				if err != nil {
+					errs[i] = fmt.Errorf("%s@%s: %w", it.mv.Path, it.mv.Version, err)
+				} else if it.zipHash != nil {
+					*it.zipHash = h
 				}
+				mu.Lock()
+				if done++; done%32 == 0 || done == len(items) {
+					b.o.Progress("  %d/%d module versions", done, len(items))
+				}
+				mu.Unlock()
 			}
 		})
 	}
-	for i := range versions {
+	for i := range items {
 		next <- i
 	}
 	close(next)
@@ -119,67 +103,21 @@ func (b *builder) fetchGoMods(ctx context.Context, versions []module.Version) er
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d go.mod files could not be fetched:\n  %s", len(failed), len(versions), strings.Join(first(failed, 20), "\n  "))
+		return fmt.Errorf("%d of %d module versions could not be fetched:\n  %s", len(failed), len(items), strings.Join(first(failed, 20), "\n  "))
 	}
-	return ops.securityErr()
+	if err := ops.securityErr(); err != nil {
+		return err
+	}
+	return b.writeLists(items)
 }
 
-// fetchGoMod fetches one go.mod and checks it against the checksum
-// database, unless the go checksum settings exempt its module.
-func (b *builder) fetchGoMod(ctx context.Context, proxy string, client *sumdb.Client, mv module.Version) error {
-	ep, err := module.EscapePath(mv.Path)
-	if err != nil {
-		return err
-	}
-	ev, err := module.EscapeVersion(mv.Version)
-	if err != nil {
-		return err
-	}
-	mod, err := b.getSmall(ctx, proxy+"/"+ep+"/@v/"+ev+".mod", maxMod)
-	if err != nil {
-		return err
-	}
-	h, err := dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(mod)), nil
-	})
-	if err != nil {
-		return err
-	}
-	if !b.private(mv.Path) {
-		lines, err := client.Lookup(mv.Path, mv.Version+"/go.mod")
-		if err != nil {
-			return fmt.Errorf("checksum database: %w", err)
-		}
-		if !slices.Contains(lines, mv.Path+" "+mv.Version+"/go.mod "+h) {
-			return fmt.Errorf("its go.mod hashes to %s, which the checksum database does not list (SECURITY ERROR)", h)
-		}
-	}
-	dir := filepath.Join(b.root, filepath.FromSlash(DownloadDir), filepath.FromSlash(ep), "@v")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, ev+".mod"), mod, 0o644)
-}
-
-// private reports whether the checksum settings (GONOSUMDB, GOPRIVATE,
-// GONOSUMCHECK) exempt a module from the checksum database, as the go
-// command reads them.
-func (b *builder) private(path string) bool {
-	for _, k := range []string{"GONOSUMDB", "GOPRIVATE", "GONOSUMCHECK"} {
-		if v := b.o.Getenv(k); v != "" && module.MatchPrefixPatterns(v, path) {
-			return true
-		}
-	}
-	return false
-}
-
-func (b *builder) fetchToolchain(ctx context.Context, proxy string, client *sumdb.Client, t *Toolchain) (string, error) {
-	version := t.ModuleVersion()
-	ep, err := module.EscapePath(ToolchainModule)
+// fetch fetches one module version and returns its zip's hash.
+func (b *builder) fetch(ctx context.Context, proxy string, client *sumdb.Client, it fetchItem) (string, error) {
+	ep, err := module.EscapePath(it.mv.Path)
 	if err != nil {
 		return "", err
 	}
-	ev, err := module.EscapeVersion(version)
+	ev, err := module.EscapeVersion(it.mv.Version)
 	if err != nil {
 		return "", err
 	}
@@ -188,17 +126,20 @@ func (b *builder) fetchToolchain(ctx context.Context, proxy string, client *sumd
 		return "", err
 	}
 	base := proxy + "/" + ep + "/@v/" + ev
-	lines, err := client.Lookup(ToolchainModule, version)
-	if err != nil {
-		return "", fmt.Errorf("checksum database: %w", err)
-	}
-	modLines, err := client.Lookup(ToolchainModule, version+"/go.mod")
-	if err != nil {
-		return "", fmt.Errorf("checksum database: %w", err)
-	}
-	info, err := b.getSmall(ctx, base+".info", maxInfo)
-	if err != nil {
-		return "", err
+	checked := !b.private(it.mv.Path)
+	// want checks a hash against the checksum database's line for vers.
+	want := func(vers, what, h string) error {
+		if !checked {
+			return nil
+		}
+		lines, err := client.Lookup(it.mv.Path, vers)
+		if err != nil {
+			return fmt.Errorf("checksum database: %w", err)
+		}
+		if !slices.Contains(lines, it.mv.Path+" "+vers+" "+h) {
+			return fmt.Errorf("its %s hashes to %s, which the checksum database does not list (SECURITY ERROR)", what, h)
+		}
+		return nil
 	}
 	mod, err := b.getSmall(ctx, base+".mod", maxMod)
 	if err != nil {
@@ -210,26 +151,65 @@ func (b *builder) fetchToolchain(ctx context.Context, proxy string, client *sumd
 	if err != nil {
 		return "", err
 	}
-	if !slices.Contains(modLines, ToolchainModule+" "+version+"/go.mod "+modHash) {
-		return "", fmt.Errorf("its go.mod hashes to %s, which the checksum database does not list (SECURITY ERROR)", modHash)
-	}
-	zipPath := filepath.Join(dir, ev+".zip")
-	if err := b.getFile(ctx, base+".zip", zipPath+".partial", modzip.MaxZipFile); err != nil {
+	if err := want(it.mv.Version+"/go.mod", "go.mod", modHash); err != nil {
 		return "", err
 	}
-	zipHash, err := dirhash.HashZip(zipPath+".partial", dirhash.Hash1)
+	if !it.zip {
+		return "", os.WriteFile(filepath.Join(dir, ev+".mod"), mod, 0o644)
+	}
+	info, err := b.getSmall(ctx, base+".info", maxInfo)
+	if err != nil {
+		return "", err
+	}
+	var parsed struct{ Version string }
+	if json.Unmarshal(info, &parsed) != nil || parsed.Version != it.mv.Version {
+		return "", fmt.Errorf("the proxy's .info does not describe %s", it.mv.Version)
+	}
+	partial := filepath.Join(dir, ev+".zip.partial")
+	defer os.Remove(partial)
+	if err := b.getFile(ctx, base+".zip", partial, modzip.MaxZipFile); err != nil {
+		return "", err
+	}
+	if _, err := modzip.CheckZip(it.mv, partial); err != nil {
+		return "", fmt.Errorf("not a valid module zip: %v", err)
+	}
+	zipHash, err := dirhash.HashZip(partial, dirhash.Hash1)
 	if err != nil {
 		return "", fmt.Errorf("not a module zip: %v", err)
 	}
-	if !slices.Contains(lines, ToolchainModule+" "+version+" "+zipHash) {
-		return "", fmt.Errorf("its zip hashes to %s, which the checksum database does not list (SECURITY ERROR)", zipHash)
+	if err := want(it.mv.Version, "zip", zipHash); err != nil {
+		return "", err
 	}
 	for name, data := range map[string][]byte{ev + ".info": info, ev + ".mod": mod, ev + ".ziphash": []byte(zipHash)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return "", err
 		}
 	}
-	return zipHash, os.Rename(zipPath+".partial", zipPath)
+	return zipHash, os.Rename(partial, filepath.Join(dir, ev+".zip"))
+}
+
+// writeLists writes each module's @v/list, the versions the kit holds
+// whole, as the go command's cache has it: a file:// GOPROXY answers
+// `go list -m -versions` and @latest from it.
+func (b *builder) writeLists(items []fetchItem) error {
+	versions := map[string][]string{}
+	for _, it := range items {
+		if it.zip {
+			versions[it.mv.Path] = append(versions[it.mv.Path], it.mv.Version)
+		}
+	}
+	for path, vs := range versions {
+		ep, err := module.EscapePath(path)
+		if err != nil {
+			return err
+		}
+		semver.Sort(vs)
+		list := filepath.Join(b.root, filepath.FromSlash(DownloadDir), filepath.FromSlash(ep), "@v", "list")
+		if err := os.WriteFile(list, []byte(strings.Join(vs, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // firstProxy is the first proxy URL in GOPROXY, which the kit fetches
@@ -303,4 +283,16 @@ func (b *builder) getFile(ctx context.Context, url, path string, limit int64) er
 		return fmt.Errorf("GET %s: larger than %d bytes", url, limit)
 	}
 	return nil
+}
+
+// private reports whether the checksum settings (GONOSUMDB, GOPRIVATE,
+// GONOSUMCHECK) exempt a module from the checksum database, as the go
+// command reads them.
+func (b *builder) private(path string) bool {
+	for _, k := range []string{"GONOSUMDB", "GOPRIVATE", "GONOSUMCHECK"} {
+		if v := b.o.Getenv(k); v != "" && module.MatchPrefixPatterns(v, path) {
+			return true
+		}
+	}
+	return false
 }
