@@ -2,10 +2,12 @@
 # hegui kit on a real project's module graph; docs/PERFORMANCE.md ("Go
 # environment kits") quotes its output.
 #
-#   1. Build: a kit of this machine's Go toolchain and restic's modules
-#      (v0.18.0: 228 go.mod files, 88 zips), from a warm `hegui proxy serve
-#      --offline`, against what the issue names as the floor: `go mod
-#      download` of the same modules from the same proxy into a fresh module
+#   1. Build: a kit of this machine's Go toolchain and the modules restic's
+#      go.sum names (v0.18.0: 116 zips and 131 go.mod files alone), from a
+#      warm `hegui proxy serve --offline`, against what the issue names as
+#      the floor: `go mod download` of the same module versions (its zip
+#      lines; the go command has no way to fetch a go.mod alone, so the
+#      floor leaves those out) from the same proxy into a fresh module
 #      cache, plus copying the toolchain zip. Interleaved rounds.
 #   2. Recovery: `hegui kit install`, `source DIR/activate`, and the first
 #      offline `go build ./cmd/restic` (GOPROXY=off, an empty HOME: no module
@@ -16,12 +18,14 @@
 #      manifest holds), on the installed files.
 #
 # Usage: scripts/bench-kit.sh [HEGUI]   (default: built from this tree)
-#   RUNS=5 rounds; RESTIC=v0.18.0; WORK=a directory with room for ~4 GB
+#   RUNS=5 rounds; PARTS=123 selects the parts; RESTIC=v0.18.0;
+#   WORK=a directory with room for ~4 GB
 #   (default: a temporary one in $TMPDIR or /tmp; WORK=/dev/shm measures
 #   without the disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
+parts=${PARTS:-123}
 restic=${RESTIC:-v0.18.0}
 work=$(mktemp -d "${WORK:-${TMPDIR:-/tmp}}/bench-kit.XXXXXX")
 pids=()
@@ -65,13 +69,19 @@ tczip=$(find "$home" -name "*$gover*.zip" | head -1)
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 secs() { /usr/bin/time -f %e -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }; cat "$work/t"; }
 
+# The floor downloads exactly the module versions whose zips the kit
+# carries: the go.sum lines that are not "/go.mod" lines.
+awk '$2 !~ /\/go.mod$/ {print $1 "@" $2}' "$work/restic/go.sum" | sort -u >"$work/zips.txt"
+mkdir -p "$work/empty"
+
+if [[ $parts == *1* ]]; then
 echo
-echo "== 1. Build a kit from a warm proxy, $runs rounds"
+echo "== 1. Build a kit from a warm proxy, $runs rounds ($(wc -l <"$work/zips.txt") zips)"
 : >"$work/floor"; : >"$work/build"
 for i in $(seq "$runs"); do
 	rm -rf "$work/gp" "$work/copy" "$work/kit.tar.zst"
 	mkdir -p "$work/copy"
-	t1=$(cd "$work/restic" && secs env GOPATH="$work/gp" GOMODCACHE="$work/gp/pkg/mod" GOPROXY="$proxy" GOFLAGS=-mod=mod GOSUMDB=sum.golang.org GONOSUMDB= go mod download)
+	t1=$(cd "$work/empty" && secs env GOPATH="$work/gp" GOMODCACHE="$work/gp/pkg/mod" GOPROXY="$proxy" GOFLAGS=-mod=mod GOSUMDB=sum.golang.org GONOSUMDB= xargs -a "$work/zips.txt" go mod download)
 	t2=$(secs cp "$tczip" "$work/copy/")
 	echo "$t1 $t2" | awk '{print $1+$2}' >>"$work/floor"
 	chmod -R u+w "$work/gp"; rm -rf "$work/gp"
@@ -82,14 +92,19 @@ echo "  go mod download + cp toolchain   $f s   (rounds: $(tr '\n' ' ' <"$work/f
 echo "  hegui kit build                  $b s   (rounds: $(tr '\n' ' ' <"$work/build"))"
 echo "  kit build / floor                $(paste "$work/build" "$work/floor" | awk '{print $1/$2}' | median)  (median of per-round ratios)"
 echo "  kit: $(du -h "$work/kit.tar.zst" | cut -f1), $("$hegui" kit verify "$work/kit.tar.zst" --pub "$work/k.pub" | head -1)"
+fi
 
+if [[ $parts == *2* || $parts == *3* ]]; then
 echo
 echo "== 2. Recovery: install + activate + first offline go build ./cmd/restic"
-rm -rf "$work/env" "$work/home"; mkdir -p "$work/home"
-ti=$(secs "$hegui" kit install "$work/kit.tar.zst" "$work/env" --pub "$work/k.pub")
-tb=$(cd "$work/restic" && secs env -i HOME="$work/home" PATH=/usr/bin:/bin GOPROXY=off bash -c ". '$work/env/activate' && go build -o /dev/null ./cmd/restic")
-echo "  without a build cache (1 round): install $ti s, activate + go build $tb s"
-chmod -R u+w "$work/env"; rm -rf "$work/env"
+if [[ $parts == *2* ]]; then
+	"$hegui" kit build --go "$gover" --modules "$work/restic" --key "$work/k.key" --out "$work/kit.tar.zst" --force >/dev/null 2>&1
+	rm -rf "$work/env" "$work/home"; mkdir -p "$work/home"
+	ti=$(secs "$hegui" kit install "$work/kit.tar.zst" "$work/env" --pub "$work/k.pub")
+	tb=$(cd "$work/restic" && secs env -i HOME="$work/home" PATH=/usr/bin:/bin GOPROXY=off bash -c ". '$work/env/activate' && go build -o /dev/null ./cmd/restic")
+	echo "  without a build cache (1 round): install $ti s, activate + go build $tb s"
+	chmod -R u+w "$work/env"; rm -rf "$work/env"
+fi
 tp=$(secs env GOPROXY="$proxy" GOSUMDB=sum.golang.org GONOSUMDB= "$hegui" kit build --go "$gover" --modules "$work/restic" --prebuild "$work/restic" --key "$work/k.key" --out "$work/kit-prebuilt.tar.zst")
 echo "  hegui kit build --prebuild: $tp s, $(du -h "$work/kit-prebuilt.tar.zst" | cut -f1)"
 : >"$work/install"; : >"$work/gobuild"; : >"$work/total"
@@ -103,8 +118,10 @@ for i in $(seq "$runs"); do
 done
 echo "  hegui kit install                $(median <"$work/install") s   (rounds: $(tr '\n' ' ' <"$work/install"))"
 echo "  activate + go build ./cmd/restic $(median <"$work/gobuild") s   (rounds: $(tr '\n' ' ' <"$work/gobuild"))"
-echo "  recovery in all                  $(median <"$work/total") s   (goal: under 20 s)"
+echo "  recovery in all                  $(median <"$work/total") s   (goal: under 20 s; rounds: $(tr '\n' ' ' <"$work/total"))"
+fi
 
+if [[ $parts == *3* ]]; then
 echo
 echo "== 3. Verify against hashing every file once, $runs rounds"
 (cd "$work/env" && python3 -c 'import json; [print(f["path"]) for f in json.load(open("manifest.json"))["files"]]') >"$work/files"
@@ -120,3 +137,4 @@ echo "  sha256sum of every file          $s s"
 echo "  openssl dgst -sm3 of every file  $m s"
 echo "  verify / (sha256sum + sm3)       $(echo "$v $s $m" | awk '{printf "%.2f", $1/($2+$3)}')"
 echo "  verify / slower of the two       $(echo "$v $s $m" | awk '{x=($2>$3)?$2:$3; printf "%.2f", $1/x}')"
+fi
