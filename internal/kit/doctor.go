@@ -190,7 +190,7 @@ func (d *doctor) checkToolchains() {
 }
 
 // goEnvVars are the settings checkEnvironment reads.
-var goEnvVars = []string{"GOROOT", "GOVERSION", "GOPROXY", "GOSUMDB", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GOFLAGS", "GOTOOLCHAIN", "GOMODCACHE", "GOENV"}
+var goEnvVars = []string{"GOROOT", "GOVERSION", "GOPROXY", "GOSUMDB", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GOFLAGS", "GOTOOLCHAIN", "GOMODCACHE", "GOCACHE", "GOENV"}
 
 // checkEnvironment asks the go command the user would run what it will
 // do, and compares that with the kit.
@@ -218,10 +218,11 @@ func (d *doctor) checkEnvironment() {
 	kitSumDB, _, _ := modverify.ParseGOSUMDB(d.m.Env["GOSUMDB"])
 	gotSumDB, _, serr := modverify.ParseGOSUMDB(e["GOSUMDB"])
 	allowedNoSum := splitList(d.m.Env["GONOSUMDB"] + "," + d.m.Env["GOPRIVATE"] + "," + d.m.Env["GONOSUMCHECK"])
-	checks := []struct {
+	type envCheck struct {
 		name, detail, fix string
 		ok                bool
-	}{
+	}
+	checks := []envCheck{
 		{"GOROOT", "GOROOT is " + e["GOROOT"] + " (" + e["GOVERSION"] + ")", fix,
 			strings.HasPrefix(e["GOROOT"], d.path(ToolchainsDir)+string(filepath.Separator))},
 		{"GOPROXY", "GOPROXY is " + e["GOPROXY"], "set GOPROXY=" + wantProxy + " (activate does): anything else reaches past the kit",
@@ -238,6 +239,11 @@ func (d *doctor) checkEnvironment() {
 			e["GOTOOLCHAIN"] == "local"},
 		{"GOMODCACHE", "GOMODCACHE is " + e["GOMODCACHE"], "set GOMODCACHE=" + d.path(GoPathDir+"/pkg/mod"),
 			e["GOMODCACHE"] == d.path(GoPathDir+"/pkg/mod")},
+	}
+	if d.m.BuildCache {
+		checks = append(checks, envCheck{"GOCACHE", "GOCACHE is " + e["GOCACHE"] + ", GOFLAGS " + orNone(e["GOFLAGS"]),
+			"set GOCACHE=" + d.path(BuildCacheDir) + " and -trimpath in GOFLAGS (activate does): the kit's prebuilt packages are used only so",
+			e["GOCACHE"] == d.path(BuildCacheDir) && strings.Contains(e["GOFLAGS"], "-trimpath")})
 	}
 	for _, c := range checks {
 		d.add(c.name, c.ok, c.detail, c.fix)

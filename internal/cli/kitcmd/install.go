@@ -61,6 +61,7 @@ type verifyReport struct {
 	Toolchains []kit.Toolchain   `json:"toolchains"`
 	Modules    int               `json:"modules"`
 	VulnDB     bool              `json:"vulndb"`
+	BuildCache bool              `json:"buildCache"`
 	Hegui      string            `json:"hegui,omitempty"`
 	Env        map[string]string `json:"env"`
 }
@@ -85,7 +86,7 @@ func RunVerify(ctx context.Context, env *cmdutil.Env, o VerifyOptions) error {
 		return env.PrintJSON(verifyReport{
 			Kit: o.Kit, Verified: true, Signed: m.Signed.Format("2006-01-02T15:04:05Z"), Trust: v.Trust,
 			Files: v.Files, Bytes: v.Bytes, Toolchains: m.Toolchains, Modules: len(m.Modules),
-			VulnDB: m.VulnDB, Hegui: m.Hegui, Env: m.Env,
+			VulnDB: m.VulnDB, BuildCache: m.BuildCache, Hegui: m.Hegui, Env: m.Env,
 		})
 	}
 	fmt.Fprintf(env.Stdout, "%s verifies: %d files (%s), signed %s\n", o.Kit, v.Files, human.Bytes(v.Bytes), m.Signed.Format("2006-01-02 15:04 UTC"))
@@ -98,6 +99,9 @@ func RunVerify(ctx context.Context, env *cmdutil.Env, o VerifyOptions) error {
 		}
 	}
 	fmt.Fprintf(env.Stdout, "  modules     %d versions (%d with their source), checksum database %s\n", len(m.Modules), zips, m.Env["GOSUMDB"])
+	if m.BuildCache {
+		fmt.Fprintf(env.Stdout, "  gocache     a build cache (made with -trimpath) for the projects prebuilt\n")
+	}
 	if m.VulnDB {
 		fmt.Fprintf(env.Stdout, "  vulndb      the offline vulnerability database\n")
 	}
