@@ -154,16 +154,26 @@ func (b *builder) fetch(ctx context.Context, proxy string, client *sumdb.Client,
 	if err := want(it.mv.Version+"/go.mod", "go.mod", modHash); err != nil {
 		return "", err
 	}
+	info, err := b.getSmall(ctx, base+".info", maxInfo)
+	if err == nil {
+		var parsed struct{ Version string }
+		if json.Unmarshal(info, &parsed) != nil || parsed.Version != it.mv.Version {
+			err = fmt.Errorf("the proxy's .info does not describe %s", it.mv.Version)
+		}
+	}
 	if !it.zip {
+		// A build reads only the go.mod of such a version; `go list -m
+		// all` wants its .info too, which is carried when the proxy has
+		// it (a proxy warmed from a go.sum need not).
+		if err == nil {
+			if err := os.WriteFile(filepath.Join(dir, ev+".info"), info, 0o644); err != nil {
+				return "", err
+			}
+		}
 		return "", os.WriteFile(filepath.Join(dir, ev+".mod"), mod, 0o644)
 	}
-	info, err := b.getSmall(ctx, base+".info", maxInfo)
 	if err != nil {
 		return "", err
-	}
-	var parsed struct{ Version string }
-	if json.Unmarshal(info, &parsed) != nil || parsed.Version != it.mv.Version {
-		return "", fmt.Errorf("the proxy's .info does not describe %s", it.mv.Version)
 	}
 	partial := filepath.Join(dir, ev+".zip.partial")
 	defer os.Remove(partial)
