@@ -78,7 +78,9 @@ func (b *builder) fetchAll(ctx context.Context, items []fetchItem) error {
 			for i := range next {
 				it := items[i]
 				h, err := b.fetch(ctx, proxy, client, it)
-				if err != nil {
+				if err != nil && it.mv.Path == ToolchainModule {
+					errs[i] = fmt.Errorf("the Go toolchain %s (is that Go version released, for that platform? the proxy has no such toolchain or refused it): %w", it.mv.Version, err)
+				} else if err != nil {
 					errs[i] = fmt.Errorf("%s@%s: %w", it.mv.Path, it.mv.Version, err)
 				} else if it.zipHash != nil {
 					*it.zipHash = h
