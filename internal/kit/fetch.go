@@ -79,7 +79,7 @@ func (b *builder) fetchAll(ctx context.Context, items []fetchItem) error {
 				it := items[i]
 				h, err := b.fetch(ctx, proxy, client, it)
 				if err != nil && it.mv.Path == ToolchainModule {
-					errs[i] = fmt.Errorf("the Go toolchain %s (is that Go version released, for that platform? the proxy has no such toolchain or refused it): %w", it.mv.Version, err)
+					errs[i] = fmt.Errorf("toolchain %s@%s: %w (is it a released Go version, built for that platform?)", it.mv.Path, it.mv.Version, err)
 				} else if err != nil {
 					errs[i] = fmt.Errorf("%s@%s: %w", it.mv.Path, it.mv.Version, err)
 				} else if it.zipHash != nil {
