@@ -204,3 +204,20 @@ func FuzzParseManifest(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyVisitorFailure checks that a visitor's own failure (a full
+// disk, say) is reported as itself, not as a corrupt kit.
+func TestVerifyVisitorFailure(t *testing.T) {
+	key := testKey(t)
+	full := errors.New("no space left on device")
+	_, err := Verify(t.Context(), bytes.NewReader(smallKit(t, key)), anchorsFor(key), func(f format.FileEntry, r io.Reader) error {
+		if strings.HasSuffix(f.Path, ".zip") {
+			return full
+		}
+		_, err := io.Copy(io.Discard, r)
+		return err
+	})
+	if !errors.Is(err, full) || strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("Verify = %v, want the visitor's error", err)
+	}
+}

@@ -326,7 +326,9 @@ func (v *verifier) check(tr *tar.Reader, hdr *tar.Header, visit Visit) error {
 	got, n, err := hashStream(v.ctx, tr, extra, !v.o.again)
 	if pw != nil {
 		pw.CloseWithError(err)
-		if verr := <-visitDone; verr != nil && err == nil {
+		// The visitor's own failure (a full disk) reaches the copy as a
+		// write error carrying it: it is the cause, not the kit.
+		if verr := <-visitDone; verr != nil && (err == nil || errors.Is(err, verr)) {
 			return fmt.Errorf("%s: %w", hdr.Name, verr)
 		}
 	}
