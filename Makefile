@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin
 FUZZTIME ?= 10s
 
-.PHONY: help build build-pkcs11 install demo test vet unit fuzz bench bench-openssl clean
+.PHONY: help build build-pkcs11 install demo test vet unit fuzz bench bench-openssl bench-proxy bench-kit clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,12 @@ bench: ## Go benchmarks of the API against the libraries it wraps
 
 bench-openssl: build ## hegui next to openssl on the same files and keys (docs/PERFORMANCE.md)
 	./scripts/bench-openssl.sh $(BIN)/hegui
+
+bench-proxy: build ## hegui proxy next to file:// and nginx on restic's module graph (about 20 minutes; docs/PERFORMANCE.md)
+	./scripts/bench-proxy.sh $(BIN)/hegui
+
+bench-kit: build ## hegui kit build, install and verify on restic (about 15 minutes; docs/PERFORMANCE.md)
+	./scripts/bench-kit.sh $(BIN)/hegui
 
 clean: ## remove build output
 	rm -rf $(BIN)

@@ -42,12 +42,12 @@ func TestKitOffline(t *testing.T) {
 	copyDir(t, filepath.Join("testdata", "kitapp"), app)
 	kitFile := r.path("go-env.tar.zst")
 
-	res := r.ok("kit", "build", "--go", kitOtherGo+","+hostGo, "--modules", app, "--key", r.path("release.key"), "--out", kitFile)
+	res := r.ok("kit", "build", "--go", kitOtherGo+","+hostGo, "--modules", app, "--vulndb="+testVulnDB(t), "--key", r.path("release.key"), "--out", kitFile)
 	if !strings.Contains(res.stderr, "2 toolchain(s), 9 module versions (5 zips)") {
 		t.Fatalf("kit build said:\n%s", res.stderr)
 	}
 	res = r.ok("kit", "verify", kitFile, "--pub", r.path("release.pub"))
-	if !strings.Contains(res.stdout, "verifies") || !strings.Contains(res.stdout, kitOtherGo+" (linux/amd64)") {
+	if !strings.Contains(res.stdout, "verifies") || !strings.Contains(res.stdout, kitOtherGo+" (linux/amd64)") || !strings.Contains(res.stdout, "vulndb ") {
 		t.Fatalf("kit verify said:\n%s", res.stdout)
 	}
 	r.fails(1, []string{"signature does not hold"}, "kit", "verify", kitFile, "--pub", r.path("stranger.pub"))
@@ -117,6 +117,7 @@ func TestKitOffline(t *testing.T) {
 				"GOROOT " + filepath.Join(dir, "go", "go"+hostGo),
 				"GOPROXY file://" + filepath.Join(dir, "gopath/pkg/mod/cache/download"),
 				"GOSUMDB sum.golang.org",
+				"vulndb file://" + filepath.Join(dir, "vulndb"),
 				"built with go" + hostGo + ": 07b1e939-6ce7-5f33-8ad6-d5a0b091f0db zh",
 				"go version go" + kitOtherGo + " linux/amd64",
 				"GOROOT " + filepath.Join(dir, "go", "go"+kitOtherGo),
@@ -198,6 +199,7 @@ go version
 echo "GOROOT $(go env GOROOT)"
 echo "GOPROXY $(go env GOPROXY)"
 echo "GOSUMDB $(go env GOSUMDB)"
+[ -f "$HEGUI_VULNDB/index/db.json" ] && echo "vulndb $GOVULNDB"
 cd '` + app + `'
 go build -o app.bin . && echo "built with $(go env GOVERSION): $(./app.bin)"
 hegui kit use ` + kitOtherGo + `
@@ -226,6 +228,7 @@ go version
 echo "GOROOT "(go env GOROOT)
 echo "GOPROXY "(go env GOPROXY)
 echo "GOSUMDB "(go env GOSUMDB)
+test -f "$HEGUI_VULNDB/index/db.json"; and echo "vulndb $GOVULNDB"
 cd '` + app + `'
 go build -o app.bin .; and echo "built with "(go env GOVERSION)": "(./app.bin)
 hegui kit use ` + kitOtherGo + `; or exit 1
