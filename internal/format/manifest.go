@@ -145,26 +145,41 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if err := jsonv2.Unmarshal(data, &m, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return nil, fmt.Errorf("malformed manifest: %w", err)
 	}
-	if len(m.Files) > MaxManifestFiles {
-		return nil, fmt.Errorf("the manifest lists %d files, more than the %d a delivery may hold", len(m.Files), MaxManifestFiles)
-	}
 	if m.Schema != ManifestSchema {
 		return nil, fmt.Errorf("manifest schema %q, want %q", m.Schema, ManifestSchema)
 	}
-	if len(m.Signers) == 0 {
+	if _, err := CheckListing(m.Files, m.Signers); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// CheckListing checks what a signed manifest lists before anything is
+// believed of it: at most MaxManifestFiles files, each a path inside the
+// signed tree, listed once, with a size that is not negative; at least one
+// signer, each with a hegui key ID and paths inside the tree. It returns
+// the set of listed paths. Deliveries and kits share it.
+func CheckListing(files []FileEntry, signers []SignerEntry) (map[string]bool, error) {
+	if len(files) > MaxManifestFiles {
+		return nil, fmt.Errorf("the manifest lists %d files, more than the %d it may", len(files), MaxManifestFiles)
+	}
+	if len(signers) == 0 {
 		return nil, errors.New("the manifest names no signer")
 	}
-	seen := map[string]bool{}
-	for _, f := range m.Files {
+	listed := make(map[string]bool, len(files))
+	for _, f := range files {
 		if err := CheckPath(f.Path); err != nil {
 			return nil, err
 		}
-		if seen[f.Path] {
+		if listed[f.Path] {
 			return nil, fmt.Errorf("the manifest lists %s twice", f.Path)
 		}
-		seen[f.Path] = true
+		if f.Size < 0 {
+			return nil, fmt.Errorf("the manifest gives %s a negative size", f.Path)
+		}
+		listed[f.Path] = true
 	}
-	for _, s := range m.Signers {
+	for _, s := range signers {
 		if len(s.KeyID) != 64 {
 			return nil, fmt.Errorf("signer key ID %q is not a hegui key ID", s.KeyID)
 		}
@@ -176,7 +191,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			}
 		}
 	}
-	return &m, nil
+	return listed, nil
 }
 
 // CheckPath accepts a relative, clean, slash-separated path that stays

@@ -167,37 +167,18 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if m.Schema != Schema {
 		return nil, fmt.Errorf("manifest schema %q, want %q (is this a hegui kit?)", m.Schema, Schema)
 	}
-	if len(m.Files) > format.MaxManifestFiles {
-		return nil, fmt.Errorf("the manifest lists %d files, more than the %d a kit may hold", len(m.Files), format.MaxManifestFiles)
+	files, err := format.CheckListing(m.Files, m.Signers)
+	if err != nil {
+		return nil, err
 	}
-	if len(m.Signers) == 0 {
-		return nil, fmt.Errorf("the manifest names no signer")
-	}
-	files := map[string]bool{}
-	for _, f := range m.Files {
-		if err := format.CheckPath(f.Path); err != nil {
-			return nil, err
+	for _, p := range []string{ManifestFile, EnvelopeFile} {
+		if files[p] {
+			return nil, fmt.Errorf("the manifest lists %s, which it cannot cover", p)
 		}
-		if f.Path == ManifestFile || f.Path == EnvelopeFile {
-			return nil, fmt.Errorf("the manifest lists %s, which it cannot cover", f.Path)
-		}
-		if files[f.Path] {
-			return nil, fmt.Errorf("the manifest lists %s twice", f.Path)
-		}
-		if f.Size < 0 {
-			return nil, fmt.Errorf("the manifest gives %s a negative size", f.Path)
-		}
-		files[f.Path] = true
 	}
 	for _, s := range m.Signers {
-		if len(s.KeyID) != 64 {
-			return nil, fmt.Errorf("signer key ID %q is not a hegui key ID", s.KeyID)
-		}
 		for _, p := range []string{s.PublicKey, s.Chain} {
-			if p == "" {
-				continue
-			}
-			if !files[p] || !strings.HasPrefix(p, SignersDir+"/") {
+			if p != "" && (!files[p] || !strings.HasPrefix(p, SignersDir+"/")) {
 				return nil, fmt.Errorf("signer %s: %s is not a file of the kit's %s/", s.KeyID[:16], p, SignersDir)
 			}
 		}

@@ -183,8 +183,11 @@ func RunInstall(ctx context.Context, env *cmdutil.Env, o InstallOptions) error {
 	if errors.As(err, &fe) || errors.As(err, &ue) {
 		return fmt.Errorf("%s does not verify, nothing was installed: %w", o.Kit, err)
 	}
-	if err != nil {
+	if err != nil && !strings.Contains(err.Error(), o.Kit) {
 		return fmt.Errorf("%s: %w", o.Kit, err)
+	}
+	if err != nil {
+		return err
 	}
 	env.Infof("installed %s into %s: Go %s", o.Kit, in.Dir, strings.Join(trimGo(in.Versions), ", "))
 	fmt.Fprintf(env.Stdout, "source %s\n", shellWord(filepath.Join(in.Dir, kit.ActivateFile)))
