@@ -119,6 +119,9 @@ func TestKitOffline(t *testing.T) {
 				"GOSUMDB sum.golang.org",
 				"vulndb file://" + filepath.Join(dir, "vulndb"),
 				"built with go" + hostGo + ": 07b1e939-6ce7-5f33-8ad6-d5a0b091f0db zh",
+				// The modules install extracted are what go.sum says (the
+				// go command hashes each zip and each extracted tree).
+				"all modules verified",
 				"go version go" + kitOtherGo + " linux/amd64",
 				"GOROOT " + filepath.Join(dir, "go", "go"+kitOtherGo),
 				"built with go" + kitOtherGo + ": 07b1e939-6ce7-5f33-8ad6-d5a0b091f0db zh",
@@ -150,7 +153,7 @@ func kitDoctor(t *testing.T, r *runner, dir, app string) {
 	activated := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
 	r.environ = activated
 	res := r.ok("kit", "doctor", "--dir", dir, "--module", app, "--pub", r.path("release.pub"))
-	for _, want := range []string{"[ok  ] signature", "[ok  ] toolchain go" + kitOtherGo, "[ok  ] GOPROXY", "[ok  ] module cache 14 of 14 go.sum lines"} {
+	for _, want := range []string{"[ok  ] signature", "[ok  ] toolchain go" + kitOtherGo, "[ok  ] GOPROXY", "[ok  ] module cache 14 of 14 go.sum lines", "[ok  ] extracted modules all "} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("kit doctor lacks %q:\n%s", want, res.stdout)
 		}
@@ -172,9 +175,9 @@ func kitDoctor(t *testing.T, r *runner, dir, app string) {
 	if err := os.WriteFile(version, []byte("go"+kitOtherGo+"-patched\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.fails(1, []string{"module cache", "toolchain go" + kitOtherGo}, "kit", "doctor", "--dir", dir, "--module", app)
+	r.fails(1, []string{"module cache", "extracted modules", "toolchain go" + kitOtherGo}, "kit", "doctor", "--dir", dir, "--module", app)
 	res = r.run("kit", "doctor", "--dir", dir, "--module", app)
-	if !strings.Contains(res.stdout, "github.com/google/uuid v1.6.0: the extracted directory") || !strings.Contains(res.stdout, "fix: reinstall the kit") {
+	if !strings.Contains(res.stdout, "github.com/google/uuid v1.6.0: the extracted directory") || !strings.Contains(res.stdout, "github.com/google/uuid@v1.6.0: "+uuidDir+" was changed") || !strings.Contains(res.stdout, "fix: reinstall the kit") {
 		t.Errorf("kit doctor after tampering:\n%s", res.stdout)
 	}
 }
@@ -202,6 +205,7 @@ echo "GOSUMDB $(go env GOSUMDB)"
 [ -f "$HEGUI_VULNDB/index/db.json" ] && echo "vulndb $GOVULNDB"
 cd '` + app + `'
 go build -o app.bin . && echo "built with $(go env GOVERSION): $(./app.bin)"
+go mod verify
 hegui kit use ` + kitOtherGo + `
 go version
 echo "GOROOT $(go env GOROOT)"
@@ -231,6 +235,7 @@ echo "GOSUMDB "(go env GOSUMDB)
 test -f "$HEGUI_VULNDB/index/db.json"; and echo "vulndb $GOVULNDB"
 cd '` + app + `'
 go build -o app.bin .; and echo "built with "(go env GOVERSION)": "(./app.bin)
+go mod verify; or exit 1
 hegui kit use ` + kitOtherGo + `; or exit 1
 go version
 echo "GOROOT "(go env GOROOT)

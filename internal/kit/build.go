@@ -375,20 +375,25 @@ func writeArchive(ctx context.Context, w io.Writer, compression Compression, roo
 	}
 	files := slices.Clone(m.Files)
 	// Signers first: a reader checks the signatures before it reads on.
-	// Toolchains next: install unpacks each as soon as it is checked,
-	// while the rest streams in.
-	toolchainZips := map[string]bool{}
+	// Toolchains next, then module zips: install unpacks each as soon as
+	// it is checked, while the rest streams in.
+	zips := map[string]int{}
 	for _, t := range m.Toolchains {
-		toolchainZips[t.Zip] = true
+		zips[t.Zip] = 1
+	}
+	for _, md := range m.Modules {
+		if p, err := md.ZipPath(); err == nil && md.Zip {
+			zips[p] = 2
+		}
 	}
 	rank := func(p string) int {
-		switch {
-		case strings.HasPrefix(p, SignersDir+"/"):
+		if strings.HasPrefix(p, SignersDir+"/") {
 			return 0
-		case toolchainZips[p]:
-			return 1
 		}
-		return 2
+		if r, ok := zips[p]; ok {
+			return r
+		}
+		return 3
 	}
 	slices.SortStableFunc(files, func(a, b format.FileEntry) int {
 		return cmp.Compare(rank(a.Path), rank(b.Path))

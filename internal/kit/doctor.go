@@ -67,6 +67,7 @@ func Doctor(ctx context.Context, o DoctorOptions) ([]Finding, error) {
 	}
 	d.checkFiles()
 	d.checkToolchains()
+	d.checkExtracted()
 	d.checkEnvironment()
 	if o.Module != "" {
 		d.checkModuleCache()
@@ -187,6 +188,48 @@ func (d *doctor) checkToolchains() {
 		}
 		d.add("toolchain "+v, true, fmt.Sprintf("GOROOT %s is the signed toolchain (%s)", d.path(ToolchainsDir+"/"+v), t.Hash), "")
 	}
+}
+
+// checkExtracted hashes each of the kit's modules extracted in the module
+// cache, as go.sum hashes a module, and compares it with the hash of its
+// signed zip (the kit's .ziphash file): the go command does not check an
+// extracted module again. A module not extracted is the zip's, which
+// checkFiles covers.
+func (d *doctor) checkExtracted() {
+	var problems []string
+	extracted := 0
+	for _, md := range d.m.Modules {
+		if err := d.ctx.Err(); err != nil {
+			return
+		}
+		dir, err1 := md.ExtractedDir()
+		zip, err2 := md.ZipPath()
+		if !md.Zip || err1 != nil || err2 != nil {
+			continue
+		}
+		if _, err := os.Stat(d.path(dir)); err != nil {
+			continue
+		}
+		extracted++
+		want, err := os.ReadFile(d.path(zip + "hash"))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s@%s: %v", md.Path, md.Version, err))
+			continue
+		}
+		h, err := dirhash.HashDir(d.path(dir), md.Path+"@"+md.Version, dirhash.Hash1)
+		if err != nil || h != strings.TrimSpace(string(want)) {
+			problems = append(problems, fmt.Sprintf("%s@%s: %s was changed after it was extracted", md.Path, md.Version, d.path(dir)))
+		}
+	}
+	if extracted == 0 {
+		return
+	}
+	if len(problems) > 0 {
+		d.add("extracted modules", false, fmt.Sprintf("%d of %d extracted modules differ from their signed zips: %s", len(problems), extracted, strings.Join(first(problems, 5), "; ")),
+			"remove those directories (the go command extracts them again from the kit's zips), or reinstall the kit")
+		return
+	}
+	d.add("extracted modules", true, fmt.Sprintf("all %d extracted modules are their signed zips' content", extracted), "")
 }
 
 // goEnvVars are the settings checkEnvironment reads.

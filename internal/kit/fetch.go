@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -99,10 +101,20 @@ func (b *builder) fetchAll(ctx context.Context, items []fetchItem) error {
 	close(next)
 	wg.Wait()
 	var failed []string
+	unreachable := 0
 	for _, err := range errs {
 		if err != nil {
 			failed = append(failed, err.Error())
+			if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+				unreachable++
+			}
 		}
+	}
+	if unreachable == len(items) {
+		// One cause, not a line for each version.
+		var op *net.OpError
+		errors.As(errs[0], &op)
+		return fmt.Errorf("cannot reach the module proxy %s (%v): is GOPROXY right and the proxy up?", proxy, op)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d module versions could not be fetched:\n  %s", len(failed), len(items), strings.Join(first(failed, 20), "\n  "))

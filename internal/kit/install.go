@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,11 @@ type InstallOptions struct {
 	// Platform is the GOOS/GOARCH whose toolchains are unpacked; empty
 	// means this machine's.
 	Platform string
+	// ZipsOnly leaves the module zips for the go command to extract when
+	// a build first reads them. By default Install extracts every module
+	// zip as the go command would, into the module cache, while the rest
+	// of the kit streams in: the first build then starts at once.
+	ZipsOnly bool
 	// Progress receives a line at each step.
 	Progress func(format string, args ...any)
 }
@@ -37,6 +43,8 @@ type Installed struct {
 	Trust    string
 	// Versions are the Go versions unpacked, oldest first.
 	Versions []string
+	// Extracted counts the module zips extracted into the module cache.
+	Extracted int
 }
 
 // stagingDir is where Install unpacks a kit inside the target directory
@@ -51,7 +59,9 @@ var installedEntries = []string{ManifestFile, EnvelopeFile, SignersDir, GoPathDi
 // not exist or be empty. open is called twice: once to verify the whole
 // kit, writing nothing; once to unpack it, checking every file again as it
 // is written (a kit that changed between the two readings is refused and
-// what was unpacked removed). Nothing is written outside dir.
+// what was unpacked removed). Toolchains are unpacked as GOROOTs and, unless
+// o.ZipsOnly, module zips extracted into the module cache as the go command
+// would, while the kit streams in. Nothing is written outside dir.
 func Install(ctx context.Context, open func() (io.ReadCloser, error), dir string, o InstallOptions) (*Installed, error) {
 	if o.Progress == nil {
 		o.Progress = func(string, ...any) {}
@@ -108,10 +118,27 @@ func Install(ctx context.Context, open func() (io.ReadCloser, error), dir string
 			}
 		}
 	}()
-	o.Progress("unpacking into %s", abs)
-	// Each toolchain is unpacked as soon as its zip is written and
-	// checked, while the rest of the kit streams in.
-	unpack := newUnpacker(ctx, staging, toolchains, o.Progress)
+	var modules []Module
+	if !o.ZipsOnly {
+		for _, md := range m.Modules {
+			if md.Zip {
+				modules = append(modules, md)
+			}
+		}
+	}
+	if len(modules) > 0 {
+		o.Progress("unpacking into %s, extracting %d modules into its module cache", abs, len(modules))
+	} else {
+		o.Progress("unpacking into %s", abs)
+	}
+	// The zips are unpacked as soon as each is written and checked, while
+	// the rest of the kit streams in; a failure stops the rest.
+	uctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	unpack, err := newUnpacker(uctx, staging, toolchains, modules, o.Progress)
+	if err != nil {
+		return nil, err
+	}
 	v2, err := verifyFrom(ctx, open, o.Anchors, readOptions{
 		again: true,
 		visit: func(f format.FileEntry, content io.Reader) error {
@@ -119,6 +146,9 @@ func Install(ctx context.Context, open func() (io.ReadCloser, error), dir string
 		},
 		checked: unpack.checked,
 	})
+	if err != nil {
+		cancel()
+	}
 	if uerr := unpack.wait(); err == nil && uerr != nil {
 		return nil, uerr
 	}
@@ -156,7 +186,7 @@ func Install(ctx context.Context, open func() (io.ReadCloser, error), dir string
 	}
 	removeAll(staging)
 	ok = true
-	return &Installed{Dir: abs, Manifest: m, Trust: v.Trust, Versions: versions}, nil
+	return &Installed{Dir: abs, Manifest: m, Trust: v.Trust, Versions: versions, Extracted: len(modules)}, nil
 }
 
 // checkTarget accepts a directory that does not exist or is empty, and
@@ -220,40 +250,66 @@ func writeFile(root string, f format.FileEntry, content io.Reader) error {
 	return out.Close()
 }
 
-// unpacker unzips each toolchain's module zip into go/VERSION once the zip
-// is written and checked, as the go command unpacks a toolchain it
-// downloads (x/mod/zip's checks included), and makes its commands
-// executable, which a module zip does not record.
+// unpacker unzips the kit's zips while the rest of the kit streams in,
+// each once it is written and checked: each toolchain's module zip into
+// go/VERSION, as the go command unpacks a toolchain it downloads, and each
+// module zip into the module cache, as the go command extracts a module
+// (x/mod/zip's checks included in both). At most one zip per CPU at a
+// time.
 type unpacker struct {
-	ctx        context.Context
-	root       string
-	toolchains map[string]Toolchain // by zip path
-	progress   func(string, ...any)
-	wg         sync.WaitGroup
-	mu         sync.Mutex
-	errs       []error
-	started    int
+	ctx      context.Context
+	jobs     map[string]func() error // by the zip's path in the kit
+	progress func(string, ...any)
+	sem      chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	errs     []error
+	started  int
 }
 
-func newUnpacker(ctx context.Context, root string, toolchains []Toolchain, progress func(string, ...any)) *unpacker {
-	u := &unpacker{ctx: ctx, root: root, toolchains: map[string]Toolchain{}, progress: progress}
+func newUnpacker(ctx context.Context, root string, toolchains []Toolchain, modules []Module, progress func(string, ...any)) (*unpacker, error) {
+	u := &unpacker{ctx: ctx, jobs: map[string]func() error{}, progress: progress, sem: make(chan struct{}, runtime.NumCPU())}
 	for _, t := range toolchains {
-		u.toolchains[t.Zip] = t
+		u.jobs[t.Zip] = func() error {
+			u.progress("unpacking Go %s (%s)", strings.TrimPrefix(t.Version, "go"), t.Platform)
+			return unpackToolchain(ctx, t, filepath.Join(root, filepath.FromSlash(t.Zip)), filepath.Join(root, ToolchainsDir, t.Version))
+		}
 	}
-	return u
+	for _, md := range modules {
+		zip, err := md.ZipPath()
+		if err != nil {
+			return nil, err
+		}
+		dir, err := md.ExtractedDir()
+		if err != nil {
+			return nil, err
+		}
+		u.jobs[zip] = func() error {
+			mv := module.Version{Path: md.Path, Version: md.Version}
+			if err := modzip.Unzip(filepath.Join(root, filepath.FromSlash(dir)), mv, filepath.Join(root, filepath.FromSlash(zip))); err != nil {
+				return fmt.Errorf("extracting %s: %w", mv, err)
+			}
+			return nil
+		}
+	}
+	return u, nil
 }
 
-// checked starts unpacking f if it is one of the toolchains.
+// checked starts unzipping f if it is one of the zips to unpack.
 func (u *unpacker) checked(f format.FileEntry) {
-	t, ok := u.toolchains[f.Path]
+	job, ok := u.jobs[f.Path]
 	if !ok {
 		return
 	}
 	u.started++
-	u.progress("unpacking Go %s (%s)", strings.TrimPrefix(t.Version, "go"), t.Platform)
 	u.wg.Go(func() {
-		zip := filepath.Join(u.root, filepath.FromSlash(t.Zip))
-		if err := unpackToolchain(u.ctx, t, zip, filepath.Join(u.root, ToolchainsDir, t.Version)); err != nil {
+		u.sem <- struct{}{}
+		defer func() { <-u.sem }()
+		err := u.ctx.Err()
+		if err == nil {
+			err = job()
+		}
+		if err != nil {
 			u.mu.Lock()
 			u.errs = append(u.errs, err)
 			u.mu.Unlock()
@@ -261,14 +317,14 @@ func (u *unpacker) checked(f format.FileEntry) {
 	})
 }
 
-// wait waits for the unpacking and says whether every toolchain was.
+// wait waits for the unzipping and says whether every zip was unpacked.
 func (u *unpacker) wait() error {
 	u.wg.Wait()
 	if err := errors.Join(u.errs...); err != nil {
 		return err
 	}
-	if u.started != len(u.toolchains) {
-		return errors.New("a toolchain zip was not unpacked")
+	if u.started != len(u.jobs) {
+		return errors.New("a zip of the kit was not unpacked")
 	}
 	return nil
 }

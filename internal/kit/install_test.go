@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"io"
@@ -34,6 +35,14 @@ func TestInstallSmallKit(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, stagingDir)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the staging directory is left: %v", err)
+	}
+	// The module is extracted where the go command looks for it.
+	if in.Extracted != 1 {
+		t.Errorf("%d modules extracted, want 1", in.Extracted)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, GoPathDir, "pkg", "mod", "example.com", "m@v1.0.0", "data.bin"))
+	if err != nil || !bytes.Equal(data, smallModuleData()) {
+		t.Errorf("the extracted module's data.bin: %d bytes, %v", len(data), err)
 	}
 	// A second install into the same directory is refused.
 	if _, err := Install(t.Context(), opener(smallKit(t, key)), dir, InstallOptions{Anchors: anchorsFor(key)}); err == nil || !strings.Contains(err.Error(), "not empty") {
@@ -102,6 +111,39 @@ func TestInstallKitChangedBetweenReadings(t *testing.T) {
 	}
 }
 
+// TestInstallZipsOnly leaves the module zips for the go command.
+func TestInstallZipsOnly(t *testing.T) {
+	key := testKey(t)
+	dir := filepath.Join(t.TempDir(), "env")
+	in, err := Install(t.Context(), opener(smallKit(t, key)), dir, InstallOptions{Anchors: anchorsFor(key), ZipsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, GoPathDir, "pkg", "mod", "example.com", "m@v1.0.0")); in.Extracted != 0 || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("--zips-only extracted %d modules (%v)", in.Extracted, err)
+	}
+}
+
+// TestInstallRefusesBadModuleZip installs a kit signed with a module zip
+// that breaks the module zip rules (a path out of the module): x/mod/zip
+// refuses it and nothing is left.
+func TestInstallRefusesBadModuleZip(t *testing.T) {
+	key := testKey(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("example.com/m@v1.0.0/../../escape.txt")
+	w.Write([]byte("out of the module"))
+	zw.Close()
+	parent := t.TempDir()
+	_, err := Install(t.Context(), opener(smallKitWithZip(t, key, Gzip, buf.Bytes())), filepath.Join(parent, "env"), InstallOptions{Anchors: anchorsFor(key)})
+	if err == nil || !strings.Contains(err.Error(), "extracting example.com/m@v1.0.0") {
+		t.Fatalf("Install = %v, want the zip refused", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a refused install left %v", entries)
+	}
+}
+
 func TestInstallTargets(t *testing.T) {
 	key := testKey(t)
 	kit := smallKit(t, key)
@@ -159,6 +201,7 @@ func TestParseManifestRefuses(t *testing.T) {
 		{"env a kit does not set", `"GOSUMDB"`, `"GOFLAGS"`, "GOFLAGS"},
 		{"env with a shell character", `"sum.golang.org"`, `"sum.golang.org'; rm -rf ~; '"`, "character"},
 		{"default not a toolchain", `"default": ""`, `"default": "go1.22.5"`, "default"},
+		{"module zip not in the kit", `@v/v1.0.0.zip"`, `@v/v1.0.1.zip"`, "its zip is not in the kit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := strings.Replace(good, tc.from, tc.to, 1)
@@ -200,6 +243,11 @@ func FuzzParseManifest(f *testing.F) {
 		for _, tc := range m.Toolchains {
 			if tc.Zip != ToolchainZipPath(tc.Version, tc.Platform) || !seen[tc.Zip] {
 				t.Fatalf("accepted toolchain %+v", tc)
+			}
+		}
+		for _, md := range m.Modules {
+			if zip, err := md.ZipPath(); err != nil || (md.Zip && !seen[zip]) {
+				t.Fatalf("accepted module %+v whose zip is not in the kit", md)
 			}
 		}
 	})

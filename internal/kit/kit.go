@@ -120,6 +120,36 @@ type Module struct {
 	Zip     bool   `json:"zip,omitempty"`
 }
 
+// ZipPath is where a kit keeps the module's zip, as the go command's
+// module cache does (case-encoded).
+func (md Module) ZipPath() (string, error) {
+	ep, ev, err := md.escaped()
+	if err != nil {
+		return "", err
+	}
+	return DownloadDir + "/" + ep + "/@v/" + ev + ".zip", nil
+}
+
+// ExtractedDir is where the go command expects the module's files once its
+// zip is extracted: GOMODCACHE/PATH@VERSION, case-encoded.
+func (md Module) ExtractedDir() (string, error) {
+	ep, ev, err := md.escaped()
+	if err != nil {
+		return "", err
+	}
+	return GoPathDir + "/pkg/mod/" + ep + "@" + ev, nil
+}
+
+func (md Module) escaped() (path, version string, err error) {
+	if path, err = module.EscapePath(md.Path); err != nil {
+		return "", "", err
+	}
+	if version, err = module.EscapeVersion(md.Version); err != nil {
+		return "", "", err
+	}
+	return path, version, nil
+}
+
 // HostPlatform is this machine's GOOS/GOARCH.
 func HostPlatform() string { return runtime.GOOS + "/" + runtime.GOARCH }
 
@@ -206,6 +236,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	for _, mod := range m.Modules {
 		if err := module.Check(mod.Path, mod.Version); err != nil {
 			return nil, fmt.Errorf("module %s@%s: %v", mod.Path, mod.Version, err)
+		}
+		if zip, err := mod.ZipPath(); err != nil || (mod.Zip && !files[zip]) {
+			return nil, fmt.Errorf("module %s@%s: its zip is not in the kit", mod.Path, mod.Version)
 		}
 	}
 	for k, v := range m.Env {

@@ -8,11 +8,15 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/module"
+	modzip "golang.org/x/mod/zip"
 
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/trust"
@@ -36,18 +40,50 @@ func smallKit(t testing.TB, key crypto.Signer) []byte {
 	return smallKitCompressed(t, key, Gzip)
 }
 
-// zipSize is the size of smallKit's module zip: larger than a read
+// zipSize is about the size of smallKit's module zip: larger than a read
 // buffer, so that files stream in several pieces. Fuzz targets shrink it,
 // since every execution hashes it with instrumented code.
 var zipSize = 1_000_000
 
+// smallModuleData is the content of the one data file of smallKit's
+// module: incompressible, so that the zip is about zipSize.
+func smallModuleData() []byte {
+	data := make([]byte, zipSize)
+	chacha8 := mathrand.NewChaCha8([32]byte{'k', 'i', 't'})
+	chacha8.Read(data)
+	return data
+}
+
+// moduleZip makes the module zip of example.com/m@v1.0.0 with x/mod/zip,
+// as a proxy serves it.
+func moduleZip(t testing.TB, files map[string][]byte) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := modzip.CreateFromDir(&buf, module.Version{Path: "example.com/m", Version: "v1.0.0"}, dir); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func smallKitCompressed(t testing.TB, key crypto.Signer, c Compression) []byte {
+	t.Helper()
+	return smallKitWithZip(t, key, c, moduleZip(t, map[string][]byte{"go.mod": []byte("module example.com/m\n"), "data.bin": smallModuleData()}))
+}
+
+// smallKitWithZip packs smallKit with zip as its module's zip.
+func smallKitWithZip(t testing.TB, key crypto.Signer, c Compression, zip []byte) []byte {
 	t.Helper()
 	root := t.TempDir()
 	files := map[string]string{
 		DownloadDir + "/example.com/m/@v/v1.0.0.mod":  "module example.com/m\n",
 		DownloadDir + "/example.com/m/@v/v1.0.0.info": `{"Version":"v1.0.0"}`,
-		DownloadDir + "/example.com/m/@v/v1.0.0.zip":  strings.Repeat("zip bytes ", zipSize/10),
+		DownloadDir + "/example.com/m/@v/v1.0.0.zip":  string(zip),
 		SumDBConfigDir + "/sum.golang.org/latest":     "go.sum database tree\n1\nhash\n",
 	}
 	var paths []string

@@ -138,6 +138,8 @@ type InstallOptions struct {
 	Trust    trustFlags
 	// Platform picks the toolchains to unpack (--platform).
 	Platform string
+	// ZipsOnly leaves module zips unextracted (--zips-only).
+	ZipsOnly bool
 }
 
 func newInstallCmd(env *cmdutil.Env) *cobra.Command {
@@ -147,8 +149,10 @@ func newInstallCmd(env *cmdutil.Env) *cobra.Command {
 		Short: "Verify a kit whole, then unpack it into DIR",
 		Long: `Install verifies the whole kit (as hegui kit verify) before it writes
 anything, then unpacks it into DIR, which must not exist or be empty: the
-module cache, the checksum database's data, each toolchain for this platform
-unpacked as a GOROOT under DIR/go/, and the activation scripts. Every file is
+module cache (each module zip extracted as the go command extracts it, so
+the first build starts at once), the checksum database's data, each
+toolchain for this platform unpacked as a GOROOT under DIR/go/, and the
+activation scripts. Every file is
 checked again as it is written; a kit that changed in between is refused and
 what was unpacked removed. No root is needed and nothing outside DIR is
 written.
@@ -168,6 +172,7 @@ Then, in bash or zsh (activate.fish for fish):
 	}
 	opts.Trust.add(cmd)
 	cmd.Flags().StringVar(&opts.Platform, "platform", "", "unpack the toolchains for `GOOS/GOARCH` (default this machine's)")
+	cmd.Flags().BoolVar(&opts.ZipsOnly, "zips-only", false, "leave the module zips for the go command to extract when a build first reads them (the install writes less when the kit holds modules that no build here reads)")
 	return cmd
 }
 
@@ -177,7 +182,7 @@ func RunInstall(ctx context.Context, env *cmdutil.Env, o InstallOptions) error {
 	if err != nil {
 		return err
 	}
-	in, err := kit.Install(ctx, openKit(o.Kit), o.Dir, kit.InstallOptions{Anchors: anchors, Platform: o.Platform, Progress: env.Infof})
+	in, err := kit.Install(ctx, openKit(o.Kit), o.Dir, kit.InstallOptions{Anchors: anchors, Platform: o.Platform, ZipsOnly: o.ZipsOnly, Progress: env.Infof})
 	var fe *kit.FileError
 	var ue *kit.UntrustedError
 	if errors.As(err, &fe) || errors.As(err, &ue) {
@@ -189,7 +194,11 @@ func RunInstall(ctx context.Context, env *cmdutil.Env, o InstallOptions) error {
 	if err != nil {
 		return err
 	}
-	env.Infof("installed %s into %s: Go %s", o.Kit, in.Dir, strings.Join(trimGo(in.Versions), ", "))
+	extracted := ""
+	if in.Extracted > 0 {
+		extracted = fmt.Sprintf("; %d modules extracted", in.Extracted)
+	}
+	env.Infof("installed %s into %s: Go %s%s", o.Kit, in.Dir, strings.Join(trimGo(in.Versions), ", "), extracted)
 	fmt.Fprintf(env.Stdout, "source %s\n", shellWord(filepath.Join(in.Dir, kit.ActivateFile)))
 	return nil
 }
