@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -267,5 +268,50 @@ func TestVerifyVisitorFailure(t *testing.T) {
 	})
 	if !errors.Is(err, full) || strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("Verify = %v, want the visitor's error", err)
+	}
+}
+
+// TestActivateWithoutHegui runs the `hegui` shell function activate
+// defines where hegui is not on PATH: one clear line and status 127, not
+// the shell's "command not found" from inside the activate script; and
+// where it is, to check the function passes the command on.
+func TestActivateWithoutHegui(t *testing.T) {
+	key := testKey(t)
+	dir := filepath.Join(t.TempDir(), "env")
+	if _, err := Install(t.Context(), opener(smallKit(t, key)), dir, InstallOptions{Anchors: anchorsFor(key)}); err != nil {
+		t.Fatal(err)
+	}
+	fake := t.TempDir()
+	if err := os.WriteFile(filepath.Join(fake, "hegui"), []byte("#!/bin/sh\necho \"the program: $*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	scripts := map[string]string{
+		"bash": ". '" + dir + "/activate'; hegui version; echo \"status $?\"",
+		"zsh":  ". '" + dir + "/activate'; hegui version; echo \"status $?\"",
+		"fish": "source '" + dir + "/activate.fish'; hegui version; echo \"status $status\"",
+	}
+	for shell, script := range scripts {
+		t.Run(shell, func(t *testing.T) {
+			bin, err := exec.LookPath(shell)
+			if err != nil {
+				if os.Getenv("HEGUI_REQUIRE_PEERS") == "1" {
+					t.Fatalf("%s is not installed", shell)
+				}
+				t.Skipf("%s is not installed", shell)
+			}
+			cmd := exec.Command(bin, "-c", script)
+			cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+			out, _ := cmd.CombinedOutput()
+			if !strings.Contains(string(out), "hegui: not on PATH (this kit does not carry it") || !strings.Contains(string(out), "status 127") {
+				t.Fatalf("%s:\n%s", shell, out)
+			}
+			// With a hegui on PATH, the function passes the command on.
+			cmd = exec.Command(bin, "-c", script)
+			cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + fake + ":/usr/bin:/bin"}
+			out, _ = cmd.CombinedOutput()
+			if !strings.Contains(string(out), "the program: version") || !strings.Contains(string(out), "status 0") {
+				t.Fatalf("%s with hegui on PATH:\n%s", shell, out)
+			}
+		})
 	}
 }
