@@ -1,0 +1,110 @@
+package mask
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// contextBefore and contextAfter bound the text around a value that is
+// searched for context words, in bytes (a Chinese character is three).
+const (
+	contextBefore = 48
+	contextAfter  = 18
+)
+
+// contextBoost is what a context word adds to a value's score, or takes
+// away (Presidio's context enhancer uses the same factor).
+const contextBoost = 0.35
+
+// contextWords are the words that make a value more likely to be of a
+// kind, lower case.
+var contextWords = map[Kind][]string{
+	IDCard:       {"身份证", "证件号", "居住证", "公民身份", "id card", "id no", "identity", "idcard", "id number"},
+	Mobile:       {"手机", "电话", "联系", "号码", "mobile", "phone", "tel", "cell", "contact"},
+	USCC:         {"信用代码", "社会信用", "营业执照", "纳税人识别号", "税号", "uscc", "credit code", "business license", "business licence"},
+	BankCard:     {"卡号", "银行卡", "借记卡", "信用卡", "储蓄卡", "银联", "账号", "card", "visa", "mastercard", "unionpay", "pan"},
+	Passport:     {"护照", "passport"},
+	TravelPermit: {"通行证", "回乡证", "台胞证", "permit"},
+	Plate:        {"车牌", "号牌", "车辆", "plate", "vehicle"},
+	IBAN:         {"iban", "account", "账户", "bank"},
+	Phone:        {"电话", "手机", "phone", "tel", "mobile", "fax", "call", "whatsapp"},
+	IP:           {"ip", "地址", "address", "addr", "host", "client"},
+}
+
+// negativeWords make a value less likely to be personal information: it is
+// an order, a serial, a version.
+var negativeWords = []string{
+	"订单", "单号", "流水号", "交易号", "编号", "序列号", "版本", "时间戳", "批次",
+	"order", "tracking", "invoice", "serial", "version", "timestamp", "build", "sha", "uuid", "txn", "transaction",
+}
+
+// contextScore is how the words around text[start:end] change the score
+// of a value of kind k.
+func contextScore(text string, start, end int, k Kind) float64 {
+	lo := max(start-contextBefore, 0)
+	for lo < start && !utf8.RuneStart(text[lo]) {
+		lo++
+	}
+	hi := min(end+contextAfter, len(text))
+	for hi > end && hi < len(text) && !utf8.RuneStart(text[hi]) {
+		hi--
+	}
+	before := lowerASCII(text[lo:start])
+	around := before + " " + lowerASCII(text[end:hi])
+	score := 0.0
+	for _, w := range contextWords[k] {
+		if containsWord(around, w) {
+			score += contextBoost
+			break
+		}
+	}
+	for _, w := range negativeWords {
+		if containsWord(before, w) {
+			score -= contextBoost
+			break
+		}
+	}
+	return score
+}
+
+// containsWord reports whether s contains w; an English word must be a
+// whole word, or its plural ("tel" is not in "hotel", "phone" is in
+// "phones"). Chinese words have no such boundary.
+func containsWord(s, w string) bool {
+	for off := 0; ; {
+		i := strings.Index(s[off:], w)
+		if i < 0 {
+			return false
+		}
+		i += off
+		if w[0] >= utf8.RuneSelf {
+			return true
+		}
+		e := i + len(w)
+		if e < len(s) && s[e] == 's' {
+			e++
+		}
+		if (i == 0 || !isASCIILetter(s[i-1])) && (e == len(s) || !isASCIILetter(s[e])) {
+			return true
+		}
+		off = i + 1
+	}
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// lowerASCII lowers ASCII letters only, leaving every other byte as it is.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

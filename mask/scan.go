@@ -1,0 +1,430 @@
+package mask
+
+import (
+	"net/netip"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultThreshold is the lowest score a finding must have unless a
+// Scanner is told otherwise: values whose check holds pass it alone;
+// values with no check (passports, permits, a 15-digit legacy ID) need a
+// context word; a negative context word ("订单号", "version") holds most
+// back.
+const DefaultThreshold = 0.5
+
+// Scanner finds personal information in text. Make one with NewScanner;
+// it is safe for concurrent use.
+type Scanner struct {
+	kinds     map[Kind]bool
+	threshold float64
+}
+
+// Option configures a Scanner.
+type Option func(*Scanner)
+
+// WithKinds limits a Scanner to the given kinds.
+func WithKinds(kinds ...Kind) Option {
+	return func(s *Scanner) {
+		s.kinds = map[Kind]bool{}
+		for _, k := range kinds {
+			s.kinds[k] = true
+		}
+	}
+}
+
+// WithThreshold sets the lowest score a finding must have.
+func WithThreshold(t float64) Option { return func(s *Scanner) { s.threshold = t } }
+
+// NewScanner returns a Scanner for every kind, DefaultThreshold, unless
+// options say otherwise.
+func NewScanner(opts ...Option) *Scanner {
+	s := &Scanner{threshold: DefaultThreshold}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.kinds == nil {
+		s.kinds = map[Kind]bool{}
+		for _, k := range Kinds {
+			s.kinds[k] = true
+		}
+	}
+	return s
+}
+
+// maxGroups bounds how many space- or hyphen-separated groups of
+// characters are read as one value (a card written 4-4-4-4-3, an IBAN in
+// groups of four).
+const maxGroups = 9
+
+// Find returns the personal information in text, in order and not
+// overlapping. Offsets are bytes; text need not be valid UTF-8.
+func (s *Scanner) Find(text string) []Finding {
+	var out []Finding
+	emails := s.findEmails(text)
+	next := 0 // the next email
+	for i := 0; i < len(text); {
+		limit := len(text)
+		if next < len(emails) {
+			if i >= emails[next].Start {
+				out = append(out, emails[next])
+				i = emails[next].End
+				next++
+				continue
+			}
+			limit = emails[next].Start
+		}
+		c := text[i]
+		if isAlnum(c) || c == '+' && i+1 < limit && isDigit(text[i+1]) {
+			i = s.token(text, i, limit, &out)
+			continue
+		}
+		i++
+	}
+	return out
+}
+
+// token reads the value that may begin at text[i] (a letter or digit, or
+// a + and a digit), records what it is, and returns where scanning goes on.
+func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
+	start := i
+	plus := text[i] == '+'
+	if plus {
+		i++
+	}
+	j := i
+	for j < limit && (isAlnum(text[j]) || text[j] == '.' || text[j] == ':') {
+		j++
+	}
+	end := j
+	for end > i && (text[end-1] == '.' || text[end-1] == ':') {
+		end--
+	}
+	tok := text[i:end]
+	if strings.ContainsAny(tok, ".:") {
+		if f, ok := s.ip(text, i, end); ok {
+			*out = append(*out, f)
+			return j
+		}
+		// Not an address: each run of letters and digits on its own
+		// (an ID after "ID:", a number before a full stop).
+		for a := i; a < end; {
+			b := a
+			for b < end && isAlnum(text[b]) {
+				b++
+			}
+			if b > a {
+				if f, ok := s.classify(text, a, b, text[a:b], false, false); ok {
+					*out = append(*out, f)
+				}
+			}
+			a = b + 1
+		}
+		return j
+	}
+	// A value may be written in groups: 138 1234 5678, 6222-0210-...
+	groups := [maxGroups][2]int{{i, end}}
+	n := 1
+	for k := end; n < maxGroups && k+1 < limit && (text[k] == ' ' || text[k] == '-') && isAlnum(text[k+1]); n++ {
+		m := k + 1
+		for m < limit && isAlnum(text[m]) {
+			m++
+		}
+		if m < limit && (text[m] == '.' || text[m] == ':') && m+1 < limit && isAlnum(text[m+1]) {
+			break // the next group is the start of another token (an address)
+		}
+		groups[n] = [2]int{k + 1, m}
+		k = m
+	}
+	lo, hi := joinedLengths(text[i:end], plus)
+	total := 0
+	for g := range n {
+		total += groups[g][1] - groups[g][0]
+	}
+	for g := n; g >= 2; g-- {
+		size := total
+		total -= groups[g-1][1] - groups[g-1][0]
+		if size < lo || size > hi {
+			continue
+		}
+		v, ok := joinGroups(text, groups[:g], plus)
+		if !ok {
+			continue
+		}
+		if f, ok := s.classify(text, start, groups[g-1][1], v, plus, true); ok {
+			*out = append(*out, f)
+			return groups[g-1][1]
+		}
+	}
+	if f, ok := s.classify(text, start, end, tok, plus, false); ok {
+		*out = append(*out, f)
+		// A plate's Chinese suffix (粤Z1234港) belongs to it.
+		return max(j, f.End)
+	}
+	return j
+}
+
+// joinedLengths bounds the length of a value written in groups whose first
+// group is first: a phone number after a + (8–15 digits), a mobile, card
+// or ID number (11–19 digits), an IBAN (15–34 characters, two letters
+// first). Nothing else is read across groups.
+func joinedLengths(first string, plus bool) (lo, hi int) {
+	switch {
+	case plus:
+		return 8, 15
+	case isDigits(first):
+		return 11, 19
+	case len(first) >= 4 && first[0] >= 'A' && first[0] <= 'Z' && first[1] >= 'A' && first[1] <= 'Z':
+		return 15, 34
+	}
+	return 1, 0
+}
+
+// joinGroups joins groups of characters into one value, if their shape
+// can be one: every group but the last of three characters or more
+// (after a +, a phone number's groups may be of any length), 34
+// characters at most.
+func joinGroups(text string, groups [][2]int, plus bool) (string, bool) {
+	var b strings.Builder
+	for i, g := range groups {
+		if i < len(groups)-1 && g[1]-g[0] < 3 && !plus {
+			return "", false
+		}
+		b.WriteString(text[g[0]:g[1]])
+	}
+	if b.Len() > 34 {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// classify says what v, found at text[start:end], is: the kind whose
+// score, context included, is highest and reaches the threshold.
+func (s *Scanner) classify(text string, start, end int, v string, plus, grouped bool) (Finding, bool) {
+	var best Finding
+	found := false
+	add := func(k Kind, base float64, checked bool, detail string, start, end int) {
+		if !s.kinds[k] {
+			return
+		}
+		score := min(max(base+contextScore(text, start, end, k), 0), 1)
+		if score < s.threshold || found && score <= best.Score {
+			return
+		}
+		best = Finding{Kind: k, Start: start, End: end, Value: text[start:end], Score: score, Checked: checked, Detail: detail}
+		found = true
+	}
+	n := len(v)
+	digits := isDigits(v)
+	if plus {
+		if digits && n >= 8 && n <= 15 {
+			if cc := countryCode(v); cc > 0 {
+				if v[:2] == "86" && validMobile(v[2:]) {
+					add(Mobile, 0.6, false, "", start, end)
+				} else {
+					add(Phone, 0.55, false, "+"+v[:cc], start, end)
+				}
+			}
+		}
+		return best, found
+	}
+	switch {
+	case n == 18 && ValidIDCard(v):
+		add(IDCard, 0.95, true, idDetail(v), start, end)
+	case n == 15 && validLegacyID(v):
+		add(IDCard, 0.4, false, "legacy 15-digit", start, end)
+	}
+	if n == 18 && ValidUSCC(v) {
+		base := 0.9
+		if digits {
+			base = 0.45 // one 18-digit number in 31 passes the check by chance
+		}
+		add(USCC, base, true, "", start, end)
+	}
+	if digits {
+		switch {
+		case validMobile(v):
+			add(Mobile, 0.6, false, "", start, end)
+		case n == 13 && v[:2] == "86" && validMobile(v[2:]), n == 15 && v[:4] == "0086" && validMobile(v[4:]):
+			add(Mobile, 0.6, false, "", start, end)
+		}
+		if n >= 13 && n <= 19 {
+			if scheme := cardScheme(v); scheme != "" && Luhn(v) {
+				base := 0.6
+				switch {
+				case n < 15:
+					base = 0.4
+				case scheme == "unionpay":
+					base = 0.7
+				}
+				add(BankCard, base, true, scheme, start, end)
+			}
+		}
+	}
+	if grouped {
+		if n >= 15 && ValidIBAN(v) {
+			add(IBAN, 0.9, true, v[:2], start, end)
+		}
+		return best, found
+	}
+	if series := passportSeries(v); series != "" {
+		base := 0.3
+		if series == "PRC ordinary (e-passport)" {
+			base = 0.45
+		}
+		add(Passport, base, false, series, start, end)
+	}
+	if kind := permitKind(v); kind != "" {
+		add(TravelPermit, 0.3, false, kind, start, end)
+	}
+	if n >= 15 && ValidIBAN(v) {
+		add(IBAN, 0.9, true, v[:2], start, end)
+	}
+	if r, size := utf8.DecodeLastRuneInString(text[:start]); size > 1 && strings.ContainsRune(plateProvinces, r) && n >= 5 && n <= 7 {
+		pend := end
+		suffix := false
+		if n == 5 {
+			if r2, size2 := utf8.DecodeRuneInString(text[end:]); strings.ContainsRune("挂学警港澳", r2) {
+				suffix, pend = true, end+size2
+			}
+		}
+		if validPlate(v, suffix) {
+			add(Plate, 0.6, false, "", start-size, pend)
+		}
+	}
+	return best, found
+}
+
+// ip records an IPv4 or IPv6 address (with a port, the address) at
+// text[i:end]. Public addresses are personal data when they can be tied
+// to a person; private and loopback ones rarely are, so they score below
+// the default threshold.
+func (s *Scanner) ip(text string, i, end int) (Finding, bool) {
+	tok := text[i:end]
+	var addr netip.Addr
+	colons := strings.Count(tok, ":")
+	switch {
+	case colons >= 2:
+		a, err := netip.ParseAddr(tok)
+		if err != nil {
+			return Finding{}, false
+		}
+		addr = a
+	case strings.Count(tok, ".") == 3:
+		host := tok
+		if colons == 1 {
+			ap, err := netip.ParseAddrPort(tok)
+			if err != nil {
+				return Finding{}, false
+			}
+			host = tok[:strings.IndexByte(tok, ':')]
+			addr = ap.Addr()
+		} else {
+			a, err := netip.ParseAddr(tok)
+			if err != nil {
+				return Finding{}, false
+			}
+			addr = a
+		}
+		end = i + len(host)
+	default:
+		return Finding{}, false
+	}
+	if !s.kinds[IP] {
+		return Finding{}, false
+	}
+	base, detail := 0.6, "public"
+	switch {
+	case addr.IsLoopback() || addr.IsUnspecified() || addr.IsMulticast():
+		base, detail = 0.1, "loopback, unspecified or multicast"
+	case addr.IsPrivate() || addr.IsLinkLocalUnicast():
+		base, detail = 0.4, "private"
+	}
+	score := min(max(base+contextScore(text, i, end, IP), 0), 1)
+	if score < s.threshold {
+		return Finding{}, false
+	}
+	return Finding{Kind: IP, Start: i, End: end, Value: text[i:end], Score: score, Detail: detail}, true
+}
+
+// findEmails returns the e-mail addresses in text, in order. Local parts
+// and domains are ASCII (an internationalised domain in its xn-- form).
+func (s *Scanner) findEmails(text string) []Finding {
+	if !s.kinds[Email] {
+		return nil
+	}
+	var out []Finding
+	for off := 0; off < len(text); {
+		k := strings.IndexByte(text[off:], '@')
+		if k < 0 {
+			break
+		}
+		at := off + k
+		l := at
+		for l > off && isLocalChar(text[l-1]) {
+			l--
+		}
+		for l < at && text[l] == '.' {
+			l++
+		}
+		r := at + 1
+		for r < len(text) && isDomainChar(text[r]) {
+			r++
+		}
+		for r > at+1 && (text[r-1] == '.' || text[r-1] == '-') {
+			r--
+		}
+		if validEmail(text[l:at], text[at+1:r]) {
+			score := min(0.9+contextScore(text, l, r, Email), 1)
+			if score >= s.threshold {
+				out = append(out, Finding{Kind: Email, Start: l, End: r, Value: text[l:r], Score: score, Checked: false})
+			}
+			off = r
+			continue
+		}
+		off = at + 1
+	}
+	return out
+}
+
+func isLocalChar(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+func isDomainChar(c byte) bool { return isAlnum(c) || c == '.' || c == '-' }
+
+// validEmail checks an address's parts as RFC 5321 bounds them: a local
+// part of 64 characters at most, no empty dot-separated piece; a domain of
+// 253 at most, two labels or more, each 63 at most, not beginning or
+// ending with a hyphen, and a top-level label of letters (or xn--).
+func validEmail(local, domain string) bool {
+	if local == "" || len(local) > 64 || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	if len(domain) > 253 || !strings.Contains(domain, ".") {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.HasPrefix(tld, "xn--") {
+		return true
+	}
+	if len(tld) < 2 {
+		return false
+	}
+	for i := 0; i < len(tld); i++ {
+		if !isASCIILetter(tld[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || isASCIILetter(c) }
