@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -74,6 +75,10 @@ func (m Mask) Apply(f Finding) (string, error) {
 			return maskRunes(f.Value[:at], m.KeepFirst, 0, char) + f.Value[at:], nil
 		}
 	case IP:
+		if ap, err := netip.ParseAddrPort(f.Value); err == nil {
+			masked, _ := m.Apply(Finding{Kind: IP, Value: ap.Addr().String()})
+			return masked + ":" + strconv.Itoa(int(ap.Port())), nil
+		}
 		if addr, err := netip.ParseAddr(f.Value); err == nil {
 			if addr.Is4() {
 				return f.Value[:strings.LastIndexByte(f.Value, '.')+1] + string(char), nil
