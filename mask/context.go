@@ -50,10 +50,10 @@ func contextScore(text string, start, end int, k Kind) float64 {
 		hi--
 	}
 	before := lowerASCII(text[lo:start])
-	around := before + " " + lowerASCII(text[end:hi])
+	after := lowerASCII(text[end:hi])
 	score := 0.0
 	for _, w := range contextWords[k] {
-		if containsWord(around, w) {
+		if containsWord(before, w) || containsWord(after, w) {
 			score += contextBoost
 			break
 		}

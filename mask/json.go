@@ -2,9 +2,7 @@ package mask
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 )
@@ -34,26 +32,29 @@ var ErrJSONDepth = errors.New("mask: the JSON document nests too deep")
 // MaskJSON copies the JSON document in r to w with its personal
 // information masked: values under a secret key removed, under a known key
 // or path masked whole as their kind, every other string searched and what
-// is found masked. It reads a token at a time, so memory stays the same
-// whatever the document's size (one string value is held whole). The
-// output is compact JSON; numbers are copied as written, or become masked
-// strings when they hold a phone or card number. Input that is not JSON
-// is an error, after which w holds a prefix of the output.
+// is found masked. It reads the document as it goes, so memory stays the
+// same whatever its size (one string value, 64 MiB at most, is held
+// whole). The output is compact JSON; numbers are copied as written, or
+// become masked strings when they hold a phone or card number. Input that
+// is not JSON (RFC 8259) is an error, after which w holds a prefix of the
+// output.
 func MaskJSON(w io.Writer, r io.Reader, o JSONOptions) error {
 	lm := newLogMasker(LogOptions{Redactor: o.Redactor, Keys: o.Keys, Secrets: o.Secrets})
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
 	bw := bufio.NewWriterSize(w, 32<<10)
-	jm := &jsonMasker{m: lm, paths: o.Paths, w: bw, maxDepth: o.MaxDepth}
+	jm := &jsonMasker{m: lm, paths: o.Paths, w: bw, maxDepth: o.MaxDepth, lx: newJSONLexer(r)}
 	if jm.maxDepth <= 0 {
 		jm.maxDepth = 1000
 	}
-	if err := jm.value(dec); err != nil {
+	c, err := jm.lx.next()
+	if err != nil {
+		return jm.lx.unexpected(err)
+	}
+	if err := jm.value(c); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := jm.lx.next(); err != io.EOF {
 		if err == nil {
-			return errors.New("mask: more than one JSON value")
+			return errJSONTrailing
 		}
 		return err
 	}
@@ -63,75 +64,87 @@ func MaskJSON(w io.Writer, r io.Reader, o JSONOptions) error {
 type jsonMasker struct {
 	m        *logMasker
 	paths    map[string]Kind
+	lx       *jsonLexer
 	w        *bufio.Writer
-	path     []string // keys, and "[]" for array elements
+	discard  *bufio.Writer // takes what a secret's value would write
+	path     []string      // keys, and "[]" for array elements
+	depth    int
 	maxDepth int
 }
 
-// value copies one value, whose key (or "[]") is the last of jm.path.
-func (jm *jsonMasker) value(dec *json.Decoder) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	return jm.valueFrom(dec, tok)
-}
-
-func (jm *jsonMasker) valueFrom(dec *json.Decoder, tok json.Token) error {
-	switch t := tok.(type) {
-	case json.Delim:
-		if len(jm.path) >= jm.maxDepth {
+// value copies the value that begins with c, whose key (or "[]") is the
+// last of jm.path.
+func (jm *jsonMasker) value(c byte) error {
+	switch {
+	case c == '{' || c == '[':
+		if jm.depth++; jm.depth > jm.maxDepth {
 			return ErrJSONDepth
 		}
-		switch t {
-		case '{':
-			return jm.object(dec)
-		case '[':
-			return jm.array(dec)
+		defer func() { jm.depth-- }()
+		if c == '{' {
+			return jm.object()
 		}
-		return fmt.Errorf("mask: unexpected %v in JSON", t)
-	case string:
-		return jm.writeString(jm.maskString(t))
-	case json.Number:
-		s := string(t)
-		if kind, secret, ok := jm.rule(); secret {
-			return jm.writeString(redacted)
-		} else if ok {
-			return jm.writeString(jm.m.whole(kind, s))
+		return jm.array()
+	case c == '"':
+		s, err := jm.lx.str()
+		if err != nil {
+			return err
+		}
+		return jm.writeString(jm.maskString(s))
+	case c == '-' || c >= '0' && c <= '9':
+		s, err := jm.lx.number(c)
+		if err != nil {
+			return err
 		}
 		if len(s) >= 11 {
 			if masked := jm.m.text(s); masked != s {
 				return jm.writeString(masked)
 			}
 		}
-		_, err := jm.w.WriteString(s)
+		_, err = jm.w.WriteString(s)
 		return err
-	case bool:
-		if _, secret, _ := jm.rule(); secret {
-			return jm.writeString(redacted)
-		}
-		_, err := fmt.Fprint(jm.w, t)
-		return err
-	case nil:
-		_, err := jm.w.WriteString("null")
-		return err
-	}
-	return fmt.Errorf("mask: unexpected JSON token %v", tok)
-}
-
-func (jm *jsonMasker) object(dec *json.Decoder) error {
-	jm.w.WriteByte('{')
-	for first := true; ; first = false {
-		tok, err := dec.Token()
+	case c == 't' || c == 'f' || c == 'n':
+		s, err := jm.lx.literal(c)
 		if err != nil {
 			return err
 		}
-		if tok == json.Delim('}') {
-			return jm.w.WriteByte('}')
+		_, err = jm.w.WriteString(s)
+		return err
+	}
+	return jm.lx.errorf("unexpected %q", c)
+}
+
+// expect reads the next byte that is not white space.
+func (jm *jsonMasker) expect() (byte, error) {
+	c, err := jm.lx.next()
+	if err != nil {
+		return 0, jm.lx.unexpected(err)
+	}
+	return c, nil
+}
+
+func (jm *jsonMasker) object() error {
+	jm.w.WriteByte('{')
+	c, err := jm.expect()
+	if err != nil {
+		return err
+	}
+	if c == '}' {
+		return jm.w.WriteByte('}')
+	}
+	for first := true; ; first = false {
+		if c != '"' {
+			return jm.lx.errorf("expected a key, not %q", c)
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return fmt.Errorf("mask: unexpected JSON token %v", tok)
+		key, err := jm.lx.str()
+		if err != nil {
+			return err
+		}
+		if c, err = jm.expect(); err != nil {
+			return err
+		}
+		if c != ':' {
+			return jm.lx.errorf("expected a colon, not %q", c)
 		}
 		if !first {
 			jm.w.WriteByte(',')
@@ -140,85 +153,99 @@ func (jm *jsonMasker) object(dec *json.Decoder) error {
 			return err
 		}
 		jm.w.WriteByte(':')
+		if c, err = jm.expect(); err != nil {
+			return err
+		}
 		jm.path = append(jm.path, key)
 		if kind, secret, ok := jm.rule(); secret || ok {
-			// The whole value is replaced: read it, write the mask.
-			if err := jm.replaceWhole(dec, kind, secret); err != nil {
-				return err
-			}
-		} else if err := jm.value(dec); err != nil {
+			err = jm.replaceWhole(c, kind, secret)
+		} else {
+			err = jm.value(c)
+		}
+		if err != nil {
 			return err
 		}
 		jm.path = jm.path[:len(jm.path)-1]
+		if c, err = jm.expect(); err != nil {
+			return err
+		}
+		if c == '}' {
+			return jm.w.WriteByte('}')
+		}
+		if c != ',' {
+			return jm.lx.errorf("expected a comma or }, not %q", c)
+		}
+		if c, err = jm.expect(); err != nil {
+			return err
+		}
 	}
 }
 
-func (jm *jsonMasker) array(dec *json.Decoder) error {
+func (jm *jsonMasker) array() error {
 	jm.w.WriteByte('[')
-	jm.path = append(jm.path, "[]")
-	defer func() { jm.path = jm.path[:len(jm.path)-1] }()
-	for first := true; ; first = false {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if tok == json.Delim(']') {
-			return jm.w.WriteByte(']')
-		}
-		if !first {
-			jm.w.WriteByte(',')
-		}
-		if err := jm.valueFrom(dec, tok); err != nil {
-			return err
-		}
-	}
-}
-
-// replaceWhole replaces the value that comes next: a secret with
-// "[REDACTED]", a string or number with its mask as kind; an object or
-// array under a key of a kind is copied with its own strings searched.
-func (jm *jsonMasker) replaceWhole(dec *json.Decoder, kind Kind, secret bool) error {
-	tok, err := dec.Token()
+	c, err := jm.expect()
 	if err != nil {
 		return err
 	}
-	if d, ok := tok.(json.Delim); ok {
-		if secret {
-			if err := skip(dec, d); err != nil {
-				return err
-			}
-			return jm.writeString(redacted)
+	if c == ']' {
+		return jm.w.WriteByte(']')
+	}
+	jm.path = append(jm.path, "[]")
+	for first := true; ; first = false {
+		if !first {
+			jm.w.WriteByte(',')
 		}
-		return jm.valueFrom(dec, tok)
+		if err := jm.value(c); err != nil {
+			return err
+		}
+		if c, err = jm.expect(); err != nil {
+			return err
+		}
+		if c == ']' {
+			jm.path = jm.path[:len(jm.path)-1]
+			return jm.w.WriteByte(']')
+		}
+		if c != ',' {
+			return jm.lx.errorf("expected a comma or ], not %q", c)
+		}
+		if c, err = jm.expect(); err != nil {
+			return err
+		}
 	}
-	if secret {
-		return jm.writeString(redacted)
-	}
-	switch t := tok.(type) {
-	case string:
-		return jm.writeString(jm.m.whole(kind, t))
-	case json.Number:
-		return jm.writeString(jm.m.whole(kind, string(t)))
-	}
-	return jm.valueFrom(dec, tok)
 }
 
-// skip reads to the end of the array or object opened by d.
-func skip(dec *json.Decoder, d json.Delim) error {
-	for depth := 1; depth > 0; {
-		tok, err := dec.Token()
+// replaceWhole replaces the value that begins with c: a secret with
+// "[REDACTED]" (read, checked, not copied), a string, number or literal
+// with its mask as kind; an object or array under a key of a kind is
+// copied with its own strings searched.
+func (jm *jsonMasker) replaceWhole(c byte, kind Kind, secret bool) error {
+	if secret {
+		w := jm.w
+		if jm.discard == nil {
+			jm.discard = bufio.NewWriterSize(io.Discard, 16)
+		}
+		jm.w = jm.discard
+		err := jm.value(c)
+		jm.w = w
 		if err != nil {
 			return err
 		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
+		return jm.writeString(redacted)
 	}
-	return nil
+	var s string
+	var err error
+	switch {
+	case c == '"':
+		s, err = jm.lx.str()
+	case c == '-' || c >= '0' && c <= '9':
+		s, err = jm.lx.number(c)
+	default:
+		return jm.value(c)
+	}
+	if err != nil {
+		return err
+	}
+	return jm.writeString(jm.m.whole(kind, s))
 }
 
 // rule says what the current path's key says of its value.

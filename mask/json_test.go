@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -143,4 +144,47 @@ func BenchmarkMaskJSON(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzMaskJSON checks MaskJSON against encoding/json: it accepts exactly
+// the documents json.Valid accepts, always writes valid JSON, and, with
+// nothing to mask, writes the same document.
+func FuzzMaskJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a":"b","n":-1.5e+3,"t":true,"f":false,"z":null,"arr":[1,[],{}]}`,
+		`"\u00e9\ud83d\ude00\n\"\\\/"`, `"\ud800"`, `[1,2`, `{"password":{"x":[1,2]}}`, `01`, `1.`, `-`, "\"\xff\"",
+		`{"phone":13812345678,"note":"身份证11010519491231002X"}`, ` [ ] `, `{"a":1,}`,
+	} {
+		f.Add(s)
+	}
+	nothing := &Redactor{Scanner: NewScanner(WithThreshold(2))}
+	f.Fuzz(func(t *testing.T, in string) {
+		var out bytes.Buffer
+		err := MaskJSON(&out, strings.NewReader(in), JSONOptions{})
+		valid := json.Valid([]byte(in))
+		if valid != (err == nil) {
+			if err == ErrJSONDepth {
+				return
+			}
+			t.Fatalf("json.Valid = %v, MaskJSON: %v, on %q", valid, err, in)
+		}
+		if err != nil {
+			return
+		}
+		if !json.Valid(out.Bytes()) {
+			t.Fatalf("MaskJSON(%q) wrote invalid JSON %q", in, out.String())
+		}
+		out.Reset()
+		if err := MaskJSON(&out, strings.NewReader(in), JSONOptions{Redactor: nothing, Keys: map[string]Kind{}, Secrets: []string{}}); err != nil {
+			t.Fatal(err)
+		}
+		var a, b any
+		da := json.NewDecoder(strings.NewReader(in))
+		da.UseNumber()
+		db := json.NewDecoder(&out)
+		db.UseNumber()
+		if da.Decode(&a) != nil || db.Decode(&b) != nil || !reflect.DeepEqual(a, b) {
+			t.Fatalf("with nothing to mask, %q became %q", in, out.String())
+		}
+	})
 }
