@@ -28,8 +28,9 @@ deadline_flake() {
 		! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$log"
 }
 
-# The parsers of untrusted input (a delivery someone else made, a module
-# proxy's requests and stored records), as "package target".
+# The parsers of untrusted input (a delivery or a kit someone else made, a
+# module proxy's requests and stored records, a service's request bodies),
+# as "package target".
 verifier_targets=(
 	"hegui.dev/hegui/internal/deliver/sbom FuzzReadSBOM"
 	"hegui.dev/hegui/internal/format FuzzParseManifest"
@@ -48,6 +49,8 @@ verifier_targets=(
 	"hegui.dev/hegui/internal/modproxy FuzzImport"
 	"hegui.dev/hegui/internal/modsign FuzzVerify"
 	"hegui.dev/hegui/internal/modverify FuzzParseGoSum"
+	"hegui.dev/hegui/internal/kit FuzzVerify"
+	"hegui.dev/hegui/mask FuzzMaskJSON"
 )
 long=" "
 if [ -n "${FUZZ_LONG:-}" ]; then
