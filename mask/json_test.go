@@ -26,11 +26,11 @@ func maskJSONString(t *testing.T, in string, o JSONOptions) string {
 
 func TestMaskJSON(t *testing.T) {
 	in := `{"user": {"name": "张三", "mobile": 13812345678, "id": "11010519491231002X", "password": {"old": "a", "new": "b"}},
-	  "orders": [{"card_no": "6222021001123456789", "note": "寄到 zhang.san@example.com <b>&</b>", "qty": 2, "paid": true, "ref": null}],
+	  "orders": [{"card_no": "6222021001123456789", "note": "寄到 zhang.san@hegui.dev <b>&</b>", "qty": 2, "paid": true, "ref": null}],
 	  "contact": ["13812345678", 15912345678], "line\n": "tab\tquote\"back\\slash\u0001"}`
 	got := maskJSONString(t, in, JSONOptions{Paths: map[string]Kind{"user.id": IDCard}})
 	want := `{"user":{"name":"张三","mobile":"138****5678","id":"110***********002X","password":"[REDACTED]"},` +
-		`"orders":[{"card_no":"622202*********6789","note":"寄到 z********@example.com <b>&</b>","qty":2,"paid":true,"ref":null}],` +
+		`"orders":[{"card_no":"622202*********6789","note":"寄到 z********@hegui.dev <b>&</b>","qty":2,"paid":true,"ref":null}],` +
 		`"contact":["138****5678","159****5678"],"line\n":"tab\tquote\"back\\slash\u0001"}`
 	if got != want {
 		t.Fatalf("MaskJSON:\n got %s\nwant %s", got, want)
@@ -75,7 +75,7 @@ func (r *records) Read(p []byte) (int, error) {
 			if r.i == 1 {
 				sep = ""
 			}
-			r.buf = fmt.Appendf(nil, `%s{"id":%d,"name":"用户%d","phone":"1381234%04d","note":"身份证 11010519491231002X，邮箱 u%d@example.com","tags":["a","b"],"score":%d.5}`, sep, r.i, r.i, r.i%10000, r.i, r.i)
+			r.buf = fmt.Appendf(nil, `%s{"id":%d,"name":"用户%d","phone":"1381234%04d","note":"身份证 11010519491231002X，邮箱 u%d@example.cn","tags":["a","b"],"score":%d.5}`, sep, r.i, r.i, r.i%10000, r.i, r.i)
 		}
 		r.i++
 	}

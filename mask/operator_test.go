@@ -11,7 +11,7 @@ func TestString(t *testing.T) {
 	for in, want := range map[string]string{
 		"身份证11010519491231002X，手机13812345678": "身份证110***********002X，手机138****5678",
 		"卡号 6222 0210 0112 3456 789":          "卡号 6222 02** **** ***6 789",
-		"邮箱 zhang.san@example.com":            "邮箱 z********@example.com",
+		"邮箱 zhang.san@hegui.dev":              "邮箱 z********@hegui.dev",
 		"client 203.0.113.7 connected":        "client 203.0.113.* connected",
 		"ip 2001:db8:1:2::1 end":              "ip 2001:db8:1::/48 end",
 		"车牌京A12345":                           "车牌京A****5",

@@ -2,6 +2,7 @@ package mask
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -114,7 +115,7 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 				b++
 			}
 			if b > a {
-				if f, ok := s.classify(text, a, b, text[a:b], false, false); ok {
+				if f, ok := s.classify(text, a, b, text[a:b], false, nil); ok {
 					*out = append(*out, f)
 				}
 			}
@@ -151,12 +152,16 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 		if !ok {
 			continue
 		}
-		if f, ok := s.classify(text, start, groups[g-1][1], v, plus, true); ok {
+		var shape [maxGroups]int
+		for k := range g {
+			shape[k] = groups[k][1] - groups[k][0]
+		}
+		if f, ok := s.classify(text, start, groups[g-1][1], v, plus, shape[:g]); ok {
 			*out = append(*out, f)
 			return groups[g-1][1]
 		}
 	}
-	if f, ok := s.classify(text, start, end, tok, plus, false); ok {
+	if f, ok := s.classify(text, start, end, tok, plus, nil); ok {
 		*out = append(*out, f)
 		// A plate's Chinese suffix (粤Z1234港) belongs to it.
 		return max(j, f.End)
@@ -199,12 +204,14 @@ func joinGroups(text string, groups [][2]int, plus bool) (string, bool) {
 }
 
 // classify says what v, found at text[start:end], is: the kind whose
-// score, context included, is highest and reaches the threshold.
-func (s *Scanner) classify(text string, start, end int, v string, plus, grouped bool) (Finding, bool) {
+// score, context included, is highest and reaches the threshold. shape
+// are the lengths of the groups v was written in, nil if one.
+func (s *Scanner) classify(text string, start, end int, v string, plus bool, shape []int) (Finding, bool) {
 	var best Finding
 	found := false
+	grouped := shape != nil
 	add := func(k Kind, base float64, checked bool, detail string, start, end int) {
-		if !s.kinds[k] {
+		if !s.kinds[k] || grouped && !plus && !shapeFits(k, shape) {
 			return
 		}
 		score := min(max(base+contextScore(text, start, end, k), 0), 1)
@@ -295,6 +302,33 @@ func (s *Scanner) classify(text string, start, end int, v string, plus, grouped 
 	return best, found
 }
 
+// shapeFits reports whether a value of kind k is written in groups of
+// these lengths: a mobile number 3-4-4, 3-8 or 7-4; an ID number 6-8-4; a
+// card or an IBAN in fours (the last group shorter), a card also 4-6-5 or
+// 4-6-4. A date and a time beside a number are not one.
+func shapeFits(k Kind, shape []int) bool {
+	fours := func() bool {
+		for i, n := range shape {
+			if n != 4 && (i < len(shape)-1 || n > 4) {
+				return false
+			}
+		}
+		return true
+	}
+	is := func(want ...int) bool { return slices.Equal(shape, want) }
+	switch k {
+	case Mobile:
+		return is(3, 4, 4) || is(3, 8) || is(7, 4)
+	case IDCard:
+		return is(6, 8, 4)
+	case BankCard:
+		return fours() || is(4, 6, 5) || is(4, 6, 4)
+	case IBAN:
+		return fours()
+	}
+	return false
+}
+
 // ip records an IPv4 or IPv6 address (with a port, the address) at
 // text[i:end]. Public addresses are personal data when they can be tied
 // to a person; private and loopback ones rarely are, so they score below
@@ -375,9 +409,13 @@ func (s *Scanner) findEmails(text string) []Finding {
 			r--
 		}
 		if validEmail(text[l:at], text[at+1:r]) {
-			score := min(0.9+contextScore(text, l, r, Email), 1)
+			base, detail := 0.9, ""
+			if reservedDomain(text[at+1 : r]) {
+				base, detail = 0.3, "reserved domain (RFC 2606)"
+			}
+			score := min(max(base+contextScore(text, l, r, Email), 0), 1)
 			if score >= s.threshold {
-				out = append(out, Finding{Kind: Email, Start: l, End: r, Value: text[l:r], Score: score, Checked: false})
+				out = append(out, Finding{Kind: Email, Start: l, End: r, Value: text[l:r], Score: score, Detail: detail})
 			}
 			off = r
 			continue
@@ -385,6 +423,24 @@ func (s *Scanner) findEmails(text string) []Finding {
 		off = at + 1
 	}
 	return out
+}
+
+// reservedDomain reports whether an address's domain is one RFC 2606
+// reserves for examples and tests (example.com, *.test, *.invalid...):
+// such an address belongs to nobody.
+func reservedDomain(domain string) bool {
+	d := lowerASCII(domain)
+	for _, suffix := range []string{".test", ".example", ".invalid", ".localhost"} {
+		if strings.HasSuffix(d, suffix) {
+			return true
+		}
+	}
+	for _, name := range []string{"example.com", "example.org", "example.net"} {
+		if d == name || strings.HasSuffix(d, "."+name) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLocalChar(c byte) bool {

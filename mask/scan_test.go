@@ -23,23 +23,24 @@ func TestFind(t *testing.T) {
 		want []string
 	}{
 		{"身份证号：11010519491231002x，手机13812345678。", []string{"idcard:11010519491231002x", "mobile:13812345678"}},
-		{"user 13812345678 login", []string{"mobile:13812345678"}},                         // no context word needed
-		{"call +86 138 1234 5678 now", []string{"mobile:+86 138 1234 5678"}},               // grouped, with the country code
-		{"联系电话 138-1234-5678", []string{"mobile:138-1234-5678"}},                           // hyphens
-		{"订单号 13812345678", nil},                                                           // an order number
-		{"卡号 6222 0210 0112 3456 789", []string{"bankcard:6222 0210 0112 3456 789"}},       // groups of four
-		{"card 4111111111111111 exp 12/29", []string{"bankcard:4111111111111111"}},         // Visa
-		{"no 4111111111111112 here", nil},                                                  // Luhn fails
-		{"统一社会信用代码 91350100M000100Y43", []string{"uscc:91350100M000100Y43"}},               // GB 32100
-		{"护照号码 EA1234567", []string{"passport:EA1234567"}},                                 // context
-		{"code G12345678 here", nil},                                                       // no context: a code
-		{"passport G12345678", []string{"passport:G12345678"}},                             // context
-		{"回乡证 H12345678", []string{"permit:H12345678"}},                                    // context
-		{"车牌京A12345违停", []string{"plate:京A12345"}},                                         // plate
-		{"粤Z1234港", []string{"plate:粤Z1234港"}},                                             // suffix
-		{"沪AD12345", []string{"plate:沪AD12345"}},                                           // new energy
-		{"mail zhang.san@example.com.", []string{"email:zhang.san@example.com"}},           // trailing full stop
-		{"a@b and x..y@example.com", nil},                                                  // not addresses
+		{"user 13812345678 login", []string{"mobile:13812345678"}},                   // no context word needed
+		{"call +86 138 1234 5678 now", []string{"mobile:+86 138 1234 5678"}},         // grouped, with the country code
+		{"联系电话 138-1234-5678", []string{"mobile:138-1234-5678"}},                     // hyphens
+		{"订单号 13812345678", nil},                                                     // an order number
+		{"卡号 6222 0210 0112 3456 789", []string{"bankcard:6222 0210 0112 3456 789"}}, // groups of four
+		{"card 4111111111111111 exp 12/29", []string{"bankcard:4111111111111111"}},   // Visa
+		{"no 4111111111111112 here", nil},                                            // Luhn fails
+		{"统一社会信用代码 91350100M000100Y43", []string{"uscc:91350100M000100Y43"}},         // GB 32100
+		{"护照号码 EA1234567", []string{"passport:EA1234567"}},                           // context
+		{"code G12345678 here", nil},                                                 // no context: a code
+		{"passport G12345678", []string{"passport:G12345678"}},                       // context
+		{"回乡证 H12345678", []string{"permit:H12345678"}},                              // context
+		{"车牌京A12345违停", []string{"plate:京A12345"}},                                   // plate
+		{"粤Z1234港", []string{"plate:粤Z1234港"}},                                       // suffix
+		{"沪AD12345", []string{"plate:沪AD12345"}},                                     // new energy
+		{"mail zhang.san@hegui.dev.", []string{"email:zhang.san@hegui.dev"}},         // trailing full stop
+		{"a@b and x..y@hegui.dev", nil},
+		{"test user@example.com, ci@build.test", nil},                                      // reserved for examples                                                  // not addresses
 		{"client 203.0.113.7:443 connected", []string{"ip:203.0.113.7"}},                   // public, a port
 		{"listen 127.0.0.1 and 10.0.0.1", nil},                                             // loopback, private
 		{"ip 2001:db8::1 end", []string{"ip:2001:db8::1"}},                                 // no spaces taken
@@ -61,8 +62,8 @@ func TestFind(t *testing.T) {
 }
 
 func TestFindKindsAndThreshold(t *testing.T) {
-	text := "手机13812345678 邮箱a.b@example.com"
-	if got := found(text, NewScanner(WithKinds(Email))); fmt.Sprint(got) != "[email:a.b@example.com]" {
+	text := "手机13812345678 邮箱a.b@hegui.dev"
+	if got := found(text, NewScanner(WithKinds(Email))); fmt.Sprint(got) != "[email:a.b@hegui.dev]" {
 		t.Fatalf("WithKinds(Email): %q", got)
 	}
 	if got := found("code G12345678", NewScanner(WithThreshold(0.2))); fmt.Sprint(got) != "[passport:G12345678]" {

@@ -16,7 +16,7 @@ func TestLogHandler(t *testing.T) {
 		"phone", "12345", // masked by key though not a mobile number
 		"note", "身份证11010519491231002X",
 		"password", "hunter2",
-		slog.Group("user", "email", "zhang.san@example.com", "name", "张三"),
+		slog.Group("user", "email", "zhang.san@hegui.dev", "name", "张三"),
 		"card", int64(4111111111111111),
 		"err", errors.New("lookup 13812345678 failed"),
 		"count", 3,
@@ -28,7 +28,7 @@ func TestLogHandler(t *testing.T) {
 		`"phone":"*****"`,
 		`"note":"身份证110***********002X"`,
 		`"password":"[REDACTED]"`,
-		`"user":{"email":"z********@example.com","name":"张三"}`,
+		`"user":{"email":"z********@hegui.dev","name":"张三"}`,
 		`"card":"411111******1111"`,
 		`"err":"lookup 138****5678 failed"`,
 		`"count":3`,

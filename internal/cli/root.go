@@ -24,6 +24,7 @@ import (
 	"hegui.dev/hegui/internal/cli/kitcmd"
 	"hegui.dev/hegui/internal/cli/logcmd"
 	"hegui.dev/hegui/internal/cli/modcmd"
+	"hegui.dev/hegui/internal/cli/piicmd"
 	"hegui.dev/hegui/internal/cli/proxycmd"
 	"hegui.dev/hegui/internal/cli/scancmd"
 	"hegui.dev/hegui/internal/cli/signcmd"
@@ -113,6 +114,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		proxycmd.NewProxyCmd,
 		modcmd.NewModCmd,
 		kitcmd.NewKitCmd,
+		piicmd.NewPIICmd,
 	} {
 		root.AddCommand(add(env))
 	}
