@@ -49,8 +49,8 @@ func contextScore(text string, start, end int, k Kind) float64 {
 	for hi > end && hi < len(text) && !utf8.RuneStart(text[hi]) {
 		hi--
 	}
-	before := lowerASCII(text[lo:start])
-	after := lowerASCII(text[end:hi])
+	before := lowerASCII(clauseEnd(text[lo:start]))
+	after := lowerASCII(clauseStart(text[end:hi]))
 	score := 0.0
 	for _, w := range contextWords[k] {
 		if containsWord(before, w) || containsWord(after, w) {
@@ -65,6 +65,30 @@ func contextScore(text string, start, end int, k Kind) float64 {
 		}
 	}
 	return score
+}
+
+// clauseBreaks end a clause: context words beyond one belong to another
+// value ("订单号 138..., 联系人手机 139...").
+var clauseBreaks = []string{"\n", "；", "。", ";", "，", ","}
+
+// clauseEnd is the end of s from its last clause break on.
+func clauseEnd(s string) string {
+	for _, b := range clauseBreaks {
+		if i := strings.LastIndex(s, b); i >= 0 {
+			s = s[i+len(b):]
+		}
+	}
+	return s
+}
+
+// clauseStart is the start of s up to its first clause break.
+func clauseStart(s string) string {
+	for _, b := range clauseBreaks {
+		if i := strings.Index(s, b); i >= 0 {
+			s = s[:i]
+		}
+	}
+	return s
 }
 
 // containsWord reports whether s contains w; an English word must be a

@@ -2,9 +2,13 @@ package mask
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"hegui.dev/hegui/internal/peertest"
 )
 
 func TestString(t *testing.T) {
@@ -101,6 +105,26 @@ func TestOperators(t *testing.T) {
 	}
 	if got, _, _ := (&Redactor{Operators: map[Kind]Operator{Mobile: Redact}}).Redact("手机13812345678。"); got != "手机。" {
 		t.Fatalf("Redact = %q", got)
+	}
+}
+
+// TestPseudonymOpenSSL checks the pseudonym against OpenSSL's HMAC-SM3 of
+// the same kind, NUL and value.
+func TestPseudonymOpenSSL(t *testing.T) {
+	key := []byte("a key of 16 byte")
+	p, err := NewPseudonym(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "msg"), []byte("idcard\x0011010519491231002X"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := peertest.OpenSSL(t, dir, "dgst", "-sm3", "-hmac", string(key), "msg")
+	got, _ := p.Apply(Finding{Kind: IDCard, Value: "110105 19491231 002x"}) // separators and case do not count
+	_, digest, _ := strings.Cut(strings.TrimSpace(out), "= ")
+	if want := "idcard_" + digest[:16]; got != want {
+		t.Fatalf("pseudonym %s, OpenSSL's HMAC-SM3 gives %s", got, want)
 	}
 }
 
