@@ -38,9 +38,15 @@ var negativeWords = []string{
 	"order", "tracking", "invoice", "serial", "version", "timestamp", "build", "sha", "uuid", "txn", "transaction",
 }
 
-// contextScore is how the words around text[start:end] change the score
-// of a value of kind k.
-func contextScore(text string, start, end int, k Kind) float64 {
+// window is the text around a value that context words are looked for
+// in: its clause, up to contextBefore bytes before and contextAfter after,
+// ASCII letters in lower case.
+type window struct {
+	before, after string
+	negative      int8 // 0: not yet looked for, 1: a negative word is there, 2: none
+}
+
+func newWindow(text string, start, end int) *window {
 	lo := max(start-contextBefore, 0)
 	for lo < start && !utf8.RuneStart(text[lo]) {
 		lo++
@@ -49,22 +55,37 @@ func contextScore(text string, start, end int, k Kind) float64 {
 	for hi > end && hi < len(text) && !utf8.RuneStart(text[hi]) {
 		hi--
 	}
-	before := lowerASCII(clauseEnd(text[lo:start]))
-	after := lowerASCII(clauseStart(text[end:hi]))
+	return &window{before: lowerASCII(clauseEnd(text[lo:start])), after: lowerASCII(clauseStart(text[end:hi]))}
+}
+
+// score is how the window's words change the score of a value of kind k.
+func (w *window) score(k Kind) float64 {
 	score := 0.0
-	for _, w := range contextWords[k] {
-		if containsWord(before, w) || containsWord(after, w) {
+	for _, word := range contextWords[k] {
+		if containsWord(w.before, word) || containsWord(w.after, word) {
 			score += contextBoost
 			break
 		}
 	}
-	for _, w := range negativeWords {
-		if containsWord(before, w) {
-			score -= contextBoost
-			break
+	if w.negative == 0 {
+		w.negative = 2
+		for _, word := range negativeWords {
+			if containsWord(w.before, word) {
+				w.negative = 1
+				break
+			}
 		}
 	}
+	if w.negative == 1 {
+		score -= contextBoost
+	}
 	return score
+}
+
+// contextScore is how the words around text[start:end] change the score
+// of a value of kind k.
+func contextScore(text string, start, end int, k Kind) float64 {
+	return newWindow(text, start, end).score(k)
 }
 
 // clauseBreaks end a clause: context words beyond one belong to another

@@ -94,7 +94,14 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 		i++
 	}
 	j := i
-	for j < limit && (isAlnum(text[j]) || text[j] == '.' || text[j] == ':') {
+	punct := -1 // the last . or : in the token
+	for j < limit {
+		c := text[j]
+		if c == '.' || c == ':' {
+			punct = j
+		} else if !isAlnum(c) {
+			break
+		}
 		j++
 	}
 	end := j
@@ -102,7 +109,7 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 		end--
 	}
 	tok := text[i:end]
-	if strings.ContainsAny(tok, ".:") {
+	if punct >= 0 && punct < end {
 		if f, ok := s.ip(text, i, end); ok {
 			*out = append(*out, f)
 			return j
@@ -210,11 +217,16 @@ func (s *Scanner) classify(text string, start, end int, v string, plus bool, sha
 	var best Finding
 	found := false
 	grouped := shape != nil
+	var win *window // made when a kind needs it, for its span
+	winStart, winEnd := -1, -1
 	add := func(k Kind, base float64, checked bool, detail string, start, end int) {
-		if !s.kinds[k] || grouped && !plus && !shapeFits(k, shape) {
+		if !s.kinds[k] || grouped && !plus && !shapeFits(k, shape) || base+contextBoost < s.threshold || found && base+contextBoost <= best.Score {
 			return
 		}
-		score := min(max(base+contextScore(text, start, end, k), 0), 1)
+		if start != winStart || end != winEnd {
+			win, winStart, winEnd = newWindow(text, start, end), start, end
+		}
+		score := min(max(base+win.score(k), 0), 1)
 		if score < s.threshold || found && score <= best.Score {
 			return
 		}
