@@ -273,6 +273,8 @@ func (s *Scanner) classify(text string, start, end int, v string, plus bool, sha
 				switch {
 				case n < 15:
 					base = 0.4
+				case n == 18 && scheme != "unionpay" && idRegion(v) && validDate(atoi(v[6:10]), atoi(v[10:12]), atoi(v[12:14])):
+					base = 0.1 // an ID number with a mistyped check character, far more likely than a card
 				case scheme == "unionpay":
 					base = 0.7
 				}
