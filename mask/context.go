@@ -43,7 +43,9 @@ var negativeWords = []string{
 // ASCII letters in lower case.
 type window struct {
 	before, after string
-	negative      int8 // 0: not yet looked for, 1: a negative word is there, 2: none
+	// all is the text before, clauses not cut: "RFC 5280, 4.2.1.10".
+	all      string
+	negative int8 // 0: not yet looked for, 1: a negative word is there, 2: none
 }
 
 func newWindow(text string, start, end int) *window {
@@ -55,7 +57,8 @@ func newWindow(text string, start, end int) *window {
 	for hi > end && hi < len(text) && !utf8.RuneStart(text[hi]) {
 		hi--
 	}
-	return &window{before: lowerASCII(clauseEnd(text[lo:start])), after: lowerASCII(clauseStart(text[end:hi]))}
+	all := lowerASCII(text[lo:start])
+	return &window{before: clauseEnd(all), after: lowerASCII(clauseStart(text[end:hi])), all: all}
 }
 
 // score is how the window's words change the score of a value of kind k.
@@ -78,8 +81,22 @@ func (w *window) score(k Kind) float64 {
 	}
 	if w.negative == 1 {
 		score -= contextBoost
+	} else {
+		for _, word := range kindNegativeWords[k] {
+			if containsWord(w.all, word) {
+				score -= contextBoost
+				break
+			}
+		}
 	}
 	return score
+}
+
+// kindNegativeWords make a value less likely to be of one kind: a dotted
+// quad after "section" or "RFC 5280," is a number, not an address. They
+// count anywhere in the text before, across clauses.
+var kindNegativeWords = map[Kind][]string{
+	IP: {"section", "sec", "rfc", "release", "sdk", "ver", "chapter", "step", "figure", "table", "章", "节", "步骤", "图", "表"},
 }
 
 // contextScore is how the words around text[start:end] change the score

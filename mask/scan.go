@@ -387,6 +387,8 @@ func (s *Scanner) ip(text string, i, end int) (Finding, bool) {
 		base, detail = 0.1, "loopback, unspecified or multicast"
 	case addr.IsPrivate() || addr.IsLinkLocalUnicast():
 		base, detail = 0.4, "private"
+	case addr.Is4() && (addr.As4()[3] == 0 || addr.As4()[3] == 255):
+		base = 0.35 // a network or broadcast address, or a version: 3.0.2.0
 	}
 	score := min(max(base+contextScore(text, i, end, IP), 0), 1)
 	if score < s.threshold {
