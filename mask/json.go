@@ -36,8 +36,8 @@ var ErrJSONDepth = errors.New("mask: the JSON document nests too deep")
 // same whatever its size (one string value, 64 MiB at most, is held
 // whole). The output is compact JSON; numbers are copied as written, or
 // become masked strings when they hold a phone or card number. Input that
-// is not JSON (RFC 8259) is an error, after which w holds a prefix of the
-// output.
+// is not JSON (RFC 8259) is an error, after which w may hold part of the
+// output (masked), never what was not masked.
 func MaskJSON(w io.Writer, r io.Reader, o JSONOptions) error {
 	lm := newLogMasker(LogOptions{Redactor: o.Redactor, Keys: o.Keys, Secrets: o.Secrets})
 	bw := bufio.NewWriterSize(w, 32<<10)
