@@ -1,7 +1,9 @@
 package mask
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -40,5 +42,27 @@ func BenchmarkString(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
 		String(text)
+	}
+}
+
+// BenchmarkStringCorpus masks the labelled corpus's text, as
+// scripts/bench-mask.sh does beside godlp.
+func BenchmarkStringCorpus(b *testing.B) {
+	data, err := os.ReadFile(corpusFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var text strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var l corpusLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			b.Fatal(err)
+		}
+		text.WriteString(l.Text + "\n")
+	}
+	s := text.String()
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		String(s)
 	}
 }

@@ -42,13 +42,33 @@ var negativeWords = []string{
 // in: its clause, up to contextBefore bytes before and contextAfter after,
 // ASCII letters in lower case.
 type window struct {
-	before, after string
+	before, after part
 	// all is the text before, clauses not cut: "RFC 5280, 4.2.1.10".
-	all      string
+	all      part
 	negative int8 // 0: not yet looked for, 1: a negative word is there, 2: none
 }
 
-func newWindow(text string, start, end int) *window {
+// part is a piece of a window and what kinds of word can be in it.
+type part struct {
+	s            string
+	letter, high bool
+}
+
+func newPart(s string) part {
+	p := part{s: s}
+	p.letter, p.high = hasLetterOrHigh(s)
+	return p
+}
+
+// has reports whether the word is in the part.
+func (p part) has(word string) bool {
+	if word[0] < utf8.RuneSelf && !p.letter || word[0] >= utf8.RuneSelf && !p.high {
+		return false
+	}
+	return containsWord(p.s, word)
+}
+
+func newWindow(text string, start, end int) window {
 	lo := max(start-contextBefore, 0)
 	for lo < start && !utf8.RuneStart(text[lo]) {
 		lo++
@@ -58,14 +78,14 @@ func newWindow(text string, start, end int) *window {
 		hi--
 	}
 	all := lowerASCII(text[lo:start])
-	return &window{before: clauseEnd(all), after: lowerASCII(clauseStart(text[end:hi])), all: all}
+	return window{before: newPart(clauseEnd(all)), after: newPart(lowerASCII(clauseStart(text[end:hi]))), all: newPart(all)}
 }
 
 // score is how the window's words change the score of a value of kind k.
 func (w *window) score(k Kind) float64 {
 	score := 0.0
 	for _, word := range contextWords[k] {
-		if containsWord(w.before, word) || containsWord(w.after, word) {
+		if w.before.has(word) || w.after.has(word) {
 			score += contextBoost
 			break
 		}
@@ -73,7 +93,7 @@ func (w *window) score(k Kind) float64 {
 	if w.negative == 0 {
 		w.negative = 2
 		for _, word := range negativeWords {
-			if containsWord(w.before, word) {
+			if w.before.has(word) {
 				w.negative = 1
 				break
 			}
@@ -83,7 +103,7 @@ func (w *window) score(k Kind) float64 {
 		score -= contextBoost
 	} else {
 		for _, word := range kindNegativeWords[k] {
-			if containsWord(w.all, word) {
+			if w.all.has(word) {
 				score -= contextBoost
 				break
 			}
@@ -102,18 +122,19 @@ var kindNegativeWords = map[Kind][]string{
 // contextScore is how the words around text[start:end] change the score
 // of a value of kind k.
 func contextScore(text string, start, end int, k Kind) float64 {
-	return newWindow(text, start, end).score(k)
+	w := newWindow(text, start, end)
+	return w.score(k)
 }
 
-// clauseBreaks end a clause: context words beyond one belong to another
-// value ("订单号 138..., 联系人手机 139...").
-var clauseBreaks = []string{"\n", "；", "。", ";", "，", ","}
+// A clause ends at a new line, ; , or their full-width forms ；，and 。:
+// context words beyond one belong to another value ("订单号 138...，联系人
+// 手机 139...").
 
 // clauseEnd is the end of s from its last clause break on.
 func clauseEnd(s string) string {
-	for _, b := range clauseBreaks {
-		if i := strings.LastIndex(s, b); i >= 0 {
-			s = s[i+len(b):]
+	for i := len(s) - 1; i >= 0; i-- {
+		if n := breakAt(s, i); n > 0 {
+			return s[i+n:]
 		}
 	}
 	return s
@@ -121,12 +142,39 @@ func clauseEnd(s string) string {
 
 // clauseStart is the start of s up to its first clause break.
 func clauseStart(s string) string {
-	for _, b := range clauseBreaks {
-		if i := strings.Index(s, b); i >= 0 {
-			s = s[:i]
+	for i := 0; i < len(s); i++ {
+		if breakAt(s, i) > 0 {
+			return s[:i]
 		}
 	}
 	return s
+}
+
+// breakAt returns the length of the clause break beginning at s[i], or 0.
+func breakAt(s string, i int) int {
+	switch c := s[i]; {
+	case c == '\n' || c == ';' || c == ',':
+		return 1
+	case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && (s[i+2] == 0x9B || s[i+2] == 0x8C): // ；，
+		return 3
+	case c == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x82: // 。
+		return 3
+	}
+	return 0
+}
+
+// hasLetterOrHigh reports whether s has an ASCII letter and whether it
+// has a byte of a non-ASCII character: which words can be in it at all.
+func hasLetterOrHigh(s string) (letter, high bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			high = true
+		} else if isASCIILetter(c) {
+			letter = true
+		}
+	}
+	return letter, high
 }
 
 // containsWord reports whether s contains w; an English word must be a

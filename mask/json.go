@@ -253,8 +253,8 @@ func (jm *jsonMasker) rule() (kind Kind, secret, ok bool) {
 	if len(jm.path) == 0 {
 		return "", false, false
 	}
-	key := lowerASCII(jm.path[len(jm.path)-1])
-	if jm.m.secrets[key] {
+	r, byKey := jm.m.keys[lowerASCII(jm.path[len(jm.path)-1])]
+	if r.secret {
 		return "", true, false
 	}
 	if len(jm.paths) > 0 {
@@ -262,8 +262,7 @@ func (jm *jsonMasker) rule() (kind Kind, secret, ok bool) {
 			return kind, false, true
 		}
 	}
-	kind, ok = jm.m.keys[key]
-	return kind, false, ok
+	return r.kind, false, byKey
 }
 
 // pathString is the current path as Paths writes it: user.phone,

@@ -121,7 +121,7 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 			for b < end && isAlnum(text[b]) {
 				b++
 			}
-			if b > a {
+			if b-a >= 5 {
 				if f, ok := s.classify(text, a, b, text[a:b], false, nil); ok {
 					*out = append(*out, f)
 				}
@@ -167,6 +167,9 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 			*out = append(*out, f)
 			return groups[g-1][1]
 		}
+	}
+	if len(tok) < 5 && !plus {
+		return j // shorter than any value of any kind
 	}
 	if f, ok := s.classify(text, start, end, tok, plus, nil); ok {
 		*out = append(*out, f)
@@ -217,7 +220,7 @@ func (s *Scanner) classify(text string, start, end int, v string, plus bool, sha
 	var best Finding
 	found := false
 	grouped := shape != nil
-	var win *window // made when a kind needs it, for its span
+	var win window // made when a kind needs it, for its span
 	winStart, winEnd := -1, -1
 	add := func(k Kind, base float64, checked bool, detail string, start, end int) {
 		if !s.kinds[k] || grouped && !plus && !shapeFits(k, shape) || base+contextBoost < s.threshold || found && base+contextBoost <= best.Score {

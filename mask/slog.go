@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-
 	"strings"
+	"unicode/utf8"
+
 )
 
 // LogOptions say how log records are masked.
@@ -41,14 +42,19 @@ var DefaultSecrets = []string{"password", "passwd", "pwd", "secret", "token", "a
 // redacted replaces a secret's value.
 const redacted = "[REDACTED]"
 
+// keyRule is what a key says of its value: a secret, or of a kind.
+type keyRule struct {
+	kind   Kind
+	secret bool
+}
+
 type logMasker struct {
 	r       *Redactor
-	keys    map[string]Kind
-	secrets map[string]bool
+	keys map[string]keyRule // by lower-case key
 }
 
 func newLogMasker(o LogOptions) *logMasker {
-	m := &logMasker{r: o.Redactor, keys: map[string]Kind{}, secrets: map[string]bool{}}
+	m := &logMasker{r: o.Redactor, keys: map[string]keyRule{}}
 	if m.r == nil {
 		m.r = &Redactor{}
 	}
@@ -57,14 +63,14 @@ func newLogMasker(o LogOptions) *logMasker {
 		keys = DefaultLogKeys
 	}
 	for k, kind := range keys {
-		m.keys[lowerASCII(k)] = kind
+		m.keys[lowerASCII(k)] = keyRule{kind: kind}
 	}
 	secrets := o.Secrets
 	if secrets == nil {
 		secrets = DefaultSecrets
 	}
 	for _, k := range secrets {
-		m.secrets[lowerASCII(k)] = true
+		m.keys[lowerASCII(k)] = keyRule{secret: true}
 	}
 	return m
 }
@@ -96,10 +102,11 @@ func (m *logMasker) whole(kind Kind, s string) string {
 func (m *logMasker) attr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	key := lowerASCII(a.Key)
-	if m.secrets[key] {
+	rule, byKey := m.keys[key]
+	if rule.secret {
 		return slog.String(a.Key, redacted)
 	}
-	kind, byKey := m.keys[key]
+	kind := rule.kind
 	switch v.Kind() {
 	case slog.KindGroup:
 		attrs := v.Group()
@@ -116,12 +123,13 @@ func (m *logMasker) attr(a slog.Attr) slog.Attr {
 			return slog.String(a.Key, m.text(s))
 		}
 	case slog.KindInt64, slog.KindUint64:
-		// A phone or card number logged as a number.
-		s := v.String()
+		// A phone or card number logged as a number: 11 digits or more.
+		long := v.Kind() == slog.KindInt64 && (v.Int64() >= 1e10 || v.Int64() <= -1e10) || v.Kind() == slog.KindUint64 && v.Uint64() >= 1e10
 		if byKey {
-			return slog.String(a.Key, m.whole(kind, s))
+			return slog.String(a.Key, m.whole(kind, v.String()))
 		}
-		if len(s) >= 11 {
+		if long {
+			s := v.String()
 			if masked := m.text(s); masked != s {
 				return slog.String(a.Key, masked)
 			}
@@ -149,14 +157,45 @@ func (m *logMasker) attr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// plainText reports whether s is too short or too plain to hold anything
-// the scanner finds (no digit, no @): most log values, checked at once.
+// plainText reports whether s cannot hold anything the scanner finds, at
+// a glance: most log values. Every kind's values have an @, a + and a
+// digit, two capitals and two digits (an IBAN), four digits in a row, a digit beside a dot or a hex digit beside a colon (an address),
+// or a province's abbreviation before a letter (a plate). FuzzPlainText holds it to that.
 func plainText(s string) bool {
-	if len(s) < 5 {
-		return true
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if run++; run >= 4 || i > 0 && s[i-1] == '.' || i+1 < len(s) && s[i+1] == '.' {
+				return false
+			}
+		case c == ':':
+			// An IPv6 address: a hex digit beside a colon.
+			if i > 0 && isHex(s[i-1]) || i+1 < len(s) && isHex(s[i+1]) {
+				return false
+			}
+			run = 0
+		case c == '@' || c == '+' && i+1 < len(s) && isDigit(s[i+1]):
+			return false // an address, an international number
+		case c >= 'A' && c <= 'Z' && i+3 < len(s) && s[i+1] >= 'A' && s[i+1] <= 'Z' && isDigit(s[i+2]) && isDigit(s[i+3]):
+			return false // the start of an IBAN
+		case c >= utf8.RuneSelf:
+			// A plate: a province's abbreviation and a letter (京A0A000).
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if i+size < len(s) && isASCIILetter(s[i+size]) && strings.ContainsRune(plateProvinces, r) {
+				return false
+			}
+			i += size - 1
+			run = 0
+		default:
+			run = 0
+		}
 	}
-	return strings.IndexAny(s, "0123456789@") < 0
+	return true
 }
+
+func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // ReplaceAttr returns a function for slog.HandlerOptions.ReplaceAttr that
 // masks each attribute: secrets removed, keys of a known kind masked
@@ -190,11 +229,23 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	if !plainText(msg) {
 		msg = h.m.text(msg)
 	}
-	out := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	// The attributes, masked, in one slice (on the stack for most
+	// records), added at once; a record with nothing to mask goes on as
+	// it is.
+	var buf [16]slog.Attr
+	attrs := buf[:0]
+	changed := msg != r.Message
 	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(h.m.attr(a))
+		m := h.m.attr(a)
+		changed = changed || !m.Equal(a)
+		attrs = append(attrs, m)
 		return true
 	})
+	if !changed {
+		return h.next.Handle(ctx, r)
+	}
+	out := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	out.AddAttrs(attrs...)
 	return h.next.Handle(ctx, out)
 }
 

@@ -55,7 +55,8 @@ func TestReplaceAttr(t *testing.T) {
 }
 
 // BenchmarkLogHandler logs a record with ten attributes, one of them
-// personal, through the masking handler and, for the difference, without.
+// personal, through the masking handler, through ReplaceAttr and, for the
+// difference, without either.
 func BenchmarkLogHandler(b *testing.B) {
 	attrs := []any{
 		"user_id", 42, "path", "/api/v1/orders", "method", "POST", "status", 200, "latency_ms", 12.5,
@@ -67,6 +68,7 @@ func BenchmarkLogHandler(b *testing.B) {
 	}{
 		{"plain", slog.NewJSONHandler(discard{}, nil)},
 		{"masked", NewLogHandler(slog.NewJSONHandler(discard{}, nil), LogOptions{})},
+		{"replaceattr", slog.NewJSONHandler(discard{}, &slog.HandlerOptions{ReplaceAttr: ReplaceAttr(LogOptions{})})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			log := slog.New(bc.h)
@@ -81,3 +83,33 @@ func BenchmarkLogHandler(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestPlainText checks the shortcut against the scanner: whatever the
+// scanner finds (at any score) is not plain.
+func TestPlainText(t *testing.T) {
+	for _, v := range []string{
+		"13812345678", "11010519491231002X", "a@b.cn", "1.2.3.4", "fe80::1", "2001:db8::1", "京A12345", "粤Z1234港",
+		"EA1234567", "+44 20 7183 8750", "6222 0210 0112 3456 789", "DE89370400440532013000", "203.0.113.7:443",
+	} {
+		if plainText(v) {
+			t.Errorf("plainText(%q) = true", v)
+		}
+	}
+	for _, v := range []string{"/api/v1/orders", "cn-north-1", "first order of the day", "v2 ready", "张三"} {
+		if !plainText(v) {
+			t.Errorf("plainText(%q) = false", v)
+		}
+	}
+}
+
+// FuzzPlainText checks that plainText never hides what the scanner finds.
+func FuzzPlainText(f *testing.F) {
+	f.Add("京A12345")
+	f.Add("1.2.3.4")
+	s := NewScanner(WithThreshold(0))
+	f.Fuzz(func(t *testing.T, v string) {
+		if plainText(v) && len(s.Find(v)) > 0 {
+			t.Fatalf("plainText(%q) but the scanner finds %v", v, s.Find(v))
+		}
+	})
+}

@@ -135,6 +135,17 @@ func validMobile(s string) bool {
 // order.
 const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
+// usccValues maps a byte to its value in usccAlphabet, or -1.
+var usccValues = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := range len(usccAlphabet) {
+		t[usccAlphabet[i]] = int8(i)
+	}
+	return t
+}()
+
 // usccWeights are GB 32100's weights, 3^(i-1) mod 31.
 var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 
@@ -144,11 +155,11 @@ var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10
 func USCCCheck(body string) byte {
 	sum := 0
 	for i := range 17 {
-		v := strings.IndexByte(usccAlphabet, body[i])
+		v := usccValues[body[i]]
 		if v < 0 {
 			return 0
 		}
-		sum += v * usccWeights[i]
+		sum += int(v) * usccWeights[i]
 	}
 	return usccAlphabet[(31-sum%31)%31]
 }
