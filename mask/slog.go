@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strings"
 	"unicode/utf8"
-
 )
 
 // LogOptions say how log records are masked.
@@ -49,7 +48,7 @@ type keyRule struct {
 }
 
 type logMasker struct {
-	r       *Redactor
+	r    *Redactor
 	keys map[string]keyRule // by lower-case key
 }
 
