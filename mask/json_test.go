@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,12 +86,21 @@ func (r *records) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestMaskJSONConstantMemory masks a 19 MB document and checks the heap
-// does not grow with it.
+// TestMaskJSONConstantMemory masks a 19 MB document (HEGUI_MASK_JSON_RECORDS
+// records: 120,000 by default, 6,600,000 for about 1 GiB) and checks the
+// heap does not grow with it.
 func TestMaskJSONConstantMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("19 MB")
 	}
+	n := 120_000
+	if v := os.Getenv("HEGUI_MASK_JSON_RECORDS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 120_000 {
+			t.Fatalf("HEGUI_MASK_JSON_RECORDS=%q: give 120000 or more", v)
+		}
+	}
+	start := time.Now()
 	heap := func() uint64 {
 		runtime.GC()
 		var ms runtime.MemStats
@@ -116,7 +127,7 @@ func TestMaskJSONConstantMemory(t *testing.T) {
 			}
 		}
 	}()
-	err := MaskJSON(counter, &records{n: 120_000}, JSONOptions{})
+	err := MaskJSON(counter, &records{n: n}, JSONOptions{})
 	close(done)
 	<-sampled
 	if err != nil {
@@ -125,6 +136,7 @@ func TestMaskJSONConstantMemory(t *testing.T) {
 	if counter.n < 16<<20 {
 		t.Fatalf("only %d bytes written", counter.n)
 	}
+	t.Logf("%d records, %d MiB written in %v, heap in use %d MiB before, %d MiB at most", n, counter.n>>20, time.Since(start).Round(time.Millisecond), before>>20, peak>>20)
 	if grown := int64(peak) - int64(before); grown > 16<<20 {
 		t.Fatalf("the heap grew by %d MB while masking %d MB", grown>>20, counter.n>>20)
 	}
