@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"io"
+
 	"strings"
+
+	"hegui.dev/hegui/internal/jsonstr"
 )
 
 // JSONOptions say how a JSON document is masked.
@@ -286,36 +289,9 @@ func (jm *jsonMasker) maskString(s string) string {
 }
 
 // writeString writes s as a JSON string: quotes, backslashes and control
-// characters escaped, nothing else (<, > and & stay as they are).
+// characters escaped, nothing else (<, > and & stay as they are). A write
+// error is the bufio.Writer's, reported when it is flushed.
 func (jm *jsonMasker) writeString(s string) error {
-	w := jm.w
-	w.WriteByte('"')
-	last := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		w.WriteString(s[last:i])
-		switch c {
-		case '"', '\\':
-			w.WriteByte('\\')
-			w.WriteByte(c)
-		case '\n':
-			w.WriteString(`\n`)
-		case '\r':
-			w.WriteString(`\r`)
-		case '\t':
-			w.WriteString(`\t`)
-		default:
-			w.WriteString(`\u00`)
-			w.WriteByte(hexDigits[c>>4])
-			w.WriteByte(hexDigits[c&0xf])
-		}
-		last = i + 1
-	}
-	w.WriteString(s[last:])
-	return w.WriteByte('"')
+	jsonstr.Write(jm.w, s)
+	return nil
 }
-
-const hexDigits = "0123456789abcdef"

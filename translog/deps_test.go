@@ -19,6 +19,7 @@ var serviceBudget = map[string]string{
 	"github.com/transparency-dev/formats": "the C2SP tlog-checkpoint body, no dependencies",
 	"github.com/go-json-experiment/json":  "strict event parsing (encoding/json/v2 before Go ships it)",
 	"hegui.dev/hegui/translog":            "this package",
+	"hegui.dev/hegui/internal/jsonstr":    "canonical JSON strings, shared with mask; standard library only",
 }
 
 // TestServiceDependencyBudget keeps what a service compiles small: a

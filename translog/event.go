@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"hegui.dev/hegui/internal/jsonstr"
 )
 
 // EventSchema names version 1 of the audit event format.
@@ -350,43 +351,7 @@ func explainJSONError(err error) error {
 	return err
 }
 
-func writeCanonicalString(b *bytes.Buffer, s string) {
-	const hexDigits = "0123456789abcdef"
-	b.WriteByte('"')
-	// Only '"', '\\' and bytes below 0x20 are escaped (RFC 8785 §3.2.2.2);
-	// every other byte, including all of multi-byte UTF-8, is copied.
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b.WriteString(s[start:i])
-		switch c {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteString(`\u00`)
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
-}
+func writeCanonicalString(b *bytes.Buffer, s string) { jsonstr.Write(b, s) }
 
 // utf16Less orders strings by their UTF-16 code units, as RFC 8785 §3.2.3
 // requires; it differs from byte order only for characters above U+FFFF.
