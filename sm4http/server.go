@@ -52,8 +52,9 @@ type Server struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
-	mu   sync.Mutex
-	seen map[string]time.Time // nonces within the window
+	mu    sync.Mutex
+	seen  map[string]time.Time // nonces within the window
+	swept time.Time            // when expired nonces were last removed
 }
 
 func (s *Server) window() time.Duration {
@@ -81,7 +82,10 @@ func (s *Server) fresh(nonce string, now time.Time) (bool, error) {
 	if s.seen == nil {
 		s.seen = map[string]time.Time{}
 	}
-	if len(s.seen) >= maxSeen/2 {
+	// Expired nonces are swept at most once a tenth of the window, so a
+	// full cache costs a sweep now and then, not one per request.
+	if len(s.seen) >= maxSeen/2 && now.Sub(s.swept) > s.window()/10 {
+		s.swept = now
 		for n, t := range s.seen {
 			if now.Sub(t) > s.window() {
 				delete(s.seen, n)
