@@ -1,9 +1,9 @@
 package shred_test
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"hegui.dev/hegui/internal/depbudget"
 )
 
 // serviceBudget is every package outside the standard library that a
@@ -15,21 +15,8 @@ var serviceBudget = map[string]string{
 	"hegui.dev/hegui/shred":          "this package",
 }
 
-// TestServiceDependencyBudget keeps what a service compiles small.
+// TestServiceDependencyBudget keeps what a service compiles small: a
+// dependency this package gains must be added above, with its reason.
 func TestServiceDependencyBudget(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "hegui.dev/hegui/shred").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
-		allowed := false
-		for mod := range serviceBudget {
-			if pkg == mod || strings.HasPrefix(pkg, mod+"/") {
-				allowed = true
-			}
-		}
-		if !allowed {
-			t.Errorf("hegui.dev/hegui/shred compiles %s, outside its dependency budget", pkg)
-		}
-	}
+	depbudget.Check(t, "hegui.dev/hegui/shred", serviceBudget)
 }

@@ -6,19 +6,16 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
-
 	"github.com/emmansun/gmsm/sm2"
+
+	"hegui.dev/hegui/internal/peertest"
 )
 
 func newWrapper(t *testing.T) SM2Wrapper {
@@ -36,36 +33,11 @@ func stores(t *testing.T) map[string]Store {
 	return map[string]Store{"file": FileStore{Dir: t.TempDir()}, "mariadb": mariaDBStore(t)}
 }
 
-const mariaDBSocket = "/run/mysqld/mysqld.sock"
-
-// mariaDBStore makes a database of its own on the local MariaDB, dropped
-// at the end. Where MariaDB is missing the test fails under
-// HEGUI_REQUIRE_PEERS=1 (as in CI) and skips otherwise.
+// mariaDBStore is an SQLStore in a database of the test's own on the
+// local MariaDB.
 func mariaDBStore(t *testing.T) Store {
 	t.Helper()
-	if _, err := exec.LookPath("mariadbd"); err != nil {
-		if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
-			missing(t, "MariaDB is not installed: apt-get install mariadb-server and start it as .ci/run does")
-		}
-	}
-	if c, err := net.DialTimeout("unix", mariaDBSocket, time.Second); err != nil {
-		missing(t, fmt.Sprintf("MariaDB is not running (%v): start it as .ci/run does", err))
-	} else {
-		c.Close()
-	}
-	admin, err := sql.Open("mysql", "root@unix("+mariaDBSocket+")/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "hegui_shred_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE " + name)
-		admin.Close()
-	})
-	db, err := sql.Open("mysql", "root@unix("+mariaDBSocket+")/"+name+"?parseTime=true")
+	db, err := sql.Open("mysql", peertest.MariaDB(t)+"?parseTime=true")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +47,6 @@ func mariaDBStore(t *testing.T) Store {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func missing(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("HEGUI_REQUIRE_PEERS") == "1" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
 }
 
 func TestShredder(t *testing.T) {

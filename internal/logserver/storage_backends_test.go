@@ -31,12 +31,10 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/transparency-dev/tessera/api"
 
+	"hegui.dev/hegui/internal/peertest"
 	"hegui.dev/hegui/translog"
 	"hegui.dev/hegui/translog/logclient"
 )
-
-// mariaDBSocket is where Debian's MariaDB listens.
-const mariaDBSocket = "/run/mysqld/mysqld.sock"
 
 // eventsPerTest makes the tree span a full tile and a partial one, so full
 // and partial tiles and bundles are all read back.
@@ -215,37 +213,7 @@ func skipWithoutPeer(t *testing.T, why string) {
 // applies it from the Tessera release.
 func newTestDatabase(t *testing.T, withSchema bool) string {
 	t.Helper()
-	if _, err := exec.LookPath("mariadbd"); err != nil {
-		if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
-			skipWithoutPeer(t, "MariaDB is not installed (no mariadbd): apt-get install mariadb-server and start it as .ci/run does")
-		}
-	}
-	if c, err := net.DialTimeout("unix", mariaDBSocket, time.Second); err != nil {
-		skipWithoutPeer(t, fmt.Sprintf("MariaDB is installed but not running (%v): start it as .ci/run does", err))
-	} else {
-		c.Close()
-	}
-	admin, err := sql.Open("mysql", "root@unix("+mariaDBSocket+")/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "hegui_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database as root over %s: %v", mariaDBSocket, err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("mysql", "root@unix("+mariaDBSocket+")/")
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("DROP DATABASE " + name); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	dsn := "root@unix(" + mariaDBSocket + ")/" + name
+	dsn := peertest.MariaDB(t)
 	if withSchema {
 		db, err := sql.Open("mysql", dsn+"?multiStatements=true")
 		if err != nil {
