@@ -24,8 +24,18 @@ type Transport struct {
 	Key   []byte
 	// ServerKey is the server's SM2 public key, to wrap fresh keys with.
 	ServerKey *ecdsa.PublicKey
+	// Window is how far a response's timestamp may be from now, either
+	// way (default 5 minutes).
+	Window time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+}
+
+func (t *Transport) window() time.Duration {
+	if t.Window > 0 {
+		return t.Window
+	}
+	return 5 * time.Minute
 }
 
 // ErrNotEncrypted is the error for a successful response that came back
@@ -36,6 +46,10 @@ var ErrNotEncrypted = errors.New("sm4http: the response is not encrypted")
 // error response the server's middleware wrote itself (a 4xx or 5xx) comes
 // back as it is, unencrypted; a 2xx or 3xx must be encrypted.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	now := time.Now
+	if t.Now != nil {
+		now = t.Now
+	}
 	key, p, err := t.params()
 	if err != nil {
 		return nil, err
@@ -48,7 +62,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	body := req.Body
 	pr, pw := io.Pipe()
 	go func() {
-		s := newSealer(pw, aead, header, p.nonce)
+		s := newSealer(pw, aead, requestBinding(req.Method, req.URL.RequestURI(), header), p.nonce)
 		var err error
 		if body != nil {
 			_, err = io.Copy(s, body)
@@ -86,10 +100,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("sm4http: the response's %s header does not answer the request's", Header)
 	}
+	if d := now().Sub(rp.time()); d > t.window() || d < -t.window() {
+		resp.Body.Close()
+		return nil, fmt.Errorf("sm4http: the response's timestamp is %s from this clock, outside the %s window", d.Round(time.Second), t.window())
+	}
+	if req.Method == http.MethodHead || !bodyAllowed(resp.StatusCode) {
+		return resp, nil
+	}
+	// The response's chunks authenticate the request's header: a response
+	// to another request (or one replayed) does not open.
 	resp.Body = struct {
 		io.Reader
 		io.Closer
-	}{newOpener(resp.Body, aead, rh, rp.nonce), resp.Body}
+	}{newOpener(resp.Body, aead, responseBinding(header, rh), rp.nonce), resp.Body}
 	resp.ContentLength = -1
 	resp.Header.Del("Content-Length")
 	return resp, nil

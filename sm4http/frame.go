@@ -7,9 +7,11 @@
 // client for each request and wrapped with the server's SM2 public key (SM2
 // encryption, GB/T 32918.4, C1C3C2 in the ASN.1 form OpenSSL's `pkeyutl
 // -encrypt` writes and reads). A header carries the version, the key ID or
-// the wrapped key, a timestamp and a nonce; all of it is authenticated with
-// every chunk, and the server refuses a timestamp outside its window or a
-// nonce it has seen (a replay). Bodies are split into chunks of 64 KiB,
+// the wrapped key, a timestamp and a nonce; every chunk of a request
+// authenticates it with the method and URI, every chunk of a response the
+// request's header and its own, so that nothing moves between endpoints,
+// requests or directions. The server refuses a timestamp outside its
+// window or a nonce it has seen (a replay). Bodies are split into chunks of 64 KiB,
 // each sealed with its index and whether it is the last, so a body is
 // streamed, and one cut short, reordered or changed is refused.
 //
@@ -152,11 +154,25 @@ func chunkNonce(base []byte, index uint64) []byte {
 	return n
 }
 
-// chunkAAD authenticates the header, the chunk's index and whether it is
+// requestBinding is what every chunk of a request body authenticates
+// besides itself: that it is a request, its method and URI (a body cannot
+// be moved to another endpoint), and its header.
+func requestBinding(method, uri, header string) string {
+	return "req\x00" + method + " " + uri + "\x00" + header
+}
+
+// responseBinding is what every chunk of a response body authenticates:
+// that it is a response (it cannot be sent back as a request), the header
+// of the request it answers (it cannot answer another) and its own header.
+func responseBinding(requestHeader, header string) string {
+	return "resp\x00" + requestHeader + "\x00" + header
+}
+
+// chunkAAD authenticates the binding, the chunk's index and whether it is
 // the last with each chunk.
-func chunkAAD(header string, index uint64, last bool) []byte {
-	aad := make([]byte, 0, len(header)+9)
-	aad = append(aad, header...)
+func chunkAAD(bind string, index uint64, last bool) []byte {
+	aad := make([]byte, 0, len(bind)+9)
+	aad = append(aad, bind...)
 	aad = binary.BigEndian.AppendUint64(aad, index)
 	if last {
 		return append(aad, 1)
@@ -170,7 +186,7 @@ func chunkAAD(header string, index uint64, last bool) []byte {
 type sealer struct {
 	w      io.Writer
 	aead   cipher.AEAD
-	header string
+	bind   string
 	nonce  []byte
 	index  uint64
 	buf    []byte
@@ -178,8 +194,8 @@ type sealer struct {
 	closed bool
 }
 
-func newSealer(w io.Writer, aead cipher.AEAD, header string, nonce []byte) *sealer {
-	return &sealer{w: w, aead: aead, header: header, nonce: nonce}
+func newSealer(w io.Writer, aead cipher.AEAD, bind string, nonce []byte) *sealer {
+	return &sealer{w: w, aead: aead, bind: bind, nonce: nonce}
 }
 
 func (s *sealer) Write(p []byte) (int, error) {
@@ -199,7 +215,7 @@ func (s *sealer) Write(p []byte) (int, error) {
 
 func (s *sealer) seal(last bool) error {
 	s.out = binary.BigEndian.AppendUint32(s.out[:0], uint32(len(s.buf)+s.aead.Overhead()))
-	s.out = s.aead.Seal(s.out, chunkNonce(s.nonce, s.index), s.buf, chunkAAD(s.header, s.index, last))
+	s.out = s.aead.Seal(s.out, chunkNonce(s.nonce, s.index), s.buf, chunkAAD(s.bind, s.index, last))
 	s.index++
 	s.buf = s.buf[:0]
 	_, err := s.w.Write(s.out)
@@ -223,19 +239,19 @@ var ErrTampered = errors.New("sm4http: the body does not decrypt (changed, cut s
 // once it is authenticated; the end of the body must come right after the
 // chunk sealed as the last.
 type opener struct {
-	r      *bufio.Reader
-	aead   cipher.AEAD
-	header string
-	nonce  []byte
-	index  uint64
-	plain  []byte
-	dst    []byte // what plain points into
-	done   bool
-	err    error
+	r     *bufio.Reader
+	aead  cipher.AEAD
+	bind  string
+	nonce []byte
+	index uint64
+	plain []byte
+	dst   []byte // what plain points into
+	done  bool
+	err   error
 }
 
-func newOpener(r io.Reader, aead cipher.AEAD, header string, nonce []byte) *opener {
-	return &opener{r: bufio.NewReaderSize(r, 4<<10), aead: aead, header: header, nonce: nonce}
+func newOpener(r io.Reader, aead cipher.AEAD, bind string, nonce []byte) *opener {
+	return &opener{r: bufio.NewReaderSize(r, 4<<10), aead: aead, bind: bind, nonce: nonce}
 }
 
 func (o *opener) Read(p []byte) (int, error) {
@@ -282,12 +298,12 @@ func (o *opener) next() error {
 	// Open into a buffer of its own: a failed Open may overwrite its
 	// destination, and the chunk is tried twice (not last, then last).
 	nonce := chunkNonce(o.nonce, o.index)
-	if plain, err := o.aead.Open(o.dst[:0], nonce, sealed, chunkAAD(o.header, o.index, false)); err == nil {
+	if plain, err := o.aead.Open(o.dst[:0], nonce, sealed, chunkAAD(o.bind, o.index, false)); err == nil {
 		o.dst = plain
 		o.plain, o.index = plain, o.index+1
 		return nil
 	}
-	plain, err := o.aead.Open(o.dst[:0], nonce, sealed, chunkAAD(o.header, o.index, true))
+	plain, err := o.aead.Open(o.dst[:0], nonce, sealed, chunkAAD(o.bind, o.index, true))
 	if err != nil {
 		return ErrTampered
 	}

@@ -53,7 +53,7 @@ type Server struct {
 	Now func() time.Time
 
 	mu    sync.Mutex
-	seen  map[string]time.Time // nonces within the window
+	seen  map[string]time.Time // nonces, until when they are remembered
 	swept time.Time            // when expired nonces were last removed
 }
 
@@ -75,8 +75,10 @@ func (s *Server) now() time.Time {
 // if replayed until old ones expire (503: too many requests to check).
 const maxSeen = 1 << 20
 
-// fresh records a nonce and reports whether it is new.
-func (s *Server) fresh(nonce string, now time.Time) (bool, error) {
+// fresh records a nonce and reports whether it is new. A nonce is
+// remembered until a window after the later of its request's timestamp
+// and now: as long as the request could be accepted again.
+func (s *Server) fresh(nonce string, now, ts time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.seen == nil {
@@ -86,19 +88,23 @@ func (s *Server) fresh(nonce string, now time.Time) (bool, error) {
 	// full cache costs a sweep now and then, not one per request.
 	if len(s.seen) >= maxSeen/2 && now.Sub(s.swept) > s.window()/10 {
 		s.swept = now
-		for n, t := range s.seen {
-			if now.Sub(t) > s.window() {
+		for n, until := range s.seen {
+			if now.After(until) {
 				delete(s.seen, n)
 			}
 		}
 	}
-	if _, ok := s.seen[nonce]; ok {
+	if until, ok := s.seen[nonce]; ok && !now.After(until) {
 		return false, nil
 	}
 	if len(s.seen) >= maxSeen {
 		return false, errors.New("too many requests within the replay window to check")
 	}
-	s.seen[nonce] = now
+	later := now
+	if ts.After(now) {
+		later = ts
+	}
+	s.seen[nonce] = later.Add(s.window())
 	return true, nil
 }
 
@@ -136,15 +142,7 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 			http.Error(w, "sm4http: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		// The nonce is spent only by a request whose key is good.
-		if ok, err := s.fresh(string(p.nonce), now); err != nil {
-			http.Error(w, "sm4http: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		} else if !ok {
-			http.Error(w, "sm4http: the request was replayed (its nonce was seen within the window)", http.StatusConflict)
-			return
-		}
-		body := io.Reader(newOpener(r.Body, aead, h, p.nonce))
+		body := io.Reader(newOpener(r.Body, aead, requestBinding(r.Method, r.URL.RequestURI(), h), p.nonce))
 		limit := s.MaxBuffered
 		if limit == 0 {
 			limit = 1 << 20
@@ -152,13 +150,23 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 		// A body that fits is opened whole first: a change is a 400 here.
 		buf, err := io.ReadAll(io.LimitReader(body, limit+1))
 		if err != nil {
-			http.Error(w, "sm4http: the request body does not decrypt: changed, cut short, or sealed with another key", http.StatusBadRequest)
+			http.Error(w, "sm4http: the request body does not decrypt: changed, cut short, sealed with another key, or sent to another endpoint", http.StatusBadRequest)
 			return
 		}
 		if int64(len(buf)) <= limit {
 			body = bytes.NewReader(buf)
 		} else {
 			body = io.MultiReader(bytes.NewReader(buf), body)
+		}
+		// The nonce is spent only by a request whose body authenticates
+		// (its first MaxBuffered bytes), so that nobody without the key
+		// can fill the replay cache.
+		if ok, err := s.fresh(string(p.nonce), now, p.time()); err != nil {
+			http.Error(w, "sm4http: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		} else if !ok {
+			http.Error(w, "sm4http: the request was replayed (its nonce was seen within the window)", http.StatusConflict)
+			return
 		}
 		r2 := r.Clone(r.Context())
 		r2.Body = io.NopCloser(body)
@@ -170,9 +178,12 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 			return
 		}
 		rp := params{kid: p.kid, wrapped: p.wrapped, ts: now.Unix(), nonce: nonce}
-		ew := &encryptingWriter{ResponseWriter: w, header: rp.String(), aead: aead, nonce: nonce}
-		defer ew.finish()
+		ew := &encryptingWriter{ResponseWriter: w, header: rp.String(), bind: responseBinding(h, rp.String()), aead: aead, nonce: nonce, head: r.Method == http.MethodHead}
+		// The last chunk is sealed only when the handler returns: a
+		// handler that panics leaves a body the client refuses as cut
+		// short, never one that looks whole.
 		next.ServeHTTP(ew, r2)
+		ew.finish()
 	})
 }
 
@@ -205,11 +216,12 @@ func (s *Server) key(p params) ([]byte, int, error) {
 // encryptingWriter seals what a handler writes.
 type encryptingWriter struct {
 	http.ResponseWriter
-	header      string
-	aead        cipher.AEAD
-	nonce       []byte
-	sealer      *sealer
-	wroteHeader bool
+	header, bind string
+	aead         cipher.AEAD
+	nonce        []byte
+	head         bool // a HEAD request: no body
+	sealer       *sealer
+	wroteHeader  bool
 }
 
 func (e *encryptingWriter) WriteHeader(code int) {
@@ -221,15 +233,27 @@ func (e *encryptingWriter) WriteHeader(code int) {
 	h.Del("Content-Length")
 	h.Set(Header, e.header)
 	e.ResponseWriter.WriteHeader(code)
-	e.sealer = newSealer(e.ResponseWriter, e.aead, e.header, e.nonce)
+	if !e.head && bodyAllowed(code) {
+		e.sealer = newSealer(e.ResponseWriter, e.aead, e.bind, e.nonce)
+	}
 }
 
 func (e *encryptingWriter) Write(p []byte) (int, error) {
 	e.WriteHeader(http.StatusOK)
+	if e.sealer == nil {
+		return 0, http.ErrBodyNotAllowed
+	}
 	return e.sealer.Write(p)
 }
 
 func (e *encryptingWriter) finish() {
 	e.WriteHeader(http.StatusOK)
-	e.sealer.Close()
+	if e.sealer != nil {
+		e.sealer.Close()
+	}
+}
+
+// bodyAllowed reports whether a response with the status has a body.
+func bodyAllowed(status int) bool {
+	return !(status >= 100 && status < 200 || status == http.StatusNoContent || status == http.StatusNotModified)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -88,11 +89,13 @@ func rawRequest(t *testing.T, url string, key []byte, p params, body []byte) *ht
 	if err != nil {
 		t.Fatal(err)
 	}
+	req, _ := http.NewRequest("POST", url, nil)
 	var sealed bytes.Buffer
-	s := newSealer(&sealed, aead, p.String(), p.nonce)
+	s := newSealer(&sealed, aead, requestBinding("POST", req.URL.RequestURI(), p.String()), p.nonce)
 	s.Write(body)
 	s.Close()
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(sealed.Bytes()))
+	req.Body = io.NopCloser(bytes.NewReader(sealed.Bytes()))
+	req.ContentLength = int64(sealed.Len())
 	req.Header.Set(Header, p.String())
 	return req
 }
@@ -122,7 +125,7 @@ func sendOpen(t *testing.T, req *http.Request, key []byte) (int, string) {
 			t.Fatal(err)
 		}
 		aead, _ := newAEAD(key)
-		body = newOpener(resp.Body, aead, h, rp.nonce)
+		body = newOpener(resp.Body, aead, responseBinding(req.Header.Get(Header), h), rp.nonce)
 	}
 	out, err := io.ReadAll(body)
 	if err != nil {
@@ -269,4 +272,40 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("%x opened as %q", body, out)
 		}
 	})
+}
+
+// TestNonceSpentOnlyByAuthenticBody: a body that does not open leaves its
+// nonce unspent, so nobody without the key can fill the replay cache or
+// block a request to come.
+func TestNonceSpentOnlyByAuthenticBody(t *testing.T) {
+	srv := newServer(t, &Server{Keys: StaticKeys{"app-1": psk}})
+	p := newParams("app-1")
+	junk, _ := http.NewRequest("POST", srv.URL, strings.NewReader("\x00\x00\x00\x20junk"))
+	junk.Header.Set(Header, p.String())
+	if status, _ := send(t, junk); status != 400 {
+		t.Fatalf("junk body: %d", status)
+	}
+	if status, out := sendOpen(t, rawRequest(t, srv.URL, psk, p, []byte("ok")), psk); status != 200 || out != "OK" {
+		t.Fatalf("the real request with that nonce: %d %q", status, out)
+	}
+}
+
+// TestNonceRememberedWhileAcceptable: a request stamped ahead of the
+// server's clock stays acceptable until a window after its timestamp, and
+// its nonce is remembered that long.
+func TestNonceRememberedWhileAcceptable(t *testing.T) {
+	s := &Server{}
+	now := time.Unix(1_800_000_000, 0)
+	ts := now.Add(4 * time.Minute)
+	if ok, _ := s.fresh("n", now, ts); !ok {
+		t.Fatal("a new nonce refused")
+	}
+	later := now.Add(8 * time.Minute) // past now+window, within ts+window
+	s.swept = time.Time{}
+	for i := range maxSeen / 2 {
+		s.seen[fmt.Sprint(i)] = now // force a sweep of expired entries
+	}
+	if ok, _ := s.fresh("n", later, ts); ok {
+		t.Fatal("a replay accepted after the sweep, while its timestamp is still in the window")
+	}
 }
