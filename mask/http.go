@@ -2,6 +2,7 @@ package mask
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -33,9 +34,18 @@ type Middleware struct {
 	ErrorLog func(r *http.Request, err error)
 }
 
-// Handler wraps next.
+// Handler wraps next. Where a rule masks, the request goes on without
+// Range, If-Range and Accept-Encoding, so that the handler writes whole,
+// uncompressed bodies: a range cut through a number would hide it from the
+// scanner, and compressed bytes cannot be searched.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !m.rule(r).Off {
+			r = r.Clone(r.Context())
+			r.Header.Del("Range")
+			r.Header.Del("If-Range")
+			r.Header.Del("Accept-Encoding")
+		}
 		mw := &maskingWriter{ResponseWriter: w, m: m, r: r}
 		defer mw.finish()
 		next.ServeHTTP(mw, r)
@@ -70,6 +80,9 @@ type maskingWriter struct {
 	done    chan error     // the JSON masker's end
 	lines   *lineMasker
 	written int
+	status  int    // the status the handler set
+	started bool   // the header is sent
+	sniff   []byte // the body's first bytes, held to tell its type
 }
 
 func (mw *maskingWriter) decide() {
@@ -81,11 +94,14 @@ func (mw *maskingWriter) decide() {
 	if rule.Off {
 		return
 	}
-	ct := mw.Header().Get("Content-Type")
-	if ct == "" {
-		return // not known: passed through, as http.DetectContentType would guess
+	mt, _, _ := mime.ParseMediaType(mw.Header().Get("Content-Type"))
+	maskable := mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasPrefix(mt, "text/")
+	if enc := mw.Header().Get("Content-Encoding"); maskable && enc != "" && enc != "identity" {
+		// Compressed anyway: it cannot be searched, so it is not sent.
+		mw.Header().Del("Content-Length")
+		mw.body = failClosed{fmt.Errorf("mask: a %s body with Content-Encoding %s cannot be masked; it was not sent", mt, enc)}
+		return
 	}
-	mt, _, _ := mime.ParseMediaType(ct)
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
 		mw.Header().Del("Content-Length")
@@ -108,13 +124,79 @@ func (mw *maskingWriter) decide() {
 	}
 }
 
+// failClosed takes a body that cannot be masked and sends none of it.
+type failClosed struct{ err error }
+
+func (f failClosed) Write(p []byte) (int, error) { return len(p), nil }
+func (f failClosed) Close() error                { return f.err }
+
+// sniffSize is how much of a body without a Content-Type is held to tell
+// its type, as net/http would (http.DetectContentType reads 512 bytes).
+const sniffSize = 512
+
+// typed makes sure the response has a Content-Type before deciding: one
+// the handler did not set is sniffed from the first bytes, as net/http
+// would send it, so a text body written with fmt.Fprintf is masked too.
+// It reports whether the header can be written now.
+func (mw *maskingWriter) typed(final bool) bool {
+	if mw.decided || mw.Header().Get("Content-Type") != "" {
+		return true
+	}
+	if len(mw.sniff) < sniffSize && !final {
+		return false
+	}
+	mw.Header().Set("Content-Type", http.DetectContentType(mw.sniff))
+	return true
+}
+
 func (mw *maskingWriter) WriteHeader(code int) {
+	if mw.status != 0 {
+		return
+	}
+	mw.status = code
+	if mw.typed(!bodyAllowedStatus(code)) {
+		mw.start()
+	}
+}
+
+// start decides how the body is masked and sends the header and what was
+// held for sniffing.
+func (mw *maskingWriter) start() {
+	if mw.started {
+		return
+	}
+	mw.started = true
 	mw.decide()
-	mw.ResponseWriter.WriteHeader(code)
+	if mw.status == 0 {
+		mw.status = http.StatusOK
+	}
+	mw.ResponseWriter.WriteHeader(mw.status)
+	if len(mw.sniff) > 0 {
+		held := mw.sniff
+		mw.sniff = nil
+		mw.write(held)
+	}
 }
 
 func (mw *maskingWriter) Write(p []byte) (int, error) {
-	mw.decide()
+	if mw.status == 0 {
+		mw.status = http.StatusOK
+	}
+	if !mw.started {
+		if mw.typed(false) {
+			mw.start()
+		} else {
+			mw.sniff = append(mw.sniff, p...)
+			if mw.typed(false) {
+				mw.start()
+			}
+			return len(p), nil
+		}
+	}
+	return mw.write(p)
+}
+
+func (mw *maskingWriter) write(p []byte) (int, error) {
 	if mw.body == nil {
 		return mw.ResponseWriter.Write(p)
 	}
@@ -122,9 +204,17 @@ func (mw *maskingWriter) Write(p []byte) (int, error) {
 	return mw.body.Write(p)
 }
 
+func bodyAllowedStatus(code int) bool {
+	return !(code >= 100 && code < 200 || code == http.StatusNoContent || code == http.StatusNotModified)
+}
+
 // Flush sends what is masked so far: a body passed through, or the text
 // lines complete; a JSON body is sent as the masker writes it.
 func (mw *maskingWriter) Flush() {
+	if !mw.started {
+		mw.typed(true)
+		mw.start()
+	}
 	if mw.done != nil {
 		return // the JSON masker owns the writer
 	}
@@ -138,6 +228,13 @@ func (mw *maskingWriter) Flush() {
 
 // finish ends the body: what is buffered is masked and written.
 func (mw *maskingWriter) finish() {
+	if !mw.started {
+		if mw.status == 0 && len(mw.sniff) == 0 {
+			return // the handler wrote nothing: net/http sends its 200
+		}
+		mw.typed(true)
+		mw.start()
+	}
 	if mw.body == nil {
 		return
 	}

@@ -152,7 +152,9 @@ func (jm *jsonMasker) object() error {
 		if !first {
 			jm.w.WriteByte(',')
 		}
-		if err := jm.writeString(key); err != nil {
+		// A key can be personal too ({"13812345678": "Zhang"}); rules
+		// match the key as it is.
+		if err := jm.writeString(jm.maskString(key)); err != nil {
 			return err
 		}
 		jm.w.WriteByte(':')

@@ -160,6 +160,9 @@ func NewPseudonym(key []byte) (*Pseudonym, error) {
 // Apply returns KIND_ and 16 hex digits of the HMAC-SM3 of f's kind and
 // value (idcard_3f2a...).
 func (p *Pseudonym) Apply(f Finding) (string, error) {
+	if len(p.key) < MinKeySize {
+		return "", errors.New("mask: a Pseudonym without a key (make it with NewPseudonym)")
+	}
 	mac := hmac.New(sm3.New, p.key)
 	mac.Write([]byte(f.Kind))
 	mac.Write([]byte{0})

@@ -2,8 +2,11 @@ package mask
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -97,63 +100,85 @@ func (m *logMasker) whole(kind Kind, s string) string {
 	return out
 }
 
-// attr masks one attribute (groups and LogValuers resolved).
-func (m *logMasker) attr(a slog.Attr) slog.Attr {
+// attr masks one attribute (groups and LogValuers resolved) and says
+// whether it changed it.
+func (m *logMasker) attr(a slog.Attr) (slog.Attr, bool) {
 	v := a.Value.Resolve()
-	key := lowerASCII(a.Key)
-	rule, byKey := m.keys[key]
+	rule, byKey := m.keys[lowerASCII(a.Key)]
 	if rule.secret {
-		return slog.String(a.Key, redacted)
+		return slog.String(a.Key, redacted), true
 	}
-	kind := rule.kind
+	// masked replaces the value with s masked: whole, under a key of a
+	// kind; else what the scanner finds in it, if anything.
+	masked := func(s string) (slog.Attr, bool) {
+		if byKey {
+			return slog.String(a.Key, m.whole(rule.kind, s)), true
+		}
+		if plainText(s) {
+			return slog.Attr{Key: a.Key, Value: v}, false
+		}
+		if out := m.text(s); out != s {
+			return slog.String(a.Key, out), true
+		}
+		return slog.Attr{Key: a.Key, Value: v}, false
+	}
 	switch v.Kind() {
 	case slog.KindGroup:
 		attrs := v.Group()
 		out := make([]slog.Attr, len(attrs))
+		changed := false
 		for i, ga := range attrs {
-			out[i] = m.attr(ga)
+			var c bool
+			out[i], c = m.attr(ga)
+			changed = changed || c
 		}
-		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}
+		if !changed {
+			return slog.Attr{Key: a.Key, Value: v}, false
+		}
+		return slog.Attr{Key: a.Key, Value: slog.GroupValue(out...)}, true
 	case slog.KindString:
-		if byKey {
-			return slog.String(a.Key, m.whole(kind, v.String()))
+		return masked(v.String())
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64:
+		// A phone or card number logged as a number: 11 digits or more
+		// (JSON decodes numbers as float64).
+		long := v.Kind() == slog.KindInt64 && (v.Int64() >= 1e10 || v.Int64() <= -1e10) ||
+			v.Kind() == slog.KindUint64 && v.Uint64() >= 1e10 ||
+			v.Kind() == slog.KindFloat64 && math.Abs(v.Float64()) >= 1e10
+		if !byKey && !long {
+			return slog.Attr{Key: a.Key, Value: v}, false
 		}
-		if s := v.String(); !plainText(s) {
-			return slog.String(a.Key, m.text(s))
+		s := v.String()
+		if v.Kind() == slog.KindFloat64 {
+			s = strconv.FormatFloat(v.Float64(), 'f', -1, 64)
 		}
-	case slog.KindInt64, slog.KindUint64:
-		// A phone or card number logged as a number: 11 digits or more.
-		long := v.Kind() == slog.KindInt64 && (v.Int64() >= 1e10 || v.Int64() <= -1e10) || v.Kind() == slog.KindUint64 && v.Uint64() >= 1e10
-		if byKey {
-			return slog.String(a.Key, m.whole(kind, v.String()))
-		}
-		if long {
-			s := v.String()
-			if masked := m.text(s); masked != s {
-				return slog.String(a.Key, masked)
-			}
-		}
+		return masked(s)
 	case slog.KindAny:
-		var s string
-		switch x := v.Any().(type) {
-		case error:
-			s = x.Error()
-		case fmt.Stringer:
-			s = x.String()
-		default:
-			if byKey {
-				return slog.String(a.Key, m.whole(kind, fmt.Sprint(x)))
-			}
-			return slog.Attr{Key: a.Key, Value: v}
-		}
-		if byKey {
-			return slog.String(a.Key, m.whole(kind, s))
-		}
-		if masked := m.text(s); masked != s {
-			return slog.String(a.Key, masked)
-		}
+		return masked(anyText(v.Any()))
 	}
-	return slog.Attr{Key: a.Key, Value: v}
+	return slog.Attr{Key: a.Key, Value: v}, false
+}
+
+// anyText is what a handler prints of a value: an error's message, bytes
+// as text, anything else as JSON (what JSONHandler writes), or %+v when
+// it is not JSON, and a Stringer's String beside it (what TextHandler
+// writes).
+func anyText(x any) string {
+	switch x := x.(type) {
+	case error:
+		return x.Error()
+	case []byte:
+		return string(x)
+	}
+	s := ""
+	if b, err := json.Marshal(x); err == nil {
+		s = string(b)
+	} else {
+		s = fmt.Sprintf("%+v", x)
+	}
+	if str, ok := x.(fmt.Stringer); ok {
+		s += " " + str.String()
+	}
+	return s
 }
 
 // plainText reports whether s cannot hold anything the scanner finds, at
@@ -198,15 +223,36 @@ func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' 
 
 // ReplaceAttr returns a function for slog.HandlerOptions.ReplaceAttr that
 // masks each attribute: secrets removed, keys of a known kind masked
-// whole, every other string searched and what is found masked. It does
-// not see the message; NewLogHandler masks that too.
+// whole, every other value searched and what is found masked, and the
+// message too.
 func ReplaceAttr(o LogOptions) func(groups []string, a slog.Attr) slog.Attr {
 	m := newLogMasker(o)
-	return func(_ []string, a slog.Attr) slog.Attr {
-		if a.Key == slog.MessageKey || a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.SourceKey {
-			return a
+	return func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 {
+			// The record's own time, level and source pass; an attribute
+			// of the same name with another kind of value is the caller's.
+			switch a.Key {
+			case slog.TimeKey:
+				if a.Value.Kind() == slog.KindTime {
+					return a
+				}
+			case slog.LevelKey:
+				if _, ok := a.Value.Any().(slog.Level); ok {
+					return a
+				}
+			case slog.SourceKey:
+				if _, ok := a.Value.Any().(*slog.Source); ok {
+					return a
+				}
+			case slog.MessageKey:
+				if s := a.Value.String(); !plainText(s) {
+					return slog.String(a.Key, m.text(s))
+				}
+				return a
+			}
 		}
-		return m.attr(a)
+		out, _ := m.attr(a)
+		return out
 	}
 }
 
@@ -235,8 +281,8 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	attrs := buf[:0]
 	changed := msg != r.Message
 	r.Attrs(func(a slog.Attr) bool {
-		m := h.m.attr(a)
-		changed = changed || !m.Equal(a)
+		m, c := h.m.attr(a)
+		changed = changed || c
 		attrs = append(attrs, m)
 		return true
 	})
@@ -251,7 +297,7 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	masked := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
-		masked[i] = h.m.attr(a)
+		masked[i], _ = h.m.attr(a)
 	}
 	return &logHandler{next: h.next.WithAttrs(masked), m: h.m}
 }

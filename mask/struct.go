@@ -21,67 +21,109 @@ type Allowed map[string]bool
 //	`mask:"redact"`                 always emptied
 //	`mask:"scan"`                   searched, what is found masked
 //
-// Fields of nested structs, pointers, slices, arrays, interfaces and map
-// values that are pointers are visited (to a depth of 32). A tag on a field
-// that is not a string (but for redact and need=), an unknown kind, or a
-// tagged field that cannot be changed (its struct held by value in an
-// interface) is an error. Unexported fields are left alone.
+// Fields of nested structs (embedded ones too), pointers (each once),
+// slices, arrays, interfaces and maps are visited, 64 structs deep. What
+// cannot be masked is an error, never left as it was: a tag on a field that
+// is not a string (but for redact and need=), an unknown kind, a tagged
+// field that cannot be changed (its struct held by value in an interface or
+// a map, or embedded unexported), a deeper nesting. Unexported fields that
+// are not embedded are left alone.
 func Struct(v any, allowed Allowed) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return errors.New("mask: Struct needs a pointer to a struct")
 	}
-	return walk(rv.Elem(), allowed, 0)
+	w := &walker{allowed: allowed, visited: map[uintptr]bool{}}
+	return w.walk(rv.Elem(), 0)
 }
 
-// maxStructDepth bounds how deep Struct goes (and stops cycles).
-const maxStructDepth = 32
+// maxStructDepth bounds how many structs deep Struct goes: deeper is an
+// error, not data left unmasked.
+const maxStructDepth = 64
 
-func walk(v reflect.Value, allowed Allowed, depth int) error {
+type walker struct {
+	allowed Allowed
+	visited map[uintptr]bool // pointers walked: each once, cycles end
+}
+
+func (w *walker) walk(v reflect.Value, depth int) error {
 	if depth > maxStructDepth {
-		return nil
+		return fmt.Errorf("mask: %s nests deeper than %d structs", v.Type(), maxStructDepth)
 	}
 	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
+	case reflect.Pointer:
+		if v.IsNil() || w.visited[v.Pointer()] {
+			return nil
+		}
+		w.visited[v.Pointer()] = true
+		return w.walk(v.Elem(), depth)
+	case reflect.Interface:
 		if !v.IsNil() {
-			return walk(v.Elem(), allowed, depth+1)
+			return w.walk(v.Elem(), depth)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			if err := walk(v.Index(i), allowed, depth+1); err != nil {
+			if err := w.walk(v.Index(i), depth); err != nil {
 				return err
 			}
 		}
 	case reflect.Map:
 		for _, k := range v.MapKeys() {
 			e := v.MapIndex(k)
-			if e.Kind() == reflect.Pointer || e.Kind() == reflect.Map || e.Kind() == reflect.Slice {
-				if err := walk(e, allowed, depth+1); err != nil {
-					return err
+			if e.Kind() == reflect.Interface && !e.IsNil() {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				// A struct held in a map cannot be changed in place.
+				if hasTags(e.Type(), map[reflect.Type]bool{}) {
+					return fmt.Errorf("mask: a map holds %s by value, whose tagged fields cannot be changed in place (hold pointers)", e.Type())
 				}
+				continue
+			}
+			if err := w.walk(e, depth); err != nil {
+				return err
 			}
 		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
 			sf := t.Field(i)
-			if !sf.IsExported() {
+			if !sf.IsExported() && !sf.Anonymous {
 				continue
 			}
 			fv := v.Field(i)
 			tag, ok := sf.Tag.Lookup("mask")
 			if !ok || tag == "" {
-				if err := walk(fv, allowed, depth+1); err != nil {
+				if err := w.walk(fv, depth+1); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := applyTag(fv, sf, tag, allowed); err != nil {
+			if err := applyTag(fv, sf, tag, w.allowed); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// hasTags reports whether t, or a struct it holds, has a field with a
+// mask tag.
+func hasTags(t reflect.Type, seen map[reflect.Type]bool) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return false
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if _, ok := sf.Tag.Lookup("mask"); ok || hasTags(sf.Type, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // applyTag does what one field's tag says.

@@ -61,8 +61,12 @@ func atoi(s string) int {
 var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 
 // IDCheck computes the check character of the first 17 digits of an
-// 18-character ID number (ISO 7064 MOD 11-2, GB 11643).
+// 18-character ID number (ISO 7064 MOD 11-2, GB 11643), or 0 if body does
+// not begin with 17 digits.
 func IDCheck(body string) byte {
+	if len(body) < 17 || !isDigits(body[:17]) {
+		return 0
+	}
 	sum := 0
 	for i := range 17 {
 		sum += int(body[i]-'0') * idWeights[i]
@@ -150,9 +154,12 @@ var usccValues = func() (t [256]int8) {
 var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 
 // USCCCheck computes the check character of the first 17 characters of a
-// unified social credit code (GB 32100), or 0 if one is not in its
-// alphabet.
+// unified social credit code (GB 32100), or 0 if there are fewer or one is
+// not in its alphabet.
 func USCCCheck(body string) byte {
+	if len(body) < 17 {
+		return 0
+	}
 	sum := 0
 	for i := range 17 {
 		v := usccValues[body[i]]
