@@ -18,8 +18,9 @@ func Example() {
 	defer os.RemoveAll(dir)
 	master, _ := sm2.GenerateKey(rand.Reader) // in a service: the master key from its key store or token
 	s := &shred.Shredder{
-		Store:   shred.FileStore{Dir: dir},
-		Wrapper: shred.SM2Wrapper{Public: &master.PublicKey, Private: master},
+		Store:      shred.FileStore{Dir: dir},
+		Wrapper:    shred.SM2Wrapper{Public: &master.PublicKey, Private: master},
+		SubjectKey: []byte("16 bytes or more, secret"), // in a service: from its key store
 	}
 	record, _ := s.Encrypt(ctx, "user:42", []byte(`{"name":"张三","phone":"13812345678"}`))
 	plain, _ := s.Decrypt(ctx, "user:42", record)

@@ -23,6 +23,7 @@ import (
 	"crypto"
 	"crypto/cipher"
 	"crypto/ecdsa"
+	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -56,7 +57,7 @@ type Key struct {
 	Created time.Time `json:"created"`
 }
 
-// Store keeps subjects' wrapped keys. Subjects are named by SubjectHash,
+// Store keeps subjects' wrapped keys. Subjects are named by SubjectName,
 // never by what the application calls them (a user ID, an e-mail).
 type Store interface {
 	// Create stores a subject's first key, or a new one after its last
@@ -104,18 +105,36 @@ type Auditor interface {
 type Shredder struct {
 	Store   Store
 	Wrapper Wrapper
+	// SubjectKey is the secret under which subjects are named in the
+	// store and the audit log (SubjectName): keep it with the master key.
+	SubjectKey []byte
 	// Auditor, if set, records every erasure.
 	Auditor Auditor
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
-// SubjectHash is how a subject is named in a store and an audit log: the
-// SM3 of the application's name for it, in hex, so that neither holds a
-// user ID or an e-mail address as it is.
-func SubjectHash(subject string) string {
-	h := sm3.Sum([]byte(subject))
-	return hex.EncodeToString(h[:])
+// SubjectName is how a subject is named in a store and an audit log: the
+// HMAC-SM3 of the application's name for it under a secret key, in hex.
+// Neither holds a user ID or an e-mail address, and nobody without the key
+// can tell whose name it is (an unkeyed hash of a phone number or an
+// address is found by trying them all), not even from an audit log that
+// keeps it for good.
+func SubjectName(key []byte, subject string) string {
+	mac := hmac.New(sm3.New, key)
+	mac.Write([]byte(subject))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// MinKeySize is the least SubjectKey size, in bytes.
+const MinKeySize = 16
+
+// name is the subject's name in the store.
+func (s *Shredder) name(subject string) (string, error) {
+	if len(s.SubjectKey) < MinKeySize {
+		return "", fmt.Errorf("shred: the Shredder needs a SubjectKey of %d bytes or more", MinKeySize)
+	}
+	return SubjectName(s.SubjectKey, subject), nil
 }
 
 func (s *Shredder) now() time.Time {
@@ -135,7 +154,10 @@ const recordVersion = 1
 // The format: version (1 byte), key ID (8 bytes), nonce (12), SM4-GCM
 // ciphertext and tag, with the subject's hash and the key ID authenticated.
 func (s *Shredder) Encrypt(ctx context.Context, subject string, plaintext []byte) ([]byte, error) {
-	h := SubjectHash(subject)
+	h, err := s.name(subject)
+	if err != nil {
+		return nil, err
+	}
 	key, dataKey, err := s.keyFor(ctx, h, true)
 	if err != nil {
 		return nil, err
@@ -151,7 +173,13 @@ func (s *Shredder) Encrypt(ctx context.Context, subject string, plaintext []byte
 		return nil, err
 	}
 	out = append(out, nonce...)
-	return aead.Seal(out, nonce, plaintext, aad(h, key.ID)), nil
+	out = aead.Seal(out, nonce, plaintext, aad(h, key.ID))
+	// Erased while this was encrypted? Then the record is born unreadable:
+	// say so rather than hand back data nobody can read.
+	if now, err := s.Store.Load(ctx, h); err != nil || now.ID != key.ID {
+		return nil, fmt.Errorf("shred: the subject was erased while the record was encrypted (try again to keep it under a new key): %w", ErrDestroyed)
+	}
+	return out, nil
 }
 
 // Decrypt decrypts a record of the subject's; ErrDestroyed once the
@@ -160,7 +188,10 @@ func (s *Shredder) Decrypt(ctx context.Context, subject string, record []byte) (
 	if len(record) < 1+8+12+16 || record[0] != recordVersion {
 		return nil, errors.New("shred: not a record shred.Encrypt wrote")
 	}
-	h := SubjectHash(subject)
+	h, err := s.name(subject)
+	if err != nil {
+		return nil, err
+	}
 	key, dataKey, err := s.keyFor(ctx, h, false)
 	if errors.Is(err, ErrNotFound) {
 		return nil, errors.New("shred: the subject has no key: the record is not theirs")
@@ -189,7 +220,10 @@ func (s *Shredder) Decrypt(ctx context.Context, subject string, record []byte) (
 // returns ErrNotFound for a subject with no key, nil for one already
 // erased. If the record fails after the key is destroyed, the error says so.
 func (s *Shredder) Forget(ctx context.Context, subject string) error {
-	h := SubjectHash(subject)
+	h, err := s.name(subject)
+	if err != nil {
+		return err
+	}
 	id, err := s.Store.Destroy(ctx, h)
 	if errors.Is(err, ErrDestroyed) {
 		return nil

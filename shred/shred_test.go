@@ -18,6 +18,9 @@ import (
 	"hegui.dev/hegui/internal/peertest"
 )
 
+// subjectKey names subjects in the tests (a fixture, not a secret).
+var subjectKey = []byte("a test subject key")
+
 func newWrapper(t *testing.T) SM2Wrapper {
 	t.Helper()
 	priv, err := sm2.GenerateKey(rand.Reader)
@@ -55,7 +58,7 @@ func TestShredder(t *testing.T) {
 			ctx := t.Context()
 			var audited []string
 			var mu sync.Mutex
-			s := &Shredder{Store: store, Wrapper: newWrapper(t), Auditor: AuditFunc(func(_ context.Context, subject, keyID string, at time.Time) error {
+			s := &Shredder{Store: store, Wrapper: newWrapper(t), SubjectKey: subjectKey, Auditor: AuditFunc(func(_ context.Context, subject, keyID string, at time.Time) error {
 				mu.Lock()
 				defer mu.Unlock()
 				audited = append(audited, subject+" "+keyID)
@@ -99,7 +102,7 @@ func TestShredder(t *testing.T) {
 			if got, err := s.Decrypt(ctx, bob, rb); err != nil || string(got) != "bob's" {
 				t.Fatalf("bob after alice was forgotten: %q %v", got, err)
 			}
-			if len(audited) != 1 || !strings.HasPrefix(audited[0], SubjectHash(alice)+" ") {
+			if len(audited) != 1 || !strings.HasPrefix(audited[0], SubjectName(subjectKey, alice)+" ") {
 				t.Fatalf("audited %q", audited)
 			}
 			// Alice comes back: a new key; her old records stay erased.
@@ -142,11 +145,11 @@ func TestShredder(t *testing.T) {
 // no wrapped key anywhere in the directory, a tombstone.
 func TestFileStoreErases(t *testing.T) {
 	dir := t.TempDir()
-	s := &Shredder{Store: FileStore{Dir: dir}, Wrapper: newWrapper(t)}
+	s := &Shredder{Store: FileStore{Dir: dir}, Wrapper: newWrapper(t), SubjectKey: subjectKey}
 	if _, err := s.Encrypt(t.Context(), "user:alice", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	h := SubjectHash("user:alice")
+	h := SubjectName(subjectKey, "user:alice")
 	key, _ := s.Store.Load(t.Context(), h)
 	if err := s.Forget(t.Context(), "user:alice"); err != nil {
 		t.Fatal(err)
@@ -169,5 +172,70 @@ func TestFileStoreErases(t *testing.T) {
 	}
 	if _, err := (FileStore{Dir: dir}).Load(t.Context(), "../../etc/passwd"); err == nil {
 		t.Fatal("a path as a subject hash")
+	}
+}
+
+// forgetting is a store that erases the subject right after the first
+// load, as a Forget running between Encrypt's load and its seal would.
+type forgetting struct {
+	Store
+	once sync.Once
+}
+
+func (f *forgetting) Load(ctx context.Context, h string) (Key, error) {
+	k, err := f.Store.Load(ctx, h)
+	if err == nil {
+		f.once.Do(func() { f.Store.Destroy(ctx, h) })
+	}
+	return k, err
+}
+
+// TestEncryptRacingForget: a record sealed under a key destroyed meanwhile
+// is an error, not a record nobody can read.
+func TestEncryptRacingForget(t *testing.T) {
+	inner := FileStore{Dir: t.TempDir()}
+	s := &Shredder{Store: inner, Wrapper: newWrapper(t), SubjectKey: subjectKey}
+	if _, err := s.Encrypt(t.Context(), "user:dave", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	s.Store = &forgetting{Store: inner}
+	if r, err := s.Encrypt(t.Context(), "user:dave", []byte("second")); !errors.Is(err, ErrDestroyed) {
+		t.Fatalf("Encrypt while erased: %x, %v", r, err)
+	}
+}
+
+func TestSubjectKey(t *testing.T) {
+	s := &Shredder{Store: FileStore{Dir: t.TempDir()}, Wrapper: newWrapper(t)}
+	if _, err := s.Encrypt(t.Context(), "user:erin", []byte("x")); err == nil || !strings.Contains(err.Error(), "SubjectKey") {
+		t.Fatalf("no SubjectKey: %v", err)
+	}
+	if SubjectName(subjectKey, "13812345678") == SubjectName([]byte("another key, 16+ b"), "13812345678") {
+		t.Fatal("the name does not depend on the key")
+	}
+}
+
+// TestFileStoreDestroyCutShort: a destroy stopped after it claimed the
+// key file counts as done, and the next one finishes it.
+func TestFileStoreDestroyCutShort(t *testing.T) {
+	fs := FileStore{Dir: t.TempDir()}
+	h := SubjectName(subjectKey, "user:frank")
+	if err := fs.Create(t.Context(), h, Key{ID: "0011223344556677", Wrapped: []byte("wrapped-key-bytes")}); err != nil {
+		t.Fatal(err)
+	}
+	live, dead := fs.paths(h)
+	if err := os.Rename(live, live+".destroying"); err != nil { // the crash
+		t.Fatal(err)
+	}
+	if _, err := fs.Load(t.Context(), h); !errors.Is(err, ErrDestroyed) {
+		t.Fatalf("Load after a cut-short destroy: %v", err)
+	}
+	if id, err := fs.Destroy(t.Context(), h); err != nil || id != "0011223344556677" {
+		t.Fatalf("Destroy again: %q %v", id, err)
+	}
+	if _, err := os.Stat(live + ".destroying"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the claimed file is left: %v", err)
+	}
+	if _, err := os.Stat(dead); err != nil {
+		t.Fatalf("no tombstone: %v", err)
 	}
 }

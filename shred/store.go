@@ -17,7 +17,7 @@ var subjectHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func checkSubject(h string) error {
 	if !subjectHashRE.MatchString(h) {
-		return fmt.Errorf("shred: %q is not a subject hash (use SubjectHash)", h)
+		return fmt.Errorf("shred: %q is not a subject hash (use SubjectName)", h)
 	}
 	return nil
 }
@@ -79,6 +79,9 @@ func (f FileStore) Load(_ context.Context, h string) (Key, error) {
 		if _, derr := os.Stat(dead); derr == nil {
 			return Key{}, ErrDestroyed
 		}
+		if _, cerr := os.Stat(live + ".destroying"); cerr == nil {
+			return Key{}, ErrDestroyed // a destroy under way, or cut short
+		}
 		return Key{}, ErrNotFound
 	}
 	if err != nil {
@@ -91,22 +94,42 @@ func (f FileStore) Load(_ context.Context, h string) (Key, error) {
 	return k, nil
 }
 
-// Destroy overwrites the subject's key file with zeros, writes its
-// tombstone and removes the file, each step synced to disk.
+// Destroy claims the subject's key file by renaming it (so that a key
+// created meanwhile is never the one destroyed), overwrites it with zeros,
+// writes its tombstone and removes it, each step synced to disk. A destroy
+// cut short leaves the claimed file, which counts as destroyed and is
+// finished by the next Destroy.
 func (f FileStore) Destroy(ctx context.Context, h string) (string, error) {
-	k, err := f.Load(ctx, h)
-	if err != nil {
+	if err := checkSubject(h); err != nil {
 		return "", err
 	}
 	live, dead := f.paths(h)
-	fh, err := os.OpenFile(live, os.O_WRONLY, 0)
+	claimed := live + ".destroying"
+	if err := os.Rename(live, claimed); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		if _, cerr := os.Stat(claimed); cerr != nil {
+			if _, derr := os.Stat(dead); derr == nil {
+				return "", ErrDestroyed
+			}
+			return "", ErrNotFound
+		}
+		// An earlier destroy stopped half-way: finish it.
+	}
+	data, err := os.ReadFile(claimed)
 	if err != nil {
 		return "", err
 	}
-	info, err := fh.Stat()
-	if err == nil {
-		_, err = fh.WriteAt(make([]byte, info.Size()), 0)
+	var k Key
+	if err := json.Unmarshal(data, &k); err != nil {
+		k.ID = "unknown" // already zeroed by the destroy that stopped
 	}
+	fh, err := os.OpenFile(claimed, os.O_WRONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	_, err = fh.WriteAt(make([]byte, len(data)), 0)
 	if err == nil {
 		err = fh.Sync()
 	}
@@ -116,8 +139,8 @@ func (f FileStore) Destroy(ctx context.Context, h string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data, _ := json.Marshal(tombstone{ID: k.ID, Destroyed: time.Now().UTC()})
-	tmp, err := writeSynced(filepath.Dir(live), data)
+	tomb, _ := json.Marshal(tombstone{ID: k.ID, Destroyed: time.Now().UTC()})
+	tmp, err := writeSynced(filepath.Dir(live), tomb)
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +148,7 @@ func (f FileStore) Destroy(ctx context.Context, h string) (string, error) {
 		os.Remove(tmp)
 		return "", err
 	}
-	if err := os.Remove(live); err != nil {
+	if err := os.Remove(claimed); err != nil {
 		return "", err
 	}
 	return k.ID, syncDir(filepath.Dir(live))
