@@ -209,7 +209,8 @@ func bodyAllowedStatus(code int) bool {
 }
 
 // Flush sends what is masked so far: a body passed through, or the text
-// lines complete; a JSON body is sent as the masker writes it.
+// lines complete (each is written as it ends); a JSON body is sent as the
+// masker writes it.
 func (mw *maskingWriter) Flush() {
 	if !mw.started {
 		mw.typed(true)
@@ -217,9 +218,6 @@ func (mw *maskingWriter) Flush() {
 	}
 	if mw.done != nil {
 		return // the JSON masker owns the writer
-	}
-	if mw.lines != nil {
-		mw.lines.flushLines()
 	}
 	if f, ok := mw.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
@@ -294,8 +292,5 @@ func (l *lineMasker) flush() error {
 	_, err = io.WriteString(l.w, out)
 	return err
 }
-
-// flushLines is for Flush: complete lines are already written.
-func (l *lineMasker) flushLines() {}
 
 func (l *lineMasker) Close() error { return l.flush() }

@@ -86,12 +86,12 @@ func (r *records) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestMaskJSONConstantMemory masks a 19 MB document (HEGUI_MASK_JSON_RECORDS
+// TestMaskJSONConstantMemory masks a 17 MiB document (HEGUI_MASK_JSON_RECORDS
 // records: 120,000 by default, 6,600,000 for about 1 GiB) and checks the
 // heap does not grow with it.
 func TestMaskJSONConstantMemory(t *testing.T) {
 	if testing.Short() {
-		t.Skip("19 MB")
+		t.Skip("17 MiB of JSON")
 	}
 	n := 120_000
 	if v := os.Getenv("HEGUI_MASK_JSON_RECORDS"); v != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -143,7 +144,7 @@ func applyTag(fv reflect.Value, sf reflect.StructField, tag string, allowed Allo
 			return fmt.Errorf("mask: field %s: tag %q names two actions", sf.Name, tag)
 		}
 	}
-	if action != "" && action != "redact" && action != "scan" && !knownKind(Kind(action)) {
+	if action != "" && action != "redact" && action != "scan" && !slices.Contains(Kinds, Kind(action)) {
 		return fmt.Errorf("mask: field %s: %q is not a kind (there are %v), redact or scan", sf.Name, action, Kinds)
 	}
 	if !fv.CanSet() {
@@ -178,15 +179,6 @@ func applyTag(fv reflect.Value, sf reflect.StructField, tag string, allowed Allo
 func anyAllowed(names []string, allowed Allowed) bool {
 	for _, n := range names {
 		if allowed[n] {
-			return true
-		}
-	}
-	return false
-}
-
-func knownKind(k Kind) bool {
-	for _, known := range Kinds {
-		if k == known {
 			return true
 		}
 	}

@@ -64,6 +64,10 @@ func TestPIIScan(t *testing.T) {
 	r.fails(2, []string{`no kind "ssn"`}, "pii", "scan", "--kinds", "ssn")
 	r.fails(2, []string{"--threshold"}, "pii", "scan", "--threshold", "1.5")
 	r.fails(1, []string{"no such file"}, "pii", "scan", r.path("missing"))
+	// A path named on its own that is not a file is an error, not a pass
+	// over nothing.
+	r.fails(1, []string{"pipe: not a regular file or a directory", "nothing to scan"}, "pii", "scan", r.path("repo/pipe"))
+	r.fails(1, []string{"not a regular file or a directory"}, "pii", "scan", "/dev/zero")
 	// Excluded paths are not read.
 	r.ok("pii", "scan", r.path("repo"), "--exclude", "testdata", "--exclude", "*.log")
 }

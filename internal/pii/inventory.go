@@ -112,6 +112,11 @@ func Scan(ctx context.Context, roots []string, o Options) (*Inventory, error) {
 			return nil, err
 		}
 		if !info.IsDir() {
+			// A path named on its own must be read: passing over it would
+			// let a gate pass having read nothing.
+			if !info.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s: not a regular file or a directory (%s): nothing to scan", root, inputfile.Describe(info.Mode()))
+			}
 			inv.scanFile(ctx, root, filepath.Base(root), info, o)
 			continue
 		}
