@@ -41,40 +41,29 @@ var (
 )
 
 // Key is a private key on a PKCS#11 token. It is safe for concurrent use;
-// signatures are serialised over one session. Close releases the token.
+// signatures are serialised over one session. Close ends the session.
 type Key struct {
 	mu      sync.Mutex
-	ctx     *pkcs11.Ctx
-	session pkcs11.SessionHandle
+	s       *session // nil once closed
 	handle  pkcs11.ObjectHandle
 	pub     crypto.PublicKey
 	sm2Mech uint
 }
 
-// Open loads the module, finds the token and the key the URI names, logs in
-// and reads the matching public key object.
-func Open(uri string, cfg Config) (key *Key, err error) {
-	u, err := ParseURI(uri)
+var errKeyClosed = errors.New("the PKCS#11 key is closed")
+
+// Open loads the module (once per process), finds the token and the key the
+// URI names, logs in and reads the matching public key object.
+func Open(uri string, cfg Config) (_ *Key, err error) {
+	u, err := parseKeyURI(uri, typePrivate)
 	if err != nil {
 		return nil, err
 	}
-	module, err := u.module(cfg)
+	s, err := openSession(u, cfg, 0)
 	if err != nil {
 		return nil, err
 	}
-	pin, err := u.pin(cfg)
-	if err != nil {
-		return nil, err
-	}
-	ctx := pkcs11.New(module)
-	if ctx == nil {
-		return nil, fmt.Errorf("cannot load PKCS#11 module %s", module)
-	}
-	if err := ctx.Initialize(); err != nil && !isCode(err, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-		ctx.Destroy()
-		return nil, fmt.Errorf("initialise PKCS#11 module %s: %w", module, err)
-	}
-	k := &Key{ctx: ctx, sm2Mech: u.SM2Mechanism}
+	k := &Key{s: s, sm2Mech: u.SM2Mechanism}
 	if k.sm2Mech == 0 {
 		k.sm2Mech = cfg.SM2Mechanism
 	}
@@ -83,27 +72,14 @@ func Open(uri string, cfg Config) (key *Key, err error) {
 			k.Close()
 		}
 	}()
-	slot, err := findSlot(ctx, u)
-	if err != nil {
+	if k.handle, err = findObject(s.ctx, s.handle, pkcs11.CKO_PRIVATE_KEY, u); err != nil {
 		return nil, err
 	}
-	if k.session, err = ctx.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION); err != nil {
-		return nil, fmt.Errorf("open session: %w", err)
-	}
-	if err := ctx.Login(k.session, pkcs11.CKU_USER, pin); err != nil && !isCode(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
-		if isCode(err, pkcs11.CKR_PIN_INCORRECT) {
-			return nil, errors.New("log in to token: wrong PIN")
-		}
-		return nil, fmt.Errorf("log in to token: %w", err)
-	}
-	if k.handle, err = findObject(ctx, k.session, pkcs11.CKO_PRIVATE_KEY, u); err != nil {
-		return nil, err
-	}
-	pubHandle, err := findObject(ctx, k.session, pkcs11.CKO_PUBLIC_KEY, u)
+	pubHandle, err := findObject(s.ctx, s.handle, pkcs11.CKO_PUBLIC_KEY, u)
 	if err != nil {
 		return nil, fmt.Errorf("%w (hegui reads the public key from the public key object with the same label or ID)", err)
 	}
-	if k.pub, err = readPublicKey(ctx, k.session, pubHandle); err != nil {
+	if k.pub, err = readPublicKey(s.ctx, s.handle, pubHandle); err != nil {
 		return nil, err
 	}
 	if pub, ok := k.pub.(*ecdsa.PublicKey); ok && pub.Curve == sm2.P256() && k.sm2Mech == 0 {
@@ -280,10 +256,13 @@ func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, 
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if err := k.ctx.SignInit(k.session, []*pkcs11.Mechanism{mech}, k.handle); err != nil {
+	if k.s == nil {
+		return nil, errKeyClosed
+	}
+	if err := k.s.ctx.SignInit(k.s.handle, []*pkcs11.Mechanism{mech}, k.handle); err != nil {
 		return nil, fmt.Errorf("token: start signing: %w", err)
 	}
-	sig, err := k.ctx.Sign(k.session, input)
+	sig, err := k.s.ctx.Sign(k.s.handle, input)
 	if err != nil {
 		return nil, fmt.Errorf("token: sign: %w", err)
 	}
@@ -326,19 +305,15 @@ func rawToDER(sig []byte) []byte {
 	return b.BytesOrPanic()
 }
 
-// Close logs out and unloads the module.
+// Close ends the key's session on the token. The module stays loaded while
+// another Key or Wrapper uses it; closing the last finalises and unloads it.
 func (k *Key) Close() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.ctx == nil {
+	if k.s == nil {
 		return nil
 	}
-	if k.session != 0 {
-		k.ctx.Logout(k.session)
-		k.ctx.CloseSession(k.session)
-	}
-	k.ctx.Finalize()
-	k.ctx.Destroy()
-	k.ctx = nil
-	return nil
+	err := k.s.close()
+	k.s = nil
+	return err
 }

@@ -1,12 +1,19 @@
-// Package pkcs11key signs with private keys that live in a PKCS#11 token
-// (an HSM, a USB key, SoftHSM), named by an RFC 7512 "pkcs11:" URI:
+// Package pkcs11key uses keys that live in a PKCS#11 token (an HSM, a USB
+// key, SoftHSM), named by an RFC 7512 "pkcs11:" URI:
 //
 //	pkcs11:token=release;object=signing?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/pin
 //
+// Two kinds of key: a private key that signs (Open returns a Key), and an
+// AES secret key that wraps and unwraps package shred's data keys (OpenWrapper
+// returns a Wrapper). In both the token does the cryptography; the key never
+// leaves it. The package does not decrypt with private keys: a master key on
+// a token is a Wrapper's AES key, not an SM2 key for shred.SM2Wrapper.
+//
 // The URI's path picks the token (token, serial, manufacturer, model or
-// slot-id) and the key (object, id); its query may name the module
-// (module-path), the PIN (pin-source, a file; pin-value is accepted but puts
-// the PIN on command lines) and, as a vendor extension, the SM2 mechanism
+// slot-id) and the key (object, id; type, if given, is private for a Key and
+// secret-key for a Wrapper); its query may name the module (module-path), the
+// PIN (pin-source, a file; pin-value is accepted but puts the PIN on command
+// lines) and, as a vendor extension, the SM2 mechanism
 // (x-sm2-mechanism=0x80000101). Config supplies what the URI leaves out.
 //
 // A Key is a crypto.Signer:
@@ -18,18 +25,26 @@
 //     produce a signature that does not verify, which package sign detects.
 //   - SM2 keys (CKK_EC on the curve 1.2.156.10197.1.301) have no standard
 //     mechanism. Vendors define one; x-sm2-mechanism or Config.SM2Mechanism
-//     names it. hegui
-//     passes it e = SM3(Z || M), the 32-byte value GB/T 32918.2 signs, and
-//     accepts r || s (64 bytes) or a DER signature back.
+//     names it. hegui passes it e = SM3(Z || M), the 32-byte value GB/T
+//     32918.2 signs, and accepts r || s (64 bytes) or a DER signature back.
+//
+// A Wrapper is a shred.Wrapper: the token encrypts data keys under an AES key
+// with CKM_AES_GCM (the format is in wrap.go and docs/shred.md).
+//
+// Keys and Wrappers share their module: a process loads and initialises a
+// module once, at the first Open or OpenWrapper, and finalises it when the
+// last Key or Wrapper using it is closed. A signing Key and a Wrapper on the
+// same token can be open together and closed in any order.
 //
 // Talking to a token needs cgo (the module is a C shared library). A hegui
-// built with CGO_ENABLED=0 parses URIs but Open returns ErrNoCgo.
+// built with CGO_ENABLED=0 parses URIs but Open and OpenWrapper return
+// ErrNoCgo.
 package pkcs11key
 
 import (
 	"errors"
 	"fmt"
-	"os"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -47,10 +62,10 @@ type Config struct {
 	SM2Mechanism uint
 }
 
-// ErrNoCgo is returned by Open in a hegui built without cgo.
+// ErrNoCgo is returned by Open and OpenWrapper in a hegui built without cgo.
 var ErrNoCgo = errors.New("PKCS#11 keys need a hegui built with cgo (the hegui-pkcs11 binary, `make build-pkcs11`); this binary was built with CGO_ENABLED=0")
 
-// URI is a parsed pkcs11: URI that names one private key.
+// URI is a parsed pkcs11: URI that names one key.
 type URI struct {
 	Token        string // CKA token label
 	Serial       string
@@ -59,6 +74,7 @@ type URI struct {
 	SlotID       *uint
 	Object       string // CKA_LABEL of the key
 	ID           []byte // CKA_ID of the key
+	Type         string // "private", "secret-key", or empty
 	ModulePath   string
 	SM2Mechanism uint // from x-sm2-mechanism; zero when absent
 	raw          *pkcs11uri.Pkcs11URI
@@ -68,16 +84,20 @@ type URI struct {
 func IsURI(s string) bool { return strings.HasPrefix(s, "pkcs11:") }
 
 // ParseURI parses and checks a pkcs11: URI: it must name a key by object or
-// id, and may not carry unknown path attributes.
+// id, and its type, if given, must be private or secret-key.
 func ParseURI(s string) (*URI, error) {
 	if !IsURI(s) {
 		return nil, errors.New("not a PKCS#11 URI: it must begin with the scheme pkcs11: (RFC 7512)")
+	}
+	s, keyType, err := cutType(s)
+	if err != nil {
+		return nil, err
 	}
 	raw := pkcs11uri.New()
 	if err := raw.Parse(s); err != nil {
 		return nil, fmt.Errorf("invalid PKCS#11 URI: %w", err)
 	}
-	u := &URI{raw: raw}
+	u := &URI{Type: keyType, raw: raw}
 	attr := func(name string) string { v, _ := raw.GetPathAttribute(name, false); return v }
 	u.Token, u.Serial, u.Manufacturer, u.Model, u.Object = attr("token"), attr("serial"), attr("manufacturer"), attr("model"), attr("object")
 	if id := attr("id"); id != "" {
@@ -91,8 +111,8 @@ func ParseURI(s string) (*URI, error) {
 		slot := uint(n)
 		u.SlotID = &slot
 	}
-	if t := attr("type"); t != "" && t != "private" {
-		return nil, fmt.Errorf("invalid PKCS#11 URI: type=%s, but a signing key has type=private", t)
+	if u.Type != "" && u.Type != typePrivate && u.Type != typeSecretKey {
+		return nil, fmt.Errorf("invalid PKCS#11 URI: type=%s, but hegui uses keys of type=private (signing) and type=secret-key (shred master keys)", u.Type)
 	}
 	if u.Object == "" && len(u.ID) == 0 {
 		return nil, errors.New("invalid PKCS#11 URI: name the key with object=LABEL or id=%XX")
@@ -108,10 +128,62 @@ func ParseURI(s string) (*URI, error) {
 	return u, nil
 }
 
+// Key types in a URI's type attribute.
+const (
+	typePrivate   = "private"
+	typeSecretKey = "secret-key"
+)
+
+// cutType takes the type attribute out of the URI's path and returns it
+// decoded. go-pkcs11uri checks type with a pattern that has a typo
+// ("secret-key}data") and so refuses type=secret-key; ParseURI checks type
+// itself. The path is split as go-pkcs11uri splits it.
+func cutType(s string) (rest, keyType string, err error) {
+	path, query, hasQuery := strings.Cut(strings.TrimPrefix(s, "pkcs11:"), "?")
+	var kept []string
+	found := false
+	for _, attr := range strings.Split(path, ";") {
+		name, value, _ := strings.Cut(attr, "=")
+		if name != "type" {
+			kept = append(kept, attr)
+			continue
+		}
+		if found {
+			return "", "", errors.New("invalid PKCS#11 URI: type is given twice")
+		}
+		found = true
+		if keyType, err = url.PathUnescape(value); err != nil {
+			return "", "", fmt.Errorf("invalid PKCS#11 URI: type: %w", err)
+		}
+	}
+	rest = "pkcs11:" + strings.Join(kept, ";")
+	if hasQuery {
+		rest += "?" + query
+	}
+	return rest, keyType, nil
+}
+
+// parseKeyURI parses a URI for a key of the given type: a URI with another
+// type names another kind of key.
+func parseKeyURI(s, keyType string) (*URI, error) {
+	u, err := ParseURI(s)
+	if err != nil {
+		return nil, err
+	}
+	if u.Type != "" && u.Type != keyType {
+		what := "a signing key (Open)"
+		if keyType == typeSecretKey {
+			what = "a master key for shred (OpenWrapper)"
+		}
+		return nil, fmt.Errorf("invalid PKCS#11 URI: type=%s, but %s has type=%s", u.Type, what, keyType)
+	}
+	return u, nil
+}
+
 // pin returns the PIN from the URI's pin-source or pin-value, else from cfg.
 // A PIN file's trailing newline is not part of the PIN.
 func (u *URI) pin(cfg Config) (string, error) {
-	if u.raw.HasPIN() {
+	if u.raw != nil && u.raw.HasPIN() {
 		pin, err := u.raw.GetPIN()
 		if err != nil {
 			return "", fmt.Errorf("read PIN: %w", err)
@@ -122,19 +194,4 @@ func (u *URI) pin(cfg Config) (string, error) {
 		return cfg.PIN, nil
 	}
 	return "", errors.New("no PIN: add pin-source=file:/path to the URI or set HEGUI_PKCS11_PIN")
-}
-
-// module returns the module path from the URI, else from cfg.
-func (u *URI) module(cfg Config) (string, error) {
-	path := u.ModulePath
-	if path == "" {
-		path = cfg.ModulePath
-	}
-	if path == "" {
-		return "", errors.New("no PKCS#11 module: add module-path=/path/to/module.so to the URI or set HEGUI_PKCS11_MODULE")
-	}
-	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("PKCS#11 module: %w", err)
-	}
-	return path, nil
 }

@@ -1,10 +1,14 @@
 // Package shred erases a person's data by destroying its key
 // (crypto-shredding): each data subject's records are encrypted with a data
-// key of its own (SM4-GCM), kept wrapped by a master key (SM2, or any
-// crypto.Decrypter such as a PKCS#11 key); destroying the subject's wrapped
-// key makes every copy of its records unreadable, in the database, in
-// replicas and in backups (GDPR Art. 17, PIPL Art. 47). Export decrypts a
-// subject's records into JSON for portability (GDPR Art. 20).
+// key of its own (SM4-GCM), kept wrapped by a master key. Destroying the
+// subject's wrapped key makes every copy of its records unreadable, in the
+// database, in replicas and in backups (GDPR Art. 17, PIPL Art. 47). Export
+// decrypts a subject's records into JSON for portability (GDPR Art. 20).
+//
+// The master key is a Wrapper: an SM2 key (SM2Wrapper; its private half is
+// an *sm2.PrivateKey or another crypto.Decrypter), or an AES key that stays
+// in a PKCS#11 token, which pkcs11key.OpenWrapper opens (the service imports
+// pkcs11key and needs cgo for it; this package does not).
 //
 // Key stores are behind the Store interface: a directory (FileStore) and
 // an SQL database (SQLStore, tested on MariaDB). Every destruction can be
@@ -63,8 +67,8 @@ type Store interface {
 	// Create stores a subject's first key, or a new one after its last
 	// was destroyed; ErrExists if it has a live key.
 	Create(ctx context.Context, subject string, k Key) error
-	// Load returns the subject's live key; ErrNotFound, or ErrDestroyed
-	// with the ID of the key that was destroyed.
+	// Load returns the subject's live key; ErrNotFound if it never had
+	// one, ErrDestroyed if its last key was destroyed.
 	Load(ctx context.Context, subject string) (Key, error)
 	// Destroy removes the subject's live key for good and returns its ID;
 	// ErrNotFound if it has none, ErrDestroyed if it is already destroyed.
@@ -316,9 +320,8 @@ func aad(subjectHash, keyID string) []byte {
 	return []byte("hegui-shred-v1\x00" + subjectHash + "\x00" + keyID)
 }
 
-// AuditFunc is a function that is an Auditor: for example, one that appends
-// a subject.erase event to hegui's transparency log with translog's
-// appender (docs/shred.md).
+// AuditFunc is a function that is an Auditor. To record erasures in hegui's
+// transparency log, translog.ErasureAuditor is one already (docs/shred.md).
 type AuditFunc func(ctx context.Context, subject, keyID string, at time.Time) error
 
 // Destroyed calls fn.
