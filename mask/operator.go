@@ -94,6 +94,9 @@ func (m Mask) Apply(f Finding) (string, error) {
 // last keepLast that are not separators; separators stay. A value too
 // short to keep anything and still hide something is masked whole.
 func maskRunes(s string, keepFirst, keepLast int, char rune) string {
+	if char < utf8.RuneSelf && isASCII(s) {
+		return maskASCII(s, keepFirst, keepLast, byte(char))
+	}
 	n := 0
 	for _, r := range s {
 		if !isSeparator(r) {
@@ -122,6 +125,43 @@ func maskRunes(s string, keepFirst, keepLast int, char rune) string {
 }
 
 func isSeparator(r rune) bool { return r == ' ' || r == '-' }
+
+// maskASCII is maskRunes for ASCII text and an ASCII mask character: one
+// allocation, no rune decoding (most values in logs).
+func maskASCII(s string, keepFirst, keepLast int, char byte) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isSeparator(rune(s[i])) {
+			n++
+		}
+	}
+	if keepFirst+keepLast >= n {
+		keepFirst, keepLast = 0, 0
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	k := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isSeparator(rune(c)) {
+			if k >= keepFirst && k < n-keepLast {
+				c = char
+			}
+			k++
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
 
 // Redact removes a value.
 var Redact Operator = OperatorFunc(func(Finding) (string, error) { return "", nil })

@@ -3,6 +3,7 @@ package mask
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -76,7 +77,7 @@ func (s *Scanner) Find(text string) []Finding {
 			limit = emails[next].Start
 		}
 		c := text[i]
-		if isAlnum(c) || c == '+' && i+1 < limit && isDigit(text[i+1]) {
+		if isAlnum(c) || c == '+' && i+1 < limit && isDigit(text[i+1]) && (i == 0 || !isAlnum(text[i-1])) {
 			i = s.token(text, i, limit, &out)
 			continue
 		}
@@ -115,13 +116,14 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 			return j
 		}
 		// Not an address: each run of letters and digits on its own
-		// (an ID after "ID:", a number before a full stop).
+		// (an ID after "ID:", a number before a full stop), but not the
+		// digits of a decimal number (3.1415926535897932).
 		for a := i; a < end; {
 			b := a
 			for b < end && isAlnum(text[b]) {
 				b++
 			}
-			if b-a >= 5 {
+			if b-a >= 5 && !decimalPart(text, a, b) {
 				if f, ok := s.classify(text, a, b, text[a:b], false, nil); ok {
 					*out = append(*out, f)
 				}
@@ -222,7 +224,19 @@ func (s *Scanner) classify(text string, start, end int, v string, plus bool, sha
 	grouped := shape != nil
 	var win window // made when a kind needs it, for its span
 	winStart, winEnd := -1, -1
+	noise := -1 // whether v looks like a number in code or data, not a value (computed once)
 	add := func(k Kind, base float64, checked bool, detail string, start, end int) {
+		if weak(k) && s.kinds[k] {
+			if noise < 0 {
+				noise = 0
+				if numberNoise(text, start, end, v) {
+					noise = 1
+				}
+			}
+			if noise == 1 {
+				base -= noisePenalty
+			}
+		}
 		if !s.kinds[k] || grouped && !plus && !shapeFits(k, shape) || base+contextBoost < s.threshold || found && base+contextBoost <= best.Score {
 			return
 		}
@@ -243,8 +257,16 @@ func (s *Scanner) classify(text string, start, end int, v string, plus bool, sha
 			if cc := countryCode(v); cc > 0 {
 				if v[:2] == "86" && validMobile(v[2:]) {
 					add(Mobile, 0.6, false, "", start, end)
-				} else {
-					add(Phone, 0.55, false, "+"+v[:cc], start, end)
+				} else if !nobodysNANP(v) {
+					// Written in groups (+44 20 7946 0958) it is a phone
+					// number; as one run of digits it may as well be a
+					// signed number (+253402300799), unless a context
+					// word says otherwise.
+					base := 0.55
+					if !grouped {
+						base = 0.45
+					}
+					add(Phone, base, false, "+"+v[:cc], start, end)
 				}
 			}
 		}
@@ -503,3 +525,96 @@ func validEmail(local, domain string) bool {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isAlnum(c byte) bool { return isDigit(c) || isASCIILetter(c) }
+
+// noisePenalty lowers the score of a weak kind's value that looks like a
+// number in code or data (numberNoise): a context word can still lift it.
+const noisePenalty = 0.3
+
+// weak reports whether a kind's values are told apart from other numbers
+// by their shape alone, with no check digit or one that one number in ten
+// passes: mobile and phone numbers, card numbers, 15-digit legacy IDs.
+func weak(k Kind) bool {
+	return k == Mobile || k == Phone || k == BankCard
+}
+
+// numberNoise reports whether the digits v, found at text[start:end], look
+// like a number in code or data rather than a value of a person: a power of
+// two (17179869184 is 2^34), a part of an
+// identifier (org-4747474747474747, id_13812345678), or one of a row or
+// list of long numbers (the counters of /proc/self/mountstats, a table of
+// field elements, durations in ns).
+func numberNoise(text string, start, end int, v string) bool {
+	if isDigits(v) && len(v) <= 19 && v[0] != '0' {
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil && n&(n-1) == 0 {
+			return true
+		}
+	}
+	if b := text[:start]; strings.HasSuffix(b, "int64(") || strings.HasSuffix(b, "int32(") || strings.HasSuffix(b, "int(") {
+		return true // a Go conversion of a constant: uint64(343796328169361)
+	}
+	if start >= 2 && (text[start-1] == '-' || text[start-1] == '_') && isAlnum(text[start-2]) && !isDigit(text[start-2]) {
+		return true
+	}
+	if end+1 < len(text) && (text[end] == '-' || text[end] == '_') && isASCIILetter(text[end+1]) {
+		return true
+	}
+	return longNumberBeside(text, start, -1) || longNumberBeside(text, end, 1)
+}
+
+// longNumberBeside reports whether the nearest token from text[at] in
+// direction dir (-1 before, 1 after), on the same line and past nothing
+// but spaces, commas, semicolons, brackets and quotes, is a number of five
+// digits or more.
+func longNumberBeside(text string, at, dir int) bool {
+	i := at
+	if dir < 0 {
+		i--
+	}
+	for i >= 0 && i < len(text) && strings.IndexByte(" \t,;[](){}\"'", text[i]) >= 0 {
+		i += dir
+	}
+	from := i
+	for i >= 0 && i < len(text) && isDigit(text[i]) {
+		i += dir
+	}
+	lo, hi := min(from, i+1), max(from+1, i)
+	if dir > 0 {
+		lo, hi = from, i
+	}
+	if hi-lo < 5 {
+		return false
+	}
+	// A number, not the digits of a longer word or address, and not a
+	// value itself: a row of ID or mobile numbers is personal data.
+	if i >= 0 && i < len(text) && (isASCIILetter(text[i]) || text[i] == '.' || text[i] == '@') {
+		return false
+	}
+	n := text[lo:hi]
+	return !ValidIDCard(n) && !validMobile(n)
+}
+
+// decimalPart reports whether the digits text[a:b] are the integer or
+// fractional part of a decimal number (3.14159..., 0.000123).
+func decimalPart(text string, a, b int) bool {
+	if !isDigits(text[a:b]) {
+		return false
+	}
+	before := a >= 2 && text[a-1] == '.' && isDigit(text[a-2])
+	after := b+1 < len(text) && text[b] == '.' && isDigit(text[b+1])
+	return before || after
+}
+
+// nobodysNANP reports whether v, the digits of a +1 number, is one that
+// belongs to no person: toll-free (800, 833, 844, 855, 866, 877, 888),
+// or in the exchange 555, which the North American Numbering Plan keeps
+// for fiction (555-0100 to 555-0199) and services (555-1212).
+func nobodysNANP(v string) bool {
+	if len(v) != 11 || v[0] != '1' {
+		return false
+	}
+	switch v[1:4] {
+	case "800", "833", "844", "855", "866", "877", "888":
+		return true
+	}
+	return v[4:7] == "555"
+}

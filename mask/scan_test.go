@@ -53,6 +53,19 @@ func TestFind(t *testing.T) {
 		{"居住证 830000198511110027", []string{"idcard:830000198511110027"}},                  // Taiwan resident
 		{"身份证 110105491231002", []string{"idcard:110105491231002"}},                        // legacy, context
 		{"serial 110105491231002", nil},                                                    // legacy, no context
+		// Numbers in code and data, from real repositories' files.
+		{"pi = 3.6222020200112233445", nil},                                                                // a decimal's digits
+		{"x: org-4747474747474747,bucket-4242424242424242", nil},                                           // part of identifiers
+		{`pubK: "rekor.sigstore.dev+12345678+AwEB"`, nil},                                                  // a + inside a word
+		{"const maxTimestamp = +253402300799", nil},                                                        // a signed number
+		{"default: 2, 17179869184", nil},                                                                   // 2^34
+		{"xprt: rdma 0 0 15018 508091827 63 19817677255 36702583", nil},                                    // a row of counters
+		{"Element{84926274344903, 365590438845504, 1028470286882429}", nil},                                // a list of numbers
+		{`uri("x", "tel:+1-816-555-1212")`, nil},                                                           // fictional
+		{"call us: +1 844 726 8826", nil},                                                                  // toll-free
+		{"phone +16506661212", []string{"phone:+16506661212"}},                                             // one run, a context word
+		{"whitelist: 13812345678, 13912345678", []string{"mobile:13812345678", "mobile:13912345678"}},      // a list of mobiles
+		{"张三,13812345678,110105199003071239", []string{"mobile:13812345678", "idcard:110105199003071239"}}, // a CSV row
 	} {
 		got := found(tc.text, s)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {

@@ -53,6 +53,26 @@ type keyRule struct {
 type logMasker struct {
 	r    *Redactor
 	keys map[string]keyRule // by lower-case key
+	// sig has, for each key's first byte, the bit of its last byte (both
+	// in lower case; modulo 64): most attribute keys are no key of the
+	// map, and two bytes say so before it is hashed.
+	sig [256]uint64
+}
+
+// lookup finds the rule of an attribute key.
+func (m *logMasker) lookup(key string) (keyRule, bool) {
+	if key == "" || m.sig[lowerByte(key[0])]&(1<<(lowerByte(key[len(key)-1])&63)) == 0 {
+		return keyRule{}, false
+	}
+	rule, ok := m.keys[lowerASCII(key)]
+	return rule, ok
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func newLogMasker(o LogOptions) *logMasker {
@@ -73,6 +93,11 @@ func newLogMasker(o LogOptions) *logMasker {
 	}
 	for _, k := range secrets {
 		m.keys[lowerASCII(k)] = keyRule{secret: true}
+	}
+	for k := range m.keys {
+		if k != "" {
+			m.sig[k[0]] |= 1 << (k[len(k)-1] & 63)
+		}
 	}
 	return m
 }
@@ -103,8 +128,11 @@ func (m *logMasker) whole(kind Kind, s string) string {
 // attr masks one attribute (groups and LogValuers resolved) and says
 // whether it changed it.
 func (m *logMasker) attr(a slog.Attr) (slog.Attr, bool) {
-	v := a.Value.Resolve()
-	rule, byKey := m.keys[lowerASCII(a.Key)]
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		v = v.Resolve()
+	}
+	rule, byKey := m.lookup(a.Key)
 	if rule.secret {
 		return slog.String(a.Key, redacted), true
 	}
@@ -189,6 +217,10 @@ func plainText(s string) bool {
 	run := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if quiet[c] {
+			run = 0 // a lower-case letter, a space, most punctuation
+			continue
+		}
 		switch {
 		case c >= '0' && c <= '9':
 			if run++; run >= 4 || i > 0 && s[i-1] == '.' || i+1 < len(s) && s[i+1] == '.' {
@@ -218,6 +250,15 @@ func plainText(s string) bool {
 	}
 	return true
 }
+
+// quiet are the bytes plainText passes over without a look at their
+// neighbours: all but digits, capitals, ':', '@', '+' and non-ASCII.
+var quiet = func() (q [256]bool) {
+	for c := range 128 {
+		q[c] = !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c == ':' || c == '@' || c == '+')
+	}
+	return q
+}()
 
 func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 

@@ -119,8 +119,9 @@ func findSlot(ctx *pkcs11.Ctx, u *URI) (uint, error) {
 	return 0, fmt.Errorf("no token matches the URI (tokens present: %q)", labels)
 }
 
-func findObject(ctx *pkcs11.Ctx, session pkcs11.SessionHandle, class uint, u *URI) (pkcs11.ObjectHandle, error) {
-	template := []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_CLASS, class)}
+// searchObjects finds up to max objects with the URI's label and id and
+// the attributes given.
+func searchObjects(ctx *pkcs11.Ctx, session pkcs11.SessionHandle, u *URI, max int, template ...*pkcs11.Attribute) ([]pkcs11.ObjectHandle, error) {
 	if u.Object != "" {
 		template = append(template, pkcs11.NewAttribute(pkcs11.CKA_LABEL, u.Object))
 	}
@@ -128,12 +129,20 @@ func findObject(ctx *pkcs11.Ctx, session pkcs11.SessionHandle, class uint, u *UR
 		template = append(template, pkcs11.NewAttribute(pkcs11.CKA_ID, u.ID))
 	}
 	if err := ctx.FindObjectsInit(session, template); err != nil {
-		return 0, fmt.Errorf("search token: %w", err)
+		return nil, fmt.Errorf("search token: %w", err)
 	}
-	handles, _, err := ctx.FindObjects(session, 2)
+	handles, _, err := ctx.FindObjects(session, max)
 	ctx.FindObjectsFinal(session)
 	if err != nil {
-		return 0, fmt.Errorf("search token: %w", err)
+		return nil, fmt.Errorf("search token: %w", err)
+	}
+	return handles, nil
+}
+
+func findObject(ctx *pkcs11.Ctx, session pkcs11.SessionHandle, class uint, u *URI) (pkcs11.ObjectHandle, error) {
+	handles, err := searchObjects(ctx, session, u, 2, pkcs11.NewAttribute(pkcs11.CKA_CLASS, class))
+	if err != nil {
+		return 0, err
 	}
 	kind := "private key"
 	if class == pkcs11.CKO_PUBLIC_KEY {

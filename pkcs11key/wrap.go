@@ -88,20 +88,9 @@ func keyName(u *URI) string {
 // class, so that a label naming a key pair is reported as the wrong kind of
 // key rather than as missing.
 func findSecretKey(ctx *pkcs11.Ctx, session pkcs11.SessionHandle, u *URI) (pkcs11.ObjectHandle, error) {
-	var template []*pkcs11.Attribute
-	if u.Object != "" {
-		template = append(template, pkcs11.NewAttribute(pkcs11.CKA_LABEL, u.Object))
-	}
-	if len(u.ID) > 0 {
-		template = append(template, pkcs11.NewAttribute(pkcs11.CKA_ID, u.ID))
-	}
-	if err := ctx.FindObjectsInit(session, template); err != nil {
-		return 0, fmt.Errorf("search token: %w", err)
-	}
-	handles, _, err := ctx.FindObjects(session, 16)
-	ctx.FindObjectsFinal(session)
+	handles, err := searchObjects(ctx, session, u, 16)
 	if err != nil {
-		return 0, fmt.Errorf("search token: %w", err)
+		return 0, err
 	}
 	var secret []pkcs11.ObjectHandle
 	var other []string

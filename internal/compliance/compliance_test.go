@@ -129,6 +129,7 @@ func evidence() *Evidence {
 		SAST: SASTEvidence{Status: "scanned", Findings: 1, Files: []string{"sast.sarif"}},
 		Tests: TestsEvidence{Status: "ran", Packages: 4, Tests: 57, Passed: 55, Skipped: 2, FuzzTargets: 3, Race: true,
 			Coverage: &coverage, Files: []string{"tests.json"}},
+		PII: PIIEvidence{Status: "scanned", FilesRead: 120, Total: 2, FailOn: []string{"idcard", "mobile"}, Files: []string{"pii.json"}},
 		PolicyMode: "enforce", CryptoInventory: true, ReleaseLogProof: "auditlog/proof.json",
 		BinaryCrypto:  []BinaryCrypto{{Path: "bin/a", National: []string{"SM2", "SM3", "SM4"}, International: []string{"AES"}}},
 		RuntimeLinked: linked,
@@ -180,6 +181,25 @@ func TestRuleRemedies(t *testing.T) {
 		if res := r(evidence()); res.Status != format.Evidenced || res.Remedy != nil || len(res.Evidence) == 0 {
 			t.Errorf("%s on a release delivery = %+v, want evidenced, citing evidence", id, res)
 		}
+	}
+}
+
+// TestNoPersonalData: the rule is a gap when the module's files hold
+// personal information of a gating kind, or were not scanned, and says so.
+func TestNoPersonalData(t *testing.T) {
+	e := evidence()
+	if r := ruleNoPersonalData(e); r.Status != format.Evidenced || !strings.Contains(r.Detail.EN, "120 files hold no personal information of the kinds idcard, mobile") ||
+		!strings.Contains(r.Detail.EN, "2 finding(s) of other kinds") {
+		t.Errorf("clean scan: %+v", r)
+	}
+	e.PII.Gating, e.PII.GatingKinds = 3, []string{"idcard"}
+	if r := ruleNoPersonalData(e); r.Status != format.Gap || !strings.Contains(r.Detail.EN, "3 finding(s) of personal information (idcard)") ||
+		!strings.Contains(r.Remedy.EN, "pii:ignore") || len(r.Evidence) != 1 {
+		t.Errorf("gating findings: %+v", r)
+	}
+	e.PII = PIIEvidence{Status: "skipped", Reason: "pii.scan is off in hegui.yaml"}
+	if r := ruleNoPersonalData(e); r.Status != format.Gap || !strings.HasSuffix(r.Detail.EN, "not scanned for personal information: pii.scan is off in hegui.yaml") {
+		t.Errorf("no scan: %+v", r)
 	}
 }
 

@@ -33,6 +33,8 @@ type Evidence struct {
 	SAST SASTEvidence
 	// Tests is the module's own tests.
 	Tests TestsEvidence
+	// PII is the personal information found in the module's files.
+	PII PIIEvidence
 	// PolicyMode is enforce or warn; Violations counts all violations;
 	// GatesOff names the policy's gates that are off (not judged).
 	PolicyMode string
@@ -130,6 +132,19 @@ type TestsEvidence struct {
 	Files    []string // tests.json
 }
 
+// PIIEvidence is the pii stage's evidence.
+type PIIEvidence struct {
+	Status string // scanned, skipped
+	Reason string // why it did not scan
+	// FilesRead counts the files read; Total the findings, Gating those
+	// of the kinds the policy fails on (FailOn).
+	FilesRead, Total, Gating int
+	FailOn                   []string
+	// GatingKinds names the kinds of the gating findings.
+	GatingKinds []string
+	Files       []string // pii.json
+}
+
 // rule decides from the evidence whether it holds; a gap says what the
 // vendor can do about it.
 type rule func(e *Evidence) format.RuleResult
@@ -157,6 +172,7 @@ var rules = map[string]rule{
 	"vex":                      ruleVEX,
 	"static-analysis":          ruleStaticAnalysis,
 	"security-tests":           ruleSecurityTests,
+	"no-personal-data":         ruleNoPersonalData,
 	"policy-gate":              rulePolicyGate,
 	"release-logged":           ruleReleaseLogged,
 }
@@ -600,4 +616,36 @@ func ruleReleaseLogged(e *Evidence) format.RuleResult {
 	}
 	return holds("the release event is in a transparency log, with an inclusion proof and a signed checkpoint: the release cannot be altered or withdrawn unnoticed",
 		"发布事件已写入透明日志，附包含证明和签名检查点：发布无法在无人察觉时被更改或撤回", e, e.ReleaseLogProof)
+}
+
+// ruleNoPersonalData holds when the pii stage read the module's files and
+// found no personal information of the kinds the policy fails on: the
+// vendor ships no real-looking identifiers or accounts in its fixtures,
+// configs and logs.
+func ruleNoPersonalData(e *Evidence) format.RuleResult {
+	p := e.PII
+	kinds := strings.Join(p.FailOn, ", ")
+	switch {
+	case p.Status != string(format.Scanned):
+		why, whyZH := "", ""
+		if p.Reason != "" {
+			why, whyZH = ": "+p.Reason, "："+p.Reason
+		}
+		return gap("the module's files were not scanned for personal information"+why,
+			"未扫描模块文件中的个人信息"+whyZH,
+			"set pii.scan: on (the default) in hegui.yaml and deliver again",
+			"在 hegui.yaml 中设置 pii.scan: on（默认值），然后重新交付", e)
+	case p.Gating > 0:
+		return gap(fmt.Sprintf("the module's files hold %d finding(s) of personal information (%s), listed masked in %s", p.Gating, strings.Join(p.GatingKinds, ", "), format.PIIJSONFile),
+			fmt.Sprintf("模块文件中有 %d 处个人信息（%s），已脱敏列于 %s", p.Gating, strings.Join(p.GatingKinds, "、"), format.PIIJSONFile),
+			"remove real personal data from fixtures, configs and logs (and from the repository's history); mark a synthetic value's line pii:ignore; then deliver again",
+			"从测试数据、配置和日志中删除真实的个人信息（包括仓库历史）；合成数据所在行标注 pii:ignore；然后重新交付", e, p.Files...)
+	}
+	en := fmt.Sprintf("the module's %d files hold no personal information of the kinds %s, as %s shows", p.FilesRead, kinds, format.PIIJSONFile)
+	zh := fmt.Sprintf("模块的 %d 个文件中没有 %s 类个人信息，见 %s", p.FilesRead, kinds, format.PIIJSONFile)
+	if p.Total > 0 {
+		en += fmt.Sprintf(" (it lists %d finding(s) of other kinds, such as authors' e-mail addresses, which the policy does not judge)", p.Total)
+		zh += fmt.Sprintf("（其中另列有 %d 处策略不评判的其他类型发现，如作者的电子邮件地址）", p.Total)
+	}
+	return holds(en, zh, e, p.Files...)
 }

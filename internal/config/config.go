@@ -52,6 +52,7 @@ type Config struct {
 	Vulnerabilities Vulnerabilities `yaml:"vulnerabilities"`
 	StaticAnalysis  StaticAnalysis  `yaml:"static-analysis"`
 	Tests           Tests           `yaml:"tests"`
+	PII             PIIScan         `yaml:"pii"`
 	Policy          Policy          `yaml:"policy"`
 	Compliance      Compliance      `yaml:"compliance"`
 	Documents       []Document      `yaml:"documents"`

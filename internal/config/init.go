@@ -71,6 +71,10 @@ tests:                         # the module's own go test, recorded in tests.jso
   tags: []
   flags: []                    # e.g. [-skip=TestIntegration, -p=1]; -run, -skip, -count, -cpu, -p, -parallel, ...
 
+pii:                           # personal information in the module's own files (hegui pii scan), in pii.json
+  scan: on                     # on, off
+  exclude: []                  # paths or names not to read, e.g. [testdata/synthetic]; vendor/ and the output are never read
+
 policy:
   mode: enforce                # enforce: violations fail the delivery; warn: report them only
   licenses:
@@ -94,6 +98,9 @@ policy:
   hardening: fail              # failed hardening checks: fail, warn, off
   reproducibility: fail        # binaries whose second build differs: fail, warn, off
   tests: warn                  # failing tests (or test packages that do not build): warn, fail, off
+  pii:
+    gate: fail                 # personal information of the fail-on kinds in the module's files: fail, warn, off
+    fail-on: [idcard, mobile, bankcard, passport, permit, iban, phone, plate]   # or all; a line marked pii:ignore is passed over
 
 compliance:
   frameworks: []               # report's compliance matrix; empty: all (gbt22239-2019-l3, gbt39786-2021-l3, nist-ssdf-1.1, slsa-1.0-build, gdpr, pipl)

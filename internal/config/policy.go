@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/compliance"
+	"hegui.dev/hegui/internal/pii"
 )
 
 // Vulnerabilities configures the vulnerability stage.
@@ -35,6 +37,17 @@ type StaticAnalysis struct {
 	Exclude []string `yaml:"exclude"`
 }
 
+// PIIScan configures the pii stage: the personal information in the
+// module's own files (fixtures, configs, logs), as `hegui pii scan` finds it.
+type PIIScan struct {
+	// Scan is "on" (default) or "off".
+	Scan string `yaml:"scan"`
+	// Exclude are patterns (path.Match, on slash-separated paths relative
+	// to the module root, or on a file's or directory's name) not to read.
+	// vendor/ and the delivery's output directory are never read.
+	Exclude []string `yaml:"exclude"`
+}
+
 // Compliance selects the frameworks of the report's compliance matrix.
 type Compliance struct {
 	// Frameworks are catalog ids or aliases (gbt22239-2019-l3, 等保,
@@ -55,6 +68,20 @@ type Policy struct {
 	// Tests is what a failing test of the module is: warn (default), fail
 	// or off.
 	Tests string `yaml:"tests"`
+	// PII is the gate on personal information in the module's files.
+	PII PIIPolicy `yaml:"pii"`
+}
+
+// PIIPolicy is the gate on personal information found in the module's
+// files by the pii stage.
+type PIIPolicy struct {
+	// Gate is what a finding of a FailOn kind does: fail (default), warn
+	// or off. A line marked pii:ignore holds no finding.
+	Gate string `yaml:"gate"`
+	// FailOn are the kinds that gate (mask's names, or "all"); default
+	// pii.DefaultFailOn: identifiers and accounts, not e-mail or IP
+	// addresses.
+	FailOn []string `yaml:"fail-on"`
 }
 
 // VulnPolicy is the vulnerability gate.
@@ -161,6 +188,11 @@ func (c *Config) applyPolicyDefaults() {
 	v.DatabaseTooOld = orDefault(v.DatabaseTooOld, Warn)
 	v.NoScan = orDefault(v.NoScan, Warn)
 	p.StaticAnalysis.Gate = orDefault(p.StaticAnalysis.Gate, DefaultSASTGate)
+	p.PII.Gate = orDefault(p.PII.Gate, Fail)
+	if len(p.PII.FailOn) == 0 {
+		p.PII.FailOn = pii.KindList(pii.DefaultFailOn)
+	}
+	c.PII.Scan = orDefault(c.PII.Scan, "on")
 	p.StaticAnalysis.FailOn = orDefault(p.StaticAnalysis.FailOn, DefaultSASTFailOn)
 	p.StaticAnalysis.MinConfidence = orDefault(p.StaticAnalysis.MinConfidence, DefaultSASTConfidence)
 	c.Vulnerabilities.Scan = orDefault(c.Vulnerabilities.Scan, "symbol")
@@ -204,10 +236,20 @@ func (c *Config) validatePolicy(at func(string) string) error {
 		oneOf("policy.static-analysis.min-confidence", p.StaticAnalysis.MinConfidence, "high", "medium", "low"),
 		oneOf("vulnerabilities.scan", c.Vulnerabilities.Scan, "symbol", "package", Off),
 		oneOf("static-analysis.analyzers", c.StaticAnalysis.Analyzers, "all", "vet", "security", Off),
+		oneOf("policy.pii.gate", p.PII.Gate, Fail, Warn, Off),
+		oneOf("pii.scan", c.PII.Scan, "on", Off),
 	}
 	for _, err := range checks {
 		if err != nil {
 			return err
+		}
+	}
+	if _, err := pii.ParseKinds(p.PII.FailOn); err != nil {
+		return fmt.Errorf("%spolicy.pii.fail-on: %v", at("$.policy.pii.fail-on"), err)
+	}
+	for i, pat := range c.PII.Exclude {
+		if _, err := path.Match(pat, ""); err != nil {
+			return fmt.Errorf("%spii.exclude[%d] %q: %v", at(fmt.Sprintf("$.pii.exclude[%d]", i)), i, pat, err)
 		}
 	}
 	if a := v.DatabaseMaxAge; a != "" {

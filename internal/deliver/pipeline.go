@@ -33,6 +33,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/harden"
 	"hegui.dev/hegui/internal/deliver/license"
 	"hegui.dev/hegui/internal/deliver/manifest"
+	"hegui.dev/hegui/internal/deliver/pii"
 	"hegui.dev/hegui/internal/deliver/policy"
 	"hegui.dev/hegui/internal/deliver/provenance"
 	"hegui.dev/hegui/internal/deliver/report"
@@ -62,6 +63,7 @@ var Stages = []delivery.Stage{
 	vulns.Stage{},        // known vulnerabilities, reachability; SARIF, OpenVEX
 	vet.Stage{},          // go vet and gosec; SARIF
 	tests.Stage{},        // the module's own go test: race, coverage, fuzz seeds
+	pii.Stage{},          // personal information in the module's files (pii.json)
 	provenance.Stage{},   // in-toto / SLSA v1 provenance, signed (DSSE)
 	bundle.Stage{},       // Sigstore bundles for ECDSA signers (cosign)
 	cbom.Stage{},         // cryptographic inventory, CycloneDX CBOM

@@ -30,6 +30,7 @@ const (
 	SASTSARIFFile        = "sast.sarif"
 	TestsJSONFile        = "tests.json" // the module's own tests (hegui.dev/tests/v1)
 	CBOMFile             = "cbom.cdx.json"
+	// PIIJSONFile (pii.go) is the personal information in the module's files.
 	// ComplianceFile is the compliance matrix as a signed in-toto
 	// statement (one DSSE envelope on one line).
 	ComplianceFile = "compliance.intoto.jsonl"

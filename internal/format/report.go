@@ -216,6 +216,7 @@ type Report struct {
 	Vulnerabilities VulnSection          `json:"vulnerabilities"`
 	StaticAnalysis  SASTSection          `json:"staticAnalysis"`
 	Tests           TestsSection         `json:"tests"`
+	PersonalData    PIISection           `json:"personalData"`
 	Cryptography    *cryptoinv.Inventory `json:"cryptography"`
 	Policy          PolicySettings       `json:"policy"`
 	Compliance      []Framework          `json:"compliance"`
@@ -291,6 +292,7 @@ type PolicySettings struct {
 	Hardening          string   `json:"hardening"`
 	Reproducibility    string   `json:"reproducibility"`
 	Tests              string   `json:"tests"`
+	PIIGate            string   `json:"piiGate,omitempty"`
 }
 
 // LicenseSection summarises the licence findings.

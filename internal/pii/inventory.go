@@ -37,6 +37,9 @@ type Options struct {
 	// Exclude are patterns (path.Match, on slash-separated paths relative
 	// to the root given, or on a file's or directory's name) to pass over.
 	Exclude []string
+	// SkipDirs are directories, as slash-separated paths relative to a
+	// root given, to pass over (matched on the whole path only).
+	SkipDirs []string
 	// Samples is how many masked samples each kind shows (default 3).
 	Samples int
 	// Progress receives a line now and then on a long scan.
@@ -137,7 +140,7 @@ func Scan(ctx context.Context, roots []string, o Options) (*Inventory, error) {
 				return nil
 			}
 			if d.IsDir() {
-				if d.Name() == ".git" && p != root {
+				if p != root && (d.Name() == ".git" || slices.Contains(o.SkipDirs, rel)) {
 					return filepath.SkipDir
 				}
 				return nil
@@ -214,7 +217,7 @@ func (inv *Inventory) scanFile(ctx context.Context, p, rel string, info fs.FileI
 		} else {
 			lineEnd += f.Start
 		}
-		if strings.Contains(text[lineStart:lineEnd], IgnoreMarker) {
+		if strings.Contains(text[lineStart:lineEnd], IgnoreMarker) || f.Kind == mask.BankCard && TestCard(f.Value) {
 			continue
 		}
 		masked, _ := mask.DefaultMask(f.Kind).Apply(f)
@@ -249,4 +252,96 @@ func (inv *Inventory) summarise(samples int) {
 		}
 	}
 	inv.Total = len(inv.Findings)
+}
+
+// DefaultFailOn are the kinds that fail a gate unless it says otherwise:
+// personal identifiers and financial accounts. E-mail and IP addresses are
+// listed but do not fail it (nearly every repository names its authors'
+// addresses in LICENSE, AUTHORS or docs), nor do unified social credit
+// codes, which name organisations, not people.
+var DefaultFailOn = []mask.Kind{mask.IDCard, mask.Mobile, mask.BankCard, mask.Passport, mask.TravelPermit, mask.IBAN, mask.Phone, mask.Plate}
+
+// ParseKinds reads a list of kind names; "all" is every kind.
+func ParseKinds(list []string) ([]mask.Kind, error) {
+	var kinds []mask.Kind
+	for _, k := range list {
+		kind := mask.Kind(strings.ToLower(strings.TrimSpace(k)))
+		if kind == "all" {
+			return mask.Kinds, nil
+		}
+		if !slices.Contains(mask.Kinds, kind) {
+			return nil, fmt.Errorf("no kind %q (there are %s)", k, KindNames(mask.Kinds))
+		}
+		if !slices.Contains(kinds, kind) {
+			kinds = append(kinds, kind)
+		}
+	}
+	return kinds, nil
+}
+
+// KindList is kinds' names.
+func KindList(kinds []mask.Kind) []string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return names
+}
+
+// KindNames joins kinds with commas.
+func KindNames(kinds []mask.Kind) string { return strings.Join(KindList(kinds), ",") }
+
+// Gated are the findings of the kinds given, in file order.
+func (inv *Inventory) Gated(kinds []mask.Kind) []Location {
+	var out []Location
+	for _, l := range inv.Findings {
+		if slices.Contains(kinds, l.Kind) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// RelativeTo rewrites the inventory's paths, found under base, relative to
+// it (slash-separated), so that it names no directory of the machine that
+// scanned; the root itself becomes ".".
+func (inv *Inventory) RelativeTo(base string) {
+	rel := func(p string) string {
+		r, err := filepath.Rel(base, filepath.FromSlash(p))
+		if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return p
+		}
+		return filepath.ToSlash(r)
+	}
+	for i := range inv.Roots {
+		inv.Roots[i] = rel(inv.Roots[i])
+	}
+	for i := range inv.Findings {
+		inv.Findings[i].Path = rel(inv.Findings[i].Path)
+	}
+	for i := range inv.Skipped {
+		inv.Skipped[i].Path = rel(inv.Skipped[i].Path)
+	}
+}
+
+// TestCard reports whether a card number, as found, is a well-known test
+// number rather than a card: after its six-digit issuer prefix, at most
+// two distinct digits (4111 1111 1111 1111, 4242424242424242,
+// 5555555555554444). Payment code's fixtures are full of them; they are
+// nobody's.
+func TestCard(found string) bool {
+	var seen [10]bool
+	digits, distinct := 0, 0
+	for i := 0; i < len(found); i++ {
+		c := found[i]
+		if c < '0' || c > '9' {
+			continue
+		}
+		digits++
+		if d := c - '0'; digits > 6 && !seen[d] {
+			seen[d] = true
+			distinct++
+		}
+	}
+	return digits >= 13 && distinct <= 2
 }

@@ -56,11 +56,8 @@ type ScanOptions struct {
 }
 
 // DefaultFailOn are the kinds that fail a scan unless --fail-on says
-// otherwise: personal identifiers and financial accounts. E-mail and IP
-// addresses are listed but do not fail it (nearly every repository names
-// its authors' addresses in LICENSE, AUTHORS or docs), nor do unified
-// social credit codes, which name organisations, not people.
-var DefaultFailOn = []mask.Kind{mask.IDCard, mask.Mobile, mask.BankCard, mask.Passport, mask.TravelPermit, mask.IBAN, mask.Phone, mask.Plate}
+// otherwise (pii.DefaultFailOn).
+var DefaultFailOn = pii.DefaultFailOn
 
 func newScanCmd(env *cmdutil.Env) *cobra.Command {
 	var opts ScanOptions
@@ -108,26 +105,13 @@ a file, as evidence for 等保 8.1.4.11 / PIPL.`,
 
 func kindNames() string { return joinKinds(mask.Kinds) }
 
-func joinKinds(kinds []mask.Kind) string {
-	var names []string
-	for _, k := range kinds {
-		names = append(names, string(k))
-	}
-	return strings.Join(names, ",")
-}
+func joinKinds(kinds []mask.Kind) string { return pii.KindNames(kinds) }
 
 // parseKinds reads a --kinds or --fail-on list; "all" is every kind.
 func parseKinds(flag string, list []string) ([]mask.Kind, error) {
-	var kinds []mask.Kind
-	for _, k := range list {
-		kind := mask.Kind(strings.ToLower(strings.TrimSpace(k)))
-		if kind == "all" {
-			return mask.Kinds, nil
-		}
-		if !slices.Contains(mask.Kinds, kind) {
-			return nil, cmdutil.Usagef("%s: no kind %q (there are %s)", flag, k, kindNames())
-		}
-		kinds = append(kinds, kind)
+	kinds, err := pii.ParseKinds(list)
+	if err != nil {
+		return nil, cmdutil.Usagef("%s: %v", flag, err)
 	}
 	return kinds, nil
 }

@@ -23,6 +23,7 @@ import (
 	"hegui.dev/hegui/internal/config"
 	"hegui.dev/hegui/internal/cryptoinv"
 	"hegui.dev/hegui/internal/gotool"
+	"hegui.dev/hegui/internal/pii"
 )
 
 // Stage is one step of the pipeline. Run reads and extends d; an error
@@ -124,6 +125,9 @@ type Delivery struct {
 	// Tests is the module's own tests' result (nil when the tests stage
 	// skipped).
 	Tests *format.TestsDocument
+	// PII is the personal information in the module's own files (nil when
+	// the pii stage skipped).
+	PII *pii.Inventory
 	// Crypto is the cryptographic inventory.
 	Crypto     *cryptoinv.Inventory
 	Provenance string // path of the signed provenance, relative to Dir
@@ -215,6 +219,7 @@ const (
 	VulnsStage = "vulns"
 	VetStage   = "vet"
 	TestsStage = "tests"
+	PIIStage   = "pii"
 )
 
 // Skipped returns why the stage named stage did nothing, and whether it

@@ -1,7 +1,8 @@
 // Package policy is the stage that holds the delivery to the policy in
 // hegui.yaml: licences, vulnerabilities (severity of reachable findings,
 // ignore rules with expiry dates, the database's age), static analysis,
-// hardening, reproducibility and the module's own tests. Each gate adds violations, each with what
+// hardening, reproducibility, the module's own tests and personal
+// information in its files. Each gate adds violations, each with what
 // to do about it; the verdict stage fails the delivery on them in enforce
 // mode and only reports them in warn mode.
 package policy
@@ -56,6 +57,7 @@ func Evaluate(d *delivery.Delivery, now time.Time) []format.Violation {
 	vs = append(vs, Hardening(d, p.Hardening)...)
 	vs = append(vs, Reproducibility(d, p.Reproducibility)...)
 	vs = append(vs, Tests(d, p.Tests)...)
+	vs = append(vs, PII(d, p.PII)...)
 	return vs
 }
 

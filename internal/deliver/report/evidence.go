@@ -25,7 +25,7 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 	}
 	for _, g := range []struct{ name, setting string }{
 		{"hardening", r.Policy.Hardening}, {"reproducibility", r.Policy.Reproducibility}, {"static-analysis", r.Policy.StaticGate},
-		{"tests", r.Policy.Tests},
+		{"tests", r.Policy.Tests}, {"pii", r.Policy.PIIGate},
 	} {
 		if g.setting == config.Off {
 			e.GatesOff = append(e.GatesOff, g.name)
@@ -94,7 +94,23 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 	e.Vuln = vulnEvidence(r)
 	e.SAST = sastEvidence(r)
 	e.Tests = testsEvidence(r)
+	e.PII = piiEvidence(r)
 	return e
+}
+
+// piiEvidence is the pii stage's evidence.
+func piiEvidence(r *format.Report) compliance.PIIEvidence {
+	p := r.PersonalData
+	ev := compliance.PIIEvidence{Status: string(p.Status), Reason: p.Reason, Files: p.Files}
+	if s := p.Scan; s != nil {
+		ev.FilesRead, ev.Total, ev.Gating, ev.FailOn = s.FilesRead, s.Total, s.Gating, s.FailOn
+		for _, k := range s.Kinds {
+			if k.Gates {
+				ev.GatingKinds = append(ev.GatingKinds, k.Kind)
+			}
+		}
+	}
+	return ev
 }
 
 // binaryCrypto sorts the algorithms each binary links by class.

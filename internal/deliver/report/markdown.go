@@ -106,6 +106,23 @@ func Markdown(r *format.Report) []byte {
 	} else {
 		w("Not run: %s\n", r.Tests.Reason)
 	}
+	w("\n## 个人信息 Personal information in the module's files\n\n")
+	if sc := r.PersonalData.Scan; sc != nil {
+		w("%d files read (%d passed over): %d finding(s), **%d of the kinds the policy fails on** (%s); every place in `%s`, values masked.\n",
+			sc.FilesRead, sc.Skipped, sc.Total, sc.Gating, md(strings.Join(sc.FailOn, ", ")), format.PIIJSONFile)
+		if len(sc.Kinds) > 0 {
+			w("\n| Kind | Count | Files | Gates | Samples (masked) |\n|---|---|---|---|---|\n")
+			for _, k := range sc.Kinds {
+				gates := "no"
+				if k.Gates {
+					gates = "yes"
+				}
+				w("| %s | %d | %d | %s | %s |\n", k.Kind, k.Count, k.Files, gates, md(strings.Join(k.Samples, ", ")))
+			}
+		}
+	} else {
+		w("Not run: %s\n", r.PersonalData.Reason)
+	}
 	if inv := r.Cryptography; inv != nil {
 		w("\n## 密码清单 Cryptographic inventory\n\n| Algorithm | Class | Purpose in this delivery |\n|---|---|---|\n")
 		uses := map[string][]string{}

@@ -20,6 +20,7 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/statement"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
+	"hegui.dev/hegui/internal/pii"
 	"hegui.dev/hegui/keys"
 )
 
@@ -72,6 +74,7 @@ func Build(d *delivery.Delivery) (*format.Report, error) {
 		reason, _ := d.Skipped(delivery.TestsStage)
 		r.Tests = format.TestsSection{Status: format.TestsSkipped, Reason: reason, Files: []string{}}
 	}
+	r.PersonalData = personalData(d)
 	normalize(r)
 	cats, err := compliance.Catalogs()
 	if err != nil {
@@ -82,6 +85,28 @@ func Build(d *delivery.Delivery) (*format.Report, error) {
 	}
 	r.Compliance = compliance.Evaluate(cats, Evidence(r, fileDigest(d.Dir)))
 	return r, nil
+}
+
+// personalData is what report.json keeps of the pii stage's inventory.
+func personalData(d *delivery.Delivery) format.PIISection {
+	scan := d.ScanStatus(d.PII != nil, delivery.PIIStage)
+	sec := format.PIISection{Status: scan.Status, Reason: scan.Reason, Files: []string{}}
+	if d.PII == nil {
+		return sec
+	}
+	sec.Files = []string{format.PIIJSONFile}
+	failOn, _ := pii.ParseKinds(d.Config.Policy.PII.FailOn)
+	s := &format.PIIScan{
+		FilesRead: d.PII.Files, Skipped: len(d.PII.Skipped), Total: d.PII.Total,
+		Gating: len(d.PII.Gated(failOn)), FailOn: pii.KindList(failOn), Kinds: []format.PIIKind{},
+	}
+	for _, k := range d.PII.Kinds {
+		s.Kinds = append(s.Kinds, format.PIIKind{
+			Kind: string(k.Kind), Count: k.Count, Files: k.Files, Gates: slices.Contains(failOn, k.Kind), Samples: k.Samples,
+		})
+	}
+	sec.Scan = s
+	return sec
 }
 
 // binaries are what report.json records of the delivery's binaries.
@@ -122,6 +147,12 @@ func normalize(r *format.Report) {
 	if r.Tests.Status == "" {
 		r.Tests.Status = format.TestsSkipped
 	}
+	if r.PersonalData.Status == "" {
+		r.PersonalData.Status = format.Skipped
+	}
+	if r.PersonalData.Files == nil {
+		r.PersonalData.Files = []string{}
+	}
 	if r.Tests.Files == nil {
 		r.Tests.Files = []string{}
 	}
@@ -161,7 +192,7 @@ func policySettings(p config.Policy) format.PolicySettings {
 		DatabaseMaxAge: p.Vulnerabilities.DatabaseMaxAge, DatabaseMaxAgeDays: age.Hours() / 24,
 		StaticGate: p.StaticAnalysis.Gate, StaticFailOn: p.StaticAnalysis.FailOn, StaticRules: orEmpty(p.StaticAnalysis.Rules),
 		StaticConfidence: p.StaticAnalysis.MinConfidence,
-		Hardening:        p.Hardening, Reproducibility: p.Reproducibility, Tests: p.Tests,
+		Hardening:        p.Hardening, Reproducibility: p.Reproducibility, Tests: p.Tests, PIIGate: p.PII.Gate,
 	}
 }
 

@@ -88,11 +88,20 @@ func sample() *format.Report {
 					Suppression: &format.SASTSuppression{Directive: "//nolint:gosec", Justification: "the path is the operator's own configuration"}},
 			},
 		}},
-		Tests:        format.TestsSection{Status: format.TestsRan, Files: []string{"tests.json"}, Run: sampleTests()},
+		Tests: format.TestsSection{Status: format.TestsRan, Files: []string{"tests.json"}, Run: sampleTests()},
+		PersonalData: format.PIISection{Status: format.Scanned, Files: []string{"pii.json"}, Scan: &format.PIIScan{
+			FilesRead: 41, Skipped: 2, Total: 3, Gating: 1, FailOn: []string{"idcard", "mobile", "bankcard"},
+			Kinds: []format.PIIKind{
+				{Kind: "mobile", Count: 1, Files: 1, Gates: true, Samples: []string{"138****5678"}},
+				{Kind: "email", Count: 2, Files: 1, Samples: []string{"a***@example.com", "b***@example.com"}},
+			},
+		}},
 		Cryptography: sampleInventory(),
 		Policy: format.PolicySettings{Mode: "enforce", LicenseAllow: []string{}, LicenseDeny: []string{"AGPL-3.0"}, VulnFailOn: "high", UnknownSeverity: "high",
-			DatabaseMaxAge: "30d", DatabaseMaxAgeDays: 30, StaticFailOn: "high", StaticRules: []string{}, Hardening: "fail", Reproducibility: "fail", Tests: "fail"},
+			DatabaseMaxAge: "30d", DatabaseMaxAgeDays: 30, StaticFailOn: "high", StaticRules: []string{}, Hardening: "fail", Reproducibility: "fail", Tests: "fail", PIIGate: "fail"},
 	}
+	r.Verdict.Violations = append(r.Verdict.Violations, format.Violation{Rule: "policy.pii", Subject: "testdata/users.json",
+		Message: "testdata/users.json holds personal information: 1 mobile (line 3; 138****5678)", Remedy: "if it is real, remove it; if it is synthetic, mark its line pii:ignore"})
 	r.Verdict.Violations = append(r.Verdict.Violations, format.Violation{Rule: "policy.tests", Subject: "TestRestore in example.com/app/internal/store",
 		Message: "TestRestore failed in example.com/app/internal/store: store_test.go:88: restored 2 of 3 records", Remedy: "fix the test or the code it tests (tests.json has its output)"})
 	r.Verdict.Mode = "enforce"
@@ -276,7 +285,7 @@ func TestReportInBrowser(t *testing.T) {
 		t.Errorf("title %q", title)
 	}
 	want := []string{"summary", "builds", "reproducibility", "hardening", "sbom", "licenses", "vulnerabilities", "static-analysis",
-		"tests", "signatures", "cryptography", "policy", "compliance", "warnings"}
+		"tests", "personal-data", "signatures", "cryptography", "policy", "compliance", "warnings"}
 	if len(sections) != len(want) {
 		t.Fatalf("sections %v", sections)
 	}
