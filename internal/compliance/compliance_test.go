@@ -129,7 +129,7 @@ func evidence() *Evidence {
 		SAST: SASTEvidence{Status: "scanned", Findings: 1, Files: []string{"sast.sarif"}},
 		Tests: TestsEvidence{Status: "ran", Packages: 4, Tests: 57, Passed: 55, Skipped: 2, FuzzTargets: 3, Race: true,
 			Coverage: &coverage, Files: []string{"tests.json"}},
-		PII: PIIEvidence{Status: "scanned", FilesRead: 120, Total: 2, FailOn: []string{"idcard", "mobile"}, Files: []string{"pii.json"}},
+		PII:        PIIEvidence{Status: "scanned", FilesRead: 120, Total: 2, FailOn: []string{"idcard", "mobile"}, Files: []string{"pii.json"}},
 		PolicyMode: "enforce", CryptoInventory: true, ReleaseLogProof: "auditlog/proof.json",
 		BinaryCrypto:  []BinaryCrypto{{Path: "bin/a", National: []string{"SM2", "SM3", "SM4"}, International: []string{"AES"}}},
 		RuntimeLinked: linked,
