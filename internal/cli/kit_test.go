@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"hegui.dev/hegui/internal/peertest"
 )
 
 // kitOtherGo is the second Go version of the test kit, beside the one
@@ -102,7 +104,7 @@ func TestKitOffline(t *testing.T) {
 				}
 				t.Skipf("%s is not installed", shell)
 			}
-			home := t.TempDir()
+			home := peertest.GoHome(t)
 			cmd := exec.Command(bin, "-c", shells[shell])
 			// A clean machine: no go command on PATH, no module proxy, an
 			// empty HOME (so no go env file and no module cache).
@@ -161,7 +163,7 @@ func kitDoctor(t *testing.T, r *runner, dir, app string) {
 	r.fails(1, []string{"signature"}, "kit", "doctor", "--dir", dir, "--pub", r.path("stranger.pub"))
 
 	// Not activated: the machine's go, no kit proxy.
-	r.environ = []string{"PATH=/usr/bin:/bin:" + filepath.Dir(goBinary(t)), "HOME=" + t.TempDir()}
+	r.environ = []string{"PATH=/usr/bin:/bin:" + filepath.Dir(goBinary(t)), "HOME=" + peertest.GoHome(t)}
 	r.fails(1, []string{"go command", "GOROOT", "GOPROXY", "GOMODCACHE"}, "kit", "doctor", "--dir", dir)
 
 	// An extracted module changed after the go command extracted it (the

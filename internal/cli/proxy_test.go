@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/logserver"
+	"hegui.dev/hegui/internal/peertest"
 )
 
 // TestPublishServeVerify is the internal-module story as a team runs it:
@@ -98,6 +99,7 @@ private-sumdb:
 	r.write("app/go.mod", []byte("module example.com/app\n\ngo 1.22\n\nrequire (\n\tcorp.example/auth v1.1.0\n\tgithub.com/google/uuid v1.6.0\n)\n"))
 	r.write("app/main.go", []byte("package main\n\nimport (\n\t\"fmt\"\n\n\t\"corp.example/auth\"\n\t\"github.com/google/uuid\"\n)\n\nfunc main() { fmt.Println(auth.Check(\"ok\"), uuid.Nil) }\n"))
 	home := r.path("home")
+	peertest.TelemetryOff(t, home)
 	goCmd := exec.Command("go", "build", "-o", os.DevNull, ".")
 	goCmd.Dir = app
 	goCmd.Env = append(os.Environ(), "HOME="+home, "GOPATH="+filepath.Join(home, "go"), "GOMODCACHE="+filepath.Join(home, "mod"),

@@ -17,6 +17,7 @@ import (
 
 	"hegui.dev/hegui/internal/modproxy"
 	"hegui.dev/hegui/internal/modstore"
+	"hegui.dev/hegui/internal/peertest"
 )
 
 // The tests drive the real go command through the proxy, and the proxy
@@ -97,6 +98,7 @@ func startProxy(t *testing.T, dir string, opts modproxy.Options, tls ...bool) *t
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Close() }) // prefetches end before the store's directory is removed
 	if len(tls) == 0 || !tls[0] {
 		srv := httptest.NewServer(p)
 		t.Cleanup(srv.Close)
@@ -117,7 +119,7 @@ func startProxy(t *testing.T, dir string, opts modproxy.Options, tls ...bool) *t
 // default (so the checksum database is reached through the proxy).
 func goEnv(t *testing.T, proxyURL string, extra ...string) []string {
 	t.Helper()
-	home := t.TempDir()
+	home := peertest.GoHome(t)
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -67,4 +68,29 @@ func run(t testing.TB, dir, tool string, args ...string) (string, string, error)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	return stdout.String(), stderr.String(), err
+}
+
+// GoHome is a new, empty HOME for the go command with its telemetry off.
+// GOTELEMETRY in the environment does not turn telemetry off (go env only
+// reports it): the mode file under the user's config directory does.
+// Without it the go command writes counters under HOME/.config/go, from a
+// process that can outlive it, while the test's directory is removed
+// ("directory not empty").
+func GoHome(t testing.TB) string {
+	t.Helper()
+	home := t.TempDir()
+	TelemetryOff(t, home)
+	return home
+}
+
+// TelemetryOff turns the go command's telemetry off for HOME home.
+func TelemetryOff(t testing.TB, home string) {
+	t.Helper()
+	mode := filepath.Join(home, ".config", "go", "telemetry", "mode")
+	if err := os.MkdirAll(filepath.Dir(mode), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mode, []byte("off"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
