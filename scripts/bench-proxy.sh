@@ -35,6 +35,8 @@
 #   HEGUI: a hegui binary to measure (default: built from this tree)
 #   RUNS=5 rounds per comparison; PARTS=123 selects the parts;
 #   RESTIC=v0.18.0 the restic version whose graph is downloaded;
+#   PREFETCH=N the cold proxy's prefetch setting (proxy.yaml; default:
+#   hegui's own, 0 none), to compare;
 #   CACHE_DIR=/dev/shm where the go command's fresh module caches go. A
 #   memory file system by default: on the shared build machine, extracting
 #   the graph's 13,800 files to its virtual disk made every download about
@@ -346,9 +348,15 @@ if [[ $parts == *3* ]]; then
 				if (((i + r) % 2 == 0)); then
 					download "$work/c.$scenario.direct" "$upstream" $scenario
 				else
+					if [[ -n ${PREFETCH:-} ]]; then
+						mkdir -p "$work/cold-home"
+						echo "prefetch: $PREFETCH" >"$work/cold-home/proxy.yaml"
+					fi
 					serve_hegui "$work/cold-home"
 					download "$work/c.$scenario.hegui" "$hegui_url" $scenario "$hegui_pid"
-					curl -fsS "$hegui_url/metrics" | sed -n 's/^hegui_proxy_upstream_fetch_seconds_\(sum\|count\){kind="\([a-z]*\)"} \(.*\)/\2 \1 \3/p' >>"$work/c.fetch"
+					curl -fsS "$hegui_url/metrics" >"$work/metrics"
+					sed -n 's/^hegui_proxy_upstream_fetch_seconds_\(sum\|count\){kind="\([a-z]*\)"} \(.*\)/\2 \1 \3/p' "$work/metrics" >>"$work/c.fetch"
+					sed -n 's/^hegui_proxy_prefetches_total{outcome="\([a-z]*\)"} \(.*\)/\1 \2/p' "$work/metrics" >>"$work/c.prefetch"
 					stop "$hegui_pid"
 					rm -rf "$work/cold-home"
 				fi
@@ -372,6 +380,11 @@ if [[ $parts == *3* ]]; then
 		awk -v k=$kind '$1 == k && $2 == "sum" {s += $3} $1 == k && $2 == "count" {n += $3} END {if (n) printf "  %s %.0f ms (%d)", k, 1000 * s / n, n}' "$work/c.fetch"
 	done
 	echo
+	if [[ -s $work/c.prefetch ]]; then
+		printf "  go.mod files prefetched, per cold run:"
+		awk '{n[$1] += $2} END {for (k in n) printf "  %s %.0f", k, n[k] / '"$runs"' / 2}' "$work/c.prefetch"
+		echo
+	fi
 	mapfile -t infos < <(grep -v '/go.mod ' "$work/go.sum" | head -10 | sed 's/[A-Z]/!\L&/g' | awk -v u="$upstream" '{print u "/" $1 "/@v/" $2 ".info"}')
 	args=()
 	for u in "${infos[@]}"; do

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/mod/sumdb"
 	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
+	"hegui.dev/hegui/internal/modverify"
 )
 
 // Limits on what a toolchain fetch reads.
@@ -197,7 +198,7 @@ func (b *builder) fetch(ctx context.Context, proxy string, client *sumdb.Client,
 	if _, err := modzip.CheckZip(it.mv, partial); err != nil {
 		return "", fmt.Errorf("not a valid module zip: %v", err)
 	}
-	zipHash, err := dirhash.HashZip(partial, dirhash.Hash1)
+	zipHash, err := modverify.HashZip(partial)
 	if err != nil {
 		return "", fmt.Errorf("not a module zip: %v", err)
 	}

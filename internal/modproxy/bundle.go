@@ -31,6 +31,7 @@ import (
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/modlist"
 	"hegui.dev/hegui/internal/modstore"
+	"hegui.dev/hegui/internal/modverify"
 	"hegui.dev/hegui/keys"
 )
 
@@ -603,7 +604,7 @@ func (p *Proxy) verifyStoredFile(ctx context.Context, rec *modstore.Record) erro
 		if _, err := modzip.CheckZip(module.Version{Path: rec.Module, Version: rec.Version}, tmp.Name()); err != nil {
 			return fmt.Errorf("%s@%s: not a valid module zip: %v", rec.Module, rec.Version, err)
 		}
-		if hash, err = dirhash.HashZip(tmp.Name(), dirhash.Hash1); err != nil {
+		if hash, err = modverify.HashZip(tmp.Name()); err != nil {
 			return err
 		}
 	}

@@ -63,6 +63,10 @@ type Config struct {
 	Audit AuditConfig `yaml:"audit"`
 	// PrivateSumDB runs the proxy's own checksum database.
 	PrivateSumDB *PrivateSumDBConfig `yaml:"private-sumdb"`
+	// Prefetch is how many go.mod files a fetched go.mod requires are
+	// fetched ahead of the client at a time; unset means DefaultPrefetch,
+	// 0 none.
+	Prefetch *int `yaml:"prefetch"`
 }
 
 // PrivateSumDBConfig configures the proxy's own checksum database.
@@ -265,7 +269,24 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := config.DecodeYAML(data, &c); err != nil {
 		return nil, err
 	}
+	if c.Prefetch != nil && (*c.Prefetch < 0 || *c.Prefetch > maxPrefetchWorkers) {
+		return nil, fmt.Errorf("prefetch: %d: give how many go.mod files to fetch ahead at a time, 0 (none) to %d", *c.Prefetch, maxPrefetchWorkers)
+	}
 	return &c, nil
+}
+
+// maxPrefetchWorkers bounds prefetch in proxy.yaml.
+const maxPrefetchWorkers = 64
+
+// prefetchOption is Options.Prefetch for the configured value.
+func (c *Config) prefetchOption() int {
+	switch {
+	case c.Prefetch == nil:
+		return 0 // the default
+	case *c.Prefetch == 0:
+		return -1
+	}
+	return *c.Prefetch
 }
 
 // path resolves a configured file name against the home.

@@ -18,6 +18,7 @@ import (
 	modzip "golang.org/x/mod/zip"
 
 	"hegui.dev/hegui/internal/modstore"
+	"hegui.dev/hegui/internal/modverify"
 )
 
 // Limits on module files fetched from the upstream. The go.mod and zip
@@ -124,7 +125,11 @@ func (p *Proxy) fetch(ctx context.Context, mod, version, kind string) (*modstore
 			p.metrics.verifyFailures.WithLabelValues(kind).Inc()
 			return nil, &VerificationError{mod, version, kind, err}
 		}
-		return p.storeBytes(ctx, mod, version, kind, data, h, p.sumdb.name)
+		rec, err := p.storeBytes(ctx, mod, version, kind, data, h, p.sumdb.name)
+		if err == nil {
+			p.prefetchRequirements(ctx, mod, data)
+		}
+		return rec, err
 	case modstore.Zip:
 		return p.fetchZip(ctx, mod, version, path)
 	}
@@ -158,7 +163,7 @@ func (p *Proxy) fetchZip(ctx context.Context, mod, version, path string) (*modst
 		p.metrics.verifyFailures.WithLabelValues(modstore.Zip).Inc()
 		return nil, &VerificationError{mod, version, modstore.Zip, fmt.Errorf("not a valid module zip: %v", err)}
 	}
-	h, err := dirhash.HashZip(tmp.Name(), dirhash.Hash1)
+	h, err := modverify.HashZip(tmp.Name())
 	if err != nil {
 		return nil, &VerificationError{mod, version, modstore.Zip, err}
 	}

@@ -15,6 +15,7 @@ type metrics struct {
 	corrupted       *prometheus.CounterVec
 	servedBytes     *prometheus.CounterVec
 	upstreamSeconds *prometheus.HistogramVec
+	prefetches      *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -45,8 +46,12 @@ func newMetrics() *metrics {
 			Help:    "Time to fetch, verify and store a module file from the upstream, by kind.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}, []string{"kind"}),
+		prefetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hegui_proxy_prefetches_total",
+			Help: "go.mod files fetched ahead of the client because a fetched go.mod requires them, by outcome (fetched, failed, dropped).",
+		}, []string{"outcome"}),
 	}
-	m.registry.MustRegister(m.requests, m.refusals, m.verifyFailures, m.corrupted, m.servedBytes, m.upstreamSeconds,
+	m.registry.MustRegister(m.requests, m.refusals, m.verifyFailures, m.corrupted, m.servedBytes, m.upstreamSeconds, m.prefetches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -74,6 +74,10 @@ type Options struct {
 	Now func() time.Time
 	// PrivateSumDB, if set, runs the proxy's own checksum database.
 	PrivateSumDB *PrivateSumDB
+	// Prefetch is how many go.mod files a fetched go.mod requires are
+	// fetched ahead of the client at a time (prefetch.go): 0 means
+	// DefaultPrefetch, a negative number none.
+	Prefetch int
 }
 
 // InternalVerifier checks an internal module version before it is served:
@@ -120,6 +124,7 @@ type Proxy struct {
 	orphanWait time.Duration
 	metrics    *metrics
 	mux        *http.ServeMux
+	prefetch   *prefetcher // nil when offline or off
 }
 
 // New makes a proxy.
@@ -167,6 +172,13 @@ func New(opts Options) (*Proxy, error) {
 		p.now = time.Now
 	}
 	p.metrics = newMetrics()
+	if !offline {
+		workers := opts.Prefetch
+		if workers == 0 {
+			workers = DefaultPrefetch
+		}
+		p.prefetch = newPrefetcher(workers)
+	}
 	if opts.PrivateSumDB != nil {
 		if p.private, err = newPrivateDB(context.Background(), p, opts.PrivateSumDB); err != nil {
 			return nil, err

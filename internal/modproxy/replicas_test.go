@@ -54,10 +54,13 @@ func startReplica(t *testing.T, endpoint, bucket, upstreamURL string, writes *st
 		t.Fatal(err)
 	}
 	store := &observedStore{Store: s3store, writes: writes}
-	p, err := modproxy.New(modproxy.Options{Store: store, Upstream: upstreamURL, Offline: upstreamURL == "", TempDir: t.TempDir()})
+	// No prefetching: the tests count each replica's writes of the files
+	// the clients ask for.
+	p, err := modproxy.New(modproxy.Options{Store: store, Upstream: upstreamURL, Offline: upstreamURL == "", TempDir: t.TempDir(), Prefetch: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Close() })
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
 	return &replica{URL: srv.URL, store: store}

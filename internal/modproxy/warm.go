@@ -88,6 +88,8 @@ func (p *Proxy) Warm(ctx context.Context, items []modlist.Item, progress func(do
 }
 
 func (p *Proxy) warmOne(ctx context.Context, it modlist.Item) WarmResult {
+	// Warming fetches what the list names, nothing it requires besides.
+	ctx = context.WithValue(ctx, prefetchKey{}, true)
 	r := WarmResult{Item: it}
 	if p.isInternal(it.Module) {
 		r.Err = errors.New("an internal module: publish it with hegui proxy publish")

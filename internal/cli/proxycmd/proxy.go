@@ -132,6 +132,7 @@ func RunServe(ctx context.Context, env *cmdutil.Env, o ServeOptions) error {
 			logger.Warn("audit log: closing", "err", err)
 		}
 	}()
+	defer p.Close() // before the audit log: a prefetch may still record
 	serveCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := httpserve.Options{

@@ -1,0 +1,134 @@
+package modproxy
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+
+	"hegui.dev/hegui/internal/modstore"
+)
+
+// Prefetching. The go command walks a module graph by reading go.mod files
+// a few at a time (GOMAXPROCS), each one a request it waits for; through a
+// proxy that verifies, a go.mod it does not hold costs three upstream
+// round trips in a row (the file, its checksum-database lookup, the tiles
+// that prove it). So when the proxy fetches a go.mod a client asked for,
+// it starts fetching, verifying and storing the go.mod files that one
+// requires, several at a time, before the client asks for them. A client
+// asking for one being prefetched waits for that fetch (one fetch per file
+// at a time, as always). Only one level is prefetched: a prefetched go.mod
+// does not prefetch its own requirements, so what is fetched stays close
+// to what the go command reads (which, with graph pruning, is not every
+// go.mod of the transitive closure).
+
+// DefaultPrefetch is how many go.mod files are prefetched at a time.
+const DefaultPrefetch = 8
+
+// maxPrefetchPending bounds the go.mod files waiting to be prefetched;
+// more are dropped (the client fetches them when it asks).
+const maxPrefetchPending = 2048
+
+type prefetcher struct {
+	sem     chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	pending atomic.Int64
+	mu      sync.Mutex // orders go against close
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// goPrefetch runs fn in a goroutine unless the prefetcher is closed.
+func (pf *prefetcher) goPrefetch(fn func()) bool {
+	pf.mu.Lock()
+	defer pf.mu.Unlock()
+	if pf.closed {
+		return false
+	}
+	pf.wg.Add(1)
+	go func() {
+		defer pf.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// close stops the prefetches waiting for a turn and waits for those
+// under way.
+func (pf *prefetcher) close() {
+	pf.mu.Lock()
+	pf.closed = true
+	pf.cancel()
+	pf.mu.Unlock()
+	pf.wg.Wait()
+}
+
+func newPrefetcher(workers int) *prefetcher {
+	if workers <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &prefetcher{sem: make(chan struct{}, workers), ctx: ctx, cancel: cancel}
+}
+
+// prefetchKey marks the context of a prefetch's fetch.
+type prefetchKey struct{}
+
+// prefetchRequirements starts fetching the go.mod files that data, the
+// go.mod of mod, requires, unless they are stored, internal, or this is
+// itself a prefetch.
+func (p *Proxy) prefetchRequirements(ctx context.Context, mod string, data []byte) {
+	pf := p.prefetch
+	if pf == nil || ctx.Value(prefetchKey{}) != nil {
+		return
+	}
+	f, err := modfile.ParseLax(mod+"@/go.mod", data, nil)
+	if err != nil {
+		return
+	}
+	for _, r := range f.Require {
+		m := r.Mod
+		if module.Check(m.Path, m.Version) != nil || !isCanonical(m.Version) || p.isInternal(m.Path) {
+			continue
+		}
+		if _, err := modstore.ReadRecord(ctx, p.store, m.Path, m.Version, modstore.Mod); err == nil {
+			continue
+		}
+		if pf.pending.Add(1) > maxPrefetchPending {
+			pf.pending.Add(-1)
+			p.metrics.prefetches.WithLabelValues("dropped").Inc()
+			continue
+		}
+		started := pf.goPrefetch(func() {
+			defer pf.pending.Add(-1)
+			select {
+			case pf.sem <- struct{}{}:
+			case <-pf.ctx.Done():
+				return
+			}
+			defer func() { <-pf.sem }()
+			if _, err := p.ensure(context.WithValue(pf.ctx, prefetchKey{}, true), m.Path, m.Version, modstore.Mod); err != nil {
+				p.metrics.prefetches.WithLabelValues("failed").Inc()
+				p.log.Debug("prefetch", "module", m.Path, "version", m.Version, "err", err)
+				return
+			}
+			p.metrics.prefetches.WithLabelValues("fetched").Inc()
+		})
+		if !started {
+			pf.pending.Add(-1)
+			return
+		}
+	}
+}
+
+// Close stops prefetching and waits for the prefetches under way to end.
+// The proxy still serves; it prefetches no more.
+func (p *Proxy) Close() error {
+	if p.prefetch != nil {
+		p.prefetch.close()
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package modproxy_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"hegui.dev/hegui/internal/modproxy"
+	"hegui.dev/hegui/internal/modstore"
+)
+
+// TestPrefetch: a go.mod fetched for a client starts the fetch of the
+// go.mod files it requires (verified and stored like any other), one
+// level deep; with prefetching off, only what the client asked for is
+// stored.
+func TestPrefetch(t *testing.T) {
+	up := upstream(t)
+	ctx := context.Background()
+	stored := func(p *testProxy, mod, version string) bool {
+		_, err := modstore.ReadRecord(ctx, p.Store, mod, version, modstore.Mod)
+		return err == nil
+	}
+
+	p := startProxy(t, "", modproxy.Options{Upstream: up})
+	if code, body := get(t, p.URL+"/github.com/spf13/cobra/@v/"+cobraVersion+".mod"); code != http.StatusOK || !strings.Contains(body, "github.com/spf13/pflag") {
+		t.Fatalf("cobra's go.mod: %d %q", code, body)
+	}
+	required := [][2]string{
+		{"github.com/spf13/pflag", "v1.0.9"}, {"github.com/cpuguy83/go-md2man/v2", "v2.0.6"},
+		{"github.com/inconshreveable/mousetrap", "v1.1.0"}, {"go.yaml.in/yaml/v3", "v3.0.4"},
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n := 0
+		for _, m := range required {
+			if stored(p, m[0], m[1]) {
+				n++
+			}
+		}
+		if n == len(required) {
+			break
+		}
+	}
+	p.Close() // stops prefetching; waits for fetches under way
+	for _, m := range required {
+		if !stored(p, m[0], m[1]) {
+			t.Errorf("%s@%s's go.mod, which cobra requires, was not prefetched", m[0], m[1])
+		}
+	}
+	rec, err := modstore.ReadRecord(ctx, p.Store, "github.com/spf13/pflag", "v1.0.9", modstore.Mod)
+	if err == nil && (rec.Hash == "" || rec.VerifiedBy == "") {
+		t.Errorf("a prefetched go.mod is stored unverified: %+v", rec)
+	}
+	if stored(p, "github.com/russross/blackfriday/v2", "v2.1.0") {
+		t.Error("a prefetched go.mod prefetched its own requirements")
+	}
+	if code, _ := get(t, p.URL+"/metrics"); code != http.StatusOK {
+		t.Fatal("no metrics")
+	} else if _, body := get(t, p.URL+"/metrics"); !strings.Contains(body, `hegui_proxy_prefetches_total{outcome="fetched"} 4`) {
+		t.Errorf("metrics do not count 4 prefetches:\n%s", grepLines(body, "prefetch"))
+	}
+
+	off := startProxy(t, "", modproxy.Options{Upstream: up, Prefetch: -1})
+	get(t, off.URL+"/github.com/spf13/cobra/@v/"+cobraVersion+".mod")
+	off.Close()
+	if stored(off, "github.com/spf13/pflag", "v1.0.9") {
+		t.Error("prefetching off, and pflag's go.mod was fetched anyway")
+	}
+}
+
+func grepLines(text, word string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, word) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestPrefetchConfig: proxy.yaml's prefetch is a count from 0 (none) to 64.
+func TestPrefetchConfig(t *testing.T) {
+	for _, bad := range []string{"prefetch: -1\n", "prefetch: 65\n", "prefetch: many\n"} {
+		if _, err := modproxy.ParseConfig([]byte(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	for _, ok := range []string{"prefetch: 0\n", "prefetch: 16\n", "upstream: https://proxy.golang.org\n"} {
+		if _, err := modproxy.ParseConfig([]byte(ok)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
