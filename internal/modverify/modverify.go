@@ -4,7 +4,8 @@
 // proven in the audit log. It reads both through a module proxy: the
 // checksum database through its /sumdb/ endpoint (x/mod/sumdb's client,
 // which verifies the signed tree), publications as MODULE/@v/VERSION.sig
-// and .tlog.
+// and .tlog. HashZip (hashzip.go) is the h1: hash of a module zip, for
+// everything here that stores zips.
 package modverify
 
 import (
