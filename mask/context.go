@@ -27,7 +27,7 @@ var contextWords = map[Kind][]string{
 	TravelPermit: {"通行证", "回乡证", "台胞证", "permit"},
 	Plate:        {"车牌", "号牌", "车辆", "plate", "vehicle"},
 	IBAN:         {"iban", "account", "账户", "bank"},
-	Phone:        {"电话", "手机", "phone", "tel", "mobile", "fax", "call", "whatsapp"},
+	Phone:        {"电话", "手机", "phone", "tel", "mobile", "fax", "call", "whatsapp", "msisdn"},
 	IP:           {"ip", "地址", "address", "addr", "host", "client"},
 }
 

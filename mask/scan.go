@@ -20,6 +20,7 @@ const DefaultThreshold = 0.5
 type Scanner struct {
 	kinds     map[Kind]bool
 	threshold float64
+	strict    bool // WithStrictNumbers
 }
 
 // Option configures a Scanner.
@@ -37,6 +38,19 @@ func WithKinds(kinds ...Kind) Option {
 
 // WithThreshold sets the lowest score a finding must have.
 func WithThreshold(t float64) Option { return func(s *Scanner) { s.threshold = t } }
+
+// WithStrictNumbers tells numbers of code and data from values of people
+// where a value has no check digit or a weak one (mobile, phone and card
+// numbers): it finds none in a decimal (3.6222020200112233445), a + inside
+// a word (host+12345678), a + number of a length its country's fixed-length
+// plan does not allow (+253402300799), a North American toll-free or
+// fictional number, and lowers the score of a power of two, a Go constant
+// and a number inside a row of plain numbers (see numberNoise).
+//
+// It is for inventories of files (hegui pii scan, the delivery's pii
+// stage), where a false finding fails a gate. A masker must not miss a
+// value: logs and responses keep the default, which masks these too.
+func WithStrictNumbers() Option { return func(s *Scanner) { s.strict = true } }
 
 // NewScanner returns a Scanner for every kind, DefaultThreshold, unless
 // options say otherwise.
@@ -77,7 +91,7 @@ func (s *Scanner) Find(text string) []Finding {
 			limit = emails[next].Start
 		}
 		c := text[i]
-		if isAlnum(c) || c == '+' && i+1 < limit && isDigit(text[i+1]) && (i == 0 || !isAlnum(text[i-1])) {
+		if isAlnum(c) || c == '+' && i+1 < limit && isDigit(text[i+1]) && (!s.strict || i == 0 || !operandEnd(text[i-1])) {
 			i = s.token(text, i, limit, &out)
 			continue
 		}
@@ -123,7 +137,7 @@ func (s *Scanner) token(text string, i, limit int, out *[]Finding) int {
 			for b < end && isAlnum(text[b]) {
 				b++
 			}
-			if b-a >= 5 && !decimalPart(text, a, b) {
+			if b-a >= 5 && !(s.strict && decimalPart(text, a, b)) {
 				if f, ok := s.classify(text, a, b, text[a:b], false, nil); ok {
 					*out = append(*out, f)
 				}
@@ -226,7 +240,7 @@ func (s *Scanner) classify(text string, start, end int, v string, plus bool, sha
 	winStart, winEnd := -1, -1
 	noise := -1 // whether v looks like a number in code or data, not a value (computed once)
 	add := func(k Kind, base float64, checked bool, detail string, start, end int) {
-		if weak(k) && s.kinds[k] {
+		if s.strict && weak(k) && s.kinds[k] {
 			if noise < 0 {
 				noise = 0
 				if numberNoise(text, start, end, v) {
@@ -257,14 +271,19 @@ func (s *Scanner) classify(text string, start, end int, v string, plus bool, sha
 			if cc := countryCode(v); cc > 0 {
 				if v[:2] == "86" && validMobile(v[2:]) {
 					add(Mobile, 0.6, false, "", start, end)
-				} else if !nobodysNANP(v) {
-					// Written in groups (+44 20 7946 0958) it is a phone
-					// number; as one run of digits it may as well be a
-					// signed number (+253402300799), unless a context
-					// word says otherwise.
+				} else if !s.strict || !nobodysNANP(v) {
 					base := 0.55
-					if !grouped {
-						base = 0.45
+					if s.strict {
+						// A plan of fixed length decides; elsewhere a + and
+						// one run of digits (+9876543210) is as likely a
+						// signed number as a phone number, unless written
+						// in groups or beside a context word.
+						switch fixed, ok := phoneLength(v, cc); {
+						case fixed && !ok:
+							base = 0
+						case !fixed && !grouped:
+							base = 0.45
+						}
 					}
 					add(Phone, base, false, "+"+v[:cc], start, end)
 				}
@@ -539,33 +558,38 @@ func weak(k Kind) bool {
 
 // numberNoise reports whether the digits v, found at text[start:end], look
 // like a number in code or data rather than a value of a person: a power of
-// two (17179869184 is 2^34), a part of an
-// identifier (org-4747474747474747, id_13812345678), or one of a row or
-// list of long numbers (the counters of /proc/self/mountstats, a table of
-// field elements, durations in ns).
+// two (17179869184 is 2^34), a Go constant (uint64(343796328169361)), or
+// one inside a row of plain numbers (the counters of /proc/self/mountstats,
+// a table of field elements).
 func numberNoise(text string, start, end int, v string) bool {
 	if isDigits(v) && len(v) <= 19 && v[0] != '0' {
 		if n, err := strconv.ParseUint(v, 10, 64); err == nil && n&(n-1) == 0 {
 			return true
 		}
 	}
-	if b := text[:start]; strings.HasSuffix(b, "int64(") || strings.HasSuffix(b, "int32(") || strings.HasSuffix(b, "int(") {
+	if b := text[:start]; strings.HasSuffix(b, "int64(") || strings.HasSuffix(b, "int32(") ||
+		strings.HasSuffix(b, "int(") && (len(b) == 4 || !isASCIILetter(b[len(b)-5]) || b[len(b)-5] == 'u') {
 		return true // a Go conversion of a constant: uint64(343796328169361)
 	}
-	if start >= 2 && (text[start-1] == '-' || text[start-1] == '_') && isAlnum(text[start-2]) && !isDigit(text[start-2]) {
-		return true
-	}
-	if end+1 < len(text) && (text[end] == '-' || text[end] == '_') && isASCIILetter(text[end+1]) {
-		return true
-	}
-	return longNumberBeside(text, start, -1) || longNumberBeside(text, end, 1)
+	return numberRow(text, start, end)
 }
 
-// longNumberBeside reports whether the nearest token from text[at] in
-// direction dir (-1 before, 1 after), on the same line and past nothing
-// but spaces, commas, semicolons, brackets and quotes, is a number of five
-// digits or more.
-func longNumberBeside(text string, at, dir int) bool {
+// numberRow reports whether text[start:end] sits inside a row of plain
+// numbers: a number on either side on its line, past nothing but spaces,
+// commas, semicolons, brackets and quotes, one of them five digits or
+// more, and neither a value itself (an ID, mobile or card number: a row of
+// a users table, or a list of mobiles, is personal data).
+func numberRow(text string, start, end int) bool {
+	left, right := numberBeside(text, start, -1), numberBeside(text, end, 1)
+	if left == "" || right == "" || len(left) < 5 && len(right) < 5 {
+		return false
+	}
+	return !isValue(left) && !isValue(right)
+}
+
+// numberBeside returns the plain number nearest to text[at] in direction
+// dir (-1 before, 1 after), as numberRow reads it, or "".
+func numberBeside(text string, at, dir int) string {
 	i := at
 	if dir < 0 {
 		i--
@@ -577,20 +601,22 @@ func longNumberBeside(text string, at, dir int) bool {
 	for i >= 0 && i < len(text) && isDigit(text[i]) {
 		i += dir
 	}
-	lo, hi := min(from, i+1), max(from+1, i)
-	if dir > 0 {
-		lo, hi = from, i
+	if i == from {
+		return ""
 	}
-	if hi-lo < 5 {
-		return false
+	// A number, not the digits of a word, an address or a decimal.
+	if i >= 0 && i < len(text) && (isASCIILetter(text[i]) || text[i] == '.' || text[i] == '@' || text[i] == '-' || text[i] == '_') {
+		return ""
 	}
-	// A number, not the digits of a longer word or address, and not a
-	// value itself: a row of ID or mobile numbers is personal data.
-	if i >= 0 && i < len(text) && (isASCIILetter(text[i]) || text[i] == '.' || text[i] == '@') {
-		return false
+	if dir < 0 {
+		return text[i+1 : from+1]
 	}
-	n := text[lo:hi]
-	return !ValidIDCard(n) && !validMobile(n)
+	return text[from:i]
+}
+
+// isValue reports whether the digits n are an ID, mobile or card number.
+func isValue(n string) bool {
+	return ValidIDCard(n) || validMobile(n) || len(n) >= 13 && len(n) <= 19 && Luhn(n) && cardScheme(n) != ""
 }
 
 // decimalPart reports whether the digits text[a:b] are the integer or
@@ -606,8 +632,7 @@ func decimalPart(text string, a, b int) bool {
 
 // nobodysNANP reports whether v, the digits of a +1 number, is one that
 // belongs to no person: toll-free (800, 833, 844, 855, 866, 877, 888),
-// or in the exchange 555, which the North American Numbering Plan keeps
-// for fiction (555-0100 to 555-0199) and services (555-1212).
+// fictional (555-0100 to 555-0199) or directory assistance (555-1212).
 func nobodysNANP(v string) bool {
 	if len(v) != 11 || v[0] != '1' {
 		return false
@@ -616,5 +641,25 @@ func nobodysNANP(v string) bool {
 	case "800", "833", "844", "855", "866", "877", "888":
 		return true
 	}
-	return v[4:7] == "555"
+	return v[4:7] == "555" && (v[7:9] == "01" || v[7:] == "1212")
 }
+
+// phoneLength reports whether v, an international number whose country
+// code has cc digits, is of a country whose plan has one length (ITU-T
+// E.164 national plans: +1, +7, +33 and +253 eleven digits, +91 twelve),
+// and whether it has that length. A signed constant in code
+// (+253402300799, +1257894123) does not.
+func phoneLength(v string, cc int) (fixed, ok bool) {
+	want := 0
+	switch v[:cc] {
+	case "1", "7", "33", "253":
+		want = 11
+	case "91":
+		want = 12
+	}
+	return want != 0, len(v) == want
+}
+
+// operandEnd reports whether c can end an operand, so that a + after it
+// adds (e[0]+1295307597, host+12345678) rather than begins a phone number.
+func operandEnd(c byte) bool { return isAlnum(c) || c == ')' || c == ']' || c == '}' || c == '_' }

@@ -53,19 +53,6 @@ func TestFind(t *testing.T) {
 		{"居住证 830000198511110027", []string{"idcard:830000198511110027"}},                  // Taiwan resident
 		{"身份证 110105491231002", []string{"idcard:110105491231002"}},                        // legacy, context
 		{"serial 110105491231002", nil},                                                    // legacy, no context
-		// Numbers in code and data, from real repositories' files.
-		{"pi = 3.6222020200112233445", nil},                                                                // a decimal's digits
-		{"x: org-4747474747474747,bucket-4242424242424242", nil},                                           // part of identifiers
-		{`pubK: "rekor.sigstore.dev+12345678+AwEB"`, nil},                                                  // a + inside a word
-		{"const maxTimestamp = +253402300799", nil},                                                        // a signed number
-		{"default: 2, 17179869184", nil},                                                                   // 2^34
-		{"xprt: rdma 0 0 15018 508091827 63 19817677255 36702583", nil},                                    // a row of counters
-		{"Element{84926274344903, 365590438845504, 1028470286882429}", nil},                                // a list of numbers
-		{`uri("x", "tel:+1-816-555-1212")`, nil},                                                           // fictional
-		{"call us: +1 844 726 8826", nil},                                                                  // toll-free
-		{"phone +16506661212", []string{"phone:+16506661212"}},                                             // one run, a context word
-		{"whitelist: 13812345678, 13912345678", []string{"mobile:13812345678", "mobile:13912345678"}},      // a list of mobiles
-		{"张三,13812345678,110105199003071239", []string{"mobile:13812345678", "idcard:110105199003071239"}}, // a CSV row
 	} {
 		got := found(tc.text, s)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
@@ -102,5 +89,51 @@ func TestFindOffsets(t *testing.T) {
 			t.Fatalf("finding %+v", f)
 		}
 		last = f.End
+	}
+}
+
+// TestFindStrict: WithStrictNumbers passes over numbers of code and data
+// found in real repositories' files, and still finds the values of people
+// written among numbers; the default scanner (a masker's) finds all of
+// them.
+func TestFindStrict(t *testing.T) {
+	strict, def := NewScanner(WithStrictNumbers()), NewScanner()
+	for _, tc := range []struct {
+		text string
+		want []string // with WithStrictNumbers
+	}{
+		{"pi = 3.6222020200112233445", nil}, // a decimal's digits
+		{"x: org-4747474747474747,bucket-4242424242424242", []string{"bankcard:4747474747474747", "bankcard:4242424242424242"}}, // test cards: the inventory passes over them
+		{`pubK: "rekor.sigstore.dev+12345678+AwEB"`, nil},                                                                       // a + inside a word
+		{"const maxTimestamp = +253402300799", nil},                                                                             // a signed number
+		{"default: 2, 17179869184", nil},                                                                                        // 2^34
+		{"xprt: rdma 0 0 15018 508091827 63 19817677255 36702583", nil},                                                         // a row of counters
+		{"Element{84926274344903, 365590438845504, 1028470286882429}", nil},                                                     // a list of numbers
+		{`uri("x", "tel:+1-816-555-1212")`, nil},                                                                                // fictional
+		{"call us: +1 844 726 8826", nil},                                                                                       // toll-free
+		{"phone +16506661212", []string{"phone:+16506661212"}},                                                                  // one run, a context word
+		{"whitelist: 13812345678, 13912345678", []string{"mobile:13812345678", "mobile:13912345678"}},                           // a list of mobiles
+		{"张三,13812345678,110105199003071239", []string{"mobile:13812345678", "idcard:110105199003071239"}},                      // a CSV row
+		// Values among numbers (a review's cases, missed by a first version).
+		{"user 100234 13812345678 registered", []string{"mobile:13812345678"}},
+		{"张三,13812345678,6222020200112233446", []string{"mobile:13812345678", "bankcard:6222020200112233446"}},
+		{"北京市海淀区,100020,13812345678", []string{"mobile:13812345678"}},
+		{"王五,021-58881234,13812345678", []string{"mobile:13812345678"}},
+		{"(100234,'13812345678')", []string{"mobile:13812345678"}},
+		{"user_13812345678.jpg", []string{"mobile:13812345678"}},
+		{"alice,+14158675309,x", []string{"phone:+14158675309"}},
+		{`{"msisdn":"+4915112345678"}`, []string{"phone:+4915112345678"}},
+		{"fmt.Print(13812345678)", []string{"mobile:13812345678"}},
+		{"tel:+1-415-555-2671", []string{"phone:+1-415-555-2671"}},
+		{"e[0]=e[0]+1295307597+this._b|0,e[1]+3545052371", nil},               // minified arithmetic
+		{"time.Unix(+9876543210, -1098765432)", nil},                          // a signed constant
+		{"+49 151 12345678 is my number", []string{"phone:+49 151 12345678"}}, // groups
+	} {
+		if got := found(tc.text, strict); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("strict Find(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+		if len(tc.want) == 0 && len(found(tc.text, def)) == 0 && !strings.Contains(tc.text, "3.6222") {
+			t.Errorf("default Find(%q) finds nothing: a masker must mask it", tc.text)
+		}
 	}
 }

@@ -127,6 +127,17 @@ func loadModule(path string) (*module, error) {
 		m.sessions++
 		return m, nil
 	}
+	// The same library by another name (a hard link, a copy the loader
+	// maps once): one module, or the second would skip the PIN check and
+	// the first finalise it under the second.
+	if fi, err := os.Stat(resolved); err == nil {
+		for _, m := range modules.byPath {
+			if other, err := os.Stat(m.path); err == nil && os.SameFile(fi, other) {
+				m.sessions++
+				return m, nil
+			}
+		}
+	}
 	ctx := pkcs11.New(path)
 	if ctx == nil {
 		return nil, fmt.Errorf("cannot load PKCS#11 module %s", path)
@@ -157,7 +168,12 @@ func (m *module) login(slot uint, h pkcs11.SessionHandle, pin string) error {
 	case err == nil:
 		t.pin, t.pinKnown = sum, true
 	case isCode(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN):
-		if t.pinKnown && subtle.ConstantTimeCompare(t.pin[:], sum[:]) != 1 {
+		if !t.pinKnown {
+			// Logged in by something else in this process: the token does
+			// not check this PIN, and hegui cannot.
+			return errors.New("log in to token: the token is logged in already by other code in this process, so the PIN cannot be checked; open hegui's keys before other PKCS#11 users of this module")
+		}
+		if subtle.ConstantTimeCompare(t.pin[:], sum[:]) != 1 {
 			return errors.New("log in to token: wrong PIN (this process is logged in to the token already, with another PIN)")
 		}
 	case isCode(err, pkcs11.CKR_PIN_INCORRECT):

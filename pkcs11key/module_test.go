@@ -179,6 +179,26 @@ func TestTokenLogin(t *testing.T) {
 		}
 		t.Errorf("wrong PIN while logged in: %v", err)
 	}
+	// The same module by another name (a hard link) is the same module:
+	// the wrong PIN is refused there too, and no second module is loaded.
+	link := filepath.Join(t.TempDir(), "same-module.so")
+	target, err := filepath.EvalSymlinks(hsm.Module) // Debian's is a symbolic link
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(target, link); err != nil {
+		t.Fatalf("hard link of the module (the test's temporary directory must be on its file system): %v", err)
+	}
+	mods, _ := loaded()
+	if w, err := OpenWrapper("pkcs11:token=shred;object=master?module-path="+link+"&pin-source=file:"+wrongPin, Config{}); err == nil || !strings.Contains(err.Error(), "wrong PIN") {
+		if w != nil {
+			w.Close()
+		}
+		t.Errorf("wrong PIN through a hard link of the module: %v", err)
+	}
+	if now, _ := loaded(); now != mods {
+		t.Errorf("%d modules loaded after opening through a hard link, want %d", now, mods)
+	}
 
 	w1.Close()
 	if got := state(); got != pkcs11.CKS_RO_USER_FUNCTIONS {

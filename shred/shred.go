@@ -302,8 +302,11 @@ func (s *Shredder) keyFor(ctx context.Context, h string, create bool) (Key, []by
 		return Key{}, nil, err
 	}
 	dataKey, err := s.Wrapper.Unwrap(key.Wrapped)
-	if err != nil || len(dataKey) != sm4.BlockSize {
-		return Key{}, nil, fmt.Errorf("shred: the subject's key does not unwrap with this master key: %v", err)
+	if err != nil {
+		return Key{}, nil, fmt.Errorf("shred: the subject's key does not unwrap: %w", err)
+	}
+	if len(dataKey) != sm4.BlockSize {
+		return Key{}, nil, fmt.Errorf("shred: the subject's key unwraps to %d bytes, not an SM4 key: wrapped under another master key?", len(dataKey))
 	}
 	return key, dataKey, nil
 }

@@ -139,7 +139,9 @@ type PIIEvidence struct {
 	// FilesRead counts the files read; Total the findings, Gating those
 	// of the kinds the policy fails on (FailOn).
 	FilesRead, Total, Gating int
-	FailOn                   []string
+	// Skipped counts the files not read (binary, too large, unreadable).
+	Skipped int
+	FailOn  []string
 	// GatingKinds names the kinds of the gating findings.
 	GatingKinds []string
 	Files       []string // pii.json
@@ -646,6 +648,10 @@ func ruleNoPersonalData(e *Evidence) format.RuleResult {
 	if p.Total > 0 {
 		en += fmt.Sprintf(" (it lists %d finding(s) of other kinds, such as authors' e-mail addresses, which the policy does not judge)", p.Total)
 		zh += fmt.Sprintf("（其中另列有 %d 处策略不评判的其他类型发现，如作者的电子邮件地址）", p.Total)
+	}
+	if p.Skipped > 0 {
+		en += fmt.Sprintf("; %d file(s) were not read (binary, too large or unreadable: spreadsheets and databases among them are not covered), which it lists", p.Skipped)
+		zh += fmt.Sprintf("；另有 %d 个文件未读取（二进制、过大或无法读取，其中的电子表格和数据库不在范围内），已列于其中", p.Skipped)
 	}
 	return holds(en, zh, e, p.Files...)
 }

@@ -67,6 +67,11 @@ func (p *Proxy) ensure(ctx context.Context, mod, version, kind string) (*modstor
 		// The caller's cancellation must not fail the others waiting.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
+		if ctx.Value(prefetchKey{}) != nil {
+			// A prefetch ends when the proxy closes (Close).
+			stop := context.AfterFunc(ctx, cancel)
+			defer stop()
+		}
 		return p.fetch(fctx, mod, version, kind)
 	})
 	if err != nil {

@@ -29,7 +29,8 @@ const IgnoreMarker = "pii:ignore"
 
 // Options say what to scan and how.
 type Options struct {
-	// Scanner finds; nil means mask.NewScanner().
+	// Scanner finds; nil means mask.NewScanner(mask.WithStrictNumbers()):
+	// an inventory gates, so numbers of code and data must not count.
 	Scanner *mask.Scanner
 	// MaxFileSize is the largest file read (default 8 MiB); larger ones
 	// are listed as skipped.
@@ -92,7 +93,7 @@ type Location struct {
 // .git and symbolic links are passed over) and takes an inventory.
 func Scan(ctx context.Context, roots []string, o Options) (*Inventory, error) {
 	if o.Scanner == nil {
-		o.Scanner = mask.NewScanner()
+		o.Scanner = mask.NewScanner(mask.WithStrictNumbers())
 	}
 	if o.MaxFileSize <= 0 {
 		o.MaxFileSize = 8 << 20
@@ -125,7 +126,7 @@ func Scan(ctx context.Context, roots []string, o Options) (*Inventory, error) {
 		}
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				inv.Skipped = append(inv.Skipped, Skip{Path: p, Reason: err.Error()})
+				inv.Skipped = append(inv.Skipped, Skip{Path: p, Reason: reason(err)})
 				return nil
 			}
 			if cerr := ctx.Err(); cerr != nil {
@@ -147,7 +148,7 @@ func Scan(ctx context.Context, roots []string, o Options) (*Inventory, error) {
 			}
 			info, err := d.Info()
 			if err != nil {
-				inv.Skipped = append(inv.Skipped, Skip{Path: p, Reason: err.Error()})
+				inv.Skipped = append(inv.Skipped, Skip{Path: p, Reason: reason(err)})
 				return nil
 			}
 			inv.scanFile(ctx, p, rel, info, o)
@@ -159,6 +160,16 @@ func Scan(ctx context.Context, roots []string, o Options) (*Inventory, error) {
 	}
 	inv.summarise(o.Samples)
 	return inv, ctx.Err()
+}
+
+// reason is why a file was not read, without its path (which Skip names,
+// relative to the root): "stat /home/…/x: no such file" names the machine.
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
 }
 
 func excluded(rel, name string, patterns []string) bool {
@@ -191,7 +202,7 @@ func (inv *Inventory) scanFile(ctx context.Context, p, rel string, info fs.FileI
 		if errors.As(err, &tl) {
 			inv.Skipped = append(inv.Skipped, Skip{Path: p, Reason: fmt.Sprintf("larger than %d MiB", o.MaxFileSize>>20)})
 		} else {
-			inv.Skipped = append(inv.Skipped, Skip{Path: p, Reason: err.Error()})
+			inv.Skipped = append(inv.Skipped, Skip{Path: p, Reason: reason(err)})
 		}
 		return
 	}
@@ -204,18 +215,21 @@ func (inv *Inventory) scanFile(ctx context.Context, p, rel string, info fs.FileI
 		o.Progress("  %d files read", inv.Files)
 	}
 	text := string(data)
-	line, lineStart, counted := 1, 0, 0
+	// The line of each finding, in one pass over the text however long its
+	// lines (a minified JSON of users is one line).
+	line, lineStart, lineEnd, counted := 1, 0, -1, 0
 	for _, f := range o.Scanner.Find(text) {
-		line += strings.Count(text[counted:f.Start], "\n")
-		counted = f.Start
-		if i := strings.LastIndexByte(text[:f.Start], '\n'); i >= 0 {
-			lineStart = i + 1
+		if i := strings.LastIndexByte(text[counted:f.Start], '\n'); i >= 0 {
+			line += strings.Count(text[counted:f.Start], "\n")
+			lineStart = counted + i + 1
 		}
-		lineEnd := strings.IndexByte(text[f.Start:], '\n')
-		if lineEnd < 0 {
-			lineEnd = len(text)
-		} else {
-			lineEnd += f.Start
+		counted = f.Start
+		if lineEnd < f.Start {
+			if lineEnd = strings.IndexByte(text[f.Start:], '\n'); lineEnd < 0 {
+				lineEnd = len(text)
+			} else {
+				lineEnd += f.Start
+			}
 		}
 		if strings.Contains(text[lineStart:lineEnd], IgnoreMarker) || f.Kind == mask.BankCard && TestCard(f.Value) {
 			continue
@@ -321,6 +335,7 @@ func (inv *Inventory) RelativeTo(base string) {
 	}
 	for i := range inv.Skipped {
 		inv.Skipped[i].Path = rel(inv.Skipped[i].Path)
+		inv.Skipped[i].Reason = strings.ReplaceAll(inv.Skipped[i].Reason, base+string(filepath.Separator), "")
 	}
 }
 

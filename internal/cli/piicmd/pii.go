@@ -121,7 +121,7 @@ func RunScan(ctx context.Context, env *cmdutil.Env, o ScanOptions) error {
 	if len(o.Paths) == 0 {
 		o.Paths = []string{"."}
 	}
-	var scanOpts []mask.Option
+	scanOpts := []mask.Option{mask.WithStrictNumbers()} // an inventory gates: numbers of code do not count
 	if len(o.Kinds) > 0 {
 		kinds, err := parseKinds("--kinds", o.Kinds)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"hegui.dev/hegui/internal/config"
@@ -30,7 +31,7 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 		return delivery.SkipWithWarning("pii.scan is off in hegui.yaml", "personal-information scan skipped: pii.scan is off")
 	}
 	inv, err := inventory.Scan(ctx, []string{d.ModuleDir}, inventory.Options{
-		Exclude: d.Config.PII.Exclude, SkipDirs: SkipDirs(d), Progress: d.Log.Stepf,
+		Exclude: append(slices.Clone(d.Config.PII.Exclude), OthersDirs...), SkipDirs: SkipDirs(ctx, d), Progress: d.Log.Stepf,
 	})
 	if err != nil {
 		return err
@@ -50,14 +51,33 @@ func (Stage) Run(ctx context.Context, d *delivery.Delivery) error {
 	return nil
 }
 
-// SkipDirs are the directories the stage passes over besides pii.exclude:
-// vendor/ (other modules' files) and the delivery's output directory when
-// it is inside the module, by their paths from the module root (a web/dist
-// of the module's own is read).
-func SkipDirs(d *delivery.Delivery) []string {
-	dirs := []string{"vendor"}
-	if rel, err := filepath.Rel(d.ModuleDir, d.OutputDir); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
-		dirs = append(dirs, filepath.ToSlash(rel))
+// OthersDirs are the names of directories that hold other projects'
+// files wherever they are in the module: Go's and JavaScript's vendored
+// dependencies.
+var OthersDirs = []string{"vendor", "node_modules"}
+
+// SkipDirs are the directories the stage passes over by their paths from
+// the module root (a web/dist of the module's own is read): the delivery's
+// output directory, and the go command's module and build caches and
+// GOPATH when they are inside the module (CI jobs often keep them in the
+// work tree, e.g. GOPATH=$CI_PROJECT_DIR/.go).
+func SkipDirs(ctx context.Context, d *delivery.Delivery) []string {
+	var dirs []string
+	add := func(dir string) {
+		if dir == "" {
+			return
+		}
+		if rel, err := filepath.Rel(d.ModuleDir, dir); err == nil && rel != "." && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+			dirs = append(dirs, filepath.ToSlash(rel))
+		}
+	}
+	add(d.OutputDir)
+	if env, err := d.Go.EnvVars(ctx, "GOMODCACHE", "GOCACHE", "GOPATH"); err == nil {
+		for _, v := range env {
+			for _, dir := range filepath.SplitList(v) {
+				add(dir)
+			}
+		}
 	}
 	return dirs
 }

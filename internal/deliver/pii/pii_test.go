@@ -26,6 +26,7 @@ const id = "110105199003071239"
 // stage must not read or must pass over.
 func module(t *testing.T, d *delivery.Delivery) {
 	d.OutputDir = filepath.Join(d.ModuleDir, "dist")
+	t.Setenv("GOPATH", filepath.Join(d.ModuleDir, ".go"))
 	deliverytest.WriteFiles(t, d.ModuleDir, map[string]string{
 		"go.mod":                 "module example.com/app\n\ngo 1.22\n",
 		"main.go":                "package main\n\nfunc main() {}\n",
@@ -34,7 +35,10 @@ func module(t *testing.T, d *delivery.Delivery) {
 		"testdata/synthetic.txt": "身份证 " + id + " // pii:ignore\n",
 		"vendor/x/y.txt":         "身份证 " + id + "\n",
 		"dist/app_v1/report.txt": "身份证 " + id + "\n",
-		"web/dist/vendor/x.js":   "// 身份证 " + id + "\n", // not the output, nor the module's vendor/
+		"web/dist/x.js":          "// 身份证 " + id + "\n", // not the output directory
+		"web/vendor/x.js":        "// 身份证 " + id + "\n", // vendored, anywhere
+		"web/node_modules/y.js":  "// 身份证 " + id + "\n",
+		".go/pkg/mod/m@v1/z.txt": "身份证 " + id + "\n", // a GOPATH in the work tree
 	})
 }
 
@@ -60,7 +64,7 @@ func TestStage(t *testing.T) {
 	golden.Check(t, "pii.json.golden", data)
 
 	vs := policy.PII(d, d.Config.Policy.PII)
-	if len(vs) != 2 || vs[0].Rule != "policy.pii" || vs[0].Subject != "testdata/users.json" || vs[1].Subject != "web/dist/vendor/x.js" ||
+	if len(vs) != 2 || vs[0].Rule != "policy.pii" || vs[0].Subject != "testdata/users.json" || vs[1].Subject != "web/dist/x.js" ||
 		!strings.Contains(vs[0].Message, "1 idcard (line 1;") || strings.Contains(vs[0].Message, id) || !strings.Contains(vs[0].Remedy, "pii:ignore") {
 		t.Errorf("violations: %+v", vs)
 	}

@@ -103,7 +103,7 @@ func piiEvidence(r *format.Report) compliance.PIIEvidence {
 	p := r.PersonalData
 	ev := compliance.PIIEvidence{Status: string(p.Status), Reason: p.Reason, Files: p.Files}
 	if s := p.Scan; s != nil {
-		ev.FilesRead, ev.Total, ev.Gating, ev.FailOn = s.FilesRead, s.Total, s.Gating, s.FailOn
+		ev.FilesRead, ev.Total, ev.Gating, ev.FailOn, ev.Skipped = s.FilesRead, s.Total, s.Gating, s.FailOn, s.Skipped
 		for _, k := range s.Kinds {
 			if k.Gates {
 				ev.GatingKinds = append(ev.GatingKinds, k.Kind)
