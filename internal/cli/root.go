@@ -26,6 +26,7 @@ import (
 	"hegui.dev/hegui/internal/cli/modcmd"
 	"hegui.dev/hegui/internal/cli/piicmd"
 	"hegui.dev/hegui/internal/cli/proxycmd"
+	"hegui.dev/hegui/internal/cli/releasecmd"
 	"hegui.dev/hegui/internal/cli/scancmd"
 	"hegui.dev/hegui/internal/cli/signcmd"
 	"hegui.dev/hegui/internal/human"
@@ -115,6 +116,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		modcmd.NewModCmd,
 		kitcmd.NewKitCmd,
 		piicmd.NewPIICmd,
+		releasecmd.NewReleaseCmd,
 	} {
 		root.AddCommand(add(env))
 	}

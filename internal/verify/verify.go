@@ -75,6 +75,14 @@ type Result struct {
 	// no other check ran, since nothing in the delivery can be believed.
 	Untrusted bool   `json:"untrusted,omitempty"`
 	Items     []Item `json:"checks"`
+	// Manifest is the manifest whose signature held, with its bytes and
+	// its signatures' envelope as read: what a caller that goes on to use
+	// the delivery's files (hegui release) checks them against, so that a
+	// delivery changed after Run is caught. Nil when the signature did not
+	// hold.
+	Manifest     *format.Manifest `json:"-"`
+	ManifestJSON []byte           `json:"-"`
+	ManifestDSSE []byte           `json:"-"`
 }
 
 func (r *Result) add(name string, err error, detail string) {
@@ -102,6 +110,7 @@ type state struct {
 	dir      *inputfile.Dir
 	manifest *format.Manifest
 	data     []byte // manifest.json
+	envData  []byte // manifest.dsse.json
 	env      *envelope.Envelope
 	trusted  []crypto.PublicKey // keys whose signatures on the manifest verified and are trusted
 	entries  map[string]format.FileEntry
@@ -140,6 +149,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return r, nil
 	}
 	r.Project, r.Version = s.manifest.Project, s.manifest.Version
+	r.Manifest, r.ManifestJSON, r.ManifestDSSE = s.manifest, s.data, s.envData
 	for _, sg := range s.manifest.Signers {
 		r.Development = r.Development || sg.Development
 	}
@@ -210,7 +220,7 @@ func (s *state) readManifest(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", format.ManifestFile, err)
 	}
-	s.manifest, s.data, s.env = m, data, env
+	s.manifest, s.data, s.env, s.envData = m, data, env, envData
 	s.entries = map[string]format.FileEntry{}
 	for _, f := range m.Files {
 		s.entries[f.Path] = f
