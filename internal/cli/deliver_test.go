@@ -35,6 +35,9 @@ signing:
     - key: ` + s.ecKey + `
 archive:
   format: tar.gz
+image:
+  enabled: true
+  ca-certificates: none
 ` + extra
 }
 
@@ -195,7 +198,8 @@ func TestDeliverRelease(t *testing.T) {
 	// and the vendor statement's signatures.
 	out := d.r.ok("verify", d.dir, "--trust-root", d.s.root)
 	if !strings.Contains(out.stdout, "Verified: every check holds.") || !strings.Contains(out.stdout, "Fixture Release Signing") ||
-		!strings.Contains(out.stdout, "2 signed by a trusted key, about the binaries (attestations/gbt39786-2021-l3_8.4_h.intoto.jsonl, compliance.intoto.jsonl)") {
+		!strings.Contains(out.stdout, "2 signed by a trusted key, about the binaries (attestations/gbt39786-2021-l3_8.4_h.intoto.jsonl, compliance.intoto.jsonl)") ||
+		!strings.Contains(out.stdout, "runs the delivery's binary on linux/amd64, linux/arm64 as user 65532:65532; 6 attachments are the delivery's files") {
 		t.Errorf("verify:\n%s", out.stdout)
 	}
 	d.r.ok("verify", d.dir, "--pub", d.s.ecPub)
@@ -208,7 +212,7 @@ func TestDeliverRelease(t *testing.T) {
 		Checks []struct{ Name string }
 	}
 	json.Unmarshal([]byte(out.stdout), &res)
-	if !res.Passed || len(res.Checks) != 8 || res.Checks[7].Name != "rebuild" {
+	if !res.Passed || len(res.Checks) != 9 || res.Checks[7].Name != "image" || res.Checks[8].Name != "rebuild" {
 		t.Errorf("verify --rebuild --json: %s", out.stdout)
 	}
 	// Against another root, or another key, it fails.

@@ -58,6 +58,7 @@ type Config struct {
 	Documents       []Document      `yaml:"documents"`
 	Attestations    []Attestation   `yaml:"attestations"`
 	Archive         Archive         `yaml:"archive"`
+	Image           Image           `yaml:"image"`
 	AuditLog        AuditLog        `yaml:"audit-log"`
 	Output          string          `yaml:"output"`
 }
@@ -173,6 +174,28 @@ const MaxDocumentSize = 64 << 20
 type Archive struct {
 	// Format is "tar.gz" or "none" (default).
 	Format string `yaml:"format"`
+}
+
+// Image configures the OCI image the image stage writes into the delivery
+// (image/, an OCI image layout with an index of every Linux target).
+type Image struct {
+	// Enabled writes the image; default false.
+	Enabled bool `yaml:"enabled"`
+	// Binary is the binary the image runs (a build's binary name); empty
+	// means the only one.
+	Binary string `yaml:"binary"`
+	// CACertificates is the CA bundle the image holds: "system" (the
+	// building machine's /etc/ssl/certs/ca-certificates.crt, the default),
+	// a file relative to the module root, or "none".
+	CACertificates string `yaml:"ca-certificates"`
+	// User is the user ID the image runs as; default 65532. Root is not
+	// offered.
+	User int `yaml:"user"`
+	// Args, Env and Ports are the entry point's arguments, its environment
+	// (NAME=VALUE) and what it listens on ("8080/tcp").
+	Args  []string `yaml:"args"`
+	Env   []string `yaml:"env"`
+	Ports []string `yaml:"ports"`
 }
 
 // AuditLog names the transparency audit log a delivery is recorded in.
@@ -352,6 +375,9 @@ func (c *Config) validate(data []byte) error {
 	if c.Archive.Format != "" && c.Archive.Format != "none" && c.Archive.Format != "tar.gz" {
 		return fmt.Errorf("%sarchive.format %q: want tar.gz or none", at("$.archive.format"), c.Archive.Format)
 	}
+	if err := c.Image.validate(at); err != nil {
+		return err
+	}
 	if u := c.AuditLog.URL; u != "" {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			return fmt.Errorf("%saudit-log.url %q: want an http or https URL", at("$.audit-log.url"), u)
@@ -402,4 +428,23 @@ func lineOf(data []byte, path string) string {
 		return ""
 	}
 	return fmt.Sprintf("line %d: ", node.GetToken().Position.Line)
+}
+
+var portPattern = regexp.MustCompile(`^[0-9]{1,5}(/(tcp|udp|sctp))?$`)
+
+func (im Image) validate(at func(string) string) error {
+	if im.User < 0 || im.User > 1<<31-2 {
+		return fmt.Errorf("%simage.user %d: give a non-root user ID (default 65532)", at("$.image.user"), im.User)
+	}
+	for i, e := range im.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return fmt.Errorf("%simage.env[%d] %q is not NAME=VALUE", at(fmt.Sprintf("$.image.env[%d]", i)), i, e)
+		}
+	}
+	for i, p := range im.Ports {
+		if !portPattern.MatchString(p) {
+			return fmt.Errorf("%simage.ports[%d] %q: give PORT or PORT/tcp, PORT/udp", at(fmt.Sprintf("$.image.ports[%d]", i)), i, p)
+		}
+	}
+	return nil
 }

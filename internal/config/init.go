@@ -117,6 +117,15 @@ attestations: []               # statements you sign where no artefact can show 
 archive:
   format: none                 # tar.gz: also write the delivery as one reproducible archive
 
+image:
+  enabled: false               # true: an OCI image layout (image/) of the binary for every Linux target
+  binary: ""                   # the binary it runs; empty: the only one
+  ca-certificates: system      # this machine's CA bundle, a file in the module, or none
+  user: 65532                  # never root
+  args: []
+  env: []
+  ports: []                    # e.g. ["8080/tcp"]
+
 audit-log:                     # record each delivery in a transparency log (hegui log serve)
   url: ""                      # e.g. https://audit.example.cn; empty: not recorded
   public-keys: ""              # the log's log.pub, checked against every checkpoint

@@ -31,6 +31,7 @@ import (
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/documents"
 	"hegui.dev/hegui/internal/deliver/harden"
+	"hegui.dev/hegui/internal/deliver/image"
 	"hegui.dev/hegui/internal/deliver/license"
 	"hegui.dev/hegui/internal/deliver/manifest"
 	"hegui.dev/hegui/internal/deliver/pii"
@@ -68,6 +69,7 @@ var Stages = []delivery.Stage{
 	bundle.Stage{},       // Sigstore bundles for ECDSA signers (cosign)
 	cbom.Stage{},         // cryptographic inventory, CycloneDX CBOM
 	attest.Stage{},       // the vendor's signed statements for controls no artefact shows
+	image.Stage{},        // optional OCI image layout of the binary, SBOMs and provenance attached
 	policy.Stage{},       // every gate of the policy: violations and remedies
 	report.Stage{},       // report.json and report.html, compliance matrix
 	verdict.Stage{},      // fail on policy violations (enforce mode)

@@ -16,6 +16,7 @@ import (
 	"hegui.dev/hegui/internal/envelope"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/inputfile"
+	"hegui.dev/hegui/internal/ociimage"
 )
 
 // maxWalk bounds the directory entries checkFiles looks at, so that a
@@ -381,4 +382,27 @@ func (s *state) checkTransparency(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return detail + fmt.Sprintf("; the log at %s (now %d entries) is consistent with it", s.opts.LogURL, latest.Size), nil
+}
+
+// imageDir is where a delivery keeps its OCI image (the image stage).
+const imageDir = "image"
+
+// checkImage checks the delivery's OCI image layout: every blob has its
+// digest, each platform's image runs the delivery's binary for that
+// platform as a non-root user, and each attached SBOM or provenance is the
+// delivery's file (ociimage.Verify). The files check has already held the
+// layout's bytes to the manifest; this checks what they mean.
+func (s *state) checkImage() (string, error) {
+	if !s.filesHold {
+		return "", errors.New("not checked: the delivery's files do not match the manifest")
+	}
+	files := map[string]string{}
+	for p, e := range s.entries {
+		files[p] = e.SHA256
+	}
+	c, err := ociimage.Verify(filepath.Join(s.opts.Dir, imageDir), ociimage.Expect{Version: s.manifest.Version, Files: files})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/: index %.19s… runs the delivery's binary on %s as user %s; %d attachments are the delivery's files", imageDir, c.Index, strings.Join(c.Platforms, ", "), c.User, c.Attached), nil
 }

@@ -23,6 +23,7 @@ import (
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
+	"hegui.dev/hegui/internal/ociimage"
 	"hegui.dev/hegui/internal/trust"
 	"hegui.dev/hegui/translog"
 )
@@ -166,6 +167,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	r.add("attestations", err, detail)
 	detail, err = s.checkSums(ctx)
 	r.add("checksums", err, detail)
+	if _, ok := s.entries[ociimage.IndexFile(imageDir)]; ok {
+		detail, err = s.checkImage()
+		r.add("image", err, detail)
+	}
 	if s.present(format.TransparencyProofFile) || opts.LogURL != "" {
 		detail, err = s.checkTransparency(ctx)
 		r.add("transparency", err, detail)

@@ -46,6 +46,10 @@ func NewVerifyCmd(env *cmdutil.Env) *cobra.Command {
               subjects are exactly the binaries
   sbom        each SBOM matches the build information of its binary
   checksums   SHA256SUMS and SM3SUMS agree with the manifest
+  image       when the delivery carries an OCI image (image/): every blob has
+              its digest, each platform's image runs the delivery's binary for
+              that platform as a non-root user, and every attached SBOM and
+              provenance is the delivery's file
   transparency  when the delivery was recorded in an audit log: the entry
               is in the log's signed checkpoint (keys from --log-pub, else the
               delivery's copy) and names this manifest; with --log URL, the
