@@ -53,9 +53,12 @@ func runHegui(t *testing.T, bin, dir string, env []string, args ...string) run {
 }
 
 // TestStreamingMemory signs and verifies a 4 GiB file with an SM2 key and
-// checks that the process never grows past 64 MiB: the file is streamed,
-// never held. The file is sparse, so the test costs CPU (SM3 over 4 GiB,
-// twice) but no disk.
+// checks that the process grows no more than 16 MiB past what the same
+// command needs for a one-byte file: the file is streamed, never held.
+// The baseline is measured, not assumed: most of it is the binary's own
+// pages and what its packages build at start (gosec's password-strength
+// tables alone are 18 MB), which moves with what hegui links. The file is
+// sparse, so the test costs CPU (SM3 over 4 GiB, twice) but no disk.
 func TestStreamingMemory(t *testing.T) {
 	dir := t.TempDir()
 	bin := build(t, dir, nil)
@@ -68,21 +71,47 @@ func TestStreamingMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	if err := os.WriteFile(filepath.Join(dir, "small.img"), []byte{0}, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if r := runHegui(t, bin, dir, nil, "key", "generate", "--no-password", "--out", "k.key"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	const limitKiB = 64 << 10
-	for _, args := range [][]string{
-		{"sign", "--key", "k.key", "big.img"},
-		{"verify-blob", "--pub", "k.pub", "big.img"},
-	} {
-		r := runHegui(t, bin, dir, nil, args...)
-		if r.code != 0 {
-			t.Fatalf("%v: %s", args, r.stderr)
+	const growthKiB, capKiB = 16 << 10, 128 << 10
+	peak := func(runs int, args ...string) int64 {
+		t.Helper()
+		var most int64
+		for range runs {
+			r := runHegui(t, bin, dir, nil, args...)
+			if r.code != 0 {
+				t.Fatalf("%v: %s", args, r.stderr)
+			}
+			if r.maxRSSKiB == 0 {
+				t.Fatal("no peak RSS reported")
+			}
+			most = max(most, r.maxRSSKiB)
 		}
-		t.Logf("%s: peak RSS %d KiB", args[0], r.maxRSSKiB)
-		if r.maxRSSKiB == 0 || r.maxRSSKiB > limitKiB {
-			t.Errorf("%s of 4 GiB: peak RSS %d KiB, want at most %d KiB", args[0], r.maxRSSKiB, limitKiB)
+		return most
+	}
+	for _, cmd := range [][]string{{"sign", "--key", "k.key"}, {"verify-blob", "--pub", "k.pub"}} {
+		if cmd[0] == "verify-blob" {
+			// The small file's signature, for the baseline.
+			if r := runHegui(t, bin, dir, nil, "sign", "--key", "k.key", "small.img"); r.code != 0 {
+				t.Fatal(r.stderr)
+			}
+		}
+		// The baseline is the largest of three: GC timing moves a peak by a
+		// few MB, and the 16 MiB allowance covers that.
+		base := peak(3, append(cmd, "small.img")...)
+		if cmd[0] == "verify-blob" {
+			if r := runHegui(t, bin, dir, nil, "sign", "--key", "k.key", "big.img"); r.code != 0 {
+				t.Fatal(r.stderr)
+			}
+		}
+		got := peak(1, append(cmd, "big.img")...)
+		t.Logf("%s: peak RSS %d KiB for 1 byte, %d KiB for 4 GiB", cmd[0], base, got)
+		if got-base > growthKiB || got > capKiB {
+			t.Errorf("%s of 4 GiB: peak RSS %d KiB, %d KiB past one byte's; want at most %d KiB more and %d KiB in all", cmd[0], got, got-base, growthKiB, capKiB)
 		}
 	}
 }

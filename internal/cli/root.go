@@ -29,6 +29,7 @@ import (
 	"hegui.dev/hegui/internal/cli/releasecmd"
 	"hegui.dev/hegui/internal/cli/scancmd"
 	"hegui.dev/hegui/internal/cli/signcmd"
+	"hegui.dev/hegui/internal/cli/tlscheckcmd"
 	"hegui.dev/hegui/internal/human"
 )
 
@@ -117,6 +118,7 @@ DESTROYED) or in PKCS#11 tokens. A key reference (--key) is one of:
 		kitcmd.NewKitCmd,
 		piicmd.NewPIICmd,
 		releasecmd.NewReleaseCmd,
+		tlscheckcmd.NewTLSCheckCmd,
 	} {
 		root.AddCommand(add(env))
 	}
