@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,11 @@ func LoadConfig(root string) (*Config, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	// Its commands run as whoever runs hegui release (often root): a file
+	// others can change is refused, as sshd refuses such a key file.
+	if fi, err := os.Stat(name); err == nil && fi.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("%s is writable by group or others (%v), and its restart and health commands run as you: chmod go-w %s", name, fi.Mode().Perm(), name)
 	}
 	c, err := ParseConfig(data)
 	if err != nil {

@@ -1,6 +1,8 @@
 package release
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,4 +74,24 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted %q, then Check: %v", data, err)
 		}
 	})
+}
+
+// TestLoadConfigPermissions: a release.yaml others can write is refused
+// (its commands run as the operator); a missing one is the zero Config.
+func TestLoadConfigPermissions(t *testing.T) {
+	root := t.TempDir()
+	if c, err := LoadConfig(root); err != nil || c.Restart != "" {
+		t.Fatalf("no release.yaml: %+v %v", c, err)
+	}
+	name := filepath.Join(root, ConfigFile)
+	if err := os.WriteFile(name, []byte("restart: systemctl restart app\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := LoadConfig(root); err != nil || c.Restart != "systemctl restart app" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	os.Chmod(name, 0o666)
+	if _, err := LoadConfig(root); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Fatalf("world-writable release.yaml: %v", err)
+	}
 }
