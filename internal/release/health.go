@@ -227,7 +227,12 @@ func waitHealthy(ctx context.Context, checks []Check, t healthTiming) (res Healt
 				return res
 			}
 		} else {
-			passingSince, res.Err = time.Time{}, err
+			passingSince = time.Time{}
+			// An attempt the overall deadline cut short says less than
+			// the failure before it (a 503, say): keep that one.
+			if !errors.Is(err, errOutOfTime) || res.Err == nil {
+				res.Err = err
+			}
 		}
 		if ctx.Err() != nil {
 			res.Elapsed, res.Err = now.Sub(start), ctx.Err()
@@ -251,14 +256,23 @@ func waitHealthy(ctx context.Context, checks []Check, t healthTiming) (res Healt
 	}
 }
 
+// errOutOfTime marks an attempt cut short by the overall deadline.
+var errOutOfTime = errors.New("out of time")
+
 // checkAll runs every check once; the first failure names its check.
 func checkAll(ctx context.Context, checks []Check, deadline time.Time) error {
 	for _, c := range checks {
-		actx, cancel := context.WithDeadline(ctx, minTime(deadline, time.Now().Add(attemptTimeout)))
+		start := time.Now()
+		attemptDeadline := minTime(deadline, start.Add(attemptTimeout))
+		actx, cancel := context.WithDeadline(ctx, attemptDeadline)
 		err := c.Check(actx)
+		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded)
 		cancel()
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
+			if timedOut && ctx.Err() == nil {
+				if attemptDeadline.Equal(deadline) && deadline.Before(start.Add(attemptTimeout)) {
+					return fmt.Errorf("%s: %w", c, errOutOfTime)
+				}
 				err = fmt.Errorf("no answer within %v", attemptTimeout)
 			}
 			return fmt.Errorf("%s: %v", c, human.OneLine(err.Error()))

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"hegui.dev/hegui/internal/deliver/delivery"
 	"hegui.dev/hegui/internal/deliver/deliverytest"
@@ -143,7 +144,7 @@ func open(t *testing.T, root string, c Config) *Manager {
 type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	w.t.Log(time.Now().Format("15:04:05.000000") + " " + string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
 }
 

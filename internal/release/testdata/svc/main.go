@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,16 +51,18 @@ func listen(env, addr string) (net.Listener, error) {
 }
 
 // inherit duplicates l's socket into a descriptor the next image keeps.
-func inherit(l net.Listener, env string) (string, error) {
+// The caller keeps the returned file until the exec: when it is collected,
+// its finalizer closes the descriptor.
+func inherit(l net.Listener, env string) (string, *os.File, error) {
 	f, err := l.(*net.TCPListener).File()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	fd := int(f.Fd())
 	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, 0); e != 0 {
-		return "", e
+		return "", nil, e
 	}
-	return env + "=" + strconv.Itoa(fd), nil
+	return env + "=" + strconv.Itoa(fd), f, nil
 }
 
 func run() error {
@@ -73,7 +77,7 @@ func run() error {
 		}
 	}
 	var servers []func(context.Context)
-	var inherits []func() (string, error)
+	var inherits []func() (string, *os.File, error)
 
 	if addr := os.Getenv("SVC_HTTP"); addr != "" {
 		l, err := listen("SVC_HTTP_FD", addr)
@@ -89,10 +93,32 @@ func run() error {
 			fmt.Fprintln(w, "ok", version)
 		})
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, version) })
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		// Not http.Server.Shutdown before the exec: a request read after
+		// Shutdown began is answered by closing its connection (net/http's
+		// conn.serve), and its client sees EOF. Closing the listener stops
+		// new accepts (the socket lives on in the inherited descriptor, and
+		// the next image accepts what queues there); the connections
+		// already accepted are served to their end.
+		var conns sync.WaitGroup
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				conns.Done()
+			}
+		}}
 		go srv.Serve(l)
-		servers = append(servers, func(ctx context.Context) { srv.Shutdown(ctx) })
-		inherits = append(inherits, func() (string, error) { return inherit(l, "SVC_HTTP_FD") })
+		servers = append(servers, func(ctx context.Context) {
+			l.Close()
+			done := make(chan struct{})
+			go func() { conns.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+		})
+		inherits = append(inherits, func() (string, *os.File, error) { return inherit(l, "SVC_HTTP_FD") })
 	}
 	if addr := os.Getenv("SVC_GRPC"); addr != "" {
 		l, err := listen("SVC_GRPC_FD", addr)
@@ -110,7 +136,7 @@ func run() error {
 		healthpb.RegisterHealthServer(srv, hs)
 		go srv.Serve(l)
 		servers = append(servers, func(context.Context) { srv.GracefulStop() })
-		inherits = append(inherits, func() (string, error) { return inherit(l, "SVC_GRPC_FD") })
+		inherits = append(inherits, func() (string, *os.File, error) { return inherit(l, "SVC_GRPC_FD") })
 	}
 
 	sigs := make(chan os.Signal, 1)
@@ -125,12 +151,13 @@ func run() error {
 				env = append(env, kv)
 			}
 		}
+		var files []*os.File
 		for _, in := range inherits {
-			kv, err := in()
+			kv, f, err := in()
 			if err != nil {
 				return err
 			}
-			env = append(env, kv)
+			env, files = append(env, kv), append(files, f)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		for _, stop := range servers {
@@ -138,7 +165,9 @@ func run() error {
 		}
 		cancel()
 		// The new image: whatever the path we were started by names now.
-		return syscall.Exec(os.Args[0], os.Args, env)
+		err := syscall.Exec(os.Args[0], os.Args, env)
+		runtime.KeepAlive(files)
+		return err
 	}
 	return nil
 }
