@@ -273,6 +273,10 @@ func (m *Manager) Install(ctx context.Context, o InstallOptions) (*Outcome, erro
 		m.root.clearPending()
 		return out, fmt.Errorf("%v; there is no earlier release to go back to, so %s stays current", failure, v)
 	}
+	// What runs after the rollback must still be what was installed.
+	if _, err := m.root.Check(from); err != nil {
+		return out, fmt.Errorf("%v; not rolled back: %v", failure, err)
+	}
 	m.progress("%v; rolling back to %s", failure, from)
 	out.RolledBack = true
 	if err := m.switchTo(ctx, man.Project+"@"+from, v, from); err != nil {

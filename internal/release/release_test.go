@@ -335,6 +335,20 @@ func TestRefusals(t *testing.T) {
 		}
 		mustCurrent(t, m.Root(), "v1.0.0")
 	})
+	t.Run("changed release to roll back to", func(t *testing.T) {
+		// v2 fails its health check, but v1, current before it, was changed
+		// on disk since it was installed: install does not switch back to it.
+		bin := filepath.Join(m.Root().ReleaseDir("v1.0.0"), "bin", "svc")
+		data, _ := os.ReadFile(bin)
+		data[200] ^= 1
+		os.WriteFile(bin, data, 0o755)
+		failing := open(t, root, Config{Health: HealthConfig{Command: "false", Timeout: "300ms", Interval: "20ms", HealthyFor: "0s"}})
+		_, err := failing.Install(ctx, InstallOptions{Delivery: makeDelivery(t, "v2.0.0", bins["v2.0.0"]), Anchors: trusted(t)})
+		if err == nil || !strings.Contains(err.Error(), "not rolled back: release v1.0.0: bin/svc was changed after it was installed") {
+			t.Fatalf("Install = %v", err)
+		}
+		mustCurrent(t, m.Root(), "v2.0.0")
+	})
 }
 
 func platformSlug() string { return runtime.GOOS + "/" + runtime.GOARCH }
