@@ -51,6 +51,7 @@ verifier_targets=(
 	"hegui.dev/hegui/internal/modverify FuzzParseGoSum"
 	"hegui.dev/hegui/internal/kit FuzzVerify"
 	"hegui.dev/hegui/mask FuzzMaskJSON"
+	"hegui.dev/hegui/internal/ociimage FuzzFileInLayer"
 )
 long=" "
 if [ -n "${FUZZ_LONG:-}" ]; then
