@@ -65,6 +65,9 @@ type Record struct {
 	ManifestSHA256 string         `json:"manifestSha256"`
 	Trust          string         `json:"trust"`
 	Files          []RecordedFile `json:"files"`
+	// Problem, never in release.json, says why a listed release's record
+	// could not be read (Versions).
+	Problem string `json:"problem,omitempty"`
 }
 
 // RecordedFile is one installed file.
@@ -219,8 +222,10 @@ func hashFile(name string) (sum string, size int64, mode fs.FileMode, err error)
 	return hex.EncodeToString(h.Sum(nil)), n, fi.Mode(), nil
 }
 
-// Versions lists the installed releases, newest install first. Directories
-// an interrupted install or prune left (hidden names) are not releases.
+// Versions lists the installed releases, newest install first; a release
+// whose release.json cannot be read comes last, as a Record holding only
+// its Version and the Problem. Directories an interrupted install or prune
+// left (hidden names) are not releases.
 func (r Root) Versions() ([]*Record, error) {
 	entries, err := os.ReadDir(r.path(ReleasesDir))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -236,11 +241,16 @@ func (r Root) Versions() ([]*Record, error) {
 		}
 		rec, err := r.ReadRecord(e.Name())
 		if err != nil {
-			return nil, err
+			rec = &Record{Version: e.Name(), Problem: err.Error()}
 		}
 		recs = append(recs, rec)
 	}
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Installed.After(recs[j].Installed) })
+	sort.SliceStable(recs, func(i, j int) bool {
+		if (recs[i].Problem == "") != (recs[j].Problem == "") {
+			return recs[i].Problem == ""
+		}
+		return recs[i].Installed.After(recs[j].Installed)
+	})
 	return recs, nil
 }
 

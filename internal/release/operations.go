@@ -134,7 +134,7 @@ func (m *Manager) Status(ctx context.Context, checkHealth bool) (*Status, error)
 		return nil, err
 	}
 	if st.Pending, err = m.root.ReadPending(); err != nil {
-		return nil, err
+		st.Problem = err.Error()
 	}
 	if cur == "" {
 		st.Problem = "no current release"
@@ -142,9 +142,10 @@ func (m *Manager) Status(ctx context.Context, checkHealth bool) (*Status, error)
 	}
 	rec, err := m.root.Check(cur)
 	st.Current = rec
-	if err != nil {
+	switch {
+	case err != nil:
 		st.Problem = err.Error()
-	} else {
+	case st.Problem == "":
 		st.Intact = true
 	}
 	if m.restart.pidFile != "" {
@@ -197,7 +198,9 @@ func (m *Manager) prune(ctx context.Context, keep int) ([]string, error) {
 	}
 	var removed []string
 	for i, e := range entries {
-		if i < keep || e.Current || e.Previous {
+		// A release whose record cannot be read is never removed: nobody
+		// knows what it is.
+		if i < keep || e.Current || e.Previous || e.Problem != "" {
 			continue
 		}
 		if err := m.root.removeRelease(e.Version); err != nil {

@@ -417,3 +417,37 @@ func strangerAnchors(t *testing.T) trust.Anchors {
 	}
 	return trust.Anchors{Keys: []crypto.PublicKey{k.Public()}}
 }
+
+// TestUnreadableLeftovers: a release whose release.json is garbage is
+// listed with its problem and never pruned; a garbage pending.json is a
+// problem status reports, not a failure to report.
+func TestUnreadableLeftovers(t *testing.T) {
+	bins := serviceBinaries(t)
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "srv")
+	m := open(t, root, Config{})
+	for _, v := range []string{"v1.0.0", "v3.0.0"} {
+		if _, err := m.Install(ctx, InstallOptions{Delivery: makeDelivery(t, v, bins[v]), Anchors: trusted(t)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(m.Root().ReleaseDir("v0.9.0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(m.Root().ReleaseDir("v0.9.0"), RecordFile), []byte("nope"), 0o644)
+	entries, err := m.List()
+	if err != nil || len(entries) != 3 || entries[2].Version != "v0.9.0" || entries[2].Problem == "" {
+		t.Fatalf("%+v %v", entries, err)
+	}
+	if removed, err := m.Prune(ctx, 1); err != nil || len(removed) != 0 {
+		t.Fatalf("Prune(1) = %q, %v", removed, err)
+	}
+	if _, err := os.Stat(m.Root().ReleaseDir("v0.9.0")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, PendingFile), []byte("{garbage"), 0o644)
+	st, err := m.Status(ctx, false)
+	if err != nil || st.Intact || !strings.Contains(st.Problem, PendingFile) || st.Current == nil || st.Current.Version != "v3.0.0" {
+		t.Fatalf("%+v %v", st, err)
+	}
+}

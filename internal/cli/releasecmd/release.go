@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -83,6 +84,9 @@ func (o *RootOptions) addConfig(cmd *cobra.Command) {
 // open reads ROOT/release.yaml, applies the flags and opens the root.
 // It returns the configuration used.
 func (o *RootOptions) open(env *cmdutil.Env) (*release.Manager, release.Config, error) {
+	if fi, err := os.Stat(o.Root); err == nil && !fi.IsDir() {
+		return nil, release.Config{}, cmdutil.Usagef("--root %s is not a directory", o.Root)
+	}
 	cfg, err := release.LoadConfig(o.Root)
 	if err != nil {
 		return nil, release.Config{}, err
@@ -310,6 +314,10 @@ func newListCmd(env *cmdutil.Env) *cobra.Command {
 				return nil
 			}
 			for _, e := range entries {
+				if e.Problem != "" {
+					fmt.Fprintf(env.Stdout, "! %-24s %s\n", e.Version, e.Problem)
+					continue
+				}
 				mark := " "
 				switch {
 				case e.Current:
@@ -319,7 +327,7 @@ func newListCmd(env *cmdutil.Env) *cobra.Command {
 				}
 				fmt.Fprintf(env.Stdout, "%s %-24s %s  %s  %s\n", mark, e.Version, e.Installed.Local().Format("2006-01-02 15:04:05"), shortCommit(e.Commit), e.Platform)
 			}
-			env.Infof("* current, - previous")
+			env.Infof("* current, - previous, ! unreadable (left alone by prune)")
 			return nil
 		},
 	}
