@@ -1,6 +1,8 @@
 package ociimage
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -275,4 +277,10 @@ func TestSkopeoUmoci(t *testing.T) {
 			t.Fatalf("the unpacked binary: %v %s", err, out)
 		}
 	}
+}
+
+// sha256Hex is the SHA-256 of data in hex.
+func sha256Hex(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
 }

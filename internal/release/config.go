@@ -22,9 +22,6 @@ const ConfigFile = "release.yaml"
 // Config is release.yaml: how the service is restarted and checked, and
 // what else an install copies. The command line overrides it field by field.
 type Config struct {
-	// Service names the service in messages and audit events; empty means
-	// the delivery's project name.
-	Service string `yaml:"service"`
 	// Restart is a shell command run after each switch ("systemctl restart
 	// app"). It runs with HEGUI_RELEASE_VERSION, HEGUI_RELEASE_DIR (the
 	// release's directory) and HEGUI_RELEASE_ROOT in its environment.
@@ -199,7 +196,6 @@ func (c Config) Merge(over Config) Config {
 			*dst = v
 		}
 	}
-	set(&c.Service, over.Service)
 	if over.Restart != "" || over.Signal != "" {
 		c.Restart, c.Signal = over.Restart, over.Signal
 	}

@@ -8,8 +8,7 @@ import (
 )
 
 func TestParseConfig(t *testing.T) {
-	c, err := ParseConfig([]byte(`service: app
-signal: SIGHUP
+	c, err := ParseConfig([]byte(`signal: SIGHUP
 pidfile: /run/app.pid
 health:
   http: http://127.0.0.1:8080/healthz

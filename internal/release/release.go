@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"hegui.dev/hegui/internal/atomicfile"
+	"hegui.dev/hegui/internal/ctxio"
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/human"
 	"hegui.dev/hegui/internal/inputfile"
@@ -556,7 +557,7 @@ func copyChecked(ctx context.Context, src *inputfile.Dir, p planned, dir string)
 	}
 	defer out.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(ctxReader{ctx, in}, p.entry.Size+1))
+	n, err := ctxio.Copy(ctx, io.MultiWriter(out, h), io.LimitReader(in, p.entry.Size+1))
 	if err != nil {
 		return RecordedFile{}, fmt.Errorf("copy %s: %w", p.entry.Path, err)
 	}
@@ -571,19 +572,6 @@ func copyChecked(ctx context.Context, src *inputfile.Dir, p planned, dir string)
 		return RecordedFile{}, err
 	}
 	return RecordedFile{Path: p.dest, From: p.entry.Path, Size: n, SHA256: sum, Mode: p.mode}, out.Close()
-}
-
-// ctxReader stops a long copy when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // writeNew writes a new file and syncs it.

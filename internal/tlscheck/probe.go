@@ -240,11 +240,11 @@ type handshake struct {
 
 var errClientCertRequired = errors.New("the server requires a client certificate")
 
-// handshake connects and completes a handshake offering versions min..max
+// handshake connects and completes a handshake offering versions lo..hi
 // and suites (TLS 1.0-1.2). With checkClientCert it also reads briefly after
 // the handshake: a TLS 1.3 server refuses a missing client certificate only
 // after the client has finished.
-func (o Options) handshake(ctx context.Context, min, max uint16, suites []uint16, checkClientCert bool) (*handshake, error) {
+func (o Options) handshake(ctx context.Context, lo, hi uint16, suites []uint16, checkClientCert bool) (*handshake, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	var d net.Dialer
@@ -256,7 +256,7 @@ func (o Options) handshake(ctx context.Context, min, max uint16, suites []uint16
 	raw.SetDeadline(time.Now().Add(o.Timeout))
 	h := &handshake{}
 	conn := tls.Client(raw, &tls.Config{
-		ServerName: o.ServerName, MinVersion: min, MaxVersion: max, CipherSuites: suites,
+		ServerName: o.ServerName, MinVersion: lo, MaxVersion: hi, CipherSuites: suites,
 		// The chain is verified by verifyChain, against the roots asked
 		// for, so that a bad chain is a finding, not a failed probe.
 		InsecureSkipVerify: true, //nolint:gosec // verified in verifyChain
@@ -273,20 +273,13 @@ func (o Options) handshake(ctx context.Context, min, max uint16, suites []uint16
 	}
 	h.state = conn.ConnectionState()
 	if checkClientCert && h.requested {
-		conn.SetReadDeadline(time.Now().Add(min2(o.Timeout, 500*time.Millisecond)))
+		conn.SetReadDeadline(time.Now().Add(min(o.Timeout, 500*time.Millisecond)))
 		var b [1]byte
 		if _, err := conn.Read(b[:]); err != nil && isCertAlert(err) {
 			h.required = true
 		}
 	}
 	return h, nil
-}
-
-func min2(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 // isCertAlert reports a TLS alert a server sends for a missing or refused

@@ -141,7 +141,14 @@ func Judge(r *Result, p Profile) []Finding {
 		f = append(f, Finding{Rule: rule, Level: level, Message: fmt.Sprintf(format, args...)})
 	}
 	if !r.Reachable {
-		add("unreachable", Error, "no handshake worked (%s); if the server offers only SM2 (TLCP, or sm2sig_sm3 in TLS 1.3), this probe cannot speak it", r.Error)
+		hint := ""
+		// A server that speaks TLS but refused every handshake may offer
+		// only what Go cannot (SM2); one that does not speak TLS at all
+		// does not need the hint.
+		if strings.Contains(r.Error, "remote error") || strings.HasPrefix(r.Error, "refused") {
+			hint = "; if the server offers only SM2 (TLCP, or sm2sig_sm3 in TLS 1.3), this probe cannot speak it"
+		}
+		add("unreachable", Error, "no handshake worked (%s)%s", r.Error, hint)
 		return f
 	}
 	min, _ := p.minVersion()

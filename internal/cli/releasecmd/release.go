@@ -199,12 +199,7 @@ func RunInstall(ctx context.Context, env *cmdutil.Env, o InstallOptions) error {
 		return err
 	}
 	out, err := m.Install(ctx, release.InstallOptions{Delivery: o.Delivery, Anchors: anchors, Platform: o.Platform})
-	if o.JSON && out != nil {
-		if jerr := env.PrintJSON(jsonOutcome(out, err)); jerr != nil {
-			return jerr
-		}
-	}
-	return err
+	return printOutcome(env, o.JSON, out, err)
 }
 
 // inRoot resolves release.yaml's relative paths in the root; paths from
@@ -230,12 +225,20 @@ type outcomeJSON struct {
 	Error string `json:"error,omitempty"`
 }
 
-func jsonOutcome(o *release.Outcome, err error) outcomeJSON {
+// printOutcome prints an install's or rollback's outcome with --json and
+// returns the operation's error.
+func printOutcome(env *cmdutil.Env, asJSON bool, o *release.Outcome, err error) error {
+	if !asJSON || o == nil {
+		return err
+	}
 	j := outcomeJSON{Outcome: o, OK: err == nil}
 	if err != nil {
 		j.Error = human.OneLine(err.Error())
 	}
-	return j
+	if jerr := env.PrintJSON(j); jerr != nil {
+		return jerr
+	}
+	return err
 }
 
 // RollbackOptions are the choices of `hegui release rollback`.
@@ -269,12 +272,7 @@ otherwise, 2 for usage errors.`,
 			}
 			defer closeManager(env, m)
 			out, err := m.Rollback(cmd.Context(), o.To)
-			if o.JSON && out != nil {
-				if jerr := env.PrintJSON(jsonOutcome(out, err)); jerr != nil {
-					return jerr
-				}
-			}
-			return err
+			return printOutcome(env, o.JSON, out, err)
 		},
 	}
 	o.addRoot(cmd, env)

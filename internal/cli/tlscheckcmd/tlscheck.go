@@ -131,6 +131,9 @@ func Run(ctx context.Context, env *cmdutil.Env, o Options) error {
 	} else {
 		print(env, res, p, findings)
 	}
+	if !res.Reachable {
+		return fmt.Errorf("%s: no TLS handshake worked: %s", o.Addr, res.Error)
+	}
 	if failed {
 		n := 0
 		for _, f := range findings {
@@ -138,7 +141,11 @@ func Run(ctx context.Context, env *cmdutil.Env, o Options) error {
 				n++
 			}
 		}
-		return fmt.Errorf("%s does not meet %s: %d findings", o.Addr, p.Name, n)
+		word := "findings"
+		if n == 1 {
+			word = "finding"
+		}
+		return fmt.Errorf("%s does not meet %s: %d %s", o.Addr, p.Name, n, word)
 	}
 	return nil
 }
