@@ -29,7 +29,8 @@ deadline_flake() {
 }
 
 # The parsers of untrusted input (a delivery or a kit someone else made, a
-# module proxy's requests and stored records, a service's request bodies),
+# module proxy's requests and stored records, a service's request bodies,
+# the evidence an operator attaches to a report),
 # as "package target".
 verifier_targets=(
 	"hegui.dev/hegui/internal/deliver/sbom FuzzReadSBOM"
@@ -52,6 +53,7 @@ verifier_targets=(
 	"hegui.dev/hegui/internal/kit FuzzVerify"
 	"hegui.dev/hegui/mask FuzzMaskJSON"
 	"hegui.dev/hegui/internal/ociimage FuzzFileInLayer"
+	"hegui.dev/hegui/internal/opevidence FuzzParse"
 )
 long=" "
 if [ -n "${FUZZ_LONG:-}" ]; then

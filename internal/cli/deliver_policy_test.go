@@ -3,10 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"hegui.dev/hegui/internal/format"
 	"hegui.dev/hegui/internal/oscal"
 	"hegui.dev/hegui/internal/schematest"
+	"hegui.dev/hegui/internal/testcert"
 	"hegui.dev/hegui/internal/vulndb"
 )
 
@@ -234,7 +238,7 @@ func TestReportCommand(t *testing.T) {
 		}
 	}
 	res = r.ok("report", dir, "--format", "md")
-	for _, want := range []string{"## 合规矩阵 Compliance matrix", "## 漏洞 Vulnerabilities", "GO-2026-5970", "operator part: 49 to complete", "存在差距 gap"} {
+	for _, want := range []string{"## 合规矩阵 Compliance matrix", "## 漏洞 Vulnerabilities", "GO-2026-5970", "operator part: 51 to complete", "存在差距 gap"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("Markdown report lacks %q", want)
 		}
@@ -253,6 +257,8 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("re-rendered report.html lacks %s", id)
 		}
 	}
+
+	checkOperatorEvidence(t, r, dir)
 
 	if res := r.run("report", dir, "--framework", "iso27001"); res.code != ExitUsage {
 		t.Errorf("unknown framework: code %d", res.code)
@@ -395,5 +401,87 @@ func TestVulnVetAndVulnDBCommands(t *testing.T) {
 	res = r.run("vet", f.dir)
 	if !strings.Contains(res.stdout, "suppressed by #nosec: a cache key, not security") {
 		t.Errorf("hegui vet does not show the suppression and its reason:\n%s", res.stdout)
+	}
+}
+
+// checkOperatorEvidence checks two endpoints with hegui tlscheck --json, a
+// real Go TLS server that meets gbt22239-l3 and one that accepts TLS 1.0,
+// and attaches both to the delivery's report: every format that takes
+// them shows them beside the operator parts of the transport controls,
+// validated by its schema; bad evidence is refused with a reason.
+func checkOperatorEvidence(t *testing.T, r *runner, dir string) {
+	t.Helper()
+	ca := testcert.NewCA(t, "Operator Root")
+	os.WriteFile(r.path("operator-root.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o644)
+	cert := ca.Leaf(t, "127.0.0.1")
+	good := testcert.ServeTLS(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+	weak := testcert.ServeTLS(t, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS12})
+	res := r.ok("tlscheck", good, "--ca", r.path("operator-root.pem"), "--json")
+	os.WriteFile(r.path("tls-good.json"), []byte(res.stdout), 0o644)
+	res = r.run("tlscheck", weak, "--ca", r.path("operator-root.pem"), "--json")
+	if res.code != ExitFailure {
+		t.Fatalf("tlscheck of a TLS 1.0 server: code %d", res.code)
+	}
+	os.WriteFile(r.path("tls-weak.json"), []byte(res.stdout), 0o644)
+	withEvidence := []string{"report", dir, "--evidence", r.path("tls-good.json"), "--evidence", r.path("tls-weak.json")}
+
+	res = r.ok(append(withEvidence, "--format", "json")...)
+	schematest.Report(t, "hegui report --evidence --format json", []byte(res.stdout))
+	var rep format.Report
+	json.Unmarshal([]byte(res.stdout), &rep)
+	if len(rep.OperatorEvidence) != 2 || !rep.OperatorEvidence[0].Meets || rep.OperatorEvidence[1].Meets ||
+		rep.OperatorEvidence[0].File != "tls-good.json" || !slices.ContainsFunc(rep.OperatorEvidence[1].Findings, func(f format.EvidenceFinding) bool {
+		return f.Rule == "old-version" && f.Level == "error"
+	}) {
+		t.Fatalf("operator evidence %+v", rep.OperatorEvidence)
+	}
+	transport := map[string][]string{"gbt22239-2019-l3": {"8.1.2.2 a", "8.1.2.2 b", "8.1.4.1 c", "8.1.4.7 a", "8.1.4.8 a"}, "gbt39786-2021-l3": {"5 b"}}
+	for _, f := range rep.Compliance {
+		var beside []string
+		for _, o := range f.Controls {
+			if len(o.Operator.Evidence) > 0 {
+				beside = append(beside, o.ID)
+			}
+			if o.Operator.Status != format.ToComplete {
+				t.Errorf("%s %s: operator part %s", f.ID, o.ID, o.Operator.Status)
+			}
+		}
+		if strings.Join(beside, ",") != strings.Join(transport[f.ID], ",") || f.Summary.OperatorEvidenceFailing != len(beside) {
+			t.Errorf("%s: evidence beside %v, summary %+v", f.ID, beside, f.Summary)
+		}
+	}
+	res = r.ok(append(withEvidence, "--format", "md")...)
+	for _, want := range []string{"### 运营者证据 Operator evidence", "符合 meets gbt22239-l3", "不符合 fails gbt22239-l3", "(operator evidence on 5, failing on 5)"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("Markdown with evidence lacks %q", want)
+		}
+	}
+	res = r.ok(append(withEvidence, "--format", "html")...)
+	if !strings.Contains(res.stdout, `id="operator-evidence"`) || !strings.Contains(res.stdout, weak) {
+		t.Error("report.html with evidence lacks its section")
+	}
+	res = r.ok(append(withEvidence, "--format", "oscal", "--framework", "等保", "-o", r.path("oscal-evidence"))...)
+	data, _ := os.ReadFile(filepath.Join(r.path("oscal-evidence"), oscal.AssessmentResultsFile))
+	schematest.OSCAL(t, "assessment-results.json with operator evidence", data, oscal.Version)
+	if !strings.Contains(string(data), `"type": "inventory-item"`) || !strings.Contains(string(data), "Operator evidence: TLS endpoint "+weak) {
+		t.Error("assessment-results.json lacks the operator evidence")
+	}
+
+	// Bad evidence: one line, exit 1 (or 2 for a format that cannot take it).
+	os.WriteFile(r.path("not-tls.json"), []byte(`{"schema":"hegui.dev/report/v2"}`), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--evidence", r.path("not-tls.json")}, ExitFailure, `not-tls.json: schema "hegui.dev/report/v2": this hegui reads "hegui.dev/tlscheck/v1"`},
+		{[]string{"--evidence", r.path("missing.json")}, ExitFailure, "missing.json"},
+		{[]string{"--evidence", dir}, ExitFailure, "directory"},
+		{[]string{"--evidence", r.path("tls-good.json"), "--format", "sarif"}, ExitUsage, "--evidence goes into the html, json, md and oscal formats"},
+	} {
+		res := r.run(append([]string{"report", dir}, tc.args...)...)
+		if res.code != tc.code || !strings.Contains(res.stderr, tc.want) || strings.Count(strings.TrimSpace(res.stderr), "\n") > 1 {
+			t.Errorf("report %v: code %d, stderr %q; want %d and %q", tc.args, res.code, res.stderr, tc.code, tc.want)
+		}
 	}
 }

@@ -49,6 +49,10 @@ type Control struct {
 	// Operator is the statement only the operator can make, prefilled
 	// with what it must say.
 	Operator format.Text `yaml:"operator"`
+	// OperatorEvidence are the kinds of operator evidence
+	// (format.OperatorEvidenceKinds) shown beside the operator part when
+	// the operator attaches them to the report.
+	OperatorEvidence []string `yaml:"operatorEvidence"`
 }
 
 // VendorPart is the vendor's part of a control: the rules that evidence
@@ -130,6 +134,11 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		}
 		if err := ctl.Vendor.check(); err != nil {
 			return nil, fmt.Errorf("%s: vendor part: %w", where, err)
+		}
+		for _, k := range ctl.OperatorEvidence {
+			if !slices.Contains(format.OperatorEvidenceKinds, k) {
+				return nil, fmt.Errorf("%s: operatorEvidence %q: want one of %s", where, k, strings.Join(format.OperatorEvidenceKinds, ", "))
+			}
 		}
 		ids[ctl.ID] = true
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -25,7 +26,7 @@ func TestShippedCatalogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"gbt22239-2019-l3": 20, "gbt39786-2021-l3": 10, "nist-ssdf-1.1": 15, "slsa-1.0-build": 6, "gdpr": 8, "pipl": 8}
+	want := map[string]int{"gbt22239-2019-l3": 22, "gbt39786-2021-l3": 10, "nist-ssdf-1.1": 15, "slsa-1.0-build": 6, "gdpr": 8, "pipl": 8}
 	for _, c := range cats {
 		if n, ok := want[c.ID]; !ok {
 			t.Errorf("unexpected catalog %s", c.ID)
@@ -84,6 +85,7 @@ func TestCatalogErrors(t *testing.T) {
 		"attest and rules": {base + vendor("evidence: [sbom], attest: {en: a, zh: a}"), "never stands in for evidence"},
 		"attest one lang":  {base + ctl + "    vendor: {attest: {en: a}}\n", "attest needs en and zh"},
 		"bad doc kind":     {base + vendor("documents: [novel]"), `document kind "novel"`},
+		"bad op evidence":  {base + ok + "    operatorEvidence: [pcap]\n", `operatorEvidence "pcap"`},
 		"no operator":      {base + "  - id: A\n    group: {en: g, zh: g}\n    text: {en: t, zh: t}\n    vendor: {covers: {en: c, zh: c}, evidence: [sbom]}\n", "operator part needs en and zh"},
 		"duplicate id":     {base + ok + ok, "id used twice"},
 		"bad modal":        {base + strings.Replace(ok, "    operator", "    modal: must\n    operator", 1), "modal"},
@@ -288,7 +290,7 @@ func TestReleaseDelivery(t *testing.T) {
 	// own tests (security-tests); 等保 8.1.9.4 e and 8.1.9.7 b cite the
 	// tests too and stay evidenced.
 	want := map[string][4]int{
-		"gbt22239-2019-l3": {35, 11, 0, 3},
+		"gbt22239-2019-l3": {35, 11, 0, 5},
 		"gbt39786-2021-l3": {9, 8, 0, 4},
 		"nist-ssdf-1.1":    {18, 0, 0, 0},
 		"slsa-1.0-build":   {4, 0, 4, 0},
@@ -325,7 +327,7 @@ func TestDemoDelivery(t *testing.T) {
 	// 等保 8.1.9.4 e and 8.1.9.7 b are gaps already (the database is older
 	// than the policy allows).
 	want := map[string][4]int{
-		"gbt22239-2019-l3": {7, 0, 39, 3},
+		"gbt22239-2019-l3": {7, 0, 39, 5},
 		"gbt39786-2021-l3": {2, 0, 15, 4},
 		"nist-ssdf-1.1":    {7, 0, 11, 0},
 		"slsa-1.0-build":   {4, 0, 4, 0},
@@ -388,6 +390,64 @@ func TestSecurityTests(t *testing.T) {
 		r := ruleSecurityTests(e)
 		if r.Status != tc.status || !strings.Contains(r.Detail.EN, tc.want) || r.Detail.ZH == "" {
 			t.Errorf("%s: %s %q, want %s saying %q", name, r.Status, r.Detail.EN, tc.status, tc.want)
+		}
+	}
+}
+
+// TestOperatorEvidence: TLS endpoint checks attached to a report are
+// cited beside the operator part of exactly the controls whose catalog
+// accepts them, counted in the summary (and failing ones apart), and
+// change nothing else: the operator part stays to complete, the vendor
+// parts are decided as without them.
+func TestOperatorEvidence(t *testing.T) {
+	cats, err := Catalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := Evaluate(cats, evidence())
+	e := evidence()
+	e.Operator = []format.OperatorEvidence{
+		{Kind: format.EvidenceTLS, File: "api.json", SHA256: "aa", Subject: "api:443", Meets: true},
+		{Kind: format.EvidenceTLS, File: "old.json", SHA256: "bb", Subject: "old:443", Meets: false},
+	}
+	got := Evaluate(cats, e)
+	accepting := map[string][]string{
+		"gbt22239-2019-l3": {"8.1.2.2 a", "8.1.2.2 b", "8.1.4.1 c", "8.1.4.7 a", "8.1.4.8 a"},
+		"gbt39786-2021-l3": {"5 b"},
+	}
+	for i, f := range got {
+		var cited []string
+		for j, o := range f.Controls {
+			if o.Operator.Status != format.ToComplete {
+				t.Errorf("%s %s: operator part %s with evidence attached", f.ID, o.ID, o.Operator.Status)
+			}
+			if !reflect.DeepEqual(o.Vendor, plain[i].Controls[j].Vendor) {
+				t.Errorf("%s %s: the vendor part changed with operator evidence", f.ID, o.ID)
+			}
+			if len(o.Operator.Evidence) == 0 {
+				continue
+			}
+			cited = append(cited, o.ID)
+			if len(o.Operator.Evidence) != 2 || o.Operator.Evidence[0].Digest != "sha256:aa" || o.Operator.Evidence[1].Meets || !o.Operator.Failing() {
+				t.Errorf("%s %s: evidence %+v", f.ID, o.ID, o.Operator.Evidence)
+			}
+		}
+		if fmt.Sprint(cited) != fmt.Sprint(accepting[f.ID]) {
+			t.Errorf("%s: evidence beside %v, want %v", f.ID, cited, accepting[f.ID])
+		}
+		s := f.Summary
+		if s.OperatorEvidence != len(cited) || s.OperatorEvidenceFailing != len(cited) || s.OperatorToComplete != s.Controls {
+			t.Errorf("%s: summary %+v", f.ID, s)
+		}
+		if len(cited) > 0 && !strings.Contains(s.Sentence().EN, fmt.Sprintf("(operator evidence on %d, failing on %d)", len(cited), len(cited))) {
+			t.Errorf("%s: %s", f.ID, s.Sentence().EN)
+		}
+	}
+	// Only the one that meets its profile: nothing failing.
+	e.Operator = e.Operator[:1]
+	for _, f := range Evaluate(cats, e) {
+		if f.Summary.OperatorEvidenceFailing != 0 {
+			t.Errorf("%s: %d failing", f.ID, f.Summary.OperatorEvidenceFailing)
 		}
 	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // Evaluate decides the vendor part of every control of the catalogs from
-// the evidence, and lists every operator part as still to complete.
+// the evidence, and lists every operator part as still to complete, with
+// the operator evidence its control accepts beside it.
 func Evaluate(cats []*Catalog, e *Evidence) []format.Framework {
 	out := make([]format.Framework, 0, len(cats))
 	for _, c := range cats {
@@ -17,15 +18,33 @@ func Evaluate(cats []*Catalog, e *Evidence) []format.Framework {
 		for _, ctl := range c.Controls {
 			o := format.ControlOutcome{ID: ctl.ID, Ref: ctl.Ref, Group: ctl.Group, Modal: ctl.Modal, Text: ctl.Text,
 				Vendor:   vendorPart(format.ControlRef(c.ID, ctl.ID), ctl.Vendor, e),
-				Operator: format.OperatorPart{Status: format.ToComplete, Statement: ctl.Operator}}
+				Operator: operatorPart(ctl, e)}
 			f.Summary.Controls++
 			f.Summary.Vendor.Add(o.Vendor.Status)
 			f.Summary.OperatorToComplete++
+			if len(o.Operator.Evidence) > 0 {
+				f.Summary.OperatorEvidence++
+				if o.Operator.Failing() {
+					f.Summary.OperatorEvidenceFailing++
+				}
+			}
 			f.Controls = append(f.Controls, o)
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// operatorPart is the control's statement for the operator to complete,
+// with the operator evidence of the kinds the control accepts beside it.
+func operatorPart(ctl Control, e *Evidence) format.OperatorPart {
+	p := format.OperatorPart{Status: format.ToComplete, Statement: ctl.Operator}
+	for _, oe := range e.Operator {
+		if slices.Contains(ctl.OperatorEvidence, oe.Kind) {
+			p.Evidence = append(p.Evidence, oe.Citation())
+		}
+	}
+	return p
 }
 
 // vendorPart decides the vendor part of the control ref

@@ -58,6 +58,10 @@ type Evidence struct {
 	// RuntimeLinked maps each runtime package (format.RuntimeCapabilities)
 	// to the binaries that link it.
 	RuntimeLinked map[string][]string
+	// Operator is the evidence the operator attached to the report
+	// (hegui report --evidence): shown beside operator parts, never a
+	// vendor rule's evidence.
+	Operator []format.OperatorEvidence
 }
 
 // Signer is one key that signs the delivery.

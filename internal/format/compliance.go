@@ -24,11 +24,15 @@ type Framework struct {
 }
 
 // ControlSummary counts a framework's controls: the vendor parts by
-// status, and the operator parts, all of which remain to be completed.
+// status, and the operator parts, all of which remain to be completed;
+// of those, how many have operator evidence beside them, and on how many
+// some of it fails its profile.
 type ControlSummary struct {
-	Controls           int          `json:"controls"`
-	Vendor             VendorCounts `json:"vendor"`
-	OperatorToComplete int          `json:"operatorToComplete"`
+	Controls                int          `json:"controls"`
+	Vendor                  VendorCounts `json:"vendor"`
+	OperatorToComplete      int          `json:"operatorToComplete"`
+	OperatorEvidence        int          `json:"operatorEvidence,omitempty"`
+	OperatorEvidenceFailing int          `json:"operatorEvidenceFailing,omitempty"`
 }
 
 // Sentence is a framework's summary as one sentence in each language:
@@ -51,6 +55,10 @@ func (s ControlSummary) Sentence() Text {
 	}
 	en += fmt.Sprintf("; operator part: %d to complete", s.OperatorToComplete)
 	zh += fmt.Sprintf("；运营者部分：%d 项待完成", s.OperatorToComplete)
+	if s.OperatorEvidence > 0 {
+		en += fmt.Sprintf(" (operator evidence on %d, failing on %d)", s.OperatorEvidence, s.OperatorEvidenceFailing)
+		zh += fmt.Sprintf("（%d 项附运营者证据，其中 %d 项证据不符合）", s.OperatorEvidence, s.OperatorEvidenceFailing)
+	}
 	return Text{EN: en, ZH: zh}
 }
 
@@ -122,10 +130,23 @@ type VendorPart struct {
 
 // OperatorPart is what only the operator of the running system can show:
 // a statement for the operator to complete, prefilled with what it must
-// say. Its status is always to-complete: a delivery never completes it.
+// say. Its status is always to-complete: a delivery never completes it,
+// and neither does the operator evidence shown beside it (Evidence), which
+// hegui report attaches when the operator gives it.
 type OperatorPart struct {
-	Status    ControlStatus `json:"status"`
-	Statement Text          `json:"statement"`
+	Status    ControlStatus      `json:"status"`
+	Statement Text               `json:"statement"`
+	Evidence  []OperatorCitation `json:"evidence,omitempty"`
+}
+
+// Failing reports whether some of the operator evidence fails its profile.
+func (p OperatorPart) Failing() bool {
+	for _, c := range p.Evidence {
+		if !c.Meets {
+			return true
+		}
+	}
+	return false
 }
 
 // ControlStatus is the status of a rule, a vendor part or an operator part.

@@ -227,6 +227,10 @@ type Report struct {
 	// AuditLog is the transparency log the delivery is recorded in after
 	// signing ("" when none); its proof is transparency/entry.tlog-proof.
 	AuditLog string `json:"auditLog,omitempty"`
+	// OperatorEvidence is what the operator attached when rendering the
+	// report (hegui report --evidence); never in a delivery's own
+	// report.json.
+	OperatorEvidence []OperatorEvidence `json:"operatorEvidence,omitempty"`
 }
 
 // Verdict is the policy outcome.

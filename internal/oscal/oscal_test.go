@@ -69,6 +69,24 @@ func sample(t testing.TB) Input {
 		Policy: format.PolicySettings{Mode: "enforce", VulnFailOn: "high", DatabaseMaxAge: "30d", DatabaseMaxAgeDays: 30,
 			Hardening: "fail", Reproducibility: "fail"},
 	}
+	// The operator attached checks of two endpoints, one of them twice
+	// (hegui report --evidence): one meets the profile, two fail it.
+	tls := func(file, subject string, meets bool, day int) format.OperatorEvidence {
+		e := format.OperatorEvidence{Kind: format.EvidenceTLS, File: file, SHA256: fakeEntry(file).SHA256, SM3: fakeEntry(file).SM3,
+			Subject: subject, Checked: t0.Add(time.Duration(day) * 24 * time.Hour), Profile: "gbt22239-l3", Meets: meets,
+			Summary:  format.Text{EN: "accepts TLS 1.3, TLS 1.2", ZH: "接受 TLS 1.3、TLS 1.2"},
+			Findings: []format.EvidenceFinding{}}
+		if !meets {
+			e.Summary = format.Text{EN: "accepts TLS 1.2, TLS 1.0", ZH: "接受 TLS 1.2、TLS 1.0"}
+			e.Findings = append(e.Findings, format.EvidenceFinding{Rule: "old-version", Level: "error", Message: "TLS 1.0 is accepted; gbt22239-l3 allows TLS 1.2 or later"})
+		}
+		return e
+	}
+	r.OperatorEvidence = []format.OperatorEvidence{
+		tls("tls-api.json", "10.0.0.5:443 (server name api.example.cn)", true, 2),
+		tls("tls-admin.json", "10.0.0.6:8443 (server name admin.example.cn)", false, 2),
+		tls("tls-admin-again.json", "10.0.0.6:8443 (server name admin.example.cn)", false, 3),
+	}
 	cats, err := compliance.Catalogs()
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package oscal
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	oscaltypes "github.com/defenseunicorns/go-oscal/src/types/oscal-1-1-3"
@@ -45,6 +46,18 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 	observations := map[string]string{} // observation key → UUID
 	var obs []oscaltypes.Observation
 	var findings []oscaltypes.Finding
+	// The operator's evidence first: the findings relate to it.
+	var items []oscaltypes.InventoryItem
+	operatorObs := map[string]string{} // evidence digest → observation UUID
+	for _, oe := range r.OperatorEvidence {
+		o, item := ev.operatorObservation(oe, tool)
+		operatorObs["sha256:"+oe.SHA256] = o.UUID
+		obs = append(obs, o)
+		// An endpoint checked twice is one item observed twice.
+		if !slices.ContainsFunc(items, func(i oscaltypes.InventoryItem) bool { return i.UUID == item.UUID }) {
+			items = append(items, item)
+		}
+	}
 	var selections []oscaltypes.AssessedControls
 	for _, f := range d.frameworks {
 		var ids []oscaltypes.AssessedControlsSelectControlById
@@ -64,6 +77,9 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 					obs = append(obs, o)
 				}
 				related = append(related, oscaltypes.RelatedObservation{ObservationUuid: id})
+			}
+			for _, c := range ctl.Operator.Evidence {
+				related = append(related, oscaltypes.RelatedObservation{ObservationUuid: operatorObs[c.Digest]})
 			}
 			findings = append(findings, d.finding(f, ctl, related))
 		}
@@ -92,6 +108,14 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 		Status:      oscaltypes.SystemComponentStatus{State: "operational"},
 	}
 	end := d.finished
+	remarks := disclaimer + "\n\nThe evidence files are cited by their paths inside the delivery directory, as its manifest.json lists them, " +
+		"with their SHA-256 and SM3; check the delivery with hegui verify before relying on them."
+	description := "The evidence rules hegui decided for the delivery, and for each control of the selected frameworks whether " +
+		"they show its vendor part. " + disclaimer
+	if len(items) > 0 {
+		remarks += "\n\n" + operatorNote
+		description += " " + operatorNote
+	}
 	return &oscaltypes.AssessmentResults{
 		UUID: d.id("assessment-results"),
 		Metadata: oscaltypes.Metadata{
@@ -100,19 +124,17 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 			Version:      r.Version.Version,
 			OscalVersion: Version,
 			Props:        d.deliveryProps().list(),
-			Remarks: disclaimer + "\n\nThe evidence files are cited by their paths inside the delivery directory, as its manifest.json lists them, " +
-				"with their SHA-256 and SM3; check the delivery with hegui verify before relying on them.",
+			Remarks:      remarks,
 		},
 		ImportAp: oscaltypes.ImportAp{Href: "#" + noPlan, Remarks: "There is no assessment plan: see the resource."},
 		Results: []oscaltypes.Result{{
-			UUID:  d.id("result"),
-			Title: "Delivery " + r.Project + " " + r.Version.Version + ": vendor evidence",
-			Description: "The evidence rules hegui decided for the delivery, and for each control of the selected frameworks whether " +
-				"they show its vendor part. " + disclaimer,
+			UUID:             d.id("result"),
+			Title:            "Delivery " + r.Project + " " + r.Version.Version + ": vendor evidence",
+			Description:      description,
 			Start:            r.Started.UTC(),
 			End:              &end,
 			Props:            (&props{}).hegui("policy-verdict", verdict(r.Verdict)).list(),
-			LocalDefinitions: &oscaltypes.LocalDefinitions{Components: &[]oscaltypes.SystemComponent{software, hegui}},
+			LocalDefinitions: &oscaltypes.LocalDefinitions{Components: &[]oscaltypes.SystemComponent{software, hegui}, InventoryItems: some(items)},
 			ReviewedControls: oscaltypes.ReviewedControls{ControlSelections: selections},
 			Observations:     some(obs),
 			Findings:         some(findings),
@@ -150,8 +172,71 @@ func (d *docs) finding(f framework, ctl format.ControlOutcome, related []oscalty
 			ImplementationStatus: &oscaltypes.ImplementationStatus{State: ImplementationState(v), Remarks: StateRemarks(v)},
 		},
 		RelatedObservations: some(related),
-		Remarks:             "Operator part (运营者部分), to complete by the operator and not assessed here: " + bilingual(ctl.Operator.Statement),
+		Remarks:             "Operator part (运营者部分), to complete by the operator and not assessed here: " + bilingual(ctl.Operator.Statement) + operatorRemarks(ctl.Operator),
 	}
+}
+
+// operatorNote says what the operator's evidence in the results is.
+const operatorNote = "The results also carry evidence the operator attached when rendering them (hegui report --evidence): checks of " +
+	"endpoints of the deployed system by hegui tlscheck, each an observation whose subject is the endpoint, judged by hegui against the " +
+	"gbt22239-l3 transport profile from what the check saw. It is not part of the delivery, not signed by the vendor, and does not " +
+	"complete any operator part: a finding's objective status is about the vendor part alone."
+
+// operatorRemarks lists the operator evidence beside an operator part.
+func operatorRemarks(p format.OperatorPart) string {
+	s := ""
+	for _, c := range p.Evidence {
+		verdict := "meets"
+		if !c.Meets {
+			verdict = "fails"
+		}
+		s += fmt.Sprintf("\nOperator evidence (%s): %s %s (%s, %s).", c.Kind, c.Subject, verdict, c.File, c.Digest)
+	}
+	return s
+}
+
+// operatorObservation is one file of the operator's evidence: an
+// observation of the endpoint it checked (an inventory item of the
+// result), citing the file as a back-matter resource with its digests.
+func (e *evidence) operatorObservation(oe format.OperatorEvidence, tool string) (oscaltypes.Observation, oscaltypes.InventoryItem) {
+	item := oscaltypes.InventoryItem{
+		UUID:        e.id("inventory-item/" + oe.Subject),
+		Description: "TLS endpoint " + oe.Subject + " of the operator's deployed system, checked by the operator.",
+		Props:       (&props{}).hegui("endpoint", oe.Subject).list(),
+	}
+	p := &props{}
+	p.oscal("type", "evidence").hegui("sm3", oe.SM3)
+	res := oscaltypes.Resource{
+		UUID: e.id("resource/operator-evidence/" + oe.SHA256), Title: oe.File,
+		Description: "Evidence the operator attached (hegui tlscheck --json); not part of the delivery, which does not list it.",
+		Props:       p.list(),
+		Rlinks: &[]oscaltypes.ResourceLink{{Href: oe.File, MediaType: "application/json",
+			Hashes: &[]oscaltypes.Hash{{Algorithm: "SHA-256", Value: oe.SHA256}}}},
+	}
+	e.list = append(e.list, res)
+	verdict := "meets"
+	if !oe.Meets {
+		verdict = "fails"
+	}
+	desc := bilingual(oe.Summary)
+	for _, f := range oe.Findings {
+		desc += "\n" + f.Level + " " + f.Rule + ": " + f.Message
+	}
+	o := oscaltypes.Observation{
+		UUID:        e.id("observation/operator-evidence/" + oe.SHA256),
+		Title:       "Operator evidence: TLS endpoint " + oe.Subject + " " + verdict + " " + oe.Profile,
+		Description: desc,
+		Methods:     []string{"TEST"},
+		Origins:     &[]oscaltypes.Origin{{Actors: []oscaltypes.OriginActor{{Type: "tool", ActorUuid: tool}}}},
+		Subjects:    &[]oscaltypes.SubjectReference{{SubjectUuid: item.UUID, Type: "inventory-item", Title: oe.Subject}},
+		Props: (&props{}).hegui("operator-evidence", oe.Kind).hegui("profile", oe.Profile).
+			hegui("evidence-status", verdict).list(),
+		RelevantEvidence: &[]oscaltypes.RelevantEvidence{{Href: "#" + res.UUID, Description: oe.File + ", SHA-256 " + oe.SHA256 + ", SM3 " + oe.SM3}},
+		Collected:        oe.Checked.UTC(),
+		Remarks: "Attached by the operator when this document was rendered; not part of the delivery and not signed by the vendor. " +
+			"Not probed: SM2 certificates and TLCP (GB/T 38636), SSL 2.0 and 3.0, cipher suites Go does not implement.",
+	}
+	return o, item
 }
 
 // evidence gathers the files the observations cite, as back-matter

@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"io"
 	"math/big"
 	"net"
 	"os"
@@ -22,33 +21,8 @@ import (
 	"hegui.dev/hegui/internal/testcert"
 )
 
-// serve runs a real crypto/tls server with cfg on 127.0.0.1 until the test
-// ends and returns its address.
-func serve(t *testing.T, cfg *tls.Config) string {
-	t.Helper()
-	l, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(3 * time.Second))
-				if err := c.(*tls.Conn).Handshake(); err != nil {
-					return
-				}
-				io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
+// serve runs a real crypto/tls server with cfg until the test ends.
+func serve(t *testing.T, cfg *tls.Config) string { return testcert.ServeTLS(t, cfg) }
 
 // leaf issues a server certificate for 127.0.0.1 from ca with key, valid
 // from notBefore to notAfter.

@@ -14,6 +14,7 @@ import (
 	"hegui.dev/hegui/internal/compliance"
 	"hegui.dev/hegui/internal/deliver/report"
 	"hegui.dev/hegui/internal/format"
+	"hegui.dev/hegui/internal/opevidence"
 	"hegui.dev/hegui/internal/oscal"
 )
 
@@ -23,6 +24,7 @@ type reportOptions struct {
 	Frameworks []string // ids or aliases; none means all
 	Format     string   // one of reportFormats
 	Output     string   // "" for standard output; the directory for oscal
+	Evidence   []string // operator evidence files (hegui tlscheck --json)
 }
 
 // reportFormats are the formats of hegui report: report.Rerender's, and
@@ -63,12 +65,23 @@ documents, for compliance tools, written into the directory -o names):
 
 The OSCAL documents are deterministic: rendering the same delivery again
 gives the same bytes. Report does not verify the signatures; run "hegui
-verify" for that.`,
+verify" for that.
+
+The operator can attach evidence about the deployed system with --evidence:
+documents written by "hegui tlscheck HOST:PORT --json", one per endpoint.
+Report judges each by the gbt22239-l3 transport profile from what the check
+saw (not from the verdict the file carries), lists it with its SHA-256 and
+SM3, and shows it beside the operator part of the controls about data in
+transit (等保 8.1.2.2 a and b, 8.1.4.1 c, 8.1.4.7 a, 8.1.4.8 a; 密评 5 b). The
+operator part stays to complete: an endpoint check does not list the
+channels a control is about.`,
 		Example: `  hegui report dist/app_v1.2.3 --framework 等保 --framework 密评 -o dengbao.html
   hegui report dist/app_v1.2.3 --format md > REPORT.md
   hegui report dist/app_v1.2.3 --format sarif -o app.sarif
   hegui report dist/app_v1.2.3 --format oscal -o oscal/
-  hegui report dist/app_v1.2.3 --format oscal --framework 等保 --framework 密评 -o oscal-dengbao/`,
+  hegui report dist/app_v1.2.3 --format oscal --framework 等保 --framework 密评 -o oscal-dengbao/
+  hegui tlscheck api.internal:443 --json > tls-api.json
+  hegui report dist/app_v1.2.3 --framework 等保 --evidence tls-api.json -o dengbao.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Delivery = args[0]
@@ -78,6 +91,7 @@ verify" for that.`,
 	cmd.Flags().StringSliceVar(&opts.Frameworks, "framework", nil, "framework `ID` or alias to include (repeatable; default: all)")
 	cmd.Flags().StringVar(&opts.Format, "format", "html", "html, json, md, sarif or oscal")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (default: standard output); for oscal, the directory")
+	cmd.Flags().StringArrayVar(&opts.Evidence, "evidence", nil, "attach the operator's evidence `FILE` (hegui tlscheck --json; repeatable)")
 	return cmd
 }
 
@@ -89,6 +103,9 @@ func runReport(ctx context.Context, env *cmdutil.Env, opts reportOptions) error 
 	if opts.Format == "oscal" && (opts.Output == "" || opts.Output == "-") {
 		return cmdutil.Usagef("--format oscal writes several documents: name their directory with -o DIR")
 	}
+	if opts.Format == "sarif" && len(opts.Evidence) > 0 {
+		return cmdutil.Usagef("--evidence goes into the html, json, md and oscal formats; sarif holds the delivery's own logs")
+	}
 	cats, err := compliance.Catalogs()
 	if err != nil {
 		return err
@@ -96,15 +113,19 @@ func runReport(ctx context.Context, env *cmdutil.Env, opts reportOptions) error 
 	if cats, err = compliance.Select(cats, opts.Frameworks); err != nil {
 		return cmdutil.UsageError{Err: err}
 	}
+	operator, err := readEvidence(ctx, opts.Evidence)
+	if err != nil {
+		return err
+	}
 	d, err := format.OpenDelivery(ctx, opts.Delivery)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	if opts.Format == "oscal" {
-		return writeOSCAL(ctx, env, d, cats, opts.Output)
+		return writeOSCAL(ctx, env, d, cats, operator, opts.Output)
 	}
-	data, err := report.Rerender(ctx, d, cats, opts.Format)
+	data, err := report.Rerender(ctx, d, cats, operator, opts.Format)
 	if err != nil {
 		return err
 	}
@@ -114,8 +135,8 @@ func runReport(ctx context.Context, env *cmdutil.Env, opts reportOptions) error 
 // writeOSCAL writes the delivery's OSCAL documents into dir, replacing
 // those a previous run wrote, and lists them on standard output: the
 // command's result, for a script to pass on.
-func writeOSCAL(ctx context.Context, env *cmdutil.Env, d *format.DeliveryReader, cats []*compliance.Catalog, dir string) error {
-	r, err := report.Reread(ctx, d, cats)
+func writeOSCAL(ctx context.Context, env *cmdutil.Env, d *format.DeliveryReader, cats []*compliance.Catalog, operator []format.OperatorEvidence, dir string) error {
+	r, err := report.Reread(ctx, d, cats, operator)
 	if err != nil {
 		return err
 	}
@@ -134,4 +155,22 @@ func writeOSCAL(ctx context.Context, env *cmdutil.Env, d *format.DeliveryReader,
 		fmt.Fprintln(env.Stdout, path)
 	}
 	return nil
+}
+
+// readEvidence reads and judges the operator's evidence files, in the
+// order given; the same document given twice is shown once.
+func readEvidence(ctx context.Context, files []string) ([]format.OperatorEvidence, error) {
+	var out []format.OperatorEvidence
+	seen := map[string]bool{}
+	for _, f := range files {
+		e, err := opevidence.Read(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("operator evidence: %w", err)
+		}
+		if !seen[e.SHA256] {
+			seen[e.SHA256] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }

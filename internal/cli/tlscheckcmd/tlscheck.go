@@ -50,12 +50,18 @@ client certificate. It then holds them to a profile:
 What Go cannot speak is listed, not guessed: SSL 3.0, suites Go does not
 implement, SM2 certificates and TLCP (GB/T 38636).
 
+The --json document is evidence about the deployed system: attach it to a
+delivery's compliance report with "hegui report DELIVERY --evidence FILE",
+which judges it again by gbt22239-l3 and shows it beside the operator part
+of the transport controls (docs/tlscheck.md).
+
 Exit status: 0 when nothing fails the profile, 1 otherwise (or when the
 endpoint cannot be reached), 2 for usage errors.`,
 		Example: `  hegui tlscheck www.example.cn:443
   hegui tlscheck 10.0.0.5:8443 --servername api.internal --ca company-root.pem --profile modern
   hegui tlscheck db.internal:5433 --json
-  hegui tlscheck gateway:443 --sarif tls.sarif`,
+  hegui tlscheck gateway:443 --sarif tls.sarif
+  hegui tlscheck api.internal:443 --json > tls-api.json && hegui report dist/app_v1.2.3 --evidence tls-api.json -o report.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Addr = args[0]
@@ -70,14 +76,6 @@ endpoint cannot be reached), 2 for usage errors.`,
 	f.BoolVar(&o.JSON, "json", false, "print the result and findings as JSON")
 	f.StringVar(&o.SARIF, "sarif", "", "also write the findings as SARIF 2.1.0 to `FILE`")
 	return cmd
-}
-
-// report is --json's output.
-type report struct {
-	*tlscheck.Result
-	Profile  string             `json:"profile"`
-	Findings []tlscheck.Finding `json:"findings"`
-	Passed   bool               `json:"passed"`
 }
 
 // Run runs `hegui tlscheck`.
@@ -125,7 +123,7 @@ func Run(ctx context.Context, env *cmdutil.Env, o Options) error {
 		}
 	}
 	if o.JSON {
-		if err := env.PrintJSON(report{Result: res, Profile: p.Name, Findings: findings, Passed: !failed}); err != nil {
+		if err := env.PrintJSON(tlscheck.NewReport(res, p, findings)); err != nil {
 			return err
 		}
 	} else {

@@ -40,6 +40,7 @@ func Evidence(r *format.Report, digest func(string) string) *compliance.Evidence
 		e.BinaryCrypto = binaryCrypto(r.Cryptography)
 	}
 	e.Documents = r.Documents
+	e.Operator = r.OperatorEvidence
 	for _, a := range r.Attestations {
 		if e.Attestations == nil {
 			e.Attestations = map[string]string{}

@@ -141,7 +141,11 @@ func Markdown(r *format.Report) []byte {
 	w("| Framework | Controls | Vendor: evidenced | Vendor: attested | Vendor: gap | Vendor: not applicable | Operator: to complete |\n|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Compliance {
 		s := f.Summary
-		w("| %s | %d | %d | %d | %d | %d | %d |\n", f.Name.ZH, s.Controls, s.Vendor.Evidenced, s.Vendor.Attested, s.Vendor.Gap, s.Vendor.NotApplicable, s.OperatorToComplete)
+		op := fmt.Sprint(s.OperatorToComplete)
+		if s.OperatorEvidence > 0 {
+			op += fmt.Sprintf(" (evidence on %d, failing on %d)", s.OperatorEvidence, s.OperatorEvidenceFailing)
+		}
+		w("| %s | %d | %d | %d | %d | %d | %s |\n", f.Name.ZH, s.Controls, s.Vendor.Evidenced, s.Vendor.Attested, s.Vendor.Gap, s.Vendor.NotApplicable, op)
 	}
 	if len(r.Documents) > 0 {
 		w("\n### 交付文档 Documents\n\n| File | Kind | Controls | SHA-256 |\n|---|---|---|---|\n")
@@ -155,15 +159,43 @@ func Markdown(r *format.Report) []byte {
 			w("| `%s` | %s | `%s` |\n", format.ControlRef(a.Framework, a.Control), md(a.Statement), a.File)
 		}
 	}
+	if len(r.OperatorEvidence) > 0 {
+		w("\n### 运营者证据 Operator evidence\n\nChecks of the deployed system the operator attached (hegui tlscheck), judged by hegui against the %s profile from what each saw; shown beside the operator parts that accept them, which stay to complete. Not part of the delivery. Not probed: SM2 certificates and TLCP (GB/T 38636), SSL 2.0 and 3.0, suites Go does not implement.\n\n| Endpoint | Checked | Verdict | What the check saw | Findings | File |\n|---|---|---|---|---|---|\n", r.OperatorEvidence[0].Profile)
+		for _, e := range r.OperatorEvidence {
+			var fs []string
+			for _, f := range e.Findings {
+				fs = append(fs, f.Level+" "+f.Rule+": "+f.Message)
+			}
+			w("| `%s` | %s | %s | %s | %s | `%s` sha256:%s |\n", e.Subject, e.Checked.UTC().Format("2006-01-02 15:04 UTC"), meetsLabel(e.Meets)+" "+e.Profile,
+				md(e.Summary.EN), md(orDash(strings.Join(fs, "; "))), e.File, e.SHA256)
+		}
+	}
 	for _, f := range r.Compliance {
 		sum := f.Summary.Sentence()
 		w("\n### %s\n\n%s\n\n%s · %s\n\n| Control | Requirement | Vendor part | What the vendor part shows, or what to do | Operator part |\n|---|---|---|---|---|\n",
 			f.Name.ZH, f.Name.EN, sum.ZH, sum.EN)
 		for _, o := range f.Controls {
-			w("| `%s` | %s / %s | %s | %s | %s |\n", o.ID, md(o.Text.ZH), md(o.Text.EN), statusLabels[o.Vendor.Status], md(vendorDetail(o.Vendor)), md(o.Operator.Statement.ZH+" / "+o.Operator.Statement.EN))
+			w("| `%s` | %s / %s | %s | %s | %s |\n", o.ID, md(o.Text.ZH), md(o.Text.EN), statusLabels[o.Vendor.Status], md(vendorDetail(o.Vendor)), md(operatorDetail(o.Operator)))
 		}
 	}
 	return []byte(b.String())
+}
+
+// operatorDetail is an operator part's statement, followed by the
+// operator evidence beside it.
+func operatorDetail(p format.OperatorPart) string {
+	s := p.Statement.ZH + " / " + p.Statement.EN
+	for _, c := range p.Evidence {
+		s += fmt.Sprintf(" — operator evidence: %s %s (%s)", meetsLabel(c.Meets), c.Subject, c.File)
+	}
+	return s
+}
+
+func meetsLabel(meets bool) string {
+	if meets {
+		return "符合 meets"
+	}
+	return "不符合 fails"
 }
 
 // vendorDetail is a vendor part in a sentence or two: what it covers, or

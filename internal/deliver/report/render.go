@@ -16,13 +16,17 @@ var Formats = []string{"html", "json", "md", "sarif"}
 
 // Rerender reads the report of the delivery d again and writes it in
 // outFormat (one of Formats), deciding the compliance matrix anew with
-// cats. sarif is the delivery's vulnerability and static-analysis logs as
+// cats, with the operator's evidence beside the operator parts that accept
+// it. sarif is the delivery's vulnerability and static-analysis logs as
 // one SARIF log.
-func Rerender(ctx context.Context, d *format.DeliveryReader, cats []*compliance.Catalog, outFormat string) ([]byte, error) {
+func Rerender(ctx context.Context, d *format.DeliveryReader, cats []*compliance.Catalog, operator []format.OperatorEvidence, outFormat string) ([]byte, error) {
 	if outFormat == "sarif" {
+		if len(operator) > 0 {
+			return nil, errors.New("the SARIF logs are the delivery's own: operator evidence goes into the html, json, md and oscal formats")
+		}
 		return mergedSARIF(ctx, d)
 	}
-	r, err := Reread(ctx, d, cats)
+	r, err := Reread(ctx, d, cats, operator)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +44,9 @@ func Rerender(ctx context.Context, d *format.DeliveryReader, cats []*compliance.
 
 // Reread reads the report of the delivery d (checked against its
 // manifest and the report schema) and decides its compliance matrix anew
-// with cats, citing the files with the manifest's digests.
-func Reread(ctx context.Context, d *format.DeliveryReader, cats []*compliance.Catalog) (*format.Report, error) {
+// with cats, citing the files with the manifest's digests, and showing the
+// operator's evidence beside the operator parts that accept it.
+func Reread(ctx context.Context, d *format.DeliveryReader, cats []*compliance.Catalog, operator []format.OperatorEvidence) (*format.Report, error) {
 	data, err := d.Read(ctx, format.ReportJSONFile)
 	if err != nil {
 		return nil, err
@@ -50,6 +55,10 @@ func Reread(ctx context.Context, d *format.DeliveryReader, cats []*compliance.Ca
 	if err != nil {
 		return nil, err
 	}
+	// A report.json written by hegui report --format json may carry
+	// evidence an operator attached then; a delivery's never does, and
+	// only what is attached now is shown.
+	r.OperatorEvidence = operator
 	r.Compliance = compliance.Evaluate(cats, Evidence(r, d.Digest))
 	return r, nil
 }
