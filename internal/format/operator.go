@@ -39,6 +39,20 @@ type OperatorEvidence struct {
 	// certificate); Findings are the profile's errors and warnings.
 	Summary  Text              `json:"summary"`
 	Findings []EvidenceFinding `json:"findings"`
+	// Unprobed is what the check cannot see, so that nobody reads its
+	// silence as absence (SM2 and TLCP among them).
+	Unprobed []string `json:"unprobed"`
+}
+
+// Verdict is whether e meets its profile, in words that name the profile,
+// so that it is not read as a verdict on a control.
+func (e OperatorEvidence) Verdict() Text { return verdict(e.Meets, e.Profile) }
+
+func verdict(meets bool, profile string) Text {
+	if meets {
+		return Text{EN: "meets the TLS profile " + profile, ZH: "符合 TLS 配置规则 " + profile}
+	}
+	return Text{EN: "fails the TLS profile " + profile, ZH: "不符合 TLS 配置规则 " + profile}
 }
 
 // EvidenceFinding is one thing the profile says of operator evidence.
@@ -55,10 +69,14 @@ type OperatorCitation struct {
 	Subject string `json:"subject"`
 	File    string `json:"file"`
 	Digest  string `json:"digest"` // sha256:HEX
+	Profile string `json:"profile"`
 	Meets   bool   `json:"meets"`
 }
 
+// Verdict is whether the cited evidence meets its profile.
+func (c OperatorCitation) Verdict() Text { return verdict(c.Meets, c.Profile) }
+
 // Citation is the citation of e beside an operator part.
 func (e OperatorEvidence) Citation() OperatorCitation {
-	return OperatorCitation{Kind: e.Kind, Subject: e.Subject, File: e.File, Digest: "sha256:" + e.SHA256, Meets: e.Meets}
+	return OperatorCitation{Kind: e.Kind, Subject: e.Subject, File: e.File, Digest: "sha256:" + e.SHA256, Profile: e.Profile, Meets: e.Meets}
 }

@@ -51,13 +51,16 @@ func Parse(name string, data []byte) (format.OperatorEvidence, error) {
 	if err != nil {
 		return format.OperatorEvidence{}, err
 	}
-	p := tlscheck.Profiles[TLSProfile]
+	p, ok := tlscheck.Profiles[TLSProfile]
+	if !ok {
+		return format.OperatorEvidence{}, fmt.Errorf("no TLS profile %s to judge the check by", TLSProfile)
+	}
 	sh, sm := sha256.Sum256(data), sm3.Sum(data)
 	e := format.OperatorEvidence{
 		Kind: format.EvidenceTLS, File: name,
 		SHA256: hex.EncodeToString(sh[:]), SM3: hex.EncodeToString(sm[:]),
 		Subject: r.Target, Checked: r.Time.UTC(), Profile: p.Name,
-		Summary: summary(r.Result), Findings: []format.EvidenceFinding{},
+		Summary: summary(r.Result), Findings: []format.EvidenceFinding{}, Unprobed: tlscheck.Unprobed(),
 	}
 	if r.ServerName != "" {
 		e.Subject += " (server name " + r.ServerName + ")"

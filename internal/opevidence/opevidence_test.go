@@ -143,25 +143,59 @@ func TestSampleDocument(t *testing.T) {
 		e.Summary.EN != "accepts TLS 1.2, refuses TLS 1.3, TLS 1.1, TLS 1.0; negotiates TLS 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 X25519; certificate ECDSA 256, ECDSA-SHA256, until 2027-06-01, chain verifies for api.example.cn; client certificate not requested" {
 		t.Errorf("%+v", e)
 	}
+	// Days left are what the expiry and the check's time give, whatever
+	// the document says.
+	e, err = Parse("sample.json", []byte(strings.Replace(sampleDoc, `"daysLeft":182`, `"daysLeft":-5`, 1)))
+	if err != nil || !e.Meets || rules(e) != "" {
+		t.Errorf("daysLeft -5 with six months left: %v, %q", err, rules(e))
+	}
+	soon := strings.Replace(strings.Replace(sampleDoc, `"daysLeft":182`, `"daysLeft":9999`, 1), `"notAfter":"2027-06-01T00:00:00Z"`, `"notAfter":"2026-12-10T00:00:00Z"`, 1)
+	if e, err = Parse("sample.json", []byte(soon)); err != nil || rules(e) != "warning:expiring" || !strings.Contains(e.Findings[0].Message, "expires in 8 days") {
+		t.Errorf("daysLeft 9999 with 8 days left: %v, %+v", err, e.Findings)
+	}
 }
 
 // TestRefused: what is not a tlscheck document, or not one this hegui can
 // judge again, is refused with a reason; nothing panics.
 func TestRefused(t *testing.T) {
+	sub := func(old, new string) string {
+		if !strings.Contains(sampleDoc, old) {
+			t.Fatalf("the sample has no %q", old)
+		}
+		return strings.Replace(sampleDoc, old, new, 1)
+	}
+	versions := sampleDoc[strings.Index(sampleDoc, `"versions"`):strings.Index(sampleDoc, `"negotiatedVersion"`)]
 	for name, tc := range map[string]struct{ data, want string }{
-		"empty":            {"", "not a hegui tlscheck --json document"},
-		"garbage":          {"\x00\xff garbage", "not a hegui tlscheck --json document"},
-		"an array":         {"[1,2]", "not a hegui tlscheck --json document"},
-		"no schema":        {`{"target":"a:1"}`, `no "schema"`},
-		"a report.json":    {`{"schema":"hegui.dev/report/v2"}`, `schema "hegui.dev/report/v2": this hegui reads "hegui.dev/tlscheck/v1"`},
-		"unknown field":    {strings.Replace(sampleDoc, `"passed":true`, `"passed":true,"extra":1`, 1), `unknown field "extra"`},
-		"trailing data":    {sampleDoc + " {}", "after top-level value"},
-		"no target":        {strings.Replace(sampleDoc, `"target":"10.0.0.5:443"`, `"target":""`, 1), "no target or time"},
-		"no time":          {strings.Replace(sampleDoc, `"time":"2026-12-01T08:00:00Z"`, `"time":"0001-01-01T00:00:00Z"`, 1), "no target or time"},
-		"SSL 3.0":          {strings.Replace(sampleDoc, `"name":"TLS 1.1"`, `"name":"SSL 3.0"`, 1), `protocol version "SSL 3.0"`},
-		"a version twice":  {strings.Replace(sampleDoc, `"name":"TLS 1.1"`, `"name":"TLS 1.2"`, 1), "TLS 1.2 probed twice"},
-		"no versions":      {strings.Replace(sampleDoc, sampleDoc[strings.Index(sampleDoc, `"versions"`):strings.Index(sampleDoc, `"negotiatedVersion"`)], "", 1), "no protocol version was probed"},
-		"a string as time": {strings.Replace(sampleDoc, `"time":"2026-12-01T08:00:00Z"`, `"time":"yesterday"`, 1), "hegui tlscheck document"},
+		"empty":                     {"", "not a JSON object"},
+		"garbage":                   {"\x00\xff garbage", "not a JSON object"},
+		"an array":                  {"[1,2]", "not a JSON object"},
+		"a string":                  {`"tls"`, "not a JSON object"},
+		"UTF-16":                    {"\xff\xfe{\x00", "the file is UTF-16"},
+		"no schema":                 {`{"target":"a:1"}`, `no "schema"`},
+		"a report.json":             {`{"schema":"hegui.dev/report/v2"}`, `schema "hegui.dev/report/v2": this hegui reads "hegui.dev/tlscheck/v1"`},
+		"only a schema":             {`{"schema":"hegui.dev/tlscheck/v1"}`, "no result"},
+		"unknown field":             {sub(`"passed":true`, `"passed":true,"extra":1`), `unknown object member name "extra"`},
+		"a name in capitals":        {sub(`"reachable":true`, `"Reachable":true`), `unknown object member name "Reachable"`},
+		"a name twice":              {sub(`"reachable":true`, `"reachable":false,"reachable":true`), `duplicate object member name "reachable"`},
+		"trailing data":             {sampleDoc + " {}", "after top-level value"},
+		"no target":                 {sub(`"target":"10.0.0.5:443"`, `"target":""`), "a target (HOST:PORT), a server name and a time are required"},
+		"no port":                   {sub(`"target":"10.0.0.5:443"`, `"target":"10.0.0.5"`), "a target (HOST:PORT)"},
+		"no server name":            {sub(`"serverName":"api.example.cn"`, `"serverName":""`), "a server name"},
+		"no time":                   {sub(`"time":"2026-12-01T08:00:00Z"`, `"time":"0001-01-01T00:00:00Z"`), "and a time are required"},
+		"a string as time":          {sub(`"time":"2026-12-01T08:00:00Z"`, `"time":"yesterday"`), "hegui tlscheck document"},
+		"SSL 3.0":                   {sub(`"name":"TLS 1.1"`, `"name":"SSL 3.0"`), `protocol version "SSL 3.0"`},
+		"a version twice":           {sub(`"name":"TLS 1.1"`, `"name":"TLS 1.2"`), "TLS 1.2 probed twice"},
+		"no versions":               {strings.Replace(sampleDoc, versions, `"versions":[],`, 1), "0 protocol versions: a check probes 4"},
+		"only TLS 1.3":              {strings.Replace(sampleDoc, versions, `"versions":[{"name":"TLS 1.3","accepted":true,"suites":["TLS_AES_128_GCM_SHA256"]}],`, 1), "1 protocol versions"},
+		"refused with suites":       {sub(`{"name":"TLS 1.1","accepted":false}`, `{"name":"TLS 1.1","accepted":false,"suites":["TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"]}`), "TLS 1.1 is refused but lists suites"},
+		"a 1.3 suite in 1.2":        {sub(`"suites":["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]`, `"suites":["TLS_AES_128_GCM_SHA256"]`), `TLS 1.2 lists "TLS_AES_128_GCM_SHA256"`},
+		"an unknown suite":          {sub(`"suites":["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]`, `"suites":["TLS_ECC_SM4_CBC_SM3"]`), `"TLS_ECC_SM4_CBC_SM3", which is not a TLS 1.2 cipher suite`},
+		"client cert mode":          {sub(`"clientCertificate":"not requested"`, `"clientCertificate":"maybe"`), `clientCertificate "maybe"`},
+		"verified, no chain":        {sub(sampleDoc[strings.Index(sampleDoc, `"chain"`):strings.Index(sampleDoc, `"chainVerified"`)], ""), "the chain is said to verify, but there is none"},
+		"unreachable, accepting":    {sub(`"reachable":true`, `"reachable":false,"error":"refused"`), "unreachable, but with accepted versions"},
+		"reachable, accepting none": {sub(`"accepted":true,"suites":["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]`, `"accepted":false`), "reachable, but no protocol version is accepted"},
+		"an SM2 key":                {sub(`"keyAlgorithm":"ECDSA"`, `"keyAlgorithm":"SM2"`), `key "SM2" of 256 bits`},
+		"no expiry":                 {sub(`"notAfter":"2027-06-01T00:00:00Z"`, `"notAfter":"0001-01-01T00:00:00Z"`), "certificate 0: validity"},
 	} {
 		if _, err := Parse("x.json", []byte(tc.data)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", name, err, tc.want)

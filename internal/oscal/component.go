@@ -115,11 +115,15 @@ func (d *docs) controlImplementation(f framework) oscaltypes.ControlImplementati
 	for _, ctl := range o.Controls {
 		reqs = append(reqs, d.implementedRequirement(f, ctl))
 	}
+	// The supplier's model says nothing of the operator's system: the
+	// counts of operator evidence stay out of it.
+	sum := o.Summary
+	sum.OperatorEvidence, sum.OperatorEvidenceFailing = 0, 0
 	return oscaltypes.ControlImplementationSet{
 		UUID:   d.id("control-implementation/" + c.ID),
 		Source: f.source.href,
 		Description: titleOf(o.Name) + ": the vendor part of each control as this delivery shows it, and the operator part, which is the operator's responsibility.\n\n" +
-			bilingual(o.Summary.Sentence()),
+			bilingual(sum.Sentence()),
 		Props:                   p.list(),
 		ImplementedRequirements: reqs,
 	}

@@ -75,7 +75,7 @@ func sample(t testing.TB) Input {
 		e := format.OperatorEvidence{Kind: format.EvidenceTLS, File: file, SHA256: fakeEntry(file).SHA256, SM3: fakeEntry(file).SM3,
 			Subject: subject, Checked: t0.Add(time.Duration(day) * 24 * time.Hour), Profile: "gbt22239-l3", Meets: meets,
 			Summary:  format.Text{EN: "accepts TLS 1.3, TLS 1.2", ZH: "接受 TLS 1.3、TLS 1.2"},
-			Findings: []format.EvidenceFinding{}}
+			Findings: []format.EvidenceFinding{}, Unprobed: []string{"SSL 2.0 and 3.0", "SM2 certificates and TLCP (GB/T 38636)"}}
 		if !meets {
 			e.Summary = format.Text{EN: "accepts TLS 1.2, TLS 1.0", ZH: "接受 TLS 1.2、TLS 1.0"}
 			e.Findings = append(e.Findings, format.EvidenceFinding{Rule: "old-version", Level: "error", Message: "TLS 1.0 is accepted; gbt22239-l3 allows TLS 1.2 or later"})
@@ -228,7 +228,16 @@ func TestDeterministic(t *testing.T) {
 // TestUUIDsAreUniqueV5: no two objects share a UUID, and each is a
 // version 5 UUID.
 func TestUUIDsAreUniqueV5(t *testing.T) {
-	for name, data := range render(t, sample(t)) {
+	// The same operator evidence given twice is observed once.
+	twice := sample(t)
+	r := *twice.Report
+	r.OperatorEvidence = append(r.OperatorEvidence, r.OperatorEvidence[0])
+	twice.Report = &r
+	docs := render(t, sample(t))
+	if again := render(t, twice)[AssessmentResultsFile]; !bytes.Equal(again, docs[AssessmentResultsFile]) {
+		t.Error("evidence given twice changes the assessment results")
+	}
+	for name, data := range docs {
 		seen := map[string]bool{}
 		for _, m := range regexp.MustCompile(`"uuid": "([0-9a-f-]{36})"`).FindAllStringSubmatch(string(data), -1) {
 			if seen[m[1]] {

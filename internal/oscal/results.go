@@ -49,8 +49,12 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 	// The operator's evidence first: the findings relate to it.
 	var items []oscaltypes.InventoryItem
 	operatorObs := map[string]string{} // evidence digest → observation UUID
+	operatorTool := d.id("component/operator-tlscheck")
 	for _, oe := range r.OperatorEvidence {
-		o, item := ev.operatorObservation(oe, tool)
+		if _, dup := operatorObs["sha256:"+oe.SHA256]; dup {
+			continue // the same document given twice is observed once
+		}
+		o, item := ev.operatorObservation(oe, operatorTool)
 		operatorObs["sha256:"+oe.SHA256] = o.UUID
 		obs = append(obs, o)
 		// An endpoint checked twice is one item observed twice.
@@ -79,7 +83,13 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 				related = append(related, oscaltypes.RelatedObservation{ObservationUuid: id})
 			}
 			for _, c := range ctl.Operator.Evidence {
-				related = append(related, oscaltypes.RelatedObservation{ObservationUuid: operatorObs[c.Digest]})
+				id, ok := operatorObs[c.Digest]
+				if !ok {
+					return nil, fmt.Errorf("%s %s: operator evidence %s is cited but was not given", f.catalog.ID, ctl.ID, c.File)
+				}
+				if !slices.ContainsFunc(related, func(r oscaltypes.RelatedObservation) bool { return r.ObservationUuid == id }) {
+					related = append(related, oscaltypes.RelatedObservation{ObservationUuid: id})
+				}
 			}
 			findings = append(findings, d.finding(f, ctl, related))
 		}
@@ -106,6 +116,14 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 		Description: "The delivered software, module " + r.Module + ": the subject of every observation.",
 		Props:       d.componentProps().list(),
 		Status:      oscaltypes.SystemComponentStatus{State: "operational"},
+	}
+	components := []oscaltypes.SystemComponent{software, hegui}
+	if len(items) > 0 {
+		components = append(components, oscaltypes.SystemComponent{
+			UUID: operatorTool, Type: "software", Title: "hegui tlscheck, run by the operator",
+			Description: "The TLS endpoint checks the operator ran on the deployed system and attached to these results; hegui judged them again when rendering.",
+			Status:      oscaltypes.SystemComponentStatus{State: "operational"},
+		})
 	}
 	end := d.finished
 	remarks := disclaimer + "\n\nThe evidence files are cited by their paths inside the delivery directory, as its manifest.json lists them, " +
@@ -134,7 +152,7 @@ func (d *docs) assessmentResults() (*oscaltypes.AssessmentResults, error) {
 			Start:            r.Started.UTC(),
 			End:              &end,
 			Props:            (&props{}).hegui("policy-verdict", verdict(r.Verdict)).list(),
-			LocalDefinitions: &oscaltypes.LocalDefinitions{Components: &[]oscaltypes.SystemComponent{software, hegui}, InventoryItems: some(items)},
+			LocalDefinitions: &oscaltypes.LocalDefinitions{Components: &components, InventoryItems: some(items)},
 			ReviewedControls: oscaltypes.ReviewedControls{ControlSelections: selections},
 			Observations:     some(obs),
 			Findings:         some(findings),
@@ -178,19 +196,16 @@ func (d *docs) finding(f framework, ctl format.ControlOutcome, related []oscalty
 
 // operatorNote says what the operator's evidence in the results is.
 const operatorNote = "The results also carry evidence the operator attached when rendering them (hegui report --evidence): checks of " +
-	"endpoints of the deployed system by hegui tlscheck, each an observation whose subject is the endpoint, judged by hegui against the " +
-	"gbt22239-l3 transport profile from what the check saw. It is not part of the delivery, not signed by the vendor, and does not " +
-	"complete any operator part: a finding's objective status is about the vendor part alone."
+	"endpoints of the deployed system by hegui tlscheck, each an observation whose subject is the endpoint, judged again by hegui against " +
+	"a TLS profile from what the check saw, as of the check (collected after the delivery was made, hence after the result's end). It is " +
+	"not part of the delivery, not signed by the vendor, and does not complete any operator part: a finding's objective status is about " +
+	"the vendor part alone."
 
 // operatorRemarks lists the operator evidence beside an operator part.
 func operatorRemarks(p format.OperatorPart) string {
 	s := ""
 	for _, c := range p.Evidence {
-		verdict := "meets"
-		if !c.Meets {
-			verdict = "fails"
-		}
-		s += fmt.Sprintf("\nOperator evidence (%s): %s %s (%s, %s).", c.Kind, c.Subject, verdict, c.File, c.Digest)
+		s += fmt.Sprintf("\nOperator evidence (%s): %s %s (%s, %s).", c.Kind, c.Subject, c.Verdict().EN, c.File, c.Digest)
 	}
 	return s
 }
@@ -218,13 +233,13 @@ func (e *evidence) operatorObservation(oe format.OperatorEvidence, tool string) 
 	if !oe.Meets {
 		verdict = "fails"
 	}
-	desc := bilingual(oe.Summary)
+	desc := oe.Verdict().EN + ": " + bilingual(oe.Summary)
 	for _, f := range oe.Findings {
 		desc += "\n" + f.Level + " " + f.Rule + ": " + f.Message
 	}
 	o := oscaltypes.Observation{
 		UUID:        e.id("observation/operator-evidence/" + oe.SHA256),
-		Title:       "Operator evidence: TLS endpoint " + oe.Subject + " " + verdict + " " + oe.Profile,
+		Title:       "Operator evidence: TLS endpoint " + oe.Subject + " " + oe.Verdict().EN,
 		Description: desc,
 		Methods:     []string{"TEST"},
 		Origins:     &[]oscaltypes.Origin{{Actors: []oscaltypes.OriginActor{{Type: "tool", ActorUuid: tool}}}},
@@ -234,7 +249,7 @@ func (e *evidence) operatorObservation(oe format.OperatorEvidence, tool string) 
 		RelevantEvidence: &[]oscaltypes.RelevantEvidence{{Href: "#" + res.UUID, Description: oe.File + ", SHA-256 " + oe.SHA256 + ", SM3 " + oe.SM3}},
 		Collected:        oe.Checked.UTC(),
 		Remarks: "Attached by the operator when this document was rendered; not part of the delivery and not signed by the vendor. " +
-			"Not probed: SM2 certificates and TLCP (GB/T 38636), SSL 2.0 and 3.0, cipher suites Go does not implement.",
+			"Judged as of the time of the check. Not probed: " + strings.Join(oe.Unprobed, "; ") + ".",
 	}
 	return o, item
 }

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -111,7 +112,9 @@ var versions = []struct {
 	{tls.VersionTLS13, "TLS 1.3"}, {tls.VersionTLS12, "TLS 1.2"}, {tls.VersionTLS11, "TLS 1.1"}, {tls.VersionTLS10, "TLS 1.0"},
 }
 
-// unprobed is what crypto/tls cannot try.
+// Unprobed is what a probe cannot see: crypto/tls cannot try it.
+func Unprobed() []string { return slices.Clone(unprobed) }
+
 var unprobed = []string{
 	"SSL 2.0 and 3.0",
 	"TLS 1.0-1.2 suites Go does not implement (DHE, CCM, ARIA, Camellia, NULL, export)",
@@ -147,9 +150,13 @@ func Probe(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		res.Error = explain(err)
 		// A server that only asks for a client certificate we do not have
-		// still showed it asked.
+		// still showed it asked, and its chain.
 		if errors.Is(err, errClientCertRequired) {
 			res.ClientCertificate = "required"
+			for _, c := range main.peer {
+				res.Chain = append(res.Chain, describe(c, now))
+			}
+			res.ChainVerified, res.ChainError = verifyChain(main.peer, o.ServerName, o.Roots, now)
 		}
 	} else {
 		res.Reachable = true
@@ -236,6 +243,10 @@ type handshake struct {
 	state     tls.ConnectionState
 	requested bool // the server asked for a client certificate
 	required  bool // and refused the connection without one
+	// peer is the server's chain as it was sent, kept when the handshake
+	// then fails for want of a client certificate (TLS 1.2 sends the
+	// chain before asking for one).
+	peer []*x509.Certificate
 }
 
 var errClientCertRequired = errors.New("the server requires a client certificate")
@@ -264,10 +275,19 @@ func (o Options) handshake(ctx context.Context, lo, hi uint16, suites []uint16, 
 			h.requested = true
 			return &tls.Certificate{}, nil
 		},
+		// Called with InsecureSkipVerify too, as soon as the chain arrives.
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			for _, der := range raw {
+				if c, err := x509.ParseCertificate(der); err == nil {
+					h.peer = append(h.peer, c)
+				}
+			}
+			return nil
+		},
 	})
 	if err := conn.HandshakeContext(ctx); err != nil {
 		if h.requested && isCertAlert(err) {
-			return nil, errClientCertRequired
+			return h, errClientCertRequired
 		}
 		return nil, err
 	}

@@ -200,6 +200,12 @@ func TestClientCertificate(t *testing.T) {
 			if r.ClientCertificate != want {
 				t.Errorf("%v, max %s: client certificate %q, want %q", auth, tls.VersionName(max), r.ClientCertificate, want)
 			}
+			// The chain is seen and judged whatever the server asks of the
+			// client (at TLS 1.2 a server that requires a certificate cuts
+			// the handshake before it completes).
+			if !r.ChainVerified || len(r.Chain) != 2 || Failed(Judge(r, Profiles["gbt22239-l3"])) {
+				t.Errorf("%v, max %s: chain %d certificates, verified %v (%s), findings %v", auth, tls.VersionName(max), len(r.Chain), r.ChainVerified, r.ChainError, Judge(r, Profiles["gbt22239-l3"]))
+			}
 		}
 	}
 }

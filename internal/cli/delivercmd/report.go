@@ -69,11 +69,11 @@ verify" for that.
 
 The operator can attach evidence about the deployed system with --evidence:
 documents written by "hegui tlscheck HOST:PORT --json", one per endpoint.
-Report judges each by the gbt22239-l3 transport profile from what the check
-saw (not from the verdict the file carries), lists it with its SHA-256 and
-SM3, and shows it beside the operator part of the controls about data in
-transit (等保 8.1.2.2 a and b, 8.1.4.1 c, 8.1.4.7 a, 8.1.4.8 a; 密评 5 b). The
-operator part stays to complete: an endpoint check does not list the
+Report judges each by the gbt22239-l3 TLS profile from what the check saw,
+as of the check (not from the verdict the file carries), lists it with its
+SHA-256 and SM3, and shows it beside the operator part of the 等保 controls
+about data in transit (8.1.2.2 a and b, 8.1.4.1 c, 8.1.4.7 a, 8.1.4.8 a).
+The operator part stays to complete: an endpoint check does not list the
 channels a control is about.`,
 		Example: `  hegui report dist/app_v1.2.3 --framework 等保 --framework 密评 -o dengbao.html
   hegui report dist/app_v1.2.3 --format md > REPORT.md

@@ -61,7 +61,7 @@ endpoint cannot be reached), 2 for usage errors.`,
   hegui tlscheck 10.0.0.5:8443 --servername api.internal --ca company-root.pem --profile modern
   hegui tlscheck db.internal:5433 --json
   hegui tlscheck gateway:443 --sarif tls.sarif
-  hegui tlscheck api.internal:443 --json > tls-api.json && hegui report dist/app_v1.2.3 --evidence tls-api.json -o report.html`,
+  hegui tlscheck api.internal:443 --json > tls-api.json; hegui report dist/app_v1.2.3 --evidence tls-api.json -o report.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Addr = args[0]

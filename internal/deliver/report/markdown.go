@@ -160,14 +160,15 @@ func Markdown(r *format.Report) []byte {
 		}
 	}
 	if len(r.OperatorEvidence) > 0 {
-		w("\n### 运营者证据 Operator evidence\n\nChecks of the deployed system the operator attached (hegui tlscheck), judged by hegui against the %s profile from what each saw; shown beside the operator parts that accept them, which stay to complete. Not part of the delivery. Not probed: SM2 certificates and TLCP (GB/T 38636), SSL 2.0 and 3.0, suites Go does not implement.\n\n| Endpoint | Checked | Verdict | What the check saw | Findings | File |\n|---|---|---|---|---|---|\n", r.OperatorEvidence[0].Profile)
+		w("\n### 运营者证据 Operator evidence\n\nChecks of the deployed system the operator attached (hegui tlscheck), judged by hegui against its TLS profile from what each saw, as of the time of the check; shown beside the operator parts that accept them, which stay to complete. Not part of the delivery. Not probed: %s.\n\n| Endpoint | Checked | Verdict | What the check saw | Findings | File |\n|---|---|---|---|---|---|\n",
+			md(strings.Join(r.OperatorEvidence[0].Unprobed, "; ")))
 		for _, e := range r.OperatorEvidence {
 			var fs []string
 			for _, f := range e.Findings {
 				fs = append(fs, f.Level+" "+f.Rule+": "+f.Message)
 			}
-			w("| `%s` | %s | %s | %s | %s | `%s` sha256:%s |\n", e.Subject, e.Checked.UTC().Format("2006-01-02 15:04 UTC"), meetsLabel(e.Meets)+" "+e.Profile,
-				md(e.Summary.EN), md(orDash(strings.Join(fs, "; "))), e.File, e.SHA256)
+			w("| %s | %s | %s | %s | %s | %s sha256:%s |\n", md(e.Subject), e.Checked.UTC().Format("2006-01-02 15:04 UTC"), e.Verdict().ZH+" / "+e.Verdict().EN,
+				md(e.Summary.EN), md(orDash(strings.Join(fs, "; "))), md(e.File), e.SHA256)
 		}
 	}
 	for _, f := range r.Compliance {
@@ -186,16 +187,9 @@ func Markdown(r *format.Report) []byte {
 func operatorDetail(p format.OperatorPart) string {
 	s := p.Statement.ZH + " / " + p.Statement.EN
 	for _, c := range p.Evidence {
-		s += fmt.Sprintf(" — operator evidence: %s %s (%s)", meetsLabel(c.Meets), c.Subject, c.File)
+		s += fmt.Sprintf(" — operator evidence: %s %s (%s)", c.Subject, c.Verdict().EN, c.File)
 	}
 	return s
-}
-
-func meetsLabel(meets bool) string {
-	if meets {
-		return "符合 meets"
-	}
-	return "不符合 fails"
 }
 
 // vendorDetail is a vendor part in a sentence or two: what it covers, or

@@ -111,15 +111,18 @@ func sample() *format.Report {
 		Statement: "app signs each transfer order at origin with the operator's SM2 key (package orders, func Sign) and its receipt at the receiving bank; the keys are configured as in the operations manual, section 4."}}
 	// The operator attached two endpoint checks (hegui report --evidence):
 	// one meets the profile with a warning, one fails it.
+	unprobed := []string{"SSL 2.0 and 3.0", "SM2 certificates and TLCP (GB/T 38636)"}
 	r.OperatorEvidence = []format.OperatorEvidence{
 		{Kind: format.EvidenceTLS, File: "tls-api.json", SHA256: strings.Repeat("7a", 32), SM3: strings.Repeat("7b", 32),
 			Subject: "10.0.0.5:443 (server name api.example.cn)", Checked: t0.Add(48 * time.Hour), Profile: "gbt22239-l3", Meets: true,
 			Summary: format.Text{EN: "accepts TLS 1.3, TLS 1.2, refuses TLS 1.1, TLS 1.0; certificate ECDSA 256, ECDSA-SHA256, until 2027-01-10, chain verifies for api.example.cn; client certificate not requested",
-				ZH: "接受 TLS 1.3, TLS 1.2，拒绝 TLS 1.1、TLS 1.0；证书 ECDSA 256，ECDSA-SHA256，有效期至 2027-01-10，证书链对 api.example.cn 验证通过；客户端证书 不要求"},
+				ZH: "接受 TLS 1.3、TLS 1.2，拒绝 TLS 1.1、TLS 1.0；证书 ECDSA 256，ECDSA-SHA256，有效期至 2027-01-10，证书链对 api.example.cn 验证通过；客户端证书 不要求"},
+			Unprobed: unprobed,
 			Findings: []format.EvidenceFinding{{Rule: "expiring", Level: "warning", Message: "certificate 0 (CN=api.example.cn) expires in 19 days (2027-01-10)"}}},
 		{Kind: format.EvidenceTLS, File: "tls-admin.json", SHA256: strings.Repeat("8a", 32), SM3: strings.Repeat("8b", 32),
 			Subject: "10.0.0.6:8443 (server name admin.example.cn)", Checked: t0.Add(48 * time.Hour), Profile: "gbt22239-l3", Meets: false,
-			Summary:  format.Text{EN: "accepts TLS 1.2, TLS 1.0, refuses TLS 1.3, TLS 1.1", ZH: "接受 TLS 1.2, TLS 1.0，拒绝 TLS 1.3、TLS 1.1"},
+			Summary:  format.Text{EN: "accepts TLS 1.2, TLS 1.0, refuses TLS 1.3, TLS 1.1", ZH: "接受 TLS 1.2、TLS 1.0，拒绝 TLS 1.3、TLS 1.1"},
+			Unprobed: unprobed,
 			Findings: []format.EvidenceFinding{{Rule: "old-version", Level: "error", Message: "TLS 1.0 is accepted; gbt22239-l3 allows TLS 1.2 or later"}}},
 	}
 	cats, err := compliance.Catalogs()
