@@ -607,15 +607,19 @@ func TestHostileUpstreamList(t *testing.T) {
 	}
 }
 
-// TestCorruptedRecord writes garbage over a stored record: the proxy
-// answers 5xx with a reason instead of serving the file, and the go command
-// fails rather than taking bytes no record vouches for.
+// TestCorruptedRecord writes garbage over a stored record: a proxy that
+// reads it (here one started on the same store, as after a restart or on
+// another replica) answers 5xx with a reason instead of serving the file,
+// and the go command fails rather than taking bytes no record vouches
+// for. The proxy that stored the file keeps the record it wrote in memory
+// and serves the file, which still matches it.
 func TestCorruptedRecord(t *testing.T) {
 	up := upstream(t)
-	p := startProxy(t, "", modproxy.Options{Upstream: up})
-	if code, _, body := fetch(t, p.URL+uuidPath(modstore.Zip)); code != http.StatusOK {
+	first := startProxy(t, "", modproxy.Options{Upstream: up})
+	if code, _, body := fetch(t, first.URL+uuidPath(modstore.Zip)); code != http.StatusOK {
 		t.Fatalf("GET zip: %d %q", code, body)
 	}
+	p := startProxy(t, first.Store.Root(), modproxy.Options{Upstream: up})
 	key, err := modstore.RecordKey(uuidModule, uuidVersion, modstore.Zip)
 	if err != nil {
 		t.Fatal(err)
@@ -633,6 +637,9 @@ func TestCorruptedRecord(t *testing.T) {
 	out := runGo(t, t.TempDir(), goEnv(t, p.URL), true, "mod", "download", uuidModule+"@"+uuidVersion)
 	if !strings.Contains(out, "record") {
 		t.Errorf("go mod download with a corrupted record does not print the proxy's reason:\n%s", out)
+	}
+	if code, _, _ := fetch(t, first.URL+uuidPath(modstore.Zip)); code != http.StatusOK {
+		t.Errorf("GET zip from the proxy that verified it: %d, want 200 (the file matches the record it wrote)", code)
 	}
 }
 
@@ -675,5 +682,42 @@ func TestCorruptedLargeFile(t *testing.T) {
 	}
 	if _, err := p.Store.Open(context.Background(), key); !errors.Is(err, modstore.ErrNotExist) {
 		t.Errorf("open %s after quarantine: %v, want not stored", key, err)
+	}
+}
+
+// TestReplacedSinceCached: the proxy keeps the records it has read in
+// memory. When another replica has since replaced a file and its record
+// (as after a quarantine and a new fetch), the file no longer matches the
+// record in memory: the proxy reads the store's record again and serves
+// the new file, quarantining nothing. A small file and a streamed one.
+func TestReplacedSinceCached(t *testing.T) {
+	for _, size := range []int{1 << 10, 2 << 20} {
+		const mod, version = "example.com/replaced", "v1.0.0"
+		dir := t.TempDir()
+		old := bytes.Repeat([]byte("old!"), size/4)
+		storeFile(t, dir, mod, version, modstore.Zip, old, false)
+		p := startProxy(t, dir, modproxy.Options{Offline: true})
+		target := p.URL + "/" + mod + "/@v/" + version + ".zip"
+		if code, _, body := fetch(t, target); code != http.StatusOK || body != string(old) {
+			t.Fatalf("%d bytes: first GET: %d, %d bytes", size, code, len(body))
+		}
+		// Another replica replaces both, as its fetch after a quarantine
+		// would.
+		key, _ := modstore.ModuleKey(mod, version, modstore.Zip)
+		for _, k := range []string{key, key + modstore.RecordSuffix} {
+			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(k))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		replaced := bytes.Repeat([]byte("new!"), size/4)
+		storeFile(t, dir, mod, version, modstore.Zip, replaced, false)
+		if code, _, body := fetch(t, target); code != http.StatusOK || body != string(replaced) {
+			t.Errorf("%d bytes: GET after another replica replaced it: %d, %d bytes, new content %v", size, code, len(body), body == string(replaced))
+		}
+		for _, f := range storeFiles(t, dir) {
+			if strings.HasPrefix(f, "quarantine/") {
+				t.Errorf("%d bytes: %s quarantined", size, f)
+			}
+		}
 	}
 }

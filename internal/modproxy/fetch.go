@@ -55,7 +55,7 @@ type Info struct {
 // storing the file first when it is not stored. Only one fetch of a file
 // runs at a time in this process; concurrent callers share its result.
 func (p *Proxy) ensure(ctx context.Context, mod, version, kind string) (*modstore.Record, error) {
-	rec, err := modstore.ReadRecord(ctx, p.store, mod, version, kind)
+	rec, err := p.readRecord(ctx, mod, version, kind)
 	if err == nil || !errors.Is(err, modstore.ErrNotExist) {
 		return rec, err
 	}
@@ -77,7 +77,9 @@ func (p *Proxy) ensure(ctx context.Context, mod, version, kind string) (*modstor
 	if err != nil {
 		return nil, err
 	}
-	return v.(*modstore.Record), nil
+	rec = v.(*modstore.Record)
+	p.records.put(rec)
+	return rec, nil
 }
 
 // fetchTimeout bounds one fetch from the upstream, zip and verification

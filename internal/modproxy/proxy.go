@@ -123,6 +123,7 @@ type Proxy struct {
 	// orphanWait is orphanWait, shortened by tests.
 	orphanWait time.Duration
 	metrics    *metrics
+	records    recordCache
 	mux        *http.ServeMux
 	prefetch   *prefetcher // nil when offline or off
 }

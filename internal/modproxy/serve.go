@@ -48,13 +48,24 @@ var contentTypes = map[string]string{
 // the proxy fetches it again when it can (online, public), else the error
 // is returned and nothing of the file is sent.
 func (p *Proxy) serveStored(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *modstore.Record) error {
+	reloaded := false
 	for attempt := 0; ; attempt++ {
 		err := p.sendChecked(ctx, w, r, rec)
 		if err == nil || !modstore.IsMismatch(err) {
 			return err
 		}
-		p.quarantine(ctx, rec, err)
 		var aborted *errAborted
+		if fresh := p.reloadRecord(ctx, rec); fresh != nil && !reloaded {
+			// The file was replaced with its record since the record in
+			// memory was read: nothing is wrong with the store.
+			if errors.As(err, &aborted) {
+				panic(http.ErrAbortHandler)
+			}
+			rec, reloaded = fresh, true
+			attempt--
+			continue
+		}
+		p.quarantine(ctx, rec, err)
 		if errors.As(err, &aborted) {
 			// Part of the file went out before the mismatch showed: cut the
 			// connection so that the client never takes it for whole.
@@ -177,6 +188,7 @@ func want(rec *modstore.Record) string {
 // meanwhile, and the file is kept under quarantine/ for the operator to
 // inspect. The event is logged.
 func (p *Proxy) quarantine(ctx context.Context, rec *modstore.Record, cause error) {
+	p.records.forget(rec)
 	p.metrics.corrupted.WithLabelValues(rec.Kind).Inc()
 	p.event(ctx, Event{Action: "proxy.corrupt", Module: rec.Module, Version: rec.Version, Kind: rec.Kind, Outcome: "failure", Reason: cause.Error()})
 	if rec.Source == modstore.SourceInternal {
@@ -221,6 +233,9 @@ func (p *Proxy) readChecked(ctx context.Context, rec *modstore.Record) ([]byte, 
 	}
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != rec.SHA256 || int64(len(data)) != rec.Size {
 		err := &modstore.MismatchError{Key: key, Want: want(rec), Got: "sha256 " + hex.EncodeToString(sum[:])}
+		if fresh := p.reloadRecord(ctx, rec); fresh != nil && fresh.SHA256 == hex.EncodeToString(sum[:]) && fresh.Size == int64(len(data)) {
+			return data, nil // replaced since the record in memory was read
+		}
 		p.quarantine(ctx, rec, err)
 		return nil, err
 	}
