@@ -108,9 +108,15 @@ func run() error {
 				conns.Done()
 			}
 		}}
-		go srv.Serve(l)
+		served := make(chan struct{})
+		go func() { srv.Serve(l); close(served) }()
 		servers = append(servers, func(ctx context.Context) {
 			l.Close()
+			// Serve has returned once its last Accept failed: every
+			// connection it accepted has been counted (StateNew runs before
+			// the next Accept). Waiting before that could miss one accepted
+			// in the meantime, which the exec would then reset.
+			<-served
 			done := make(chan struct{})
 			go func() { conns.Wait(); close(done) }()
 			select {
