@@ -36,6 +36,9 @@ func (c *recordCache) get(mod, version, kind string) (*modstore.Record, bool) {
 }
 
 func (c *recordCache) put(rec *modstore.Record) {
+	if rec.Size > maxBuffered {
+		return // read from the store every time (readRecord)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxCachedRecords {
@@ -51,13 +54,14 @@ func (c *recordCache) forget(rec *modstore.Record) {
 }
 
 // readRecord is a stored file's record, from memory when the proxy has
-// seen it and the file is one checked whole before its first byte is sent.
-// A larger file is streamed and its mismatch found only at its end, when
-// the response can only be cut short: its record is read from the store
-// every time, so that a file replaced since is not cut for a stale record
-// (reading a record costs little beside streaming megabytes).
+// seen it. Only the records of files checked whole before their first
+// byte is sent are kept (recordCache.put): a larger file is streamed and
+// its mismatch found only at its end, when the response can only be cut
+// short, so its record is read from the store every time, and a file
+// replaced since is never cut for a stale record (reading a record costs
+// little beside streaming megabytes).
 func (p *Proxy) readRecord(ctx context.Context, mod, version, kind string) (*modstore.Record, error) {
-	if rec, ok := p.records.get(mod, version, kind); ok && rec.Size <= maxBuffered {
+	if rec, ok := p.records.get(mod, version, kind); ok {
 		return rec, nil
 	}
 	rec, err := modstore.ReadRecord(ctx, p.store, mod, version, kind)

@@ -44,36 +44,40 @@ var contentTypes = map[string]string{
 }
 
 // serveStored answers with a stored module file, checked against its
-// record as it is read, once. A file that does not match is quarantined;
-// the proxy fetches it again when it can (online, public), else the error
-// is returned and nothing of the file is sent.
+// record as it is read, once. A file that does not match is first checked
+// against the store's record, in case the record in hand is an older one
+// (the file and its record were replaced since: see recordCache); else it
+// is quarantined, and the proxy fetches it again when it can (online,
+// public), or the error is returned and nothing of the file is sent.
 func (p *Proxy) serveStored(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *modstore.Record) error {
-	reloaded := false
-	for attempt := 0; ; attempt++ {
+	reloaded, refetched := false, false
+	for {
 		err := p.sendChecked(ctx, w, r, rec)
 		if err == nil || !modstore.IsMismatch(err) {
 			return err
 		}
 		var aborted *errAborted
-		if fresh := p.reloadRecord(ctx, rec); fresh != nil && !reloaded {
-			// The file was replaced with its record since the record in
-			// memory was read: nothing is wrong with the store.
-			if errors.As(err, &aborted) {
-				panic(http.ErrAbortHandler)
+		// Part of the file went out before the mismatch showed: the
+		// connection is cut so that the client never takes it for whole.
+		cut := errors.As(err, &aborted)
+		if !reloaded {
+			reloaded = true
+			if fresh := p.reloadRecord(ctx, rec); fresh != nil {
+				if cut {
+					panic(http.ErrAbortHandler)
+				}
+				rec = fresh
+				continue
 			}
-			rec, reloaded = fresh, true
-			attempt--
-			continue
 		}
 		p.quarantine(ctx, rec, err)
-		if errors.As(err, &aborted) {
-			// Part of the file went out before the mismatch showed: cut the
-			// connection so that the client never takes it for whole.
+		if cut {
 			panic(http.ErrAbortHandler)
 		}
-		if attempt > 0 || p.offline || rec.Source == modstore.SourceInternal {
+		if refetched || p.offline || rec.Source == modstore.SourceInternal {
 			return err
 		}
+		refetched = true
 		if rec, err = p.ensure(ctx, rec.Module, rec.Version, rec.Kind); err != nil {
 			return err
 		}
