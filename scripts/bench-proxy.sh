@@ -35,8 +35,12 @@
 #   HEGUI: a hegui binary to measure (default: built from this tree)
 #   RUNS=5 rounds per comparison; PARTS=123 selects the parts;
 #   RESTIC=v0.18.0 the restic version whose graph is downloaded;
-#   PREFETCH=N the cold proxy's prefetch setting (proxy.yaml; default:
-#   hegui's own, 0 none), to compare;
+#   PREFETCH=N and PREFETCH_ZIPS=false the cold proxy's prefetch settings
+#   (proxy.yaml; default: hegui's own), to compare;
+#   PIN=1 gives the servers a CPU of their own (taskset: servers on CPU 1,
+#   the go command on CPU 0 with GOMAXPROCS=2, so that it fetches as many
+#   files at a time as unpinned), as a proxy on its own machine would have;
+#   by default everything shares the machine's CPUs;
 #   CACHE_DIR=/dev/shm where the go command's fresh module caches go. A
 #   memory file system by default: on the shared build machine, extracting
 #   the graph's 13,800 files to its virtual disk made every download about
@@ -93,6 +97,17 @@ cputicks() {
 	echo "$t"
 }
 hz=$(getconf CLK_TCK)
+# With PIN=1, the servers run on CPU 1 and the go command on CPU 0.
+server_cpu=()
+client_cpu=()
+if [[ ${PIN:-0} == 1 ]]; then
+	if [[ $(nproc) -lt 2 ]]; then
+		echo "bench-proxy: PIN=1 needs two CPUs" >&2
+		exit 1
+	fi
+	server_cpu=(taskset -c 1)
+	client_cpu=(taskset -c 0 env GOMAXPROCS=2)
+fi
 
 # The project: restic's source, its go.sum kept aside.
 src=$(go mod download -json "github.com/restic/restic@$restic" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
@@ -115,7 +130,7 @@ download() {
 	if ! (cd "$work/restic" && HOME=$home GOPATH=$home/go GOMODCACHE=$home/go/pkg/mod GOCACHE=$work/gocache \
 		GOENV=off GOPROXY=$proxy GOSUMDB=sum.golang.org GONOSUMDB='' GOPRIVATE='' GONOPROXY='' GOINSECURE='' \
 		GOFLAGS=-mod=mod GOWORK=off GOTOOLCHAIN=local GOTELEMETRY=off \
-		/usr/bin/time -f '%e %U %S' -o "$work/time" go mod download 2>"$work/go.err"); then
+		"${client_cpu[@]}" /usr/bin/time -f '%e %U %S' -o "$work/time" go mod download 2>"$work/go.err"); then
 		echo "bench-proxy: go mod download ($scenario) from $proxy failed:" >&2
 		cat "$work/go.err" >&2
 		exit 1
@@ -136,7 +151,7 @@ serve_hegui() {
 	local home=$1
 	shift
 	rm -f "$work/url"
-	GOPROXY=$upstream GOSUMDB=sum.golang.org "$hegui" proxy serve "$home" --listen 127.0.0.1:0 --url-file "$work/url" -q "$@" 2>>"$work/hegui.log" &
+	GOPROXY=$upstream GOSUMDB=sum.golang.org "${server_cpu[@]}" "$hegui" proxy serve "$home" --listen 127.0.0.1:0 --url-file "$work/url" -q "$@" 2>>"$work/hegui.log" &
 	hegui_pid=$!
 	pids+=("$hegui_pid")
 	for _ in $(seq 100); do
@@ -192,7 +207,7 @@ serve_nginx() {
 			    }
 			}
 		EOF
-		"$nginx" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$dir/error.log" &
+		"${server_cpu[@]}" "$nginx" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$dir/error.log" &
 		nginx_pid=$!
 		nginx_url=http://127.0.0.1:$port
 		for _ in $(seq 50); do
@@ -230,6 +245,9 @@ nginx_version="no nginx (apt-get install nginx-light): its rows are left out"
 [[ -n $nginx ]] && nginx_version=$("$nginx" -v 2>&1 | sed 's/.*: //')
 echo "tools:   $("$hegui" version | head -1) (tree $(git rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")); $(go version); $nginx_version"
 echo "module caches: $caches ($(stat -f -c %T "$caches"))"
+if [[ ${PIN:-0} == 1 ]]; then
+	echo "pinned: servers on CPU 1, the go command on CPU 0 (GOMAXPROCS=2)"
+fi
 
 home=$work/home
 tree=$work/tree
@@ -348,15 +366,19 @@ if [[ $parts == *3* ]]; then
 				if (((i + r) % 2 == 0)); then
 					download "$work/c.$scenario.direct" "$upstream" $scenario
 				else
+					mkdir -p "$work/cold-home"
+					: >"$work/cold-home/proxy.yaml"
 					if [[ -n ${PREFETCH:-} ]]; then
-						mkdir -p "$work/cold-home"
-						echo "prefetch: $PREFETCH" >"$work/cold-home/proxy.yaml"
+						echo "prefetch: $PREFETCH" >>"$work/cold-home/proxy.yaml"
+					fi
+					if [[ -n ${PREFETCH_ZIPS:-} ]]; then
+						echo "prefetch-zips: $PREFETCH_ZIPS" >>"$work/cold-home/proxy.yaml"
 					fi
 					serve_hegui "$work/cold-home"
 					download "$work/c.$scenario.hegui" "$hegui_url" $scenario "$hegui_pid"
 					curl -fsS "$hegui_url/metrics" >"$work/metrics"
 					sed -n 's/^hegui_proxy_upstream_fetch_seconds_\(sum\|count\){kind="\([a-z]*\)"} \(.*\)/\2 \1 \3/p' "$work/metrics" >>"$work/c.fetch"
-					sed -n 's/^hegui_proxy_prefetches_total{outcome="\([a-z]*\)"} \(.*\)/\1 \2/p' "$work/metrics" >>"$work/c.prefetch"
+					sed -n 's/^hegui_proxy_prefetches_total{kind="\([a-z]*\)",outcome="\([a-z]*\)"} \(.*\)/\1 \2 \3/p' "$work/metrics" >>"$work/c.prefetch"
 					stop "$hegui_pid"
 					rm -rf "$work/cold-home"
 				fi
@@ -381,8 +403,8 @@ if [[ $parts == *3* ]]; then
 	done
 	echo
 	if [[ -s $work/c.prefetch ]]; then
-		printf "  go.mod files prefetched, per cold run:"
-		awk '{n[$1] += $2} END {for (k in n) printf "  %s %.0f", k, n[k] / '"$runs"' / 2}' "$work/c.prefetch"
+		printf "  files prefetched, per cold run:"
+		awk '{n[$1 " " $2] += $3} END {for (k in n) printf "  %s %.0f", k, n[k] / '"$runs"' / 2}' "$work/c.prefetch"
 		echo
 	fi
 	mapfile -t infos < <(grep -v '/go.mod ' "$work/go.sum" | head -10 | sed 's/[A-Z]/!\L&/g' | awk -v u="$upstream" '{print u "/" $1 "/@v/" $2 ".info"}')

@@ -50,6 +50,7 @@ verifier_targets=(
 	"hegui.dev/hegui/internal/modproxy FuzzImport"
 	"hegui.dev/hegui/internal/modsign FuzzVerify"
 	"hegui.dev/hegui/internal/modverify FuzzParseGoSum"
+	"hegui.dev/hegui/internal/modverify FuzzHashZip"
 	"hegui.dev/hegui/internal/kit FuzzVerify"
 	"hegui.dev/hegui/mask FuzzMaskJSON"
 	"hegui.dev/hegui/internal/ociimage FuzzFileInLayer"

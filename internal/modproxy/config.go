@@ -63,10 +63,14 @@ type Config struct {
 	Audit AuditConfig `yaml:"audit"`
 	// PrivateSumDB runs the proxy's own checksum database.
 	PrivateSumDB *PrivateSumDBConfig `yaml:"private-sumdb"`
-	// Prefetch is how many go.mod files a fetched go.mod requires are
+	// Prefetch is how many module files (go.mod files a fetched go.mod
+	// requires, zips of versions whose .info a client asked for) are
 	// fetched ahead of the client at a time; unset means DefaultPrefetch,
 	// 0 none.
 	Prefetch *int `yaml:"prefetch"`
+	// PrefetchZips, when false, keeps prefetching to go.mod files: the zip
+	// of a version whose .info a client asks for is not fetched ahead.
+	PrefetchZips *bool `yaml:"prefetch-zips"`
 }
 
 // PrivateSumDBConfig configures the proxy's own checksum database.
@@ -270,7 +274,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, err
 	}
 	if c.Prefetch != nil && (*c.Prefetch < 0 || *c.Prefetch > maxPrefetchWorkers) {
-		return nil, fmt.Errorf("prefetch: %d: give how many go.mod files to fetch ahead at a time, 0 (none) to %d", *c.Prefetch, maxPrefetchWorkers)
+		return nil, fmt.Errorf("prefetch: %d: give how many module files to fetch ahead at a time, 0 (none) to %d", *c.Prefetch, maxPrefetchWorkers)
 	}
 	return &c, nil
 }

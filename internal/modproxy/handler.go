@@ -131,7 +131,10 @@ func (p *Proxy) serveModuleFile(ctx context.Context, w http.ResponseWriter, r *h
 		p.fail(ctx, w, req, client, err)
 		return
 	}
-	if req.kind == modstore.Zip {
+	switch req.kind {
+	case modstore.Info:
+		p.prefetchZip(ctx, req.module, req.version)
+	case modstore.Zip:
 		p.event(ctx, Event{Action: "proxy.fetch", Client: client, Module: req.module, Version: req.version, Kind: req.kind, Outcome: "success"})
 	}
 }

@@ -75,7 +75,7 @@ func Open(ctx context.Context, dir string, o HomeOptions) (*Proxy, *Home, error)
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	opts := Options{Offline: o.Offline || cfg.Offline, Log: o.Log, Internals: o.Internals, Events: o.Events, Prefetch: cfg.prefetchOption()}
+	opts := Options{Offline: o.Offline || cfg.Offline, Log: o.Log, Internals: o.Internals, Events: o.Events, Prefetch: cfg.prefetchOption(), NoZipPrefetch: cfg.PrefetchZips != nil && !*cfg.PrefetchZips}
 	if !opts.Offline {
 		opts.Upstream = cmp.Or(o.Upstream, cfg.Upstream)
 		if opts.Upstream == "" {

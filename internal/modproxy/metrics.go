@@ -48,8 +48,8 @@ func newMetrics() *metrics {
 		}, []string{"kind"}),
 		prefetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hegui_proxy_prefetches_total",
-			Help: "go.mod files fetched ahead of the client because a fetched go.mod requires them, by outcome (fetched, failed, dropped).",
-		}, []string{"outcome"}),
+			Help: "Module files fetched ahead of the client, by kind (mod: required by a fetched go.mod; zip: after its .info was asked for) and outcome (fetched, failed, dropped).",
+		}, []string{"kind", "outcome"}),
 	}
 	m.registry.MustRegister(m.requests, m.refusals, m.verifyFailures, m.corrupted, m.servedBytes, m.upstreamSeconds, m.prefetches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

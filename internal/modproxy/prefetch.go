@@ -11,24 +11,38 @@ import (
 	"hegui.dev/hegui/internal/modstore"
 )
 
-// Prefetching. The go command walks a module graph by reading go.mod files
-// a few at a time (GOMAXPROCS), each one a request it waits for; through a
-// proxy that verifies, a go.mod it does not hold costs three upstream
-// round trips in a row (the file, its checksum-database lookup, the tiles
-// that prove it). So when the proxy fetches a go.mod a client asked for,
-// it starts fetching, verifying and storing the go.mod files that one
-// requires, several at a time, before the client asks for them. A client
-// asking for one being prefetched waits for that fetch (one fetch per file
-// at a time, as always). Only one level is prefetched: a prefetched go.mod
-// does not prefetch its own requirements, so what is fetched stays close
-// to what the go command reads (which, with graph pruning, is not every
-// go.mod of the transitive closure).
+// Prefetching: fetching, verifying and storing module files a client is
+// about to ask for, several at a time, while it waits on something else.
+// A client asking for a file being prefetched waits for that fetch (one
+// fetch per file at a time, as always). Internal modules are never
+// prefetched, nor anything offline or during warm.
+//
+// go.mod files. The go command walks a module graph by reading go.mod
+// files a few at a time (GOMAXPROCS), each one a request it waits for;
+// through a proxy that verifies, a go.mod it does not hold costs three
+// upstream round trips in a row (the file, its checksum-database lookup,
+// the tiles that prove it). So when the proxy fetches a go.mod a client
+// asked for, it starts fetching the go.mod files that one requires. Only
+// one level is prefetched: a prefetched go.mod does not prefetch its own
+// requirements, so what is fetched stays close to what the go command
+// reads (which, with graph pruning, is not every go.mod of the transitive
+// closure).
+//
+// Zips. `go mod download` asks for the .info of every module it is about
+// to download, one after the other, before the first zip; each zip not
+// held then costs a download, its hash over every file, and a lookup. So
+// when a client asks for the .info of a version whose go.mod the proxy
+// holds (a version in some module graph) and whose zip it does not, the
+// proxy starts fetching that zip (proxy.yaml prefetch-zips: false turns
+// this off). A client that wanted only the .info (`go list -m -json all`
+// asks for those of a whole graph) leaves zips stored that nobody asked
+// for yet.
 
-// DefaultPrefetch is how many go.mod files are prefetched at a time.
+// DefaultPrefetch is how many files are prefetched at a time.
 const DefaultPrefetch = 8
 
-// maxPrefetchPending bounds the go.mod files waiting to be prefetched;
-// more are dropped (the client fetches them when it asks).
+// maxPrefetchPending bounds the files waiting to be prefetched; more are
+// dropped (the client fetches them when it asks).
 const maxPrefetchPending = 2048
 
 type prefetcher struct {
@@ -81,8 +95,7 @@ type prefetchKey struct{}
 // go.mod of mod, requires, unless they are stored, internal, or this is
 // itself a prefetch.
 func (p *Proxy) prefetchRequirements(ctx context.Context, mod string, data []byte) {
-	pf := p.prefetch
-	if pf == nil || ctx.Value(prefetchKey{}) != nil {
+	if p.prefetch == nil || ctx.Value(prefetchKey{}) != nil {
 		return
 	}
 	f, err := modfile.ParseLax(mod+"@/go.mod", data, nil)
@@ -97,31 +110,55 @@ func (p *Proxy) prefetchRequirements(ctx context.Context, mod string, data []byt
 		if _, err := modstore.ReadRecord(ctx, p.store, m.Path, m.Version, modstore.Mod); err == nil {
 			continue
 		}
-		if pf.pending.Add(1) > maxPrefetchPending {
-			pf.pending.Add(-1)
-			p.metrics.prefetches.WithLabelValues("dropped").Inc()
-			continue
-		}
-		started := pf.goPrefetch(func() {
-			defer pf.pending.Add(-1)
-			select {
-			case pf.sem <- struct{}{}:
-			case <-pf.ctx.Done():
-				return
-			}
-			defer func() { <-pf.sem }()
-			if _, err := p.ensure(context.WithValue(pf.ctx, prefetchKey{}, true), m.Path, m.Version, modstore.Mod); err != nil {
-				p.metrics.prefetches.WithLabelValues("failed").Inc()
-				p.log.Debug("prefetch", "module", m.Path, "version", m.Version, "err", err)
-				return
-			}
-			p.metrics.prefetches.WithLabelValues("fetched").Inc()
-		})
-		if !started {
-			pf.pending.Add(-1)
+		if !p.startPrefetch(m.Path, m.Version, modstore.Mod) {
 			return
 		}
 	}
+}
+
+// prefetchZip starts fetching the zip of mod@version, whose .info a client
+// was just given, when the proxy holds its go.mod and not its zip.
+func (p *Proxy) prefetchZip(ctx context.Context, mod, version string) {
+	if p.prefetch == nil || !p.prefetchZips || p.isInternal(mod) || !isCanonical(version) {
+		return
+	}
+	if _, err := p.readRecord(ctx, mod, version, modstore.Zip); err == nil {
+		return
+	}
+	if _, err := p.readRecord(ctx, mod, version, modstore.Mod); err != nil {
+		return
+	}
+	p.startPrefetch(mod, version, modstore.Zip)
+}
+
+// startPrefetch fetches a module file in the background when a prefetch
+// worker is free; it reports false once the proxy is closed.
+func (p *Proxy) startPrefetch(mod, version, kind string) bool {
+	pf := p.prefetch
+	if pf.pending.Add(1) > maxPrefetchPending {
+		pf.pending.Add(-1)
+		p.metrics.prefetches.WithLabelValues(kind, "dropped").Inc()
+		return true
+	}
+	started := pf.goPrefetch(func() {
+		defer pf.pending.Add(-1)
+		select {
+		case pf.sem <- struct{}{}:
+		case <-pf.ctx.Done():
+			return
+		}
+		defer func() { <-pf.sem }()
+		if _, err := p.ensure(context.WithValue(pf.ctx, prefetchKey{}, true), mod, version, kind); err != nil {
+			p.metrics.prefetches.WithLabelValues(kind, "failed").Inc()
+			p.log.Debug("prefetch", "module", mod, "version", version, "kind", kind, "err", err)
+			return
+		}
+		p.metrics.prefetches.WithLabelValues(kind, "fetched").Inc()
+	})
+	if !started {
+		pf.pending.Add(-1)
+	}
+	return started
 }
 
 // Close stops prefetching and waits for the prefetches under way to end.

@@ -57,7 +57,7 @@ func TestPrefetch(t *testing.T) {
 	}
 	if code, _ := get(t, p.URL+"/metrics"); code != http.StatusOK {
 		t.Fatal("no metrics")
-	} else if _, body := get(t, p.URL+"/metrics"); !strings.Contains(body, `hegui_proxy_prefetches_total{outcome="fetched"} 4`) {
+	} else if _, body := get(t, p.URL+"/metrics"); !strings.Contains(body, `hegui_proxy_prefetches_total{kind="mod",outcome="fetched"} 4`) {
 		t.Errorf("metrics do not count 4 prefetches:\n%s", grepLines(body, "prefetch"))
 	}
 
@@ -66,6 +66,67 @@ func TestPrefetch(t *testing.T) {
 	off.Close()
 	if stored(off, "github.com/spf13/pflag", "v1.0.9") {
 		t.Error("prefetching off, and pflag's go.mod was fetched anyway")
+	}
+}
+
+// TestPrefetchZip: a client given the .info of a version whose go.mod the
+// proxy holds starts the fetch of its zip (verified and stored like any
+// other), as `go mod download` asks for every .info before the first zip;
+// not for a version whose go.mod it does not hold, nor with prefetch-zips
+// off, nor with prefetching off.
+func TestPrefetchZip(t *testing.T) {
+	up := upstream(t)
+	ctx := context.Background()
+	zipStored := func(p *testProxy, mod, version string) bool {
+		_, err := modstore.ReadRecord(ctx, p.Store, mod, version, modstore.Zip)
+		return err == nil
+	}
+	const mod, version = "github.com/inconshreveable/mousetrap", "v1.1.0"
+	infoAfterMod := func(p *testProxy, withMod bool) {
+		t.Helper()
+		if withMod {
+			if code, _ := get(t, p.URL+"/"+mod+"/@v/"+version+".mod"); code != http.StatusOK {
+				t.Fatalf("go.mod: %d", code)
+			}
+		}
+		if code, body := get(t, p.URL+"/"+mod+"/@v/"+version+".info"); code != http.StatusOK || !strings.Contains(body, version) {
+			t.Fatalf(".info: %d %q", code, body)
+		}
+	}
+
+	p := startProxy(t, "", modproxy.Options{Upstream: up})
+	infoAfterMod(p, true)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !zipStored(p, mod, version); time.Sleep(20 * time.Millisecond) {
+	}
+	if !zipStored(p, mod, version) {
+		t.Fatal("the zip of a version whose .info was asked for, its go.mod stored, was not prefetched")
+	}
+	rec, err := modstore.ReadRecord(ctx, p.Store, mod, version, modstore.Zip)
+	if err != nil || rec.Hash == "" || rec.VerifiedBy == "" {
+		t.Errorf("a prefetched zip is stored unverified: %+v %v", rec, err)
+	}
+	if _, body := get(t, p.URL+"/metrics"); !strings.Contains(body, `hegui_proxy_prefetches_total{kind="zip",outcome="fetched"} 1`) {
+		t.Errorf("metrics do not count the zip prefetch:\n%s", grepLines(body, "prefetch"))
+	}
+	if code, _ := get(t, p.URL+"/"+mod+"/@v/"+version+".zip"); code != http.StatusOK {
+		t.Errorf("the prefetched zip: %d", code)
+	}
+
+	for _, c := range []struct {
+		name    string
+		opts    modproxy.Options
+		withMod bool
+	}{
+		{"its go.mod not stored", modproxy.Options{Upstream: up}, false},
+		{"prefetch-zips off", modproxy.Options{Upstream: up, NoZipPrefetch: true}, true},
+		{"prefetching off", modproxy.Options{Upstream: up, Prefetch: -1}, true},
+	} {
+		q := startProxy(t, "", c.opts)
+		infoAfterMod(q, c.withMod)
+		q.Close() // waits for prefetches under way
+		if zipStored(q, mod, version) {
+			t.Errorf("%s: the zip was prefetched", c.name)
+		}
 	}
 }
 
@@ -81,12 +142,12 @@ func grepLines(text, word string) string {
 
 // TestPrefetchConfig: proxy.yaml's prefetch is a count from 0 (none) to 64.
 func TestPrefetchConfig(t *testing.T) {
-	for _, bad := range []string{"prefetch: -1\n", "prefetch: 65\n", "prefetch: many\n"} {
+	for _, bad := range []string{"prefetch: -1\n", "prefetch: 65\n", "prefetch: many\n", "prefetch-zips: maybe\n"} {
 		if _, err := modproxy.ParseConfig([]byte(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	for _, ok := range []string{"prefetch: 0\n", "prefetch: 16\n", "upstream: https://proxy.golang.org\n"} {
+	for _, ok := range []string{"prefetch: 0\n", "prefetch: 16\n", "prefetch-zips: false\n", "upstream: https://proxy.golang.org\n"} {
 		if _, err := modproxy.ParseConfig([]byte(ok)); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}

@@ -74,10 +74,13 @@ type Options struct {
 	Now func() time.Time
 	// PrivateSumDB, if set, runs the proxy's own checksum database.
 	PrivateSumDB *PrivateSumDB
-	// Prefetch is how many go.mod files a fetched go.mod requires are
-	// fetched ahead of the client at a time (prefetch.go): 0 means
-	// DefaultPrefetch, a negative number none.
+	// Prefetch is how many module files are fetched ahead of the client at
+	// a time (prefetch.go): 0 means DefaultPrefetch, a negative number
+	// none.
 	Prefetch int
+	// NoZipPrefetch leaves out of prefetching the zips of versions whose
+	// .info a client asks for.
+	NoZipPrefetch bool
 }
 
 // InternalVerifier checks an internal module version before it is served:
@@ -126,6 +129,8 @@ type Proxy struct {
 	records    recordCache
 	mux        *http.ServeMux
 	prefetch   *prefetcher // nil when offline or off
+	// prefetchZips: a .info asked for starts the fetch of its zip.
+	prefetchZips bool
 }
 
 // New makes a proxy.
@@ -179,6 +184,7 @@ func New(opts Options) (*Proxy, error) {
 			workers = DefaultPrefetch
 		}
 		p.prefetch = newPrefetcher(workers)
+		p.prefetchZips = !opts.NoZipPrefetch
 	}
 	if opts.PrivateSumDB != nil {
 		if p.private, err = newPrivateDB(context.Background(), p, opts.PrivateSumDB); err != nil {

@@ -1,9 +1,14 @@
 package modverify
 
 import (
+	"archive/zip"
 	"bytes"
+	"fmt"
+	"hash/crc32"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -103,4 +108,97 @@ func BenchmarkHashZip(b *testing.B) {
 			}
 		}
 	})
+}
+
+// rawZip writes a zip with the given files in order (names may repeat:
+// HashZip takes any zip, not only those x/mod/zip would accept).
+func rawZip(t *testing.T, files [][2]string) string {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for _, f := range files {
+		fw, err := w.CreateHeader(&zip.FileHeader{Name: f[0], Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte(f[1]))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	z := filepath.Join(t.TempDir(), "raw.zip")
+	if err := os.WriteFile(z, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// TestHashZipAhead: inflating ahead of dirhash.Hash1 gives its hash, with
+// one CPU or several, on a zip of many files in no order, files larger
+// than aheadLimit (opened as Hash1 reads them), more than aheadBudget in
+// all (the inflaters wait for Hash1), an empty file and a name given
+// twice; and a damaged file among those inflated ahead fails the hash.
+func TestHashZipAhead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var files [][2]string
+	for i := range 300 {
+		n := rng.IntN(64 << 10)
+		if i%50 == 7 {
+			n = aheadLimit + 1 + rng.IntN(1<<20)
+		}
+		body := make([]byte, n)
+		for j := range body {
+			body[j] = "abcdefgh\n"[rng.IntN(9)]
+		}
+		files = append(files, [2]string{fmt.Sprintf("m@v1.0.0/d%d/f%03d.go", rng.IntN(5), rng.IntN(1000)), string(body)})
+	}
+	files = append(files, [2]string{"m@v1.0.0/empty", ""}, [2]string{"m@v1.0.0/twice", "first"}, [2]string{"m@v1.0.0/twice", "second"})
+	z := rawZip(t, files)
+	want, err := dirhash.HashZip(z, dirhash.Hash1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, procs := range []int{1, 2, 8} {
+		old := runtime.GOMAXPROCS(procs)
+		got, err := HashZip(z)
+		runtime.GOMAXPROCS(old)
+		if err != nil || got != want {
+			t.Errorf("GOMAXPROCS=%d: HashZip = %s, %v; dirhash says %s", procs, got, err, want)
+		}
+	}
+
+	// Change a byte in the middle of the zip (in a small file's deflated
+	// bytes, most likely): the CRC-32 or the inflation fails.
+	data, _ := os.ReadFile(z)
+	for _, at := range []int{len(data) / 3, len(data) / 2} {
+		bad := bytes.Clone(data)
+		bad[at] ^= 0x55
+		p := filepath.Join(t.TempDir(), "bad.zip")
+		os.WriteFile(p, bad, 0o644)
+		_, derr := dirhash.HashZip(p, dirhash.Hash1)
+		if h, err := HashZip(p); (err == nil) != (derr == nil) {
+			t.Errorf("byte %d changed: HashZip = %s, %v; dirhash: %v", at, h, err, derr)
+		}
+	}
+}
+
+// TestHashZipDeclaredSize: a file that inflates to more than its header
+// declares fails (archive/zip holds it to the size, which bounds what is
+// inflated ahead).
+func TestHashZipDeclaredSize(t *testing.T) {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for _, name := range []string{"a", "b"} {
+		body := strings.Repeat("x", 100000)
+		fw, err := w.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, CRC32: crc32.ChecksumIEEE([]byte(body)), CompressedSize64: uint64(len(body)), UncompressedSize64: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte(body))
+	}
+	w.Close()
+	z := filepath.Join(t.TempDir(), "lies.zip")
+	os.WriteFile(z, buf.Bytes(), 0o644)
+	if h, err := HashZip(z); err == nil {
+		t.Errorf("a zip whose files are larger than declared hashed: %s", h)
+	}
 }
