@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
+	"golang.org/x/sync/singleflight"
 
 	"hegui.dev/hegui/internal/modstore"
 	"hegui.dev/hegui/internal/modverify"
@@ -53,7 +54,10 @@ type Info struct {
 
 // ensure returns the record of a module file, fetching, verifying and
 // storing the file first when it is not stored. Only one fetch of a file
-// runs at a time in this process; concurrent callers share its result.
+// runs at a time in this process; concurrent callers share its result. A
+// caller whose ctx ends stops waiting; the fetch goes on for the others
+// (and is stored for later) unless a prefetch started it and the proxy
+// closes.
 func (p *Proxy) ensure(ctx context.Context, mod, version, kind string) (*modstore.Record, error) {
 	rec, err := p.readRecord(ctx, mod, version, kind)
 	if err == nil || !errors.Is(err, modstore.ErrNotExist) {
@@ -63,7 +67,7 @@ func (p *Proxy) ensure(ctx context.Context, mod, version, kind string) (*modstor
 		return nil, err
 	}
 	key := mod + "@" + version + "." + kind
-	v, err, _ := p.flight.Do(key, func() (any, error) {
+	ch := p.flight.DoChan(key, func() (any, error) {
 		// The caller's cancellation must not fail the others waiting.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
@@ -74,10 +78,16 @@ func (p *Proxy) ensure(ctx context.Context, mod, version, kind string) (*modstor
 		}
 		return p.fetch(fctx, mod, version, kind)
 	})
-	if err != nil {
-		return nil, err
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	rec = v.(*modstore.Record)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	rec = res.Val.(*modstore.Record)
 	p.records.put(rec)
 	return rec, nil
 }

@@ -133,7 +133,7 @@ func (p *Proxy) serveModuleFile(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	switch req.kind {
 	case modstore.Info:
-		p.prefetchZip(ctx, req.module, req.version)
+		p.prefetchZip(req.module, req.version)
 	case modstore.Zip:
 		p.event(ctx, Event{Action: "proxy.fetch", Client: client, Module: req.module, Version: req.version, Kind: req.kind, Outcome: "success"})
 	}

@@ -107,33 +107,36 @@ func (p *Proxy) prefetchRequirements(ctx context.Context, mod string, data []byt
 		if module.Check(m.Path, m.Version) != nil || !isCanonical(m.Version) || p.isInternal(m.Path) {
 			continue
 		}
-		if _, err := modstore.ReadRecord(ctx, p.store, m.Path, m.Version, modstore.Mod); err == nil {
-			continue
-		}
-		if !p.startPrefetch(m.Path, m.Version, modstore.Mod) {
+		if !p.startPrefetch(m.Path, m.Version, modstore.Mod, func(ctx context.Context) bool {
+			return !p.holds(ctx, m.Path, m.Version, modstore.Mod)
+		}) {
 			return
 		}
 	}
 }
 
 // prefetchZip starts fetching the zip of mod@version, whose .info a client
-// was just given, when the proxy holds its go.mod and not its zip.
-func (p *Proxy) prefetchZip(ctx context.Context, mod, version string) {
+// was just given, if the proxy holds its go.mod and not its zip. The
+// records are read by the prefetch, not before the .info's answer ends.
+func (p *Proxy) prefetchZip(mod, version string) {
 	if p.prefetch == nil || !p.prefetchZips || p.isInternal(mod) || !isCanonical(version) {
 		return
 	}
-	if _, err := p.readRecord(ctx, mod, version, modstore.Zip); err == nil {
-		return
-	}
-	if _, err := p.readRecord(ctx, mod, version, modstore.Mod); err != nil {
-		return
-	}
-	p.startPrefetch(mod, version, modstore.Zip)
+	p.startPrefetch(mod, version, modstore.Zip, func(ctx context.Context) bool {
+		return !p.holds(ctx, mod, version, modstore.Zip) && p.holds(ctx, mod, version, modstore.Mod)
+	})
 }
 
-// startPrefetch fetches a module file in the background when a prefetch
-// worker is free; it reports false once the proxy is closed.
-func (p *Proxy) startPrefetch(mod, version, kind string) bool {
+// holds reports whether the proxy has a record of the module file.
+func (p *Proxy) holds(ctx context.Context, mod, version, kind string) bool {
+	_, err := p.readRecord(ctx, mod, version, kind)
+	return err == nil
+}
+
+// startPrefetch fetches a module file in the background, when a prefetch
+// worker is free, if wanted still says so then (the client may have asked
+// for the file meanwhile); it reports false once the proxy is closed.
+func (p *Proxy) startPrefetch(mod, version, kind string, wanted func(context.Context) bool) bool {
 	pf := p.prefetch
 	if pf.pending.Add(1) > maxPrefetchPending {
 		pf.pending.Add(-1)
@@ -142,13 +145,20 @@ func (p *Proxy) startPrefetch(mod, version, kind string) bool {
 	}
 	started := pf.goPrefetch(func() {
 		defer pf.pending.Add(-1)
+		ctx := context.WithValue(pf.ctx, prefetchKey{}, true)
+		if !wanted(ctx) {
+			return
+		}
 		select {
 		case pf.sem <- struct{}{}:
 		case <-pf.ctx.Done():
 			return
 		}
 		defer func() { <-pf.sem }()
-		if _, err := p.ensure(context.WithValue(pf.ctx, prefetchKey{}, true), mod, version, kind); err != nil {
+		if !wanted(ctx) {
+			return
+		}
+		if _, err := p.ensure(ctx, mod, version, kind); err != nil {
 			p.metrics.prefetches.WithLabelValues(kind, "failed").Inc()
 			p.log.Debug("prefetch", "module", mod, "version", version, "kind", kind, "err", err)
 			return

@@ -55,12 +55,15 @@ func HashZip(zipfile string) (string, error) {
 
 // Inflating ahead: at most maxInflaters files at a time, holding at most
 // aheadBudget bytes of inflated files that Hash1 has not read yet; a file
-// larger than aheadLimit is inflated when Hash1 reads it, as without.
+// larger than aheadLimit (or the budget) is inflated when Hash1 reads it,
+// as without.
 const (
 	maxInflaters = 8
-	aheadBudget  = 16 << 20
 	aheadLimit   = 4 << 20
 )
+
+// aheadBudget is a variable for the tests, which make it smaller.
+var aheadBudget int64 = 16 << 20
 
 // ahead inflates a zip's files in the order dirhash.Hash1 reads them
 // (sorted by name, as Hash1 sorts them).
@@ -70,6 +73,7 @@ type ahead struct {
 	results []chan inflated
 	next    int // the index of the next open
 	budget  *semaphore.Weighted
+	limit   uint64 // the largest file inflated ahead
 	ctx     context.Context
 	cancel  context.CancelFunc
 	ended   chan struct{} // closed when run and every inflater have ended
@@ -88,6 +92,7 @@ func inflateAhead(names []string, byName map[string]*zip.File, workers int) *ahe
 	a := &ahead{
 		names:  slices.Sorted(slices.Values(names)),
 		budget: semaphore.NewWeighted(aheadBudget),
+		limit:  uint64(min(aheadLimit, aheadBudget)),
 		ctx:    ctx,
 		cancel: cancel,
 		ended:  make(chan struct{}),
@@ -108,7 +113,7 @@ func (a *ahead) run(workers int) {
 	defer wg.Wait()
 	inflaters := semaphore.NewWeighted(int64(workers))
 	for i, f := range a.files {
-		if !inflatedAhead(f) {
+		if !a.inflatedAhead(f) {
 			continue // opened when Hash1 reads it
 		}
 		if a.budget.Acquire(a.ctx, int64(f.UncompressedSize64)) != nil {
@@ -124,8 +129,9 @@ func (a *ahead) run(workers int) {
 	}
 }
 
-// inflatedAhead reports whether f is inflated ahead of Hash1.
-func inflatedAhead(f *zip.File) bool { return f != nil && f.UncompressedSize64 <= aheadLimit }
+// inflatedAhead reports whether f is inflated ahead of Hash1: a file the
+// budget could never hold would wait for it forever.
+func (a *ahead) inflatedAhead(f *zip.File) bool { return f != nil && f.UncompressedSize64 <= a.limit }
 
 // open returns the next file Hash1 reads: inflated ahead, or opened now.
 func (a *ahead) open(name string) (io.ReadCloser, error) {
@@ -138,7 +144,7 @@ func (a *ahead) open(name string) (io.ReadCloser, error) {
 	if f == nil {
 		return nil, fmt.Errorf("file %q not found in zip", name)
 	}
-	if !inflatedAhead(f) {
+	if !a.inflatedAhead(f) {
 		return f.Open()
 	}
 	r := <-a.results[i]
@@ -155,16 +161,23 @@ func (a *ahead) stop() {
 	<-a.ended
 }
 
-// inflate reads a zip file whole; archive/zip checks its size and CRC-32.
+// inflate reads a zip file whole into a buffer of its declared size, and
+// reads on to the end, where archive/zip checks the size and CRC-32.
 func inflate(f *zip.File) inflated {
 	rc, err := f.Open()
 	if err != nil {
 		return inflated{err: err}
 	}
 	defer rc.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, f.UncompressedSize64))
-	if _, err := io.Copy(buf, rc); err != nil {
+	data := make([]byte, f.UncompressedSize64)
+	if _, err := io.ReadFull(rc, data); err != nil {
 		return inflated{err: err}
 	}
-	return inflated{data: buf.Bytes()}
+	if extra, err := io.ReadAll(io.LimitReader(rc, 1)); err != nil || len(extra) > 0 {
+		if err == nil {
+			err = zip.ErrFormat // more than the declared size
+		}
+		return inflated{err: err}
+	}
+	return inflated{data: data}
 }

@@ -157,14 +157,22 @@ func TestHashZipAhead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, procs := range []int{1, 2, 8} {
-		old := runtime.GOMAXPROCS(procs)
-		got, err := HashZip(z)
-		runtime.GOMAXPROCS(old)
-		if err != nil || got != want {
-			t.Errorf("GOMAXPROCS=%d: HashZip = %s, %v; dirhash says %s", procs, got, err, want)
+	defaultBudget := aheadBudget
+	defer func() { aheadBudget = defaultBudget }()
+	// 64 KiB: the inflaters wait for Hash1, and files between the budget
+	// and aheadLimit are opened as Hash1 reads them.
+	for _, budget := range []int64{defaultBudget, 64 << 10} {
+		aheadBudget = budget
+		for _, procs := range []int{1, 2, 8} {
+			old := runtime.GOMAXPROCS(procs)
+			got, err := HashZip(z)
+			runtime.GOMAXPROCS(old)
+			if err != nil || got != want {
+				t.Errorf("budget %d, GOMAXPROCS=%d: HashZip = %s, %v; dirhash says %s", budget, procs, got, err, want)
+			}
 		}
 	}
+	aheadBudget = defaultBudget
 
 	// Change a byte in the middle of the zip (in a small file's deflated
 	// bytes, most likely): the CRC-32 or the inflation fails.
@@ -181,24 +189,29 @@ func TestHashZipAhead(t *testing.T) {
 	}
 }
 
-// TestHashZipDeclaredSize: a file that inflates to more than its header
-// declares fails (archive/zip holds it to the size, which bounds what is
-// inflated ahead).
+// TestHashZipDeclaredSize: a file that inflates to more, or less, than
+// its header declares fails, as it does in dirhash (archive/zip holds it
+// to the size, which bounds what is inflated ahead).
 func TestHashZipDeclaredSize(t *testing.T) {
-	var buf bytes.Buffer
-	w := zip.NewWriter(&buf)
-	for _, name := range []string{"a", "b"} {
-		body := strings.Repeat("x", 100000)
-		fw, err := w.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, CRC32: crc32.ChecksumIEEE([]byte(body)), CompressedSize64: uint64(len(body)), UncompressedSize64: 10})
-		if err != nil {
-			t.Fatal(err)
+	for _, declared := range []uint64{10, 200000} {
+		var buf bytes.Buffer
+		w := zip.NewWriter(&buf)
+		for _, name := range []string{"a", "b"} {
+			body := strings.Repeat("x", 100000)
+			fw, err := w.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, CRC32: crc32.ChecksumIEEE([]byte(body)), CompressedSize64: uint64(len(body)), UncompressedSize64: declared})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw.Write([]byte(body))
 		}
-		fw.Write([]byte(body))
-	}
-	w.Close()
-	z := filepath.Join(t.TempDir(), "lies.zip")
-	os.WriteFile(z, buf.Bytes(), 0o644)
-	if h, err := HashZip(z); err == nil {
-		t.Errorf("a zip whose files are larger than declared hashed: %s", h)
+		w.Close()
+		z := filepath.Join(t.TempDir(), "lies.zip")
+		os.WriteFile(z, buf.Bytes(), 0o644)
+		if _, err := dirhash.HashZip(z, dirhash.Hash1); err == nil {
+			t.Fatalf("declared %d: dirhash hashes the test's zip: make it lie otherwise", declared)
+		}
+		if h, err := HashZip(z); err == nil {
+			t.Errorf("declared %d for 100000 bytes, and hashed: %s", declared, h)
+		}
 	}
 }
