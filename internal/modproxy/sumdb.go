@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sync/singleflight"
 
 	"hegui.dev/hegui/internal/modstore"
 	"hegui.dev/hegui/internal/modverify"
@@ -41,7 +43,54 @@ type checksumDB struct {
 	store    modstore.Store
 	log      *slog.Logger
 	offline  bool
-	configMu sync.Mutex // serialises WriteConfig's compare-and-swap
+	configMu sync.Mutex         // serialises WriteConfig's compare-and-swap
+	tiles    singleflight.Group // one upstream read of a tile at a time
+	recent   recentTiles        // tiles read lately, for lookups not yet done with them
+}
+
+// tileTimeout bounds one upstream read of a tile shared by lookups.
+const tileTimeout = 2 * time.Minute
+
+// recentTiles keeps the tiles last read from the upstream, up to
+// maxRecentTiles bytes, oldest out first. A lookup verifies the tiles it
+// reads before it stores them; another lookup that needs one in between
+// (another branch of the tree, a consistency proof) finds it here rather
+// than reading it again. A tile at a path never changes (tlog), and every
+// lookup verifies what it is given, so nothing here is trusted unchecked.
+type recentTiles struct {
+	mu    sync.Mutex
+	data  map[string][]byte
+	order []string
+	size  int
+}
+
+const maxRecentTiles = 4 << 20
+
+func (r *recentTiles) get(path string) ([]byte, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	data, ok := r.data[path]
+	return data, ok
+}
+
+func (r *recentTiles) put(path string, data []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.data[path]; ok || len(data) > maxRecentTiles {
+		return
+	}
+	if r.data == nil {
+		r.data = map[string][]byte{}
+	}
+	for r.size+len(data) > maxRecentTiles {
+		old := r.order[0]
+		r.order = r.order[1:]
+		r.size -= len(r.data[old])
+		delete(r.data, old)
+	}
+	r.data[path] = data
+	r.order = append(r.order, path)
+	r.size += len(data)
 }
 
 func newChecksumDB(key, url string, up *upstream, store modstore.Store, log *slog.Logger, offline bool) (*checksumDB, error) {
@@ -56,7 +105,8 @@ func newChecksumDB(key, url string, up *upstream, store modstore.Store, log *slo
 // path@version (version may end in "/go.mod"), verified against its signed
 // tree. A fresh client per call keeps a failed fetch from being remembered
 // (x/mod's client caches errors for its lifetime); the verified tiles and
-// the latest tree head live in the store, so nothing is fetched twice.
+// the latest tree head live in the store, so nothing is fetched twice, and
+// lookups running at once (prefetches) share their reads of a tile.
 func (db *checksumDB) lookup(ctx context.Context, path, version string) ([]string, error) {
 	ops := &sumdbOps{db: db, ctx: ctx}
 	c := sumdb.NewClient(ops)
@@ -78,11 +128,37 @@ func (o *sumdbOps) ReadRemote(path string) ([]byte, error) {
 	if o.db.offline {
 		return nil, fmt.Errorf("checksum database %s: %s is not stored and the proxy is offline", o.db.name, path)
 	}
-	max := int64(maxSumDBTile)
 	if strings.HasPrefix(path, "/lookup/") {
-		max = maxSumDBLookup
+		return o.db.up.getAll(o.ctx, o.db.url, path, maxSumDBLookup)
 	}
-	return o.db.up.getAll(o.ctx, o.db.url, path, max)
+	if !strings.HasPrefix(path, "/tile/") {
+		return o.db.up.getAll(o.ctx, o.db.url, path, maxSumDBTile)
+	}
+	// Lookups under way at once mostly need the same tiles near the top
+	// of the tree: one read each, which the caller's cancellation does
+	// not fail for the others. Each client still verifies what it is
+	// given and writes it to the store itself.
+	if data, ok := o.db.recent.get(path); ok {
+		return data, nil
+	}
+	ch := o.db.tiles.DoChan(path, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(o.ctx), tileTimeout)
+		defer cancel()
+		data, err := o.db.up.getAll(ctx, o.db.url, path, maxSumDBTile)
+		if err == nil {
+			o.db.recent.put(path, data)
+		}
+		return data, err
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.([]byte), nil
+	case <-o.ctx.Done():
+		return nil, o.ctx.Err()
+	}
 }
 
 func (o *sumdbOps) ReadConfig(file string) ([]byte, error) {
