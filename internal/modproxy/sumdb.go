@@ -45,53 +45,11 @@ type checksumDB struct {
 	offline  bool
 	configMu sync.Mutex         // serialises WriteConfig's compare-and-swap
 	tiles    singleflight.Group // one upstream read of a tile at a time
-	recent   recentTiles        // tiles read lately, for lookups not yet done with them
+	recent   recentTiles        // tiles read and not yet stored
 }
 
 // tileTimeout bounds one upstream read of a tile shared by lookups.
 const tileTimeout = 2 * time.Minute
-
-// recentTiles keeps the tiles last read from the upstream, up to
-// maxRecentTiles bytes, oldest out first. A lookup verifies the tiles it
-// reads before it stores them; another lookup that needs one in between
-// (another branch of the tree, a consistency proof) finds it here rather
-// than reading it again. A tile at a path never changes (tlog), and every
-// lookup verifies what it is given, so nothing here is trusted unchecked.
-type recentTiles struct {
-	mu    sync.Mutex
-	data  map[string][]byte
-	order []string
-	size  int
-}
-
-const maxRecentTiles = 4 << 20
-
-func (r *recentTiles) get(path string) ([]byte, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	data, ok := r.data[path]
-	return data, ok
-}
-
-func (r *recentTiles) put(path string, data []byte) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.data[path]; ok || len(data) > maxRecentTiles {
-		return
-	}
-	if r.data == nil {
-		r.data = map[string][]byte{}
-	}
-	for r.size+len(data) > maxRecentTiles {
-		old := r.order[0]
-		r.order = r.order[1:]
-		r.size -= len(r.data[old])
-		delete(r.data, old)
-	}
-	r.data[path] = data
-	r.order = append(r.order, path)
-	r.size += len(data)
-}
 
 func newChecksumDB(key, url string, up *upstream, store modstore.Store, log *slog.Logger, offline bool) (*checksumDB, error) {
 	v, err := note.NewVerifier(key)
@@ -111,6 +69,15 @@ func (db *checksumDB) lookup(ctx context.Context, path, version string) ([]strin
 	ops := &sumdbOps{db: db, ctx: ctx}
 	c := sumdb.NewClient(ops)
 	lines, err := c.Lookup(path, version)
+	if err != nil {
+		// One of the tiles read may be what failed: the next lookup
+		// reads them again.
+		ops.mu.Lock()
+		for _, p := range ops.tilesRead {
+			db.recent.drop(p)
+		}
+		ops.mu.Unlock()
+	}
 	if ops.securityErr != nil {
 		return nil, ops.securityErr
 	}
@@ -122,6 +89,9 @@ type sumdbOps struct {
 	db          *checksumDB
 	ctx         context.Context
 	securityErr error
+
+	mu        sync.Mutex // the client reads tiles in parallel
+	tilesRead []string   // from the upstream or recentTiles, not the store
 }
 
 func (o *sumdbOps) ReadRemote(path string) ([]byte, error) {
@@ -139,6 +109,11 @@ func (o *sumdbOps) ReadRemote(path string) ([]byte, error) {
 	// not fail for the others. Each client still verifies what it is
 	// given and writes it to the store itself.
 	if data, ok := o.db.recent.get(path); ok {
+		o.readTile(path)
+		return data, nil
+	}
+	// Another lookup may have stored it since this one's client looked.
+	if data, err := o.db.readStored(o.ctx, strings.TrimPrefix(path, "/"), maxSumDBTile); err == nil {
 		return data, nil
 	}
 	ch := o.db.tiles.DoChan(path, func() (any, error) {
@@ -155,10 +130,17 @@ func (o *sumdbOps) ReadRemote(path string) ([]byte, error) {
 		if res.Err != nil {
 			return nil, res.Err
 		}
+		o.readTile(path)
 		return res.Val.([]byte), nil
 	case <-o.ctx.Done():
 		return nil, o.ctx.Err()
 	}
+}
+
+func (o *sumdbOps) readTile(path string) {
+	o.mu.Lock()
+	o.tilesRead = append(o.tilesRead, path)
+	o.mu.Unlock()
 }
 
 func (o *sumdbOps) ReadConfig(file string) ([]byte, error) {
@@ -215,6 +197,10 @@ func (o *sumdbOps) WriteCache(file string, data []byte) {
 	}
 	if err := o.db.store.Create(o.ctx, key, bytes.NewReader(data)); err != nil && !errors.Is(err, modstore.ErrExist) {
 		o.db.log.Warn("checksum database: caching failed", "file", file, "err", err)
+		return
+	}
+	if strings.HasPrefix(rest, "tile/") {
+		o.db.recent.drop("/" + rest) // verified and stored
 	}
 }
 

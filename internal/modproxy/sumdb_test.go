@@ -56,3 +56,37 @@ func TestSumDBTilesReadOnce(t *testing.T) {
 	}
 	t.Logf("%d tiles read for %d lookups", len(tiles), len(mods))
 }
+
+// TestSumDBDamagedTileReadAgain: the upstream damages the first tile it
+// sends. The go.mod whose lookup read it is refused (the tile does not
+// verify), and asked for again at once, is fetched and verified: the
+// damaged tile was not kept for the next lookup.
+func TestSumDBDamagedTileReadAgain(t *testing.T) {
+	up := upstream(t)
+	var once sync.Once
+	damaged := ""
+	relay := startHostileUpstream(t, up, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/tile/") {
+			return false
+		}
+		hit := false
+		once.Do(func() { hit = true; damaged = r.URL.Path })
+		if !hit {
+			return false
+		}
+		data := readUpstream(t, up+r.URL.Path)
+		data[len(data)/2] ^= 0x01
+		w.Write(data)
+		return true
+	})
+	p := startProxy(t, "", modproxy.Options{Upstream: relay.URL, Prefetch: -1})
+	modPath := "/" + uuidModule + "/@v/" + uuidVersion + ".mod"
+	if code, body := get(t, p.URL+modPath); code == http.StatusOK {
+		t.Fatalf("the go.mod was served although tile %s was damaged: %s", damaged, body)
+	} else {
+		t.Logf("with %s damaged: %d %s", damaged, code, strings.TrimSpace(body))
+	}
+	if code, body := get(t, p.URL+modPath); code != http.StatusOK {
+		t.Errorf("asked again: %d %s", code, body)
+	}
+}
