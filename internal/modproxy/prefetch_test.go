@@ -17,11 +17,7 @@ import (
 // stored.
 func TestPrefetch(t *testing.T) {
 	up := upstream(t)
-	ctx := context.Background()
-	stored := func(p *testProxy, mod, version string) bool {
-		_, err := modstore.ReadRecord(ctx, p.Store, mod, version, modstore.Mod)
-		return err == nil
-	}
+	stored := func(p *testProxy, mod, version string) bool { return p.holds(mod, version, modstore.Mod) }
 
 	p := startProxy(t, "", modproxy.Options{Upstream: up})
 	if code, body := get(t, p.URL+"/github.com/spf13/cobra/@v/"+cobraVersion+".mod"); code != http.StatusOK || !strings.Contains(body, "github.com/spf13/pflag") {
@@ -48,7 +44,7 @@ func TestPrefetch(t *testing.T) {
 			t.Errorf("%s@%s's go.mod, which cobra requires, was not prefetched", m[0], m[1])
 		}
 	}
-	rec, err := modstore.ReadRecord(ctx, p.Store, "github.com/spf13/pflag", "v1.0.9", modstore.Mod)
+	rec, err := modstore.ReadRecord(t.Context(), p.Store, "github.com/spf13/pflag", "v1.0.9", modstore.Mod)
 	if err == nil && (rec.Hash == "" || rec.VerifiedBy == "") {
 		t.Errorf("a prefetched go.mod is stored unverified: %+v", rec)
 	}
@@ -77,10 +73,6 @@ func TestPrefetch(t *testing.T) {
 func TestPrefetchZip(t *testing.T) {
 	up := upstream(t)
 	ctx := context.Background()
-	zipStored := func(p *testProxy, mod, version string) bool {
-		_, err := modstore.ReadRecord(ctx, p.Store, mod, version, modstore.Zip)
-		return err == nil
-	}
 	const mod, version = "github.com/inconshreveable/mousetrap", "v1.1.0"
 	infoAfterMod := func(p *testProxy, withMod bool) {
 		t.Helper()
@@ -135,10 +127,16 @@ func TestPrefetchZip(t *testing.T) {
 		// Close ends a prefetch under way; one started by mistake counts
 		// as failed, if not as fetched.
 		q.Close()
-		if got := zipPrefetches(q); got != "" || zipStored(q, mod, version) {
+		if got := zipPrefetches(q); got != "" || q.holds(mod, version, modstore.Zip) {
 			t.Errorf("%s: the zip was prefetched; metrics:\n%s", c.name, got)
 		}
 	}
+}
+
+// holds reports whether the proxy's store has a record of the module file.
+func (p *testProxy) holds(mod, version, kind string) bool {
+	_, err := modstore.ReadRecord(context.Background(), p.Store, mod, version, kind)
+	return err == nil
 }
 
 func grepLines(text, word string) string {

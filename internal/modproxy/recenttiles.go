@@ -5,17 +5,17 @@ import (
 	"time"
 )
 
-// recentTiles holds the checksum-database tiles read from the upstream that
-// no lookup has verified and stored yet. A lookup verifies the tiles it
-// reads before it stores them; another lookup that needs one in between
-// (another branch of the tree, a consistency proof) finds it here rather
-// than reading it again. A tile at a path never changes (tlog), and every
-// lookup verifies what it is given, so nothing here is trusted unchecked.
+// recentTiles holds the checksum-database tiles read from the upstream in
+// the last recentTileLife. A lookup verifies the tiles it reads before it
+// stores them; another lookup that needs one in between (another branch of
+// the tree, a consistency proof) finds it here rather than reading it
+// again. A tile at a path never changes (tlog), and every lookup verifies
+// what it is given, so nothing here is trusted unchecked.
 //
-// A tile leaves when a lookup stores it; when it is older than
-// recentTileLife, so that one that fails verification (a damaged answer)
-// is read again by the next lookup, not kept; and, past maxRecentTiles
-// bytes, oldest first.
+// A tile leaves when the lookup that read it fails (it may be what failed:
+// the next lookup reads it again); when it is older than recentTileLife,
+// by which time a lookup has stored it; and, past maxRecentTiles bytes,
+// oldest first.
 type recentTiles struct {
 	mu    sync.Mutex
 	tiles map[string]recentTile
@@ -91,7 +91,7 @@ func (r *recentTiles) put(path string, data []byte) {
 	r.size += len(data)
 }
 
-// drop forgets a tile a lookup has stored.
+// drop forgets a tile a failed lookup read.
 func (r *recentTiles) drop(path string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

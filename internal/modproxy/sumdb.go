@@ -45,7 +45,7 @@ type checksumDB struct {
 	offline  bool
 	configMu sync.Mutex         // serialises WriteConfig's compare-and-swap
 	tiles    singleflight.Group // one upstream read of a tile at a time
-	recent   recentTiles        // tiles read and not yet stored
+	recent   recentTiles        // tiles read lately
 }
 
 // tileTimeout bounds one upstream read of a tile shared by lookups.
@@ -110,10 +110,6 @@ func (o *sumdbOps) ReadRemote(path string) ([]byte, error) {
 	// given and writes it to the store itself.
 	if data, ok := o.db.recent.get(path); ok {
 		o.readTile(path)
-		return data, nil
-	}
-	// Another lookup may have stored it since this one's client looked.
-	if data, err := o.db.readStored(o.ctx, strings.TrimPrefix(path, "/"), maxSumDBTile); err == nil {
 		return data, nil
 	}
 	ch := o.db.tiles.DoChan(path, func() (any, error) {
@@ -197,10 +193,6 @@ func (o *sumdbOps) WriteCache(file string, data []byte) {
 	}
 	if err := o.db.store.Create(o.ctx, key, bytes.NewReader(data)); err != nil && !errors.Is(err, modstore.ErrExist) {
 		o.db.log.Warn("checksum database: caching failed", "file", file, "err", err)
-		return
-	}
-	if strings.HasPrefix(rest, "tile/") {
-		o.db.recent.drop("/" + rest) // verified and stored
 	}
 }
 

@@ -1,8 +1,6 @@
 package modverify
 
 import (
-	"archive/zip"
-	"bytes"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,14 +40,7 @@ func FuzzHashZip(f *testing.F) {
 		{{"m@v1/go.mod", "module m\n"}, {"m@v1/a.go", strings.Repeat("package a\n", 300)}},
 		{{"b", "x"}, {"a", ""}, {"b", "y"}, {"c/d", strings.Repeat("\x00", 5000)}},
 	} {
-		var buf bytes.Buffer
-		w := zip.NewWriter(&buf)
-		for _, file := range files {
-			fw, _ := w.CreateHeader(&zip.FileHeader{Name: file[0], Method: zip.Deflate})
-			fw.Write([]byte(file[1]))
-		}
-		w.Close()
-		f.Add(buf.Bytes())
+		f.Add(zipOf(f, files))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		z := filepath.Join(t.TempDir(), "f.zip")

@@ -113,23 +113,28 @@ func BenchmarkHashZip(b *testing.B) {
 // rawZip writes a zip with the given files in order (names may repeat:
 // HashZip takes any zip, not only those x/mod/zip would accept).
 func rawZip(t *testing.T, files [][2]string) string {
+	z := filepath.Join(t.TempDir(), "raw.zip")
+	if err := os.WriteFile(z, zipOf(t, files), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+// zipOf makes a zip of the files (name, content), deflated, in order.
+func zipOf(tb testing.TB, files [][2]string) []byte {
 	var buf bytes.Buffer
 	w := zip.NewWriter(&buf)
 	for _, f := range files {
 		fw, err := w.CreateHeader(&zip.FileHeader{Name: f[0], Method: zip.Deflate})
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		fw.Write([]byte(f[1]))
 	}
 	if err := w.Close(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	z := filepath.Join(t.TempDir(), "raw.zip")
-	if err := os.WriteFile(z, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return z
+	return buf.Bytes()
 }
 
 // TestHashZipAhead: inflating ahead of dirhash.Hash1 gives its hash, with
@@ -182,9 +187,11 @@ func TestHashZipAhead(t *testing.T) {
 		bad[at] ^= 0x55
 		p := filepath.Join(t.TempDir(), "bad.zip")
 		os.WriteFile(p, bad, 0o644)
-		_, derr := dirhash.HashZip(p, dirhash.Hash1)
-		if h, err := HashZip(p); (err == nil) != (derr == nil) {
-			t.Errorf("byte %d changed: HashZip = %s, %v; dirhash: %v", at, h, err, derr)
+		dh, derr := dirhash.HashZip(p, dirhash.Hash1)
+		if h, err := HashZip(p); (err == nil) != (derr == nil) || h != dh {
+			t.Errorf("byte %d changed: HashZip = %s, %v; dirhash = %s, %v", at, h, err, dh, derr)
+		} else if derr == nil {
+			t.Errorf("byte %d changed, and both hashed it: the test should change another byte", at)
 		}
 	}
 }
