@@ -27,7 +27,9 @@ type Item struct {
 // Parse reads the module versions a file names, from its content: a
 // go.sum, a go.mod (its requirements), or a list of modules, one per line,
 // as "MODULE@VERSION" or "MODULE VERSION" (what `go list -m all` prints;
-// its first line, the main module without a version, is skipped). name is
+// its first lines, the main modules without a version, are skipped; a line
+// without a version after a module version is an error, a file cut short
+// most likely). name is
 // the file's name, used to tell a go.mod; blank lines and # comments are
 // ignored. The result is merged and sorted (Merge).
 func Parse(name string, data []byte) ([]Item, error) {
@@ -58,8 +60,10 @@ func Parse(name string, data []byte) ([]Item, error) {
 		switch {
 		case len(f) == 1 && strings.Contains(f[0], "@"):
 			mod, version, _ = strings.Cut(f[0], "@")
+		case len(f) == 1 && len(items) == 0:
+			continue // `go list -m all`'s main modules (several in a workspace)
 		case len(f) == 1:
-			continue // `go list -m all`'s main module
+			return nil, fmt.Errorf("%s:%d: %q names no version (a line cut short?); give MODULE@VERSION, MODULE VERSION or a go.sum line", name, n, f[0])
 		case len(f) == 3 && strings.HasPrefix(f[2], "h1:"):
 			mod, version = f[0], f[1] // a go.sum line
 		case len(f) >= 2:

@@ -39,6 +39,13 @@ func TestParse(t *testing.T) {
 			data: "module example.com/app\n\ngo 1.22\n\nrequire (\n\trsc.io/quote v1.5.2\n\tgolang.org/x/text v0.3.0 // indirect\n)\n",
 			want: "golang.org/x/text@v0.3.0 rsc.io/quote@v1.5.2",
 		},
+		{
+			name: "go list -m all in a workspace: every main module is skipped",
+			file: "modules.txt",
+			data: "example.com/app\nexample.com/lib\ngolang.org/x/text v0.3.0\n",
+			want: "golang.org/x/text@v0.3.0",
+		},
+		{name: "a go.sum cut short", file: "go.sum", data: "cel.dev/expr v0.24.0 h1:56OvJKSH3hDGL0ml5uSxZmz3/3Pq4tJ+fb1unVLAFcY=\ncloud\n", err: `go.sum:2: "cloud" names no version`},
 		{name: "not canonical", file: "list", data: "rsc.io/quote@v1.5\n", err: "list:1: rsc.io/quote@v1.5"},
 		{name: "a path that is not a module path", file: "list", data: "ok.example/a@v1.0.0\n../evil@v1.0.0\n", err: "list:2:"},
 		{name: "go.mod that does not parse", file: "go.mod", data: "require (\n", err: "go.mod"},
